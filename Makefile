@@ -1,0 +1,122 @@
+# aspen — build, test, bench, install.
+#
+#   make            build ./aspen (warnings are errors)
+#   make deps       install the Debian packages aspen builds and tests with
+#   make test       build and run every test suite (unit, kernel, end-to-end)
+#   make test SAN=1 the same suite under AddressSanitizer + UBSan
+#   make bench      benchmarks: prints figures and comparisons, asserts nothing
+#   make install    PREFIX=/usr/local DESTDIR= honoured
+#
+# Libraries are found with pkg-config; packagers without it can pass
+# PKG_CONFIG= and set CFLAGS/LDLIBS themselves.
+
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+
+# pkg-config name -> Debian package, for the "missing library" message.
+LIBS_PKGS := yaml-0.1:libyaml-dev libcjson:libcjson-dev libcurl:libcurl4-openssl-dev \
+             libnl-3.0:libnl-3-dev libnl-route-3.0:libnl-route-3-dev libmnl:libmnl-dev \
+             libnftables:libnftables-dev
+TEST_PKGS := cmocka:libcmocka-dev
+DEB_PKGS  := build-essential pkg-config $(foreach p,$(LIBS_PKGS) $(TEST_PKGS),$(word 2,$(subst :, ,$(p)))) \
+             iproute2 iputils-ping nftables util-linux procps valgrind clang libclang-rt-14-dev
+
+pc_names  = $(foreach p,$(1),$(word 1,$(subst :, ,$(p))))
+
+ifneq ($(PKG_CONFIG),)
+  # One line per missing library, naming the package that provides it.
+  MISSING := $(foreach p,$(LIBS_PKGS) $(TEST_PKGS),$(if $(shell $(PKG_CONFIG) --exists $(word 1,$(subst :, ,$(p))) && echo y),,$(p)))
+  DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(call pc_names,$(LIBS_PKGS)) 2>/dev/null)
+  DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(call pc_names,$(LIBS_PKGS)) 2>/dev/null)
+  TEST_LIBS  := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+else
+  DEP_CFLAGS := -I/usr/include/libnl3 -I/usr/include/cjson
+  DEP_LIBS   := -lyaml -lcjson -lcurl -lnl-route-3 -lnl-3 -lmnl -lnftables
+  TEST_LIBS  := -lcmocka
+endif
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-unused-parameter -Wvla -Wformat=2
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -I. $(DEP_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS := $(LDFLAGS)
+LDLIBS  += $(DEP_LIBS) -lpthread
+
+ifeq ($(SAN),1)
+  B := build-san
+  ALL_CFLAGS += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+  ALL_LDFLAGS += -fsanitize=address,undefined
+else
+  B := build
+endif
+
+LIB_SRC  := $(sort $(wildcard compiler/*.c runtime/*.c))
+CLI_SRC  := $(sort $(wildcard cli/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+KERN_SRC := $(sort $(wildcard tests/kernel/test_*.c))
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(B)/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+KERN_BIN := $(KERN_SRC:tests/kernel/%.c=$(B)/tests/%)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
+
+ASPEN := $(if $(filter 1,$(SAN)),$(B)/aspen,aspen)
+
+.PHONY: all deps check-deps test unit bench fuzz install uninstall clean demo
+all: check-deps $(ASPEN)
+
+check-deps:
+ifneq ($(PKG_CONFIG),)
+	@$(if $(strip $(MISSING)),$(foreach p,$(MISSING),echo "aspen: missing library $(word 1,$(subst :, ,$(p))): install it with 'apt-get install $(word 2,$(subst :, ,$(p)))' (or 'make deps')" >&2;) exit 1,true)
+endif
+
+deps:
+	@if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root (apt-get install)" >&2; exit 1; fi
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEB_PKGS)
+
+$(B)/%.o: %.c $(wildcard compiler/*.h runtime/*.h cli/*.h tests/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/libaspen.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(ASPEN): $(CLI_OBJ) $(B)/libaspen.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libaspen.a $(LDLIBS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libaspen.a tests/testutil.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libaspen.a $(LDLIBS) $(TEST_LIBS)
+
+$(B)/tests/%: tests/kernel/%.c $(B)/libaspen.a tests/testutil.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libaspen.a $(LDLIBS) $(TEST_LIBS)
+
+$(B)/tools/%: tests/tools/%.c $(B)/libaspen.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libaspen.a $(LDLIBS)
+
+# The test runner executes every suite and prints "N passed, N failed".
+test: check-deps $(ASPEN) $(UNIT_BIN) $(KERN_BIN) $(TOOL_BIN)
+	ASPEN=$(abspath $(ASPEN)) BUILD=$(abspath $(B)) SAN=$(SAN) tests/run-tests.sh
+
+unit: check-deps $(UNIT_BIN)
+	ASPEN=$(abspath $(ASPEN)) BUILD=$(abspath $(B)) ONLY=unit tests/run-tests.sh
+
+bench: check-deps $(ASPEN) $(TOOL_BIN)
+	ASPEN=$(abspath $(ASPEN)) BUILD=$(abspath $(B)) bench/run-bench.sh
+
+install: $(ASPEN)
+	install -D -m 0755 $(ASPEN) $(DESTDIR)$(BINDIR)/aspen
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/aspen
+
+clean:
+	rm -rf build build-san aspen

@@ -1,0 +1,32 @@
+/* compile.h — the compiler's entry points: file -> topology -> resources.
+ *
+ *   topo_load()     parse + decode + validate one file; every error into d
+ *   topo_lower()    a valid topology -> desired resources
+ *
+ * Both are pure: topo_load reads the file and nothing else. */
+#ifndef ASPEN_COMPILE_H
+#define ASPEN_COMPILE_H
+
+#include "compiler/diag.h"
+#include "compiler/resource.h"
+#include "compiler/topology.h"
+
+/* Limits that keep hostile input an error rather than a crash or a hang. */
+#define TOPO_MAX_FILE_BYTES   (16u * 1024u * 1024u)   /* a topology is never this large */
+#define TOPO_MAX_DEPTH        64u                     /* nesting of mappings/sequences */
+#define TOPO_MAX_NODES_VISITED 4000000u               /* after alias expansion */
+#define TOPO_MAX_SCALAR       65536u                  /* bytes in one scalar */
+
+/* Load and check a topology. Returns the topology (possibly partial) or NULL
+ * when the file could not be read or parsed at all; d says why. The caller
+ * checks diag_failed(d) and frees with topo_free(). */
+struct topology *topo_load(const char *path, struct diag_list *d);
+/* The same from a buffer (tests, fuzzing). `path` names it in messages and
+ * its folder resolves relative paths. */
+struct topology *topo_load_buffer(const char *path, const char *buf, size_t len,
+				  struct diag_list *d);
+
+/* Desired resources of a valid topology, allocated in t->arena. */
+void topo_lower(struct topology *t, struct res_list *out);
+
+#endif

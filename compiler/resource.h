@@ -1,0 +1,69 @@
+/* resource.h — the unit of desired and observed state.
+ *
+ * Lowering turns a topology into a list of resources; the runtime's journal
+ * and live probe produce the observed list in the same form; the planner
+ * diffs the two. A resource is a kind, a stable id ("veth/node1.eth0"), a
+ * sorted set of string properties and the ids it depends on. Keeping
+ * properties as strings makes the diff, the journal (JSON) and the plan
+ * output one generic piece of code; each kind says in its kind table which
+ * properties can be changed in place and which force a replacement.
+ *
+ * Ids are "<kind>/<name>", where name is node, node.iface, network, ... and
+ * unique within one topology. */
+#ifndef ASPEN_RESOURCE_H
+#define ASPEN_RESOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "compiler/arena.h"
+
+enum res_kind {
+	RES_NETNS,      /* named network namespace /run/netns/<name>, lo up */
+	RES_BRIDGE,     /* linux bridge, up */
+	RES_ADDR,       /* an IPv4 address on a link (host bridge or inside a netns) */
+	RES_VETH,       /* veth pair: host end on a bridge, peer inside a netns */
+	RES_TAP,        /* persistent TAP on a bridge, for a VM */
+	RES_ROUTE,      /* default route inside a netns */
+	RES_PROCESS,    /* a netns node's command */
+	RES_VMM,        /* a cloud-hypervisor process with its API socket */
+	RES_VM,         /* the VM inside a VMM: created and booted */
+	RES__COUNT
+};
+
+struct prop {
+	const char *key, *value;
+};
+
+struct resource {
+	enum res_kind kind;
+	const char *id;                 /* "<kind>/<name>" */
+	struct prop *props; size_t n_props;   /* sorted by key, unique keys */
+	const char **deps; size_t n_deps;     /* ids this resource needs */
+};
+
+struct res_list {
+	struct resource *v;
+	size_t n, cap;
+};
+
+/* Per kind: its name ("veth") and the properties that can be updated in
+ * place; a change to any other property replaces the resource. */
+struct res_kind_info {
+	const char *name;
+	const char *const *updatable;   /* NULL-terminated; NULL = none */
+};
+extern const struct res_kind_info res_kinds[RES__COUNT];
+
+/* Build a resource in arena a. props are copied and sorted. */
+struct resource *res_list_add(struct res_list *l, struct arena *a, enum res_kind kind,
+			      const char *id);
+void res_set(struct arena *a, struct resource *r, const char *key, const char *value);
+void res_setf(struct arena *a, struct resource *r, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void res_add_dep(struct arena *a, struct resource *r, const char *dep_id);
+const char *res_get(const struct resource *r, const char *key);  /* NULL if unset */
+bool res_prop_updatable(enum res_kind kind, const char *key);
+int res_kind_from_name(const char *name);  /* -1 if unknown */
+
+#endif

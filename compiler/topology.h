@@ -1,0 +1,214 @@
+/* topology.h — the in-memory form of a topology file (language v1).
+ *
+ * This is what the decoder fills from YAML, what validation checks and what
+ * lowering turns into resources. Everything hangs off one arena owned by the
+ * struct topology. Every user-visible item keeps the position of its key in
+ * the file so later stages (validation, lowering) can still say
+ * FILE:LINE:COL. Derived fields (generated names, resolved indices) are filled
+ * by topo_resolve() in names.c/validate.c and are marked "derived" below.
+ *
+ * Units: durations are microseconds, sizes bytes, rates bits per second,
+ * percentages 0..100 as double, IPv4 addresses host byte order. */
+#ifndef ASPEN_TOPOLOGY_H
+#define ASPEN_TOPOLOGY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compiler/arena.h"
+#include "compiler/diag.h"
+
+#define TOPO_API_VERSION "aspen/v1"
+#define IFNAMSIZ_ASPEN 16       /* kernel IFNAMSIZ including the NUL */
+
+struct ipv4_prefix {
+	uint32_t addr;          /* host byte order */
+	uint8_t len;            /* 0..32 */
+};
+
+struct kv {
+	const char *key, *value;
+	struct pos pos;
+};
+
+struct strv {                   /* an argv-like list of strings */
+	const char **v;
+	size_t n;
+	struct pos pos;
+};
+
+/* ---------------- networks ---------------- */
+
+struct topo_network {
+	const char *name;
+	struct pos pos;                 /* of the key naming the network */
+	struct ipv4_prefix subnet;      struct pos subnet_pos;
+	bool has_gateway; uint32_t gateway; struct pos gateway_pos;
+	const char *bridge;             /* user-chosen bridge name, or NULL */
+	struct pos bridge_pos;
+	uint32_t mtu;                   /* 0 = kernel default */
+	struct pos mtu_pos;
+
+	char bridge_name[IFNAMSIZ_ASPEN];  /* derived: bridge or generated */
+};
+
+/* ---------------- nodes ---------------- */
+
+enum node_kind { NODE_VM, NODE_NETNS };
+
+struct topo_iface {
+	struct pos pos;                 /* of the list item */
+	const char *network;            struct pos network_pos;
+	bool has_ip; uint32_t ip;       struct pos ip_pos;
+	bool has_mac; uint8_t mac[6];   struct pos mac_pos;
+
+	size_t network_idx;                     /* derived */
+	char name[IFNAMSIZ_ASPEN];              /* derived: inside the node, eth0.. */
+	char host_name[IFNAMSIZ_ASPEN];         /* derived: host end (veth peer or tap) */
+	uint8_t eff_mac[6];                     /* derived: given or generated MAC */
+};
+
+struct topo_health {
+	bool set;                       /* any health key given */
+	struct pos pos;
+	bool has_tcp; uint32_t tcp_ip; uint16_t tcp_port; struct pos tcp_pos;
+	bool has_ping; uint32_t ping_ip; struct pos ping_pos;
+	struct strv exec;               /* n == 0: none */
+	uint64_t timeout_us;            /* default 30s */
+	uint64_t interval_us;           /* default 200ms */
+};
+
+struct topo_disk {
+	struct pos pos;
+	const char *path;               /* absolute (resolved against the file's folder) */
+	bool readonly;
+};
+
+struct topo_node {
+	const char *name;
+	struct pos pos;                 /* of the key naming the node */
+	enum node_kind kind;            struct pos kind_pos;
+
+	/* kind: vm */
+	const char *binary;             /* cloud-hypervisor binary, or NULL */
+	uint32_t cpus;                  /* default 1 */
+	uint64_t memory;                /* bytes, default 512 MiB */
+	const char *kernel, *initramfs, *firmware, *cmdline;   /* paths absolute */
+	struct topo_disk *disks; size_t n_disks;
+	const char *console;            /* "off" | "log" | "tty" ; default log */
+	const char *serial;             /* same */
+	bool guest_ip;                  /* append ip= to the kernel cmdline */
+
+	/* kind: netns */
+	struct strv command;            /* argv; n == 0: no command */
+	struct kv *env; size_t n_env;
+	const char *workdir;
+
+	/* both */
+	struct topo_iface *ifaces; size_t n_ifaces;
+	struct topo_health health;
+
+	char netns_name[64];            /* derived: aspen-<topology>-<node> */
+};
+
+/* ---------------- faults ---------------- */
+
+enum fault_kind {
+	FAULT_PARTITION,
+	FAULT_LATENCY,
+	FAULT_LOSS,
+	FAULT_DUPLICATE,
+	FAULT_CORRUPT,
+	FAULT_REORDER,
+	FAULT_RATE,
+	FAULT_LINK_DOWN,
+	FAULT_KILL,
+	FAULT_PAUSE,
+	FAULT_RESUME,
+	FAULT_START,
+	FAULT_RESTART,
+	FAULT_REBOOT,
+	FAULT__COUNT
+};
+
+/* The YAML key of each kind: "partition", "latency", ..., "link-down", "kill". */
+extern const char *const fault_kind_names[FAULT__COUNT];
+
+/* A target is a node ("node1") or one of its interfaces ("node1.eth0"). */
+struct fault_target {
+	const char *node;
+	const char *iface;              /* NULL: every interface of the node */
+	struct pos pos;
+	size_t node_idx;                /* derived */
+	size_t iface_idx;               /* derived; valid when iface != NULL */
+};
+
+struct target_list {
+	struct fault_target *v;
+	size_t n;
+	struct pos pos;
+};
+
+enum partition_mode { PART_GROUPS, PART_ONEWAY, PART_ISOLATE };
+enum direction { DIR_BOTH, DIR_EGRESS, DIR_INGRESS };
+
+struct topo_fault {
+	struct pos pos;                 /* of the list item */
+	size_t index;                   /* position in faults[] */
+	uint64_t at_us;                 struct pos at_pos;
+	bool has_for; uint64_t for_us;  struct pos for_pos;
+	enum fault_kind kind;           struct pos kind_pos;
+	const char *label;              /* optional `name:` of the fault, or NULL */
+
+	union {
+		struct {
+			enum partition_mode mode;
+			/* GROUPS: groups[0..n_groups); traffic between groups dropped.
+			 * ONEWAY: groups[0] = from, groups[1] = to; from->to dropped.
+			 * ISOLATE: groups[0] = the isolated node(s); everyone else is
+			 * implicitly the other side. */
+			struct target_list *groups;
+			size_t n_groups;
+		} partition;
+		struct {                        /* latency, loss, duplicate, corrupt, reorder, rate */
+			struct target_list targets;
+			enum direction direction;   /* loss only; others egress */
+			uint64_t delay_us;          /* latency, reorder */
+			uint64_t jitter_us;         /* latency */
+			double correlation;         /* latency, loss, duplicate, corrupt, reorder: 0..100 */
+			double percent;             /* loss, duplicate, corrupt, reorder */
+			uint64_t rate_bps;          /* rate */
+			uint64_t burst_bytes;       /* rate; 0 = derived */
+		} impair;
+		struct {                        /* link-down */
+			struct target_list targets;
+		} link;
+		struct {                        /* kill, pause, resume, start, restart, reboot */
+			struct target_list targets; /* nodes only */
+		} node;
+	} u;
+};
+
+/* ---------------- the topology ---------------- */
+
+struct topology {
+	struct arena arena;             /* owns everything below */
+	const char *file;               /* path as given */
+	const char *dir;                /* absolute folder of the file */
+	const char *api_version;
+	const char *name;               struct pos name_pos;
+
+	struct topo_network *networks; size_t n_networks;
+	struct topo_node *nodes; size_t n_nodes;
+	struct topo_fault *faults; size_t n_faults;
+};
+
+void topo_free(struct topology *t);    /* accepts NULL */
+
+/* Lookups by name; return SIZE_MAX when absent. Linear for small counts,
+ * hashed by topo_index() for large ones. */
+size_t topo_find_node(const struct topology *t, const char *name);
+size_t topo_find_network(const struct topology *t, const char *name);
+
+#endif

@@ -1,0 +1,13 @@
+#!/bin/sh
+# sandbox.sh CMD... — run CMD in private network, mount and pid namespaces.
+#
+# Nothing a test does can reach the host's interfaces: the network namespace is
+# new (only lo, brought up here). /run is a private tmpfs, so named namespaces
+# (/run/netns), aspen's runtime dir (/run/aspen) and its state (ASPEN_STATE_DIR)
+# vanish with the sandbox. The pid namespace guarantees that every process a
+# test starts dies with it, even if the test itself crashes.
+set -eu
+exec unshare --net --mount --pid --fork --mount-proc --propagation private -- \
+	sh -c 'mount -t tmpfs -o mode=0755 aspen-sandbox /run &&
+	       mkdir -p /run/aspen-state && export ASPEN_STATE_DIR=/run/aspen-state &&
+	       ip link set lo up && exec "$@"' sandbox "$@"
