@@ -39,9 +39,15 @@ struct resource {
 	enum res_kind kind;
 	const char *id;                 /* "<kind>/<name>" */
 	struct prop *props; size_t n_props;   /* sorted by key, unique keys */
-	const char **deps; size_t n_deps;     /* ids this resource needs */
+	const char **deps; size_t n_deps;     /* ids this resource needs, in insertion order */
+	size_t cap_props, cap_deps;     /* allocated slots; 0 for arrays res_* did not allocate */
 };
 
+/* A growable list of resources. A zeroed struct is an empty list. Its array
+ * and everything in it live in the arena given to res_list_add (always the
+ * same arena for one list): freeing that arena frees the list; there is no
+ * res_list_free. The array doubles when full, so a struct resource pointer
+ * is valid only until the next res_list_add on the same list. */
 struct res_list {
 	struct resource *v;
 	size_t n, cap;
@@ -52,15 +58,20 @@ struct res_list {
 struct res_kind_info {
 	const char *name;
 	const char *const *updatable;   /* NULL-terminated; NULL = none */
+	const char *const *summary;     /* NULL-terminated: props a plan line shows for a create */
 };
 extern const struct res_kind_info res_kinds[RES__COUNT];
 
-/* Build a resource in arena a. props are copied and sorted. */
+/* Append an empty resource (id copied into a) and return it. */
 struct resource *res_list_add(struct res_list *l, struct arena *a, enum res_kind kind,
 			      const char *id);
+/* Set key=value (both copied into a), keeping props sorted by key with
+ * unique keys: setting a key again replaces its value. value must not be
+ * NULL. Binary search, so building a resource costs O(p log p) compares. */
 void res_set(struct arena *a, struct resource *r, const char *key, const char *value);
 void res_setf(struct arena *a, struct resource *r, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Add a dependency (copied into a); adding the same id twice is a no-op. */
 void res_add_dep(struct arena *a, struct resource *r, const char *dep_id);
 const char *res_get(const struct resource *r, const char *key);  /* NULL if unset */
 bool res_prop_updatable(enum res_kind kind, const char *key);
