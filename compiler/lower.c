@@ -1,0 +1,556 @@
+/* lower.c — a valid topology becomes the desired resources.
+ *
+ * This is the contract between the compiler and the runtime drivers: every
+ * id, property and dependency made here is documented in docs/resources.md,
+ * and a driver reads nothing else. Lowering is a straight walk: networks in
+ * file order (bridge, gateway address), then nodes in file order (netns:
+ * namespace, veth + address per interface, default route, process; vm: tap
+ * per interface, vmm, vm). The output depends only on the topology, so the
+ * same file always lowers to byte-identical resources.
+ *
+ * Derived names (bridge_name, netns_name, iface name/host_name/eff_mac) are
+ * read, never computed here: validation owns them.
+ *
+ * JSON-valued properties (argv, env, disks, net) are written compactly by
+ * hand: a fixed escaping and sorted keys keep them deterministic. The
+ * environment is the only part whose size grows with the square of the node
+ * count (every node sees every other node's address); its shared part is
+ * sorted once and merged with each node's own entries. */
+#include "compiler/compile.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------- a growable string buffer (malloc'd, reused) ---------------- */
+
+struct sbuf {
+	char *s;
+	size_t n, cap;
+};
+
+static void sb_reserve(struct sbuf *b, size_t more)
+{
+	if (b->n + more + 1 <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap < b->n + more + 1)
+		cap *= 2;
+	char *s = realloc(b->s, cap);
+	if (!s) {
+		fputs("aspen: out of memory\n", stderr);
+		abort();
+	}
+	b->s = s;
+	b->cap = cap;
+}
+
+static void sb_putn(struct sbuf *b, const char *s, size_t n)
+{
+	sb_reserve(b, n);
+	memcpy(b->s + b->n, s, n);
+	b->n += n;
+	b->s[b->n] = '\0';
+}
+
+static void sb_puts(struct sbuf *b, const char *s) { sb_putn(b, s, strlen(s)); }
+
+static void sb_reset(struct sbuf *b)
+{
+	b->n = 0;
+	sb_reserve(b, 0);
+	b->s[0] = '\0';
+}
+
+/* s as a JSON string literal: quotes, backslash and control bytes escaped;
+ * other bytes (UTF-8 included) copied. */
+static void sb_json_str(struct sbuf *b, const char *s)
+{
+	sb_putn(b, "\"", 1);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[8];
+		switch (c) {
+		case '"': sb_putn(b, "\\\"", 2); break;
+		case '\\': sb_putn(b, "\\\\", 2); break;
+		case '\b': sb_putn(b, "\\b", 2); break;
+		case '\f': sb_putn(b, "\\f", 2); break;
+		case '\n': sb_putn(b, "\\n", 2); break;
+		case '\r': sb_putn(b, "\\r", 2); break;
+		case '\t': sb_putn(b, "\\t", 2); break;
+		default:
+			if (c < 0x20) {
+				snprintf(esc, sizeof(esc), "\\u%04x", c);
+				sb_puts(b, esc);
+			} else {
+				sb_putn(b, (const char *)&c, 1);
+			}
+		}
+	}
+	sb_putn(b, "\"", 1);
+}
+
+/* ---------------- formatting helpers ---------------- */
+
+static void fmt_ip(char out[16], uint32_t ip)
+{
+	snprintf(out, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255u, (ip >> 8) & 255u, ip & 255u);
+}
+
+static void fmt_mac(char out[18], const uint8_t m[6])
+{
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+static uint32_t prefix_mask(uint8_t len)
+{
+	return len == 0 ? 0 : (uint32_t)(0xffffffffu << (32 - len));
+}
+
+/* ids are short: kind, a 32-byte name, a 15-byte interface name. */
+#define ID_MAX 128
+
+static const char *idf(char buf[ID_MAX], const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static const char *idf(char buf[ID_MAX], const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, ID_MAX, fmt, ap);
+	va_end(ap);
+	return buf;
+}
+
+static const struct topo_network *iface_net(const struct topology *t, const struct topo_iface *f)
+{
+	return &t->networks[f->network_idx];
+}
+
+/* The node's address for the environment: its first interface with an ip. */
+static const struct topo_iface *node_first_ip(const struct topo_node *n)
+{
+	for (size_t i = 0; i < n->n_ifaces; i++)
+		if (n->ifaces[i].has_ip)
+			return &n->ifaces[i];
+	return NULL;
+}
+
+/* ---------------- networks ---------------- */
+
+static void lower_network(struct topology *t, const struct topo_network *net, struct res_list *out)
+{
+	struct arena *a = &t->arena;
+	char id[ID_MAX], ip[16];
+	struct resource *r = res_list_add(out, a, RES_BRIDGE, idf(id, "bridge/%s", net->name));
+	res_set(a, r, "name", net->bridge_name);
+	if (net->mtu)
+		res_setf(a, r, "mtu", "%u", net->mtu);
+	if (!net->has_gateway)
+		return;
+	r = res_list_add(out, a, RES_ADDR, idf(id, "addr/%s", net->name));
+	res_set(a, r, "dev", net->bridge_name);
+	fmt_ip(ip, net->gateway);
+	res_setf(a, r, "address", "%s/%u", ip, net->subnet.len);
+	res_add_dep(a, r, idf(id, "bridge/%s", net->name));
+}
+
+/* ---------------- the environment of a netns node's process ---------------- */
+
+struct env_ent {
+	const char *key, *value;        /* malloc'd when owned */
+	size_t order;                   /* tie-break: file order */
+};
+
+struct env_shared {
+	struct env_ent *v;              /* sorted by key, unique */
+	size_t n;
+	char **ips;                     /* per node: first address or NULL */
+};
+
+static int env_cmp(const void *x, const void *y)
+{
+	const struct env_ent *a = x, *b = y;
+	int c = strcmp(a->key, b->key);
+	if (c)
+		return c;
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *d = strdup(s);
+	if (!d) {
+		fputs("aspen: out of memory\n", stderr);
+		abort();
+	}
+	return d;
+}
+
+/* ASPEN_IP_<NAME>: uppercased, '-' -> '_'. */
+static char *env_ip_key(const char *node)
+{
+	size_t n = strlen(node);
+	char *k = malloc(sizeof("ASPEN_IP_") + n);
+	if (!k) {
+		fputs("aspen: out of memory\n", stderr);
+		abort();
+	}
+	memcpy(k, "ASPEN_IP_", 9);
+	for (size_t i = 0; i <= n; i++) {
+		char c = node[i];
+		k[9 + i] = c == '-' ? '_' : (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
+	}
+	return k;
+}
+
+/* The entries every process shares: ASPEN_TOPOLOGY, ASPEN_NODES and one
+ * ASPEN_IP_<NAME> per node with an address. Two names that map to the same
+ * key (a-b, a_b) keep the first node in file order. */
+static void env_shared_build(const struct topology *t, struct env_shared *sh)
+{
+	sh->v = calloc(t->n_nodes + 2, sizeof(*sh->v));
+	sh->ips = calloc(t->n_nodes ? t->n_nodes : 1, sizeof(*sh->ips));
+	if (!sh->v || !sh->ips) {
+		fputs("aspen: out of memory\n", stderr);
+		abort();
+	}
+	struct sbuf nodes = {0};
+	sb_reset(&nodes);
+	size_t n = 0;
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		const struct topo_node *nd = &t->nodes[i];
+		if (i)
+			sb_putn(&nodes, " ", 1);
+		sb_puts(&nodes, nd->name);
+		const struct topo_iface *f = node_first_ip(nd);
+		if (!f)
+			continue;
+		char ip[16];
+		fmt_ip(ip, f->ip);
+		sh->ips[i] = xstrdup(ip);
+		sh->v[n++] = (struct env_ent){env_ip_key(nd->name), xstrdup(ip), i};
+	}
+	sh->v[n++] = (struct env_ent){xstrdup("ASPEN_NODES"), nodes.s, SIZE_MAX - 1};
+	sh->v[n++] = (struct env_ent){xstrdup("ASPEN_TOPOLOGY"), xstrdup(t->name), SIZE_MAX};
+	qsort(sh->v, n, sizeof(*sh->v), env_cmp);
+	size_t u = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (u && strcmp(sh->v[u - 1].key, sh->v[i].key) == 0) {
+			free((char *)sh->v[i].key);
+			free((char *)sh->v[i].value);
+			continue;
+		}
+		sh->v[u++] = sh->v[i];
+	}
+	sh->n = u;
+}
+
+static void env_shared_free(struct env_shared *sh, size_t n_nodes)
+{
+	for (size_t i = 0; i < sh->n; i++) {
+		free((char *)sh->v[i].key);
+		free((char *)sh->v[i].value);
+	}
+	for (size_t i = 0; i < n_nodes; i++)
+		free(sh->ips[i]);
+	free(sh->v);
+	free(sh->ips);
+}
+
+static void env_put(struct sbuf *b, const struct env_ent *e, bool *first)
+{
+	if (!*first)
+		sb_putn(b, ",", 1);
+	*first = false;
+	sb_json_str(b, e->key);
+	sb_putn(b, ":", 1);
+	sb_json_str(b, e->value);
+}
+
+/* The env JSON object of node i into b: shared entries merged with the
+ * node's own (ASPEN_NODE, ASPEN_NODE_IP, ASPEN_PEERS) and the user's env.
+ * The user's entries win over generated ones of the same key. */
+static void env_build(const struct topology *t, size_t i, const struct env_shared *sh,
+		      struct sbuf *peers, struct sbuf *b)
+{
+	const struct topo_node *nd = &t->nodes[i];
+	size_t nown = nd->n_env + 3, no = 0;
+	struct env_ent *own = calloc(nown, sizeof(*own));
+	if (!own) {
+		fputs("aspen: out of memory\n", stderr);
+		abort();
+	}
+	sb_reset(peers);
+	for (size_t j = 0; j < t->n_nodes; j++) {
+		if (j == i || !sh->ips[j])
+			continue;
+		if (peers->n)
+			sb_putn(peers, " ", 1);
+		sb_puts(peers, t->nodes[j].name);
+		sb_putn(peers, "=", 1);
+		sb_puts(peers, sh->ips[j]);
+	}
+	/* User entries first (order 0..), so they sort before generated twins. */
+	for (size_t k = 0; k < nd->n_env; k++)
+		own[no++] = (struct env_ent){nd->env[k].key, nd->env[k].value, k};
+	own[no++] = (struct env_ent){"ASPEN_NODE", nd->name, SIZE_MAX};
+	if (sh->ips[i])
+		own[no++] = (struct env_ent){"ASPEN_NODE_IP", sh->ips[i], SIZE_MAX};
+	own[no++] = (struct env_ent){"ASPEN_PEERS", peers->s, SIZE_MAX};
+	qsort(own, no, sizeof(*own), env_cmp);
+
+	sb_reset(b);
+	sb_putn(b, "{", 1);
+	bool first = true;
+	size_t x = 0, y = 0;
+	const char *last = NULL;
+	while (x < no || y < sh->n) {
+		const struct env_ent *e;
+		if (y >= sh->n || (x < no && strcmp(own[x].key, sh->v[y].key) <= 0))
+			e = &own[x++];
+		else
+			e = &sh->v[y++];
+		if (last && strcmp(last, e->key) == 0)
+			continue;       /* a user entry already took this key */
+		last = e->key;
+		env_put(b, e, &first);
+	}
+	sb_putn(b, "}", 1);
+	free(own);
+}
+
+/* ---------------- netns nodes ---------------- */
+
+struct lower_ctx {
+	struct topology *t;
+	struct res_list *out;
+	struct env_shared env;
+	struct sbuf buf, peers;
+};
+
+static void lower_veth(struct lower_ctx *c, const struct topo_node *n, const struct topo_iface *f)
+{
+	struct arena *a = &c->t->arena;
+	const struct topo_network *net = iface_net(c->t, f);
+	char id[ID_MAX], mac[18];
+	struct resource *r = res_list_add(c->out, a, RES_VETH, idf(id, "veth/%s.%s", n->name, f->name));
+	res_set(a, r, "name", f->host_name);
+	res_set(a, r, "peer", f->name);
+	res_set(a, r, "netns", n->netns_name);
+	res_set(a, r, "bridge", net->bridge_name);
+	fmt_mac(mac, f->eff_mac);
+	res_set(a, r, "mac", mac);
+	if (net->mtu)
+		res_setf(a, r, "mtu", "%u", net->mtu);
+	res_add_dep(a, r, idf(id, "netns/%s", n->name));
+	res_add_dep(a, r, idf(id, "bridge/%s", net->name));
+	if (!f->has_ip)
+		return;
+	char ip[16];
+	fmt_ip(ip, f->ip);
+	r = res_list_add(c->out, a, RES_ADDR, idf(id, "addr/%s.%s", n->name, f->name));
+	res_set(a, r, "netns", n->netns_name);
+	res_set(a, r, "dev", f->name);
+	res_setf(a, r, "address", "%s/%u", ip, net->subnet.len);
+	res_add_dep(a, r, idf(id, "veth/%s.%s", n->name, f->name));
+}
+
+/* The default route: through the gateway of the first interface that has an
+ * address on a network with a gateway (without an address on that subnet the
+ * kernel refuses the gateway). Returns the interface or NULL. */
+static const struct topo_iface *lower_route(struct lower_ctx *c, const struct topo_node *n)
+{
+	struct arena *a = &c->t->arena;
+	for (size_t i = 0; i < n->n_ifaces; i++) {
+		const struct topo_iface *f = &n->ifaces[i];
+		const struct topo_network *net = iface_net(c->t, f);
+		if (!net->has_gateway || !f->has_ip)
+			continue;
+		char id[ID_MAX], gw[16];
+		struct resource *r = res_list_add(c->out, a, RES_ROUTE, idf(id, "route/%s", n->name));
+		res_set(a, r, "netns", n->netns_name);
+		res_set(a, r, "dev", f->name);
+		fmt_ip(gw, net->gateway);
+		res_set(a, r, "gateway", gw);
+		res_add_dep(a, r, idf(id, "addr/%s.%s", n->name, f->name));
+		return f;
+	}
+	return NULL;
+}
+
+static void json_strv(struct sbuf *b, const struct strv *v)
+{
+	sb_reset(b);
+	sb_putn(b, "[", 1);
+	for (size_t i = 0; i < v->n; i++) {
+		if (i)
+			sb_putn(b, ",", 1);
+		sb_json_str(b, v->v[i]);
+	}
+	sb_putn(b, "]", 1);
+}
+
+static void lower_process(struct lower_ctx *c, size_t idx, bool has_route)
+{
+	struct arena *a = &c->t->arena;
+	const struct topo_node *n = &c->t->nodes[idx];
+	char id[ID_MAX];
+	struct resource *r = res_list_add(c->out, a, RES_PROCESS, idf(id, "process/%s", n->name));
+	res_set(a, r, "netns", n->netns_name);
+	json_strv(&c->buf, &n->command);
+	res_set(a, r, "argv", c->buf.s);
+	env_build(c->t, idx, &c->env, &c->peers, &c->buf);
+	res_set(a, r, "env", c->buf.s);
+	res_set(a, r, "workdir", n->workdir ? n->workdir : "/");
+	res_add_dep(a, r, idf(id, "netns/%s", n->name));
+	for (size_t i = 0; i < n->n_ifaces; i++) {
+		const struct topo_iface *f = &n->ifaces[i];
+		res_add_dep(a, r, idf(id, "veth/%s.%s", n->name, f->name));
+		if (f->has_ip)
+			res_add_dep(a, r, idf(id, "addr/%s.%s", n->name, f->name));
+	}
+	if (has_route)
+		res_add_dep(a, r, idf(id, "route/%s", n->name));
+}
+
+static void lower_netns_node(struct lower_ctx *c, size_t idx)
+{
+	struct arena *a = &c->t->arena;
+	const struct topo_node *n = &c->t->nodes[idx];
+	char id[ID_MAX];
+	struct resource *r = res_list_add(c->out, a, RES_NETNS, idf(id, "netns/%s", n->name));
+	res_set(a, r, "name", n->netns_name);
+	res_set(a, r, "topology", c->t->name);
+	for (size_t i = 0; i < n->n_ifaces; i++)
+		lower_veth(c, n, &n->ifaces[i]);
+	bool has_route = lower_route(c, n) != NULL;
+	if (n->command.n > 0)
+		lower_process(c, idx, has_route);
+}
+
+/* ---------------- vm nodes ---------------- */
+
+/* cmdline plus, with guest_ip and an address on the first interface,
+ * ip=<client>::<gateway>:<netmask>:<hostname>:eth0:off (the kernel's
+ * nfsroot "ip=" syntax; empty gateway when the network has none). */
+static void vm_cmdline(struct lower_ctx *c, const struct topo_node *n, struct sbuf *b)
+{
+	sb_reset(b);
+	if (n->cmdline)
+		sb_puts(b, n->cmdline);
+	if (!n->guest_ip || n->n_ifaces == 0 || !n->ifaces[0].has_ip)
+		return;
+	const struct topo_iface *f = &n->ifaces[0];
+	const struct topo_network *net = iface_net(c->t, f);
+	char ip[16], gw[16] = "", mask[16], tail[128];
+	fmt_ip(ip, f->ip);
+	if (net->has_gateway)
+		fmt_ip(gw, net->gateway);
+	fmt_ip(mask, prefix_mask(net->subnet.len));
+	snprintf(tail, sizeof(tail), "ip=%s::%s:%s:%s:%s:off", ip, gw, mask, n->name, f->name);
+	if (b->n)
+		sb_putn(b, " ", 1);
+	sb_puts(b, tail);
+}
+
+static void vm_disks(const struct topo_node *n, struct sbuf *b)
+{
+	sb_reset(b);
+	sb_putn(b, "[", 1);
+	for (size_t i = 0; i < n->n_disks; i++) {
+		if (i)
+			sb_putn(b, ",", 1);
+		sb_puts(b, "{\"path\":");
+		sb_json_str(b, n->disks[i].path);
+		sb_puts(b, n->disks[i].readonly ? ",\"readonly\":true}" : ",\"readonly\":false}");
+	}
+	sb_putn(b, "]", 1);
+}
+
+static void vm_net(const struct topo_node *n, struct sbuf *b)
+{
+	sb_reset(b);
+	sb_putn(b, "[", 1);
+	for (size_t i = 0; i < n->n_ifaces; i++) {
+		char mac[18];
+		fmt_mac(mac, n->ifaces[i].eff_mac);
+		if (i)
+			sb_putn(b, ",", 1);
+		sb_puts(b, "{\"tap\":");
+		sb_json_str(b, n->ifaces[i].host_name);
+		sb_puts(b, ",\"mac\":");
+		sb_json_str(b, mac);
+		sb_putn(b, "}", 1);
+	}
+	sb_putn(b, "]", 1);
+}
+
+static void set_opt(struct arena *a, struct resource *r, const char *key, const char *v)
+{
+	if (v)
+		res_set(a, r, key, v);
+}
+
+static void lower_vm_node(struct lower_ctx *c, size_t idx)
+{
+	struct arena *a = &c->t->arena;
+	const struct topo_node *n = &c->t->nodes[idx];
+	char id[ID_MAX];
+	for (size_t i = 0; i < n->n_ifaces; i++) {
+		const struct topo_iface *f = &n->ifaces[i];
+		const struct topo_network *net = iface_net(c->t, f);
+		struct resource *r = res_list_add(c->out, a, RES_TAP, idf(id, "tap/%s.%s", n->name, f->name));
+		res_set(a, r, "name", f->host_name);
+		res_set(a, r, "bridge", net->bridge_name);
+		if (net->mtu)
+			res_setf(a, r, "mtu", "%u", net->mtu);
+		res_add_dep(a, r, idf(id, "bridge/%s", net->name));
+	}
+
+	struct resource *r = res_list_add(c->out, a, RES_VMM, idf(id, "vmm/%s", n->name));
+	res_set(a, r, "binary", n->binary ? n->binary : "");
+	res_setf(a, r, "socket", "/run/aspen/%s/%s.sock", c->t->name, n->name);
+	for (size_t i = 0; i < n->n_ifaces; i++)
+		res_add_dep(a, r, idf(id, "tap/%s.%s", n->name, n->ifaces[i].name));
+
+	r = res_list_add(c->out, a, RES_VM, idf(id, "vm/%s", n->name));
+	res_setf(a, r, "cpus", "%u", n->cpus);
+	res_setf(a, r, "memory", "%llu", (unsigned long long)n->memory);
+	set_opt(a, r, "kernel", n->kernel);
+	set_opt(a, r, "initramfs", n->initramfs);
+	set_opt(a, r, "firmware", n->firmware);
+	vm_cmdline(c, n, &c->buf);
+	if (c->buf.n)
+		res_set(a, r, "cmdline", c->buf.s);
+	if (n->n_disks) {
+		vm_disks(n, &c->buf);
+		res_set(a, r, "disks", c->buf.s);
+	}
+	if (n->n_ifaces) {
+		vm_net(n, &c->buf);
+		res_set(a, r, "net", c->buf.s);
+	}
+	set_opt(a, r, "console", n->console);
+	set_opt(a, r, "serial", n->serial);
+	res_add_dep(a, r, idf(id, "vmm/%s", n->name));
+}
+
+/* ---------------- entry ---------------- */
+
+void topo_lower(struct topology *t, struct res_list *out)
+{
+	struct lower_ctx c = {.t = t, .out = out};
+	env_shared_build(t, &c.env);
+	for (size_t i = 0; i < t->n_networks; i++)
+		lower_network(t, &t->networks[i], out);
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		if (t->nodes[i].kind == NODE_NETNS)
+			lower_netns_node(&c, i);
+		else
+			lower_vm_node(&c, i);
+	}
+	env_shared_free(&c.env, t->n_nodes);
+	free(c.buf.s);
+	free(c.peers.s);
+}
