@@ -1,0 +1,366 @@
+/* plan_print.c — a plan for people (text) and for programs (JSON).
+ *
+ * Text mirrors Terraform: one line per resource change in execution order
+ * (`-` deletes first, then `+` creates, `~` updates and `-/+` replaces),
+ * a summary line, then the fault schedule. Values are abbreviated in text,
+ * never in JSON. Both outputs depend only on the plan, so they are golden-
+ * testable; colour is added only when asked. The JSON layout is the stable
+ * interface described in docs/plan-json.md: change it only with its
+ * format_version. */
+#include "compiler/plan.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#define TEXT_VALUE_MAX 40       /* longer values are cut to this many bytes with "..." */
+#define ID_COLUMN 24            /* ids are padded to at least this width */
+
+/* ---------------- shared ---------------- */
+
+static const char *const op_names[] = {
+	[ACT_CREATE] = "create", [ACT_UPDATE] = "update",
+	[ACT_REPLACE] = "replace", [ACT_DELETE] = "delete",
+};
+
+/* The resource an action describes: the desired one unless it is a delete. */
+static const struct resource *action_res(const struct action *a)
+{
+	return a->desired ? a->desired : a->observed;
+}
+
+static void json_escape(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		switch (c) {
+		case '"': fputs("\\\"", out); break;
+		case '\\': fputs("\\\\", out); break;
+		case '\b': fputs("\\b", out); break;
+		case '\f': fputs("\\f", out); break;
+		case '\n': fputs("\\n", out); break;
+		case '\r': fputs("\\r", out); break;
+		case '\t': fputs("\\t", out); break;
+		default:
+			if (c < 0x20)
+				fprintf(out, "\\u%04x", c);
+			else
+				fputc(c, out);
+		}
+	}
+	fputc('"', out);
+}
+
+/* ---------------- text ---------------- */
+
+struct style {
+	const char *green, *yellow, *red, *off;
+};
+
+/* A value for a text line: quoted when empty or holding blanks or control
+ * bytes, cut at TEXT_VALUE_MAX bytes (on a UTF-8 boundary) with "...". */
+static void text_value(FILE *out, const char *v)
+{
+	if (!v) {
+		fputs("(none)", out);
+		return;
+	}
+	size_t len = strlen(v), cut = len;
+	if (len > TEXT_VALUE_MAX) {
+		cut = TEXT_VALUE_MAX - 3;
+		while (cut > 0 && ((unsigned char)v[cut] & 0xc0) == 0x80)
+			cut--;
+	}
+	bool quote = len == 0;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)v[i] <= ' ')
+			quote = true;
+	if (!quote) {
+		fwrite(v, 1, cut, out);
+	} else {
+		fputc('"', out);
+		for (size_t i = 0; i < cut; i++) {
+			unsigned char c = (unsigned char)v[i];
+			if (c == '"' || c == '\\')
+				fprintf(out, "\\%c", c);
+			else if (c < ' ')
+				fprintf(out, "\\x%02x", c);
+			else
+				fputc(c, out);
+		}
+		if (cut == len)
+			fputc('"', out);
+	}
+	if (cut < len)
+		fputs("...", out);
+}
+
+static void text_symbol(FILE *out, enum action_op op, const struct style *st)
+{
+	switch (op) {
+	case ACT_CREATE: fprintf(out, "  %s+%s", st->green, st->off); break;
+	case ACT_UPDATE: fprintf(out, "  %s~%s", st->yellow, st->off); break;
+	case ACT_DELETE: fprintf(out, "  %s-%s", st->red, st->off); break;
+	case ACT_REPLACE:
+		fprintf(out, "%s-%s/%s+%s", st->red, st->off, st->green, st->off);
+		break;
+	}
+}
+
+static void text_create(FILE *out, const struct resource *r)
+{
+	const char *const *keys = res_kinds[r->kind].summary;
+	bool first = true;
+	for (; keys && *keys; keys++) {
+		const char *v = res_get(r, *keys);
+		if (!v)
+			continue;
+		fprintf(out, "%s%s=", first ? "" : " ", *keys);
+		text_value(out, v);
+		first = false;
+	}
+}
+
+static void text_changes(FILE *out, const struct action *a)
+{
+	bool forced = false;
+	bool kind_changed = a->observed && a->desired && a->observed->kind != a->desired->kind;
+	for (size_t i = 0; i < a->n_changes; i++) {
+		const struct prop_change *c = &a->changes[i];
+		fprintf(out, "%s%s: ", i ? ", " : "", c->key);
+		text_value(out, c->old_value);
+		fputs(" -> ", out);
+		text_value(out, c->new_value);
+		if (a->op == ACT_REPLACE && !kind_changed && !res_prop_updatable(a->desired->kind, c->key)) {
+			fputs(" (forces replacement)", out);
+			forced = true;
+		}
+	}
+	if (a->op == ACT_REPLACE && !forced && a->reason)
+		fprintf(out, "%s(%s)", a->n_changes ? " " : "", a->reason);
+}
+
+/* True when the line has something after the id. */
+static bool text_has_detail(const struct action *a)
+{
+	if (a->op == ACT_DELETE)
+		return false;
+	if (a->op != ACT_CREATE)
+		return true;
+	for (const char *const *k = res_kinds[a->desired->kind].summary; k && *k; k++)
+		if (res_get(a->desired, *k))
+			return true;
+	return false;
+}
+
+static void text_schedule(const struct plan *p, FILE *out)
+{
+	int fw = 0;
+	for (size_t i = 0; i < p->n_timeline; i++) {
+		char f[40];
+		int l = snprintf(f, sizeof(f), "faults[%zu]", p->timeline[i].fault->index);
+		fw = l > fw ? l : fw;
+	}
+	fputs("\nFault schedule (offsets from convergence):\n", out);
+	for (size_t i = 0; i < p->n_timeline; i++) {
+		const struct timeline_entry *e = &p->timeline[i];
+		char at[48], f[40];
+		snprintf(at, sizeof(at), "+%" PRIu64 ".%03" PRIu64 "s", e->at_us / 1000000u,
+			 e->at_us % 1000000u / 1000u);
+		snprintf(f, sizeof(f), "faults[%zu]", e->fault->index);
+		fprintf(out, "%10s  %-6s  %-*s  %s", at, e->ev == TL_APPLY ? "apply" : "revert",
+			fw, f, e->desc);
+		if (e->fault->label)
+			fprintf(out, "  (%s)", e->fault->label);
+		fputc('\n', out);
+	}
+}
+
+void plan_print_text(const struct plan *p, FILE *out, bool color)
+{
+	struct style st = {"", "", "", ""};
+	if (color)
+		st = (struct style){"\033[32m", "\033[33m", "\033[31m", "\033[0m"};
+	int w = ID_COLUMN;
+	size_t shown = 0;
+	for (size_t i = 0; i < p->n_actions; i++) {
+		if (!action_shown(&p->actions[i]))
+			continue;
+		int l = (int)strlen(action_res(&p->actions[i])->id);
+		w = l > w ? l : w;
+		shown++;
+	}
+	if (shown == 0) {
+		fputs("No changes. The live system matches the topology.\n", out);
+	} else {
+		for (size_t i = 0; i < p->n_actions; i++) {
+			const struct action *a = &p->actions[i];
+			if (!action_shown(a))
+				continue;
+			text_symbol(out, a->op, &st);
+			if (!text_has_detail(a)) {
+				fprintf(out, " %s\n", action_res(a)->id);
+				continue;
+			}
+			fprintf(out, " %-*s ", w, action_res(a)->id);
+			if (a->op == ACT_CREATE)
+				text_create(out, a->desired);
+			else
+				text_changes(out, a);
+			fputc('\n', out);
+		}
+		fprintf(out, "\nPlan: %zu to create, %zu to update, %zu to replace, %zu to delete.\n",
+			p->n_create, p->n_update, p->n_replace, p->n_delete);
+	}
+	if (p->n_timeline)
+		text_schedule(p, out);
+}
+
+/* ---------------- JSON ---------------- */
+
+/* A small pretty-printing writer: two-space indent, one member per line,
+ * empty containers as {} and []. */
+struct jw {
+	FILE *out;
+	int depth;
+	bool empty[16];         /* per open container: nothing written yet */
+	bool after_key;
+};
+
+static void jw_indent(struct jw *w)
+{
+	fputc('\n', w->out);
+	for (int i = 0; i < w->depth; i++)
+		fputs("  ", w->out);
+}
+
+static void jw_value_start(struct jw *w)
+{
+	if (w->after_key) {
+		w->after_key = false;
+		return;
+	}
+	if (w->depth == 0)
+		return;
+	if (!w->empty[w->depth - 1])
+		fputc(',', w->out);
+	w->empty[w->depth - 1] = false;
+	jw_indent(w);
+}
+
+static void jw_open(struct jw *w, char c)
+{
+	jw_value_start(w);
+	fputc(c, w->out);
+	w->empty[w->depth++] = true;
+}
+
+static void jw_close(struct jw *w, char c)
+{
+	bool was_empty = w->empty[--w->depth];
+	if (!was_empty)
+		jw_indent(w);
+	fputc(c, w->out);
+}
+
+static void jw_key(struct jw *w, const char *k)
+{
+	jw_value_start(w);
+	json_escape(w->out, k);
+	fputs(": ", w->out);
+	w->after_key = true;
+}
+
+static void jw_str(struct jw *w, const char *s)
+{
+	jw_value_start(w);
+	if (s)
+		json_escape(w->out, s);
+	else
+		fputs("null", w->out);
+}
+
+static void jw_uint(struct jw *w, uint64_t v)
+{
+	jw_value_start(w);
+	fprintf(w->out, "%" PRIu64, v);
+}
+
+static void jw_kstr(struct jw *w, const char *k, const char *v) { jw_key(w, k); jw_str(w, v); }
+static void jw_kuint(struct jw *w, const char *k, uint64_t v) { jw_key(w, k); jw_uint(w, v); }
+
+static void json_action(struct jw *w, const struct action *a)
+{
+	const struct resource *r = action_res(a);
+	jw_open(w, '{');
+	jw_kstr(w, "op", op_names[a->op]);
+	jw_kstr(w, "id", r->id);
+	jw_kstr(w, "kind", res_kinds[r->kind].name);
+	jw_key(w, "props");
+	jw_open(w, '{');
+	for (size_t i = 0; i < r->n_props; i++)
+		jw_kstr(w, r->props[i].key, r->props[i].value);
+	jw_close(w, '}');
+	jw_key(w, "changes");
+	jw_open(w, '[');
+	for (size_t i = 0; i < a->n_changes; i++) {
+		jw_open(w, '{');
+		jw_kstr(w, "key", a->changes[i].key);
+		jw_kstr(w, "old", a->changes[i].old_value);
+		jw_kstr(w, "new", a->changes[i].new_value);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	jw_kstr(w, "reason", a->reason);
+	jw_key(w, "depends_on");
+	jw_open(w, '[');
+	for (size_t i = 0; i < r->n_deps; i++)
+		jw_str(w, r->deps[i]);
+	jw_close(w, ']');
+	jw_close(w, '}');
+}
+
+static void json_schedule(struct jw *w, const struct plan *p)
+{
+	jw_key(w, "schedule");
+	jw_open(w, '[');
+	for (size_t i = 0; i < p->n_timeline; i++) {
+		const struct timeline_entry *e = &p->timeline[i];
+		char at[32];
+		plan_fmt_duration(at, sizeof(at), e->at_us);
+		jw_open(w, '{');
+		jw_kuint(w, "at_us", e->at_us);
+		jw_kstr(w, "at", at);
+		jw_kstr(w, "event", e->ev == TL_APPLY ? "apply" : "revert");
+		jw_kuint(w, "fault", e->fault->index);
+		jw_kstr(w, "label", e->fault->label);
+		jw_kstr(w, "kind", fault_kind_names[e->fault->kind]);
+		jw_kstr(w, "description", e->desc);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+}
+
+void plan_print_json(const struct plan *p, FILE *out)
+{
+	struct jw w = {.out = out};
+	jw_open(&w, '{');
+	jw_kuint(&w, "format_version", 1);
+	jw_kstr(&w, "topology", p->topology);
+	jw_key(&w, "actions");
+	jw_open(&w, '[');
+	for (size_t i = 0; i < p->n_actions; i++)
+		if (action_shown(&p->actions[i]))
+			json_action(&w, &p->actions[i]);
+	jw_close(&w, ']');
+	jw_key(&w, "summary");
+	jw_open(&w, '{');
+	jw_kuint(&w, "create", p->n_create);
+	jw_kuint(&w, "update", p->n_update);
+	jw_kuint(&w, "replace", p->n_replace);
+	jw_kuint(&w, "delete", p->n_delete);
+	jw_close(&w, '}');
+	json_schedule(&w, p);
+	jw_close(&w, '}');
+	fputc('\n', out);
+}
