@@ -65,12 +65,19 @@ static void sb_reset(struct sbuf *b)
 }
 
 /* s as a JSON string literal: quotes, backslash and control bytes escaped;
- * other bytes (UTF-8 included) copied. */
+ * other bytes (UTF-8 included) copied, a run of plain bytes at a time. */
 static void sb_json_str(struct sbuf *b, const char *s)
 {
 	sb_putn(b, "\"", 1);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	for (;;) {
+		size_t run = 0;
+		while (s[run] && s[run] != '"' && s[run] != '\\' && (unsigned char)s[run] >= 0x20)
+			run++;
+		sb_putn(b, s, run);
+		s += run;
+		if (!*s)
+			break;
+		unsigned char c = (unsigned char)*s++;
 		char esc[8];
 		switch (c) {
 		case '"': sb_putn(b, "\\\"", 2); break;
@@ -81,12 +88,8 @@ static void sb_json_str(struct sbuf *b, const char *s)
 		case '\r': sb_putn(b, "\\r", 2); break;
 		case '\t': sb_putn(b, "\\t", 2); break;
 		default:
-			if (c < 0x20) {
-				snprintf(esc, sizeof(esc), "\\u%04x", c);
-				sb_puts(b, esc);
-			} else {
-				sb_putn(b, (const char *)&c, 1);
-			}
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			sb_puts(b, esc);
 		}
 	}
 	sb_putn(b, "\"", 1);
@@ -158,23 +161,36 @@ static void lower_network(struct topology *t, const struct topo_network *net, st
 /* ---------------- the environment of a netns node's process ---------------- */
 
 struct env_ent {
-	const char *key, *value;        /* malloc'd when owned */
+	const char *key, *value;
 	size_t order;                   /* tie-break: file order */
+	bool escaped;                   /* value is already JSON-escaped (no quotes) */
 };
 
+/* What every process's environment shares, serialized once: the sorted
+ * unique entries as `,"KEY":"value"` fragments laid end to end in json,
+ * fragment k at json[off[k] .. off[k+1]). A node's environment is then the
+ * shared fragments copied in runs, with the node's own entries spliced in. */
 struct env_shared {
-	struct env_ent *v;              /* sorted by key, unique */
+	char **keys;                    /* sorted, unique */
 	size_t n;
+	struct sbuf json;
+	size_t *off;                    /* n + 1 offsets into json */
 	char **ips;                     /* per node: first address or NULL */
+	/* Every node's "name=ip", escaped, joined by spaces; node i's piece is
+	 * peers[pstart[i] .. pend[i]) (empty when it has no address). A node's
+	 * ASPEN_PEERS is this string minus its own piece: two copies. */
+	struct sbuf peers;
+	size_t *pstart, *pend;
 };
 
-static int env_cmp(const void *x, const void *y)
+static void *xcalloc(size_t n, size_t size)
 {
-	const struct env_ent *a = x, *b = y;
-	int c = strcmp(a->key, b->key);
-	if (c)
-		return c;
-	return a->order < b->order ? -1 : a->order > b->order;
+	void *p = calloc(n ? n : 1, size);
+	if (!p) {
+		fputs("aspen: out of memory\n", stderr);
+		abort();
+	}
+	return p;
 }
 
 static char *xstrdup(const char *s)
@@ -187,15 +203,20 @@ static char *xstrdup(const char *s)
 	return d;
 }
 
+static int env_cmp(const void *x, const void *y)
+{
+	const struct env_ent *a = x, *b = y;
+	int c = strcmp(a->key, b->key);
+	if (c)
+		return c;
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
 /* ASPEN_IP_<NAME>: uppercased, '-' -> '_'. */
 static char *env_ip_key(const char *node)
 {
 	size_t n = strlen(node);
-	char *k = malloc(sizeof("ASPEN_IP_") + n);
-	if (!k) {
-		fputs("aspen: out of memory\n", stderr);
-		abort();
-	}
+	char *k = xcalloc(sizeof("ASPEN_IP_") + n, 1);
 	memcpy(k, "ASPEN_IP_", 9);
 	for (size_t i = 0; i <= n; i++) {
 		char c = node[i];
@@ -204,17 +225,77 @@ static char *env_ip_key(const char *node)
 	return k;
 }
 
-/* The entries every process shares: ASPEN_TOPOLOGY, ASPEN_NODES and one
- * ASPEN_IP_<NAME> per node with an address. Two names that map to the same
- * key (a-b, a_b) keep the first node in file order. */
+/* `,"key":"value"` */
+static void env_fragment(struct sbuf *b, const struct env_ent *e)
+{
+	sb_putn(b, ",", 1);
+	sb_json_str(b, e->key);
+	sb_putn(b, ":", 1);
+	if (e->escaped) {
+		sb_putn(b, "\"", 1);
+		sb_puts(b, e->value);
+		sb_putn(b, "\"", 1);
+	} else {
+		sb_json_str(b, e->value);
+	}
+}
+
+/* sh->peers and its offsets; sh->ips must be filled. */
+static void env_peers_build(const struct topology *t, struct env_shared *sh)
+{
+	sh->pstart = xcalloc(t->n_nodes, sizeof(size_t));
+	sh->pend = xcalloc(t->n_nodes, sizeof(size_t));
+	struct sbuf piece = {0};
+	sb_reset(&sh->peers);
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		if (!sh->ips[i])
+			continue;
+		if (sh->peers.n)
+			sb_putn(&sh->peers, " ", 1);
+		sb_reset(&piece);
+		sb_puts(&piece, t->nodes[i].name);
+		sb_putn(&piece, "=", 1);
+		sb_puts(&piece, sh->ips[i]);
+		sh->pstart[i] = sh->peers.n;
+		sb_json_str(&sh->peers, piece.s);       /* "name=ip" with quotes */
+		sh->pend[i] = sh->peers.n;
+		/* drop the quotes the escaper added */
+		memmove(sh->peers.s + sh->pstart[i], sh->peers.s + sh->pstart[i] + 1,
+			sh->pend[i] - sh->pstart[i] - 2);
+		sh->peers.n -= 2;
+		sh->pend[i] -= 2;
+		sh->peers.s[sh->peers.n] = '\0';
+	}
+	free(piece.s);
+}
+
+/* ASPEN_PEERS of node i, escaped, into out. */
+static void env_peers_of(const struct env_shared *sh, size_t i, struct sbuf *out)
+{
+	sb_reset(out);
+	const char *p = sh->peers.s;
+	size_t len = sh->peers.n;
+	if (!sh->ips[i]) {
+		sb_putn(out, p, len);
+		return;
+	}
+	size_t s = sh->pstart[i], e = sh->pend[i];
+	if (s == 0) {                   /* first piece: drop the space after it */
+		if (e < len)
+			sb_putn(out, p + e + 1, len - e - 1);
+		return;
+	}
+	sb_putn(out, p, s - 1);         /* without the space before our piece */
+	sb_putn(out, p + e, len - e);   /* starts with a space, or is empty */
+}
+
+/* The shared entries: ASPEN_TOPOLOGY, ASPEN_NODES and one ASPEN_IP_<NAME>
+ * per node with an address. Two names that map to the same key (a-b, a_b)
+ * keep the first node in file order. */
 static void env_shared_build(const struct topology *t, struct env_shared *sh)
 {
-	sh->v = calloc(t->n_nodes + 2, sizeof(*sh->v));
-	sh->ips = calloc(t->n_nodes ? t->n_nodes : 1, sizeof(*sh->ips));
-	if (!sh->v || !sh->ips) {
-		fputs("aspen: out of memory\n", stderr);
-		abort();
-	}
+	struct env_ent *v = xcalloc(t->n_nodes + 2, sizeof(*v));
+	sh->ips = xcalloc(t->n_nodes, sizeof(*sh->ips));
 	struct sbuf nodes = {0};
 	sb_reset(&nodes);
 	size_t n = 0;
@@ -229,95 +310,109 @@ static void env_shared_build(const struct topology *t, struct env_shared *sh)
 		char ip[16];
 		fmt_ip(ip, f->ip);
 		sh->ips[i] = xstrdup(ip);
-		sh->v[n++] = (struct env_ent){env_ip_key(nd->name), xstrdup(ip), i};
+		v[n++] = (struct env_ent){env_ip_key(nd->name), sh->ips[i], i, false};
 	}
-	sh->v[n++] = (struct env_ent){xstrdup("ASPEN_NODES"), nodes.s, SIZE_MAX - 1};
-	sh->v[n++] = (struct env_ent){xstrdup("ASPEN_TOPOLOGY"), xstrdup(t->name), SIZE_MAX};
-	qsort(sh->v, n, sizeof(*sh->v), env_cmp);
-	size_t u = 0;
+	v[n++] = (struct env_ent){xstrdup("ASPEN_NODES"), nodes.s, 0, false};
+	v[n++] = (struct env_ent){xstrdup("ASPEN_TOPOLOGY"), t->name, 0, false};
+	qsort(v, n, sizeof(*v), env_cmp);
+	sh->keys = xcalloc(n, sizeof(*sh->keys));
+	sh->off = xcalloc(n + 1, sizeof(*sh->off));
+	sb_reset(&sh->json);
+	sh->n = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (u && strcmp(sh->v[u - 1].key, sh->v[i].key) == 0) {
-			free((char *)sh->v[i].key);
-			free((char *)sh->v[i].value);
+		if (sh->n && strcmp(sh->keys[sh->n - 1], v[i].key) == 0) {
+			free((char *)v[i].key);
 			continue;
 		}
-		sh->v[u++] = sh->v[i];
+		sh->off[sh->n] = sh->json.n;
+		sh->keys[sh->n++] = (char *)v[i].key;
+		env_fragment(&sh->json, &v[i]);
 	}
-	sh->n = u;
+	sh->off[sh->n] = sh->json.n;
+	free(nodes.s);
+	free(v);
+	env_peers_build(t, sh);
 }
 
 static void env_shared_free(struct env_shared *sh, size_t n_nodes)
 {
-	for (size_t i = 0; i < sh->n; i++) {
-		free((char *)sh->v[i].key);
-		free((char *)sh->v[i].value);
-	}
+	for (size_t i = 0; i < sh->n; i++)
+		free(sh->keys[i]);
 	for (size_t i = 0; i < n_nodes; i++)
 		free(sh->ips[i]);
-	free(sh->v);
+	free(sh->keys);
+	free(sh->off);
 	free(sh->ips);
+	free(sh->json.s);
+	free(sh->peers.s);
+	free(sh->pstart);
+	free(sh->pend);
 }
 
-static void env_put(struct sbuf *b, const struct env_ent *e, bool *first)
+/* First shared index whose key is >= key. */
+static size_t env_lower_bound(const struct env_shared *sh, const char *key)
 {
-	if (!*first)
-		sb_putn(b, ",", 1);
-	*first = false;
-	sb_json_str(b, e->key);
-	sb_putn(b, ":", 1);
-	sb_json_str(b, e->value);
+	size_t lo = 0, hi = sh->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(sh->keys[mid], key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
-/* The env JSON object of node i into b: shared entries merged with the
- * node's own (ASPEN_NODE, ASPEN_NODE_IP, ASPEN_PEERS) and the user's env.
- * The user's entries win over generated ones of the same key. */
-static void env_build(const struct topology *t, size_t i, const struct env_shared *sh,
-		      struct sbuf *peers, struct sbuf *b)
+/* Shared fragments [from, to) in one copy. */
+static void env_copy_shared(struct sbuf *b, const struct env_shared *sh, size_t from, size_t to)
+{
+	if (from < to)
+		sb_putn(b, sh->json.s + sh->off[from], sh->off[to] - sh->off[from]);
+}
+
+/* The env JSON object of node i: shared entries merged with the node's own
+ * (ASPEN_NODE, ASPEN_NODE_IP, ASPEN_PEERS) and the user's env. The user's
+ * entries win over generated ones of the same key. Returns the object,
+ * which lives in b. */
+static const char *env_build(const struct topology *t, size_t i, const struct env_shared *sh,
+			     struct sbuf *peers, struct sbuf *b)
 {
 	const struct topo_node *nd = &t->nodes[i];
-	size_t nown = nd->n_env + 3, no = 0;
-	struct env_ent *own = calloc(nown, sizeof(*own));
-	if (!own) {
-		fputs("aspen: out of memory\n", stderr);
-		abort();
-	}
-	sb_reset(peers);
-	for (size_t j = 0; j < t->n_nodes; j++) {
-		if (j == i || !sh->ips[j])
-			continue;
-		if (peers->n)
-			sb_putn(peers, " ", 1);
-		sb_puts(peers, t->nodes[j].name);
-		sb_putn(peers, "=", 1);
-		sb_puts(peers, sh->ips[j]);
-	}
+	struct env_ent *own = xcalloc(nd->n_env + 3, sizeof(*own));
+	size_t no = 0;
+	env_peers_of(sh, i, peers);
 	/* User entries first (order 0..), so they sort before generated twins. */
 	for (size_t k = 0; k < nd->n_env; k++)
-		own[no++] = (struct env_ent){nd->env[k].key, nd->env[k].value, k};
-	own[no++] = (struct env_ent){"ASPEN_NODE", nd->name, SIZE_MAX};
+		own[no++] = (struct env_ent){nd->env[k].key, nd->env[k].value, k, false};
+	own[no++] = (struct env_ent){"ASPEN_NODE", nd->name, SIZE_MAX, false};
 	if (sh->ips[i])
-		own[no++] = (struct env_ent){"ASPEN_NODE_IP", sh->ips[i], SIZE_MAX};
-	own[no++] = (struct env_ent){"ASPEN_PEERS", peers->s, SIZE_MAX};
+		own[no++] = (struct env_ent){"ASPEN_NODE_IP", sh->ips[i], SIZE_MAX, false};
+	own[no++] = (struct env_ent){"ASPEN_PEERS", peers->s, SIZE_MAX, true};
 	qsort(own, no, sizeof(*own), env_cmp);
 
+	/* "{" then `,"k":"v"` fragments; the first comma becomes the brace. */
 	sb_reset(b);
-	sb_putn(b, "{", 1);
-	bool first = true;
-	size_t x = 0, y = 0;
-	const char *last = NULL;
-	while (x < no || y < sh->n) {
-		const struct env_ent *e;
-		if (y >= sh->n || (x < no && strcmp(own[x].key, sh->v[y].key) <= 0))
-			e = &own[x++];
-		else
-			e = &sh->v[y++];
-		if (last && strcmp(last, e->key) == 0)
+	sb_putn(b, " ", 1);
+	size_t cur = 0;
+	for (size_t k = 0; k < no; k++) {
+		if (k && strcmp(own[k - 1].key, own[k].key) == 0)
 			continue;       /* a user entry already took this key */
-		last = e->key;
-		env_put(b, e, &first);
+		size_t pos = env_lower_bound(sh, own[k].key);
+		if (pos >= cur) {
+			env_copy_shared(b, sh, cur, pos);
+			cur = pos;
+		}
+		env_fragment(b, &own[k]);
+		if (cur < sh->n && strcmp(sh->keys[cur], own[k].key) == 0)
+			cur++;          /* overridden */
 	}
+	env_copy_shared(b, sh, cur, sh->n);
 	sb_putn(b, "}", 1);
 	free(own);
+	if (b->n == 2)
+		return "{}";
+	b->s[1] = '{';
+	return b->s + 1;
 }
 
 /* ---------------- netns nodes ---------------- */
@@ -400,8 +495,7 @@ static void lower_process(struct lower_ctx *c, size_t idx, bool has_route)
 	res_set(a, r, "netns", n->netns_name);
 	json_strv(&c->buf, &n->command);
 	res_set(a, r, "argv", c->buf.s);
-	env_build(c->t, idx, &c->env, &c->peers, &c->buf);
-	res_set(a, r, "env", c->buf.s);
+	res_set(a, r, "env", env_build(c->t, idx, &c->env, &c->peers, &c->buf));
 	res_set(a, r, "workdir", n->workdir ? n->workdir : "/");
 	res_add_dep(a, r, idf(id, "netns/%s", n->name));
 	for (size_t i = 0; i < n->n_ifaces; i++) {

@@ -356,6 +356,7 @@ static void test_env_edge_cases(void **state)
 	fx_command(t, a, (const char *const[]){"x", NULL});
 	fx_env(t, a, "Z", "tab\there\nnl\\");
 	fx_env(t, a, "A", "");
+	fx_env(t, a, "ASPEN_IP_A_B", "override");      /* a shared key, overridden */
 	struct topo_node *b = fx_node(t, "a_b", NODE_NETNS);
 	fx_iface(t, b, "n", "10.9.0.3");
 	struct res_list l = {0};
@@ -363,7 +364,7 @@ static void test_env_edge_cases(void **state)
 	const struct resource *p = fx_find(&l, "process/a-b");
 	assert_non_null(p);
 	assert_string_equal(res_get(p, "env"),
-			    "{\"A\":\"\",\"ASPEN_IP_A_B\":\"10.9.0.2\",\"ASPEN_NODE\":\"a-b\","
+			    "{\"A\":\"\",\"ASPEN_IP_A_B\":\"override\",\"ASPEN_NODE\":\"a-b\","
 			    "\"ASPEN_NODES\":\"a-b a_b\",\"ASPEN_NODE_IP\":\"10.9.0.2\","
 			    "\"ASPEN_PEERS\":\"a_b=10.9.0.3\",\"ASPEN_TOPOLOGY\":\"e\","
 			    "\"Z\":\"tab\\there\\nnl\\\\\"}");
@@ -443,6 +444,11 @@ static void test_large_env(void **state)
 	assert_non_null(strstr(env, "\"ASPEN_NODE\":\"node7\""));
 	assert_non_null(strstr(env, " node6=10.0.0.8 node8=10.0.0.10 "));
 	assert_null(strstr(env, "node7=10.0.0.9"));
+	/* first and last nodes: no stray separators around the gap */
+	env = res_get(fx_find(&l, "process/node0"), "env");
+	assert_non_null(strstr(env, "\"ASPEN_PEERS\":\"node1=10.0.0.3 node2="));
+	env = res_get(fx_find(&l, "process/node299"), "env");
+	assert_non_null(strstr(env, " node298=10.0.1.44\",\"ASPEN_TOPOLOGY\""));
 	topo_free(t);
 }
 

@@ -1,0 +1,43 @@
+#!/bin/sh
+# gen-topology.sh — print a valid N-node aspen topology, for benchmarks.
+#
+#   bench/gen-topology.sh N [KIND]     KIND: netns (default) or vm
+#
+# One /16 network with a gateway holds every node (N <= 65533), each node
+# one interface and, for netns, a command; a few faults of different kinds
+# follow. Output depends only on N and KIND. Uses only sh and awk.
+set -eu
+usage() { echo "usage: gen-topology.sh N [netns|vm]" >&2; exit 2; }
+[ $# -ge 1 ] && [ $# -le 2 ] || usage
+n=$1 kind=${2:-netns}
+case $n in ''|*[!0-9]*) usage ;; esac
+case $kind in netns|vm) ;; *) usage ;; esac
+awk -v n="$n" -v kind="$kind" 'BEGIN {
+	if (n < 1 || n > 65533) { print "gen-topology.sh: N must be 1..65533" > "/dev/stderr"; exit 2 }
+	print "apiVersion: aspen/v1"
+	printf "name: bench%d\n", n
+	print "defaults:"
+	printf "  kind: %s\n", kind
+	if (kind == "vm") {
+		print "  kernel: ./vmlinux"
+		print "  cmdline: \"console=hvc0 root=/dev/vda rw\""
+		print "  guest_ip: true"
+	} else {
+		print "  command: [sleep, infinity]"
+	}
+	print "networks:"
+	print "  lan: {subnet: 10.0.0.0/16, gateway: 10.0.0.1}"
+	print "nodes:"
+	for (i = 1; i <= n; i++) {
+		off = i + 1            # .0.0 is the network, .0.1 the gateway
+		printf "  node%d: {interfaces: [{network: lan, ip: 10.0.%d.%d}]}\n", i, int(off / 256), off % 256
+	}
+	print "faults:"
+	print "  - {at: 5s, for: 10s, partition: {isolate: node1}}"
+	if (n >= 2)
+		print "  - {at: 20s, for: 5s, loss: {nodes: [node2], percent: 10%}}"
+	if (n >= 3)
+		print "  - {at: 30s, for: 5s, partition: [[node1, node2], [node3]]}"
+	printf "  - {at: 40s, kill: node%d}\n", n
+	printf "  - {at: 45s, start: node%d}\n", n
+}'
