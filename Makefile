@@ -98,9 +98,12 @@ $(B)/tests/%: tests/kernel/%.c $(B)/libaspen.a tests/testutil.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libaspen.a $(LDLIBS) $(TEST_LIBS)
 
+# Tools link the whole library: a tool may reference a symbol weakly (to
+# build before that part of the library exists), and a weak reference alone
+# does not pull an object out of an archive.
 $(B)/tools/%: tests/tools/%.c $(B)/libaspen.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libaspen.a $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -Wl,--whole-archive $(B)/libaspen.a -Wl,--no-whole-archive $(LDLIBS)
 
 # The test runner executes every suite and prints "N passed, N failed".
 test: check-deps $(ASPEN) $(UNIT_BIN) $(KERN_BIN) $(TOOL_BIN)
