@@ -112,7 +112,8 @@ static FX_UNUSED void fx_command(struct topology *t, struct topo_node *n, const 
 static FX_UNUSED void fx_env(struct topology *t, struct topo_node *n, const char *k, const char *v)
 {
 	struct kv *e = arena_array(&t->arena, n->n_env + 1, sizeof(*e));
-	memcpy(e, n->env, n->n_env * sizeof(*e));
+	if (n->n_env)
+		memcpy(e, n->env, n->n_env * sizeof(*e));
 	e[n->n_env].key = arena_strdup(&t->arena, k);
 	e[n->n_env].value = arena_strdup(&t->arena, v);
 	n->env = e;

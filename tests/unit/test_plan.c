@@ -720,8 +720,8 @@ static double now_ms(void)
 }
 
 /* 1000 netns nodes with commands (~6000 resources): a fresh plan, a no-op
- * plan and a destroy plan. The bound is loose (valgrind runs this too); the
- * point is to catch quadratic behaviour, which costs seconds here. */
+ * plan and a destroy plan. The bounds are loose (valgrind runs this too);
+ * bench_compile gives the real figures. */
 static void test_thousand_nodes(void **state)
 {
 	(void)state;
@@ -760,7 +760,10 @@ static void test_thousand_nodes(void **state)
 	plan_free(&p);
 	fprintf(stderr, "1000 nodes, %zu resources: fresh %.2f ms, no-op %.2f ms, destroy %.2f ms\n",
 		des.n, t1 - t0, t3 - t2, t5 - t4);
-	assert_true(t1 - t0 < 2000 && t3 - t2 < 2000 && t5 - t4 < 2000);
+	/* Quadratic planning (25M pair visits) would blow these even natively;
+	 * the no-op plan compares every env string, slow under valgrind. */
+	assert_true(t1 - t0 < 1000 && t5 - t4 < 1000);
+	assert_true(t3 - t2 < 5000);
 	diag_clear(&d);
 	topo_free(t);
 }
