@@ -90,7 +90,7 @@ $(B)/libaspen.a: $(LIB_OBJ)
 $(ASPEN): $(CLI_OBJ) $(B)/libaspen.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libaspen.a $(LDLIBS)
 
-$(B)/tests/%: tests/unit/%.c $(B)/libaspen.a tests/testutil.h
+$(B)/tests/%: tests/unit/%.c $(B)/libaspen.a tests/testutil.h $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libaspen.a $(LDLIBS) $(TEST_LIBS)
 
