@@ -8,6 +8,7 @@
  * is simply left in the arena (a compile is freed at once). */
 #include "compiler/resource.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,7 @@ static size_t res_find(const struct resource *r, const char *key, bool *found)
 
 void res_set(struct arena *a, struct resource *r, const char *key, const char *value)
 {
+	assert(key && value);
 	bool found;
 	size_t i = res_find(r, key, &found);
 	if (found) {
