@@ -66,7 +66,15 @@ TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 
 ASPEN := $(if $(filter 1,$(SAN)),$(B)/aspen,aspen)
 
-.PHONY: all deps check-deps test unit bench fuzz install uninstall clean demo
+ifeq ($(V),1)
+  Q :=
+  say = @true
+else
+  Q := @
+  say = @printf '  %-5s %s\n' $(1) $(2)
+endif
+
+.PHONY: all deps ensure-deps check-deps test run-tests unit bench fuzz install uninstall clean demo
 all: check-deps $(ASPEN)
 
 check-deps:
@@ -79,34 +87,54 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEB_PKGS)
 
+# Install only what is missing, so `make test` and `make demo` work on a
+# fresh machine and cost nothing on a prepared one.
+ensure-deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then echo "installing:" $$missing; $(MAKE) --no-print-directory deps; \
+		else echo "aspen: missing packages:" $$missing "(run 'sudo make deps')" >&2; exit 1; fi; \
+	fi
+
 $(B)/%.o: %.c $(wildcard compiler/*.h runtime/*.h cli/*.h tests/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/libaspen.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(ASPEN): $(CLI_OBJ) $(B)/libaspen.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libaspen.a $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libaspen.a $(LDLIBS)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libaspen.a tests/testutil.h $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libaspen.a $(LDLIBS) $(TEST_LIBS)
+	$(call say,TEST,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libaspen.a $(LDLIBS) $(TEST_LIBS)
 
 $(B)/tests/%: tests/kernel/%.c $(B)/libaspen.a tests/testutil.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libaspen.a $(LDLIBS) $(TEST_LIBS)
+	$(call say,TEST,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libaspen.a $(LDLIBS) $(TEST_LIBS)
 
 # Tools link the whole library: a tool may reference a symbol weakly (to
 # build before that part of the library exists), and a weak reference alone
 # does not pull an object out of an archive.
 $(B)/tools/%: tests/tools/%.c $(B)/libaspen.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -Wl,--whole-archive $(B)/libaspen.a -Wl,--no-whole-archive $(LDLIBS)
+	$(call say,TOOL,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -Wl,--whole-archive $(B)/libaspen.a -Wl,--no-whole-archive $(LDLIBS)
 
-# The test runner executes every suite and prints "N passed, N failed".
-test: check-deps $(ASPEN) $(UNIT_BIN) $(KERN_BIN) $(TOOL_BIN)
+# `make test` first installs whatever Debian packages are missing (a fresh
+# machine needs nothing else), then runs every suite; the runner prints
+# "N passed, N failed" and exits non-zero on any failure.
+test: ensure-deps
+	@$(MAKE) --no-print-directory run-tests
+
+run-tests: check-deps $(ASPEN) $(UNIT_BIN) $(KERN_BIN) $(TOOL_BIN)
 	ASPEN=$(abspath $(ASPEN)) BUILD=$(abspath $(B)) SAN=$(SAN) tests/run-tests.sh
 
 unit: check-deps $(UNIT_BIN)
