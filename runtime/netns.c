@@ -251,6 +251,54 @@ int netns_create(const char *name, const char *mark, struct rt_err *e)
 	return 0;
 }
 
+struct netns_batch {
+	struct netns_req *v;
+	size_t n;
+	size_t next;            /* next index to take; atomically incremented */
+};
+
+static void *netns_batch_worker(void *arg)
+{
+	struct netns_batch *b = arg;
+	for (;;) {
+		size_t i = __atomic_fetch_add(&b->next, 1, __ATOMIC_RELAXED);
+		if (i >= b->n)
+			return NULL;
+		b->v[i].rc = netns_create(b->v[i].name, b->v[i].mark, &b->v[i].err);
+	}
+}
+
+int netns_create_all(struct netns_req *v, size_t n, unsigned threads, struct rt_err *e)
+{
+	struct netns_batch b = { .v = v, .n = n };
+	if (threads == 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = cpus > 0 ? (unsigned)cpus : 1;
+	}
+	if (threads > 64)
+		threads = 64;
+	if (threads > n)
+		threads = (unsigned)n;
+	for (size_t i = 0; i < n; i++)
+		v[i].rc = -1, v[i].err = (struct rt_err){ .errnum = ECANCELED, .msg = "not attempted" };
+	pthread_t t[64];
+	unsigned started = 0;
+	/* This thread works too; extra threads only when they can start. */
+	while (started + 1 < threads && pthread_create(&t[started], NULL, netns_batch_worker, &b) == 0)
+		started++;
+	netns_batch_worker(&b);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
+	size_t failed = 0, first = n;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].rc < 0 && failed++ == 0)
+			first = i;
+	if (!failed)
+		return 0;
+	return rt_errf(e, v[first].err.errnum, "create namespaces: %zu of %zu failed, first: %s",
+		       failed, n, v[first].err.msg);
+}
+
 /* ---------------- using and deleting ---------------- */
 
 bool netns_exists(const char *name)

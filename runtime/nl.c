@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/netlink.h>
@@ -551,6 +552,47 @@ int nl_link_del_owned(struct nl *nl, const char *name, const char *mark, struct 
 	if (rc < 0 && nl->kerr != ENODEV)
 		return nl_fail(nl, e, rc, "delete link %s", name);
 	return 0;
+}
+
+struct nl_gone_walk {
+	const char *const *names;
+	size_t n;
+	const char *left;       /* one of names still present, or NULL */
+};
+
+static int nl_gone_seen(const struct nl_link_info *l, void *arg, struct rt_err *e)
+{
+	struct nl_gone_walk *w = arg;
+	for (size_t i = 0; i < w->n; i++)
+		if (strcmp(l->name, w->names[i]) == 0) {
+			w->left = w->names[i];
+			return 1;
+		}
+	return 0;
+}
+
+static double nl_now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+int nl_link_wait_gone(struct nl *nl, const char *const *names, size_t n, unsigned timeout_ms,
+		      struct rt_err *e)
+{
+	double deadline = nl_now_ms() + timeout_ms;
+	for (;;) {
+		struct nl_gone_walk w = { .names = names, .n = n };
+		if (nl_link_dump(nl, nl_gone_seen, &w, e) < 0)
+			return rt_err_prefix(e, "wait for links to go");
+		if (!w.left)
+			return 0;
+		if (nl_now_ms() >= deadline)
+			return rt_errf(e, ETIMEDOUT, "wait for links to go: %s still there after "
+				       "%u ms", w.left, timeout_ms);
+		usleep(2000);
+	}
 }
 
 /* ---------------- IPv4 addresses ---------------- */

@@ -125,6 +125,15 @@ int nl_link_del(struct nl *nl, const char *name, struct rt_err *e);
  * with EPERM and say whose it is. A missing link is success. */
 int nl_link_del_owned(struct nl *nl, const char *name, const char *mark, struct rt_err *e);
 
+/* Wait until none of the links names[0..n) exists in the handle's namespace
+ * (polling a link dump every few ms); fail with ETIMEDOUT naming one that is
+ * left after timeout_ms. Use after netns_delete: the kernel destroys the
+ * links inside a deleted namespace, and with them their veth host ends,
+ * asynchronously but in one batch, which is far faster than deleting veths
+ * one by one (each RTM_DELLINK waits for an RCU barrier: ~18 ms here). */
+int nl_link_wait_gone(struct nl *nl, const char *const *names, size_t n, unsigned timeout_ms,
+		      struct rt_err *e);
+
 /* ---------------- IPv4 addresses ---------------- */
 
 struct nl_addr4 {
