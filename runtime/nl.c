@@ -784,6 +784,7 @@ int nl_route_default_add(struct nl *nl, const char *gateway, int ifindex, struct
 	if (!gateway || inet_pton(AF_INET, gateway, &r.gateway) != 1)
 		return rt_errf(e, EINVAL, "add default route: bad gateway \"%s\"",
 			       gateway ? gateway : "(null)");
+	nl_reset(nl);
 	int rc = nl_route_msg(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, &r);
 	if (rc == 0)
 		return 0;
@@ -800,10 +801,16 @@ int nl_route_default_add(struct nl *nl, const char *gateway, int ifindex, struct
 		       "exists (via %s dev %d)", gateway, ifindex, have, cur.ifindex);
 }
 
-int nl_route_default_del(struct nl *nl, struct rt_err *e)
+int nl_route_default_del(struct nl *nl, const char *gateway, int ifindex, struct rt_err *e)
 {
-	int rc = nl_route_msg(nl, RTM_DELROUTE, 0, NULL);
+	struct nl_route4 r = { .ifindex = ifindex };
+	if (!gateway || inet_pton(AF_INET, gateway, &r.gateway) != 1)
+		return rt_errf(e, EINVAL, "delete default route: bad gateway \"%s\"",
+			       gateway ? gateway : "(null)");
+	/* With RTA_GATEWAY and RTA_OIF the kernel deletes only a route with
+	 * that next hop, and answers ESRCH otherwise. */
+	int rc = nl_route_msg(nl, RTM_DELROUTE, 0, &r);
 	if (rc < 0 && nl->kerr != ESRCH)
-		return nl_fail(nl, e, rc, "delete default route");
+		return nl_fail(nl, e, rc, "delete default route via %s dev %d", gateway, ifindex);
 	return 0;
 }

@@ -170,8 +170,9 @@ struct nl_route4 {
  * already there is success; another default route fails with EEXIST. */
 int nl_route_default_add(struct nl *nl, const char *gateway, int ifindex, struct rt_err *e);
 
-/* Remove the main table's IPv4 default route. None is success. */
-int nl_route_default_del(struct nl *nl, struct rt_err *e);
+/* Remove "default via gateway dev ifindex" from the main table: only that
+ * route, never another default route. Not there is success. */
+int nl_route_default_del(struct nl *nl, const char *gateway, int ifindex, struct rt_err *e);
 
 /* Read the main table's IPv4 default route; none fails with ENOENT. */
 int nl_route_default_get(struct nl *nl, struct nl_route4 *out, struct rt_err *e);

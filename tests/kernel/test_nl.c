@@ -491,11 +491,15 @@ static void test_addresses_routes_ping(void **state)
 	assert_int_equal(nl_route_default_add(na, "10.77.0.9", ea, &e), -1);
 	assert_int_equal(e.errnum, EEXIST);
 	assert_non_null(strstr(e.msg, "via 10.77.0.1"));
-	OK(nl_route_default_del(na, E));
+	/* Deleting checks the next hop: another one's route stays. */
+	OK(nl_route_default_del(na, "10.77.0.9", ea, E));
+	OK(nl_route_default_get(na, &r, E));
+	assert_int_equal(r.gateway.s_addr, htonl(0x0a4d0001));
+	OK(nl_route_default_del(na, "10.77.0.1", ea, E));
 	memset(&e, 0, sizeof(e));
 	assert_int_equal(nl_route_default_get(na, &r, &e), -1);
 	assert_int_equal(e.errnum, ENOENT);
-	OK(nl_route_default_del(na, E));               /* idempotent */
+	OK(nl_route_default_del(na, "10.77.0.1", ea, E));   /* idempotent */
 	assert_int_not_equal(sh("ip netns exec tb-a ping -c1 -W1 10.78.0.1"), 0);
 
 	OK(nl_addr_del(nb, eb, "10.77.0.3/24", E));
