@@ -7,6 +7,7 @@
 # vanish with the sandbox. The pid namespace guarantees that every process a
 # test starts dies with it, even if the test itself crashes.
 set -eu
+export ASPEN_SANDBOX=1   # tools that touch the kernel (bench_nl) refuse to run outside
 exec unshare --net --mount --pid --fork --mount-proc --propagation private -- \
 	sh -c 'mount -t tmpfs -o mode=0755 aspen-sandbox /run &&
 	       mkdir -p /run/aspen-state && export ASPEN_STATE_DIR=/run/aspen-state &&

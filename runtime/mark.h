@@ -1,0 +1,31 @@
+/* mark.h — ownership marks on kernel objects aspen creates.
+ *
+ * aspen never changes or deletes an object it did not create. Links carry
+ * the mark in IFLA_IFALIAS; named namespaces (which have no alias) carry it in
+ * a marker file (see netns.h). A mark reads "aspen:<topology>:<resource-id>",
+ * e.g. "aspen:cluster3:veth/node1.eth0". */
+#ifndef ASPEN_RT_MARK_H
+#define ASPEN_RT_MARK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "runtime/err.h"
+
+#define ASPEN_MARK_PREFIX "aspen:"
+/* The kernel keeps at most IFALIASZ - 1 = 255 bytes of alias. */
+#define ASPEN_MARK_MAX 255
+
+/* Write "aspen:<topology>:<resource_id>" into buf (size len). Fails (EINVAL)
+ * when topology is empty or holds ':', resource_id is empty, either holds a
+ * control character, or the mark exceeds ASPEN_MARK_MAX or len - 1 bytes. */
+int mark_build(char *buf, size_t len, const char *topology, const char *resource_id,
+	       struct rt_err *e);
+
+/* True when s is an aspen mark (starts with ASPEN_MARK_PREFIX). */
+bool mark_is_aspen(const char *s);
+
+/* True when s is an aspen mark of this topology ("aspen:<topology>:..."). */
+bool mark_in_topology(const char *s, const char *topology);
+
+#endif

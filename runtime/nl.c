@@ -1,0 +1,816 @@
+/* nl.c — rtnetlink primitives over libnl-3 / libnl-route-3 (see nl.h).
+ *
+ * The idea: one long-lived socket per namespace, one request per operation,
+ * and errors that say what the kernel said. libnl builds and parses the
+ * messages; where a request is a plain RTM_SETLINK / RTM_NEWADDR /
+ * RTM_NEWROUTE it is written out here field by field so the code reads as the
+ * message it sends.
+ *
+ * libnl 3.7 drops the kernel's extended ack. We turn NETLINK_EXT_ACK on, hook
+ * the socket's error callback, and keep the raw errno and the
+ * NLMSGERR_ATTR_MSG text of the last NLMSG_ERROR in the handle; nl_fail()
+ * turns them into "context: strerror (kernel: text)". */
+#include "runtime/nl.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <netlink/netlink.h>
+#include <netlink/msg.h>
+#include <netlink/attr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/rtnl.h>
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+struct nl {
+	struct nl_sock *sk;
+	dev_t ns_dev;           /* identity of the namespace the socket lives in */
+	ino_t ns_ino;
+	int kerr;               /* errno of the last failed request, 0 if none */
+	char kmsg[256];         /* the kernel's NLMSGERR_ATTR_MSG for it, "" if none */
+};
+
+/* ---------------- errors ---------------- */
+
+/* Copy the NLMSGERR_ATTR_MSG of an NLMSG_ERROR message h into buf. The TLVs
+ * follow the nlmsgerr, after the echoed request unless the ack is capped. */
+static void nl_extack_text(const struct nlmsghdr *h, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	const struct nlmsgerr *err = NLMSG_DATA(h);
+	size_t payload = sizeof(*err);
+	if (!(h->nlmsg_flags & NLM_F_CAPPED) && err->msg.nlmsg_len > NLMSG_HDRLEN)
+		payload += err->msg.nlmsg_len - NLMSG_HDRLEN;
+	size_t off = NLMSG_ALIGN(NLMSG_HDRLEN + payload);
+	if (off >= h->nlmsg_len)
+		return;
+	struct nlattr *a = nla_find((struct nlattr *)((char *)h + off), (int)(h->nlmsg_len - off),
+				    NLMSGERR_ATTR_MSG);
+	if (!a || nla_len(a) <= 0)
+		return;
+	size_t n = strnlen(nla_data(a), (size_t)nla_len(a));
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, nla_data(a), n);
+	buf[n] = '\0';
+}
+
+/* libnl error callback: remember what the kernel said, then let libnl fail
+ * the request as usual (NL_STOP). */
+static int nl_on_error(struct sockaddr_nl *who, struct nlmsgerr *err, void *arg)
+{
+	struct nl *nl = arg;
+	const struct nlmsghdr *h = (const struct nlmsghdr *)((const char *)err - NLMSG_HDRLEN);
+	nl->kerr = -err->error;
+	nl_extack_text(h, nl->kmsg, sizeof(nl->kmsg));
+	return NL_STOP;
+}
+
+static void nl_reset(struct nl *nl)
+{
+	nl->kerr = 0;
+	nl->kmsg[0] = '\0';
+}
+
+/* The errno behind a failure: the kernel's if it answered, else a best
+ * guess from libnl's code (local failures: memory, socket). */
+static int nl_errno(const struct nl *nl, int rc)
+{
+	if (nl->kerr)
+		return nl->kerr;
+	switch (-rc) {
+	case NLE_NOMEM: return ENOMEM;
+	case NLE_EXIST: return EEXIST;
+	case NLE_OBJ_NOTFOUND: return ENODEV;
+	case NLE_NODEV: return ENODEV;
+	case NLE_PERM: return EPERM;
+	case NLE_INVAL: return EINVAL;
+	case NLE_MSGSIZE: return EMSGSIZE;
+	case NLE_AGAIN: return EAGAIN;
+	case NLE_BUSY: return EBUSY;
+	default: return EIO;
+	}
+}
+
+/* Fill e as "<context>: <why>[ (kernel: <ext ack>)]" for libnl result rc,
+ * and remember the errno in nl->kerr (some libnl calls install their own
+ * error callback, so ours did not see the kernel's answer). */
+__attribute__((format(printf, 4, 5)))
+static int nl_fail(struct nl *nl, struct rt_err *e, int rc, const char *fmt, ...)
+{
+	char ctx[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ctx, sizeof(ctx), fmt, ap);
+	va_end(ap);
+	int en = nl_errno(nl, rc);
+	const char *why = nl->kerr ? strerror(nl->kerr) : nl_geterror(rc);
+	nl->kerr = en;
+	if (nl->kmsg[0])
+		return rt_errf(e, en, "%s: %s (kernel: %s)", ctx, why, nl->kmsg);
+	return rt_errf(e, en, "%s: %s", ctx, why);
+}
+
+/* ---------------- handle ---------------- */
+
+static int nl_sock_create(struct nl *nl, struct rt_err *e)
+{
+	nl->sk = nl_socket_alloc();
+	if (!nl->sk)
+		return rt_errf(e, ENOMEM, "netlink socket: out of memory");
+	int rc = nl_connect(nl->sk, NETLINK_ROUTE);
+	if (rc < 0)
+		return nl_fail(nl, e, rc, "netlink socket");
+	int fd = nl_socket_get_fd(nl->sk), one = 1;
+	/* Ext ack: the kernel's reason in words. Cap ack: do not echo our
+	 * request back in every error. */
+	if (setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one)) < 0)
+		return rt_errf(e, errno, "netlink socket: extended ack: %s", strerror(errno));
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return rt_errf(e, errno, "netlink socket: cloexec: %s", strerror(errno));
+	nl_socket_modify_err_cb(nl->sk, NL_CB_CUSTOM, nl_on_error, nl);
+	return 0;
+}
+
+static int nl_ns_identity(struct nl *nl, int netns_fd, struct rt_err *e)
+{
+	struct stat st;
+	int rc = netns_fd >= 0 ? fstat(netns_fd, &st) : stat("/proc/thread-self/ns/net", &st);
+	if (rc < 0)
+		return rt_errf(e, errno, "netlink socket: identify namespace: %s", strerror(errno));
+	nl->ns_dev = st.st_dev;
+	nl->ns_ino = st.st_ino;
+	return 0;
+}
+
+/* Create the socket inside netns_fd: enter, create, come back. Failing to
+ * come back would leave this thread acting on the wrong namespace, so that
+ * (which cannot happen with a valid saved fd) aborts. */
+static int nl_sock_create_in(struct nl *nl, int netns_fd, struct rt_err *e)
+{
+	int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (home < 0)
+		return rt_errf(e, errno, "netlink socket: open own namespace: %s", strerror(errno));
+	if (setns(netns_fd, CLONE_NEWNET) < 0) {
+		int en = errno;
+		close(home);
+		return rt_errf(e, en, "netlink socket: enter namespace: %s", strerror(en));
+	}
+	int rc = nl_sock_create(nl, e);
+	if (setns(home, CLONE_NEWNET) < 0) {
+		fprintf(stderr, "aspen: netlink: cannot return to own network namespace: %s\n",
+			strerror(errno));
+		abort();
+	}
+	close(home);
+	return rc;
+}
+
+int nl_open(struct nl **out, int netns_fd, struct rt_err *e)
+{
+	*out = NULL;
+	struct nl *nl = calloc(1, sizeof(*nl));
+	if (!nl)
+		return rt_errf(e, ENOMEM, "netlink handle: out of memory");
+	int rc = nl_ns_identity(nl, netns_fd, e);
+	if (rc == 0)
+		rc = netns_fd >= 0 ? nl_sock_create_in(nl, netns_fd, e) : nl_sock_create(nl, e);
+	if (rc < 0) {
+		nl_free(nl);
+		return -1;
+	}
+	*out = nl;
+	return 0;
+}
+
+void nl_free(struct nl *nl)
+{
+	if (!nl)
+		return;
+	nl_socket_free(nl->sk);   /* closes the fd; accepts NULL */
+	free(nl);
+}
+
+bool nl_in_current_netns(const struct nl *nl)
+{
+	struct stat st;
+	return stat("/proc/thread-self/ns/net", &st) == 0 && st.st_dev == nl->ns_dev &&
+	       st.st_ino == nl->ns_ino;
+}
+
+/* Send msg (freed here) and wait for the kernel's ack. Returns libnl's code. */
+static int nl_request(struct nl *nl, struct nl_msg *msg)
+{
+	nl_reset(nl);
+	int rc = nl_send_sync(nl->sk, msg);
+	return rc < 0 ? rc : 0;
+}
+
+/* Send an RTM_GET* dump for family and hand each reply to fn. The whole dump
+ * is always read so the socket stays in step for the next request. */
+static int nl_dump_request(struct nl *nl, int type, int family, nl_recvmsg_msg_cb_t fn, void *arg)
+{
+	nl_reset(nl);
+	int rc = nl_rtgen_request(nl->sk, type, family, NLM_F_DUMP);
+	if (rc < 0)
+		return rc;
+	struct nl_cb *own = nl_socket_get_cb(nl->sk);
+	struct nl_cb *cb = nl_cb_clone(own);
+	nl_cb_put(own);
+	if (!cb)
+		return -NLE_NOMEM;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, fn, arg);
+	rc = nl_recvmsgs(nl->sk, cb);
+	nl_cb_put(cb);
+	return rc < 0 ? rc : 0;
+}
+
+static int nl_check_name(const char *what, const char *name, struct rt_err *e)
+{
+	if (!name || !*name || strlen(name) >= IFNAMSIZ || strchr(name, '/') ||
+	    strpbrk(name, " \t\n:"))
+		return rt_errf(e, EINVAL, "%s: bad interface name \"%s\"", what,
+			       name ? name : "(null)");
+	return 0;
+}
+
+/* ---------------- links: reading ---------------- */
+
+static void nl_info_from(struct rtnl_link *l, struct nl_link_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->ifindex = rtnl_link_get_ifindex(l);
+	const char *s = rtnl_link_get_name(l);
+	snprintf(out->name, sizeof(out->name), "%s", s ? s : "");
+	s = rtnl_link_get_type(l);
+	snprintf(out->kind, sizeof(out->kind), "%s", s ? s : "");
+	out->master = rtnl_link_get_master(l);
+	out->mtu = rtnl_link_get_mtu(l);
+	out->up = (rtnl_link_get_flags(l) & IFF_UP) != 0;
+	struct nl_addr *a = rtnl_link_get_addr(l);
+	if (a && nl_addr_get_len(a) == sizeof(out->mac)) {
+		memcpy(out->mac, nl_addr_get_binary_addr(a), sizeof(out->mac));
+		out->has_mac = true;
+	}
+	s = rtnl_link_get_ifalias(l);
+	snprintf(out->alias, sizeof(out->alias), "%s", s ? s : "");
+}
+
+int nl_link_find(struct nl *nl, const char *name, struct nl_link_info *out, struct rt_err *e)
+{
+	nl_reset(nl);
+	if (nl_check_name("find link", name, e) < 0)
+		return -1;
+	struct rtnl_link *l = NULL;
+	int rc = rtnl_link_get_kernel(nl->sk, 0, name, &l);
+	if (rc < 0)
+		return nl_fail(nl, e, rc, "find link %s", name);
+	nl_info_from(l, out);
+	rtnl_link_put(l);
+	return 0;
+}
+
+int nl_link_dump(struct nl *nl, nl_link_fn fn, void *arg, struct rt_err *e)
+{
+	struct nl_cache *cache = NULL;
+	nl_reset(nl);
+	int rc = rtnl_link_alloc_cache(nl->sk, AF_UNSPEC, &cache);
+	if (rc < 0)
+		return nl_fail(nl, e, rc, "list links");
+	struct nl_link_info info;
+	int ret = 0;
+	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		nl_info_from((struct rtnl_link *)o, &info);
+		int r = fn(&info, arg, e);
+		if (r < 0) {
+			if (e && !e->msg[0])
+				rt_errf(e, 0, "list links: callback failed on %s", info.name);
+			ret = -1;
+			break;
+		}
+		if (r > 0)
+			break;
+	}
+	nl_cache_free(cache);
+	return ret;
+}
+
+/* ---------------- links: creating ---------------- */
+
+static int nl_setlink(struct nl *nl, int ifindex, const char *name, const struct nl_link_conf *c);
+static int nl_dellink(struct nl *nl, int ifindex, const char *name);
+
+/* The kernel ignores IFLA_IFALIAS on RTM_NEWLINK: mark the link we just
+ * created with a second request, and remove it if that fails (an unmarked
+ * link would be one aspen could never delete). */
+static int nl_mark_new(struct nl *nl, const char *what, const char *name, const char *alias,
+		       struct rt_err *e)
+{
+	if (!alias)
+		return 0;
+	struct nl_link_conf c = { .alias = alias };
+	int rc = nl_setlink(nl, 0, name, &c);
+	if (rc == 0)
+		return 0;
+	nl_fail(nl, e, rc, "%s %s: set alias", what, name);
+	nl_dellink(nl, 0, name);
+	return -1;
+}
+
+int nl_bridge_add(struct nl *nl, const struct nl_bridge_opts *o, struct rt_err *e)
+{
+	if (nl_check_name("add bridge", o->name, e) < 0)
+		return -1;
+	struct rtnl_link *l = rtnl_link_alloc();
+	if (!l)
+		return rt_errf(e, ENOMEM, "add bridge %s: out of memory", o->name);
+	int rc = rtnl_link_set_type(l, "bridge");
+	if (rc == 0) {
+		rtnl_link_set_name(l, o->name);
+		if (o->mtu)
+			rtnl_link_set_mtu(l, o->mtu);
+		if (o->up)
+			rtnl_link_set_flags(l, IFF_UP);
+		nl_reset(nl);
+		rc = rtnl_link_add(nl->sk, l, NLM_F_CREATE | NLM_F_EXCL);
+	}
+	rtnl_link_put(l);
+	if (rc < 0)
+		return nl_fail(nl, e, rc, "add bridge %s", o->name);
+	return nl_mark_new(nl, "add bridge", o->name, o->alias, e);
+}
+
+/* Fill the peer half of a veth: name, namespace, MAC, MTU. Not its state:
+ * the kernel opens the peer before the pair is joined and answers ENOTCONN. */
+static int nl_veth_peer(struct rtnl_link *peer, const struct nl_veth_opts *o)
+{
+	rtnl_link_set_name(peer, o->peer_name);
+	if (o->peer_netns_fd >= 0)
+		rtnl_link_set_ns_fd(peer, o->peer_netns_fd);
+	if (o->mtu)
+		rtnl_link_set_mtu(peer, o->mtu);
+	if (o->peer_mac) {
+		struct nl_addr *mac = nl_addr_build(AF_LLC, o->peer_mac, 6);
+		if (!mac)
+			return -NLE_NOMEM;
+		rtnl_link_set_addr(peer, mac);
+		nl_addr_put(mac);
+	}
+	return 0;
+}
+
+int nl_veth_add(struct nl *nl, const struct nl_veth_opts *o, struct rt_err *e)
+{
+	if (nl_check_name("add veth", o->name, e) < 0 ||
+	    nl_check_name("add veth peer", o->peer_name, e) < 0)
+		return -1;
+	struct nl *pnl = o->peer_netns_fd >= 0 ? o->peer_nl : nl;
+	if (o->peer_up && !pnl)
+		return rt_errf(e, EINVAL, "add veth %s: bringing peer %s up needs a handle in its "
+			       "namespace (peer_nl)", o->name, o->peer_name);
+	struct rtnl_link *l = rtnl_link_veth_alloc();
+	if (!l)
+		return rt_errf(e, ENOMEM, "add veth %s: out of memory", o->name);
+	rtnl_link_set_name(l, o->name);
+	if (o->alias)
+		rtnl_link_set_ifalias(l, o->alias);
+	if (o->master)
+		rtnl_link_set_master(l, o->master);
+	if (o->mtu)
+		rtnl_link_set_mtu(l, o->mtu);
+	if (o->up)
+		rtnl_link_set_flags(l, IFF_UP);
+	struct rtnl_link *peer = rtnl_link_veth_get_peer(l);
+	int rc = nl_veth_peer(peer, o);
+	rtnl_link_put(peer);
+	if (rc == 0) {
+		nl_reset(nl);
+		rc = rtnl_link_add(nl->sk, l, NLM_F_CREATE | NLM_F_EXCL);
+	}
+	rtnl_link_veth_release(l);
+	if (rc < 0)
+		return nl_fail(nl, e, rc, "add veth %s (peer %s)", o->name, o->peer_name);
+	if (nl_mark_new(nl, "add veth", o->name, o->alias, e) < 0)
+		return -1;
+	if (!o->peer_up)
+		return 0;
+	struct nl_link_conf up = { .set_up = true, .up = true };
+	rc = nl_setlink(pnl, 0, o->peer_name, &up);
+	if (rc == 0)
+		return 0;
+	nl_fail(pnl, e, rc, "add veth %s: set peer %s up", o->name, o->peer_name);
+	nl_dellink(nl, 0, o->name);
+	return -1;
+}
+
+/* ---------------- links: changing ---------------- */
+
+/* RTM_SETLINK on ifindex, or on name when ifindex is 0 (the kernel resolves
+ * IFLA_IFNAME itself: no lookup round trip). */
+static int nl_setlink(struct nl *nl, int ifindex, const char *name, const struct nl_link_conf *c)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
+	if (c->set_up) {
+		ifi.ifi_change = IFF_UP;
+		ifi.ifi_flags = c->up ? IFF_UP : 0;
+	}
+	struct nl_msg *m = nlmsg_alloc_simple(RTM_SETLINK, 0);
+	if (!m)
+		return -NLE_NOMEM;
+	int rc = nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO);
+	if (rc == 0 && !ifindex)
+		rc = nla_put_string(m, IFLA_IFNAME, name);
+	if (rc == 0 && c->mtu)
+		rc = nla_put_u32(m, IFLA_MTU, c->mtu);
+	if (rc == 0 && c->set_master)
+		rc = nla_put_u32(m, IFLA_MASTER, (uint32_t)c->master);
+	/* The alias goes without its NUL, as the kernel stores len bytes. */
+	if (rc == 0 && c->alias)
+		rc = nla_put(m, IFLA_IFALIAS, (int)strlen(c->alias), c->alias);
+	if (rc < 0) {
+		nlmsg_free(m);
+		return rc;
+	}
+	return nl_request(nl, m);
+}
+
+static int nl_configure_as(struct nl *nl, const char *what, const char *name,
+			   const struct nl_link_conf *c, struct rt_err *e)
+{
+	nl_reset(nl);
+	if (nl_check_name(what, name, e) < 0)
+		return -1;
+	if (c->alias && strlen(c->alias) > ASPEN_MARK_MAX)
+		return rt_errf(e, EINVAL, "%s %s: alias longer than %d bytes", what, name,
+			       ASPEN_MARK_MAX);
+	if (c->set_master && c->master < 0)
+		return rt_errf(e, EINVAL, "%s %s: bad master ifindex %d", what, name, c->master);
+	int rc = nl_setlink(nl, 0, name, c);
+	if (rc < 0)
+		return nl_fail(nl, e, rc, "%s %s", what, name);
+	return 0;
+}
+
+int nl_link_configure(struct nl *nl, const char *name, const struct nl_link_conf *c,
+		      struct rt_err *e)
+{
+	return nl_configure_as(nl, "configure link", name, c, e);
+}
+
+int nl_link_set_up(struct nl *nl, const char *name, bool up, struct rt_err *e)
+{
+	struct nl_link_conf c = { .set_up = true, .up = up };
+	return nl_configure_as(nl, up ? "set up" : "set down", name, &c, e);
+}
+
+int nl_link_set_mtu(struct nl *nl, const char *name, unsigned mtu, struct rt_err *e)
+{
+	if (!mtu)
+		return rt_errf(e, EINVAL, "set mtu of %s: mtu 0", name);
+	struct nl_link_conf c = { .mtu = mtu };
+	char what[40];
+	snprintf(what, sizeof(what), "set mtu %u on", mtu);
+	return nl_configure_as(nl, what, name, &c, e);
+}
+
+int nl_link_set_master(struct nl *nl, const char *name, int master_ifindex, struct rt_err *e)
+{
+	struct nl_link_conf c = { .set_master = true, .master = master_ifindex };
+	return nl_configure_as(nl, master_ifindex ? "set master of" : "detach", name, &c, e);
+}
+
+int nl_link_set_alias(struct nl *nl, const char *name, const char *alias, struct rt_err *e)
+{
+	if (!alias)
+		return rt_errf(e, EINVAL, "set alias of %s: no alias", name);
+	struct nl_link_conf c = { .alias = alias };
+	return nl_configure_as(nl, "set alias of", name, &c, e);
+}
+
+/* ---------------- links: deleting ---------------- */
+
+static int nl_dellink(struct nl *nl, int ifindex, const char *name)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
+	struct nl_msg *m = nlmsg_alloc_simple(RTM_DELLINK, 0);
+	if (!m)
+		return -NLE_NOMEM;
+	int rc = nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO);
+	if (rc == 0 && !ifindex)
+		rc = nla_put_string(m, IFLA_IFNAME, name);
+	if (rc < 0) {
+		nlmsg_free(m);
+		return rc;
+	}
+	return nl_request(nl, m);
+}
+
+int nl_link_del(struct nl *nl, const char *name, struct rt_err *e)
+{
+	if (nl_check_name("delete link", name, e) < 0)
+		return -1;
+	int rc = nl_dellink(nl, 0, name);
+	if (rc < 0 && nl->kerr != ENODEV)
+		return nl_fail(nl, e, rc, "delete link %s", name);
+	return 0;
+}
+
+int nl_link_del_owned(struct nl *nl, const char *name, const char *mark, struct rt_err *e)
+{
+	if (!mark || !*mark)
+		return rt_errf(e, EINVAL, "delete link %s: no ownership mark given", name);
+	struct nl_link_info l;
+	if (nl_link_find(nl, name, &l, e) < 0)
+		return nl->kerr == ENODEV ? 0 : -1;
+	if (strcmp(l.alias, mark) != 0) {
+		if (!l.alias[0])
+			return rt_errf(e, EPERM, "delete link %s: not created by aspen (no alias; "
+				       "expected \"%s\"): leaving it alone", name, mark);
+		return rt_errf(e, EPERM, "delete link %s: owned by \"%s\", not \"%s\": leaving it "
+			       "alone", name, l.alias, mark);
+	}
+	/* By ifindex: the object we checked, not whatever holds the name now. */
+	int rc = nl_dellink(nl, l.ifindex, NULL);
+	if (rc < 0 && nl->kerr != ENODEV)
+		return nl_fail(nl, e, rc, "delete link %s", name);
+	return 0;
+}
+
+struct nl_gone_walk {
+	const char *const *names;
+	size_t n;
+	const char *left;       /* one of names still present, or NULL */
+};
+
+static int nl_gone_seen(const struct nl_link_info *l, void *arg, struct rt_err *e)
+{
+	struct nl_gone_walk *w = arg;
+	for (size_t i = 0; i < w->n; i++)
+		if (strcmp(l->name, w->names[i]) == 0) {
+			w->left = w->names[i];
+			return 1;
+		}
+	return 0;
+}
+
+static double nl_now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+int nl_link_wait_gone(struct nl *nl, const char *const *names, size_t n, unsigned timeout_ms,
+		      struct rt_err *e)
+{
+	double deadline = nl_now_ms() + timeout_ms;
+	for (;;) {
+		struct nl_gone_walk w = { .names = names, .n = n };
+		if (nl_link_dump(nl, nl_gone_seen, &w, e) < 0)
+			return rt_err_prefix(e, "wait for links to go");
+		if (!w.left)
+			return 0;
+		if (nl_now_ms() >= deadline)
+			return rt_errf(e, ETIMEDOUT, "wait for links to go: %s still there after "
+				       "%u ms", w.left, timeout_ms);
+		usleep(2000);
+	}
+}
+
+/* ---------------- IPv4 addresses ---------------- */
+
+int nl_addr4_parse(const char *cidr, struct nl_addr4 *out, struct rt_err *e)
+{
+	char ip[INET_ADDRSTRLEN];
+	const char *slash = cidr ? strchr(cidr, '/') : NULL;
+	if (!slash || (size_t)(slash - cidr) >= sizeof(ip))
+		return rt_errf(e, EINVAL, "bad IPv4 prefix \"%s\" (want a.b.c.d/len)",
+			       cidr ? cidr : "(null)");
+	memcpy(ip, cidr, (size_t)(slash - cidr));
+	ip[slash - cidr] = '\0';
+	char *end;
+	errno = 0;
+	unsigned long len = strtoul(slash + 1, &end, 10);
+	if (inet_pton(AF_INET, ip, &out->addr) != 1 || errno || end == slash + 1 || *end ||
+	    len > 32)
+		return rt_errf(e, EINVAL, "bad IPv4 prefix \"%s\" (want a.b.c.d/len)", cidr);
+	out->prefixlen = (unsigned)len;
+	return 0;
+}
+
+/* RTM_NEWADDR / RTM_DELADDR for a on ifindex. */
+static int nl_addr_msg(struct nl *nl, int type, int flags, int ifindex, const struct nl_addr4 *a)
+{
+	struct ifaddrmsg ifa = {
+		.ifa_family = AF_INET, .ifa_prefixlen = (unsigned char)a->prefixlen,
+		.ifa_scope = RT_SCOPE_UNIVERSE, .ifa_index = (unsigned)ifindex,
+	};
+	struct nl_msg *m = nlmsg_alloc_simple(type, flags);
+	if (!m)
+		return -NLE_NOMEM;
+	int rc = nlmsg_append(m, &ifa, sizeof(ifa), NLMSG_ALIGNTO);
+	if (rc == 0)
+		rc = nla_put(m, IFA_LOCAL, 4, &a->addr);
+	if (rc == 0)
+		rc = nla_put(m, IFA_ADDRESS, 4, &a->addr);
+	if (rc == 0 && type == RTM_NEWADDR && a->prefixlen < 31) {
+		uint32_t mask = a->prefixlen ? htonl(~0u << (32 - a->prefixlen)) : 0;
+		uint32_t brd = a->addr.s_addr | ~mask;
+		rc = nla_put(m, IFA_BROADCAST, 4, &brd);
+	}
+	if (rc < 0) {
+		nlmsg_free(m);
+		return rc;
+	}
+	return nl_request(nl, m);
+}
+
+int nl_addr_add_excl(struct nl *nl, int ifindex, const char *cidr, struct rt_err *e)
+{
+	struct nl_addr4 a;
+	nl_reset(nl);
+	if (nl_addr4_parse(cidr, &a, e) < 0)
+		return rt_err_prefix(e, "add address");
+	int rc = nl_addr_msg(nl, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex, &a);
+	if (rc < 0)
+		return nl_fail(nl, e, rc, "add address %s to ifindex %d", cidr, ifindex);
+	return 0;
+}
+
+int nl_addr_add(struct nl *nl, int ifindex, const char *cidr, struct rt_err *e)
+{
+	/* IPv4 answers EEXIST only for the same local address and prefix
+	 * length on the same link: exactly what is wanted. */
+	if (nl_addr_add_excl(nl, ifindex, cidr, e) < 0)
+		return nl->kerr == EEXIST ? 0 : -1;
+	return 0;
+}
+
+int nl_addr_del(struct nl *nl, int ifindex, const char *cidr, struct rt_err *e)
+{
+	struct nl_addr4 a;
+	if (nl_addr4_parse(cidr, &a, e) < 0)
+		return rt_err_prefix(e, "delete address");
+	int rc = nl_addr_msg(nl, RTM_DELADDR, 0, ifindex, &a);
+	if (rc < 0 && nl->kerr != EADDRNOTAVAIL && nl->kerr != ENODEV)
+		return nl_fail(nl, e, rc, "delete address %s from ifindex %d", cidr, ifindex);
+	return 0;
+}
+
+struct nl_addr_walk {
+	int ifindex;
+	struct nl_addr4 *out;
+	size_t cap, n;
+};
+
+static int nl_addr_seen(struct nl_msg *msg, void *arg)
+{
+	struct nl_addr_walk *w = arg;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct nlattr *tb[IFA_MAX + 1];
+	if (h->nlmsg_type != RTM_NEWADDR || nlmsg_parse(h, sizeof(struct ifaddrmsg), tb, IFA_MAX,
+							 NULL) < 0)
+		return NL_OK;
+	const struct ifaddrmsg *ifa = nlmsg_data(h);
+	struct nlattr *a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	if (ifa->ifa_family != AF_INET || (int)ifa->ifa_index != w->ifindex || !a ||
+	    nla_len(a) != 4)
+		return NL_OK;
+	if (w->n < w->cap) {
+		memcpy(&w->out[w->n].addr, nla_data(a), 4);
+		w->out[w->n].prefixlen = ifa->ifa_prefixlen;
+	}
+	w->n++;
+	return NL_OK;
+}
+
+int nl_addr_list(struct nl *nl, int ifindex, struct nl_addr4 *out, size_t cap, size_t *n,
+		 struct rt_err *e)
+{
+	struct nl_addr_walk w = { .ifindex = ifindex, .out = out, .cap = cap };
+	int rc = nl_dump_request(nl, RTM_GETADDR, AF_INET, nl_addr_seen, &w);
+	if (rc < 0)
+		return nl_fail(nl, e, rc, "list addresses of ifindex %d", ifindex);
+	*n = w.n;
+	return 0;
+}
+
+/* ---------------- IPv4 default route ---------------- */
+
+static int nl_route_msg(struct nl *nl, int type, int flags, const struct nl_route4 *r)
+{
+	struct rtmsg rtm = {
+		.rtm_family = AF_INET, .rtm_dst_len = 0, .rtm_table = RT_TABLE_MAIN,
+		.rtm_protocol = RTPROT_BOOT,
+		.rtm_scope = type == RTM_NEWROUTE ? RT_SCOPE_UNIVERSE : RT_SCOPE_NOWHERE,
+		.rtm_type = RTN_UNICAST,
+	};
+	struct nl_msg *m = nlmsg_alloc_simple(type, flags);
+	if (!m)
+		return -NLE_NOMEM;
+	int rc = nlmsg_append(m, &rtm, sizeof(rtm), NLMSG_ALIGNTO);
+	if (rc == 0 && r) {
+		rc = nla_put(m, RTA_GATEWAY, 4, &r->gateway);
+		if (rc == 0)
+			rc = nla_put_u32(m, RTA_OIF, (uint32_t)r->ifindex);
+	}
+	if (rc < 0) {
+		nlmsg_free(m);
+		return rc;
+	}
+	return nl_request(nl, m);
+}
+
+struct nl_route_walk {
+	struct nl_route4 r;
+	bool found;
+};
+
+static int nl_route_seen(struct nl_msg *msg, void *arg)
+{
+	struct nl_route_walk *w = arg;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct nlattr *tb[RTA_MAX + 1];
+	if (w->found || h->nlmsg_type != RTM_NEWROUTE ||
+	    nlmsg_parse(h, sizeof(struct rtmsg), tb, RTA_MAX, NULL) < 0)
+		return NL_OK;
+	const struct rtmsg *rtm = nlmsg_data(h);
+	uint32_t table = tb[RTA_TABLE] ? nla_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+	if (rtm->rtm_family != AF_INET || rtm->rtm_dst_len != 0 || table != RT_TABLE_MAIN ||
+	    rtm->rtm_type != RTN_UNICAST)
+		return NL_OK;
+	memset(&w->r, 0, sizeof(w->r));
+	if (tb[RTA_GATEWAY] && nla_len(tb[RTA_GATEWAY]) == 4)
+		memcpy(&w->r.gateway, nla_data(tb[RTA_GATEWAY]), 4);
+	if (tb[RTA_OIF])
+		w->r.ifindex = (int)nla_get_u32(tb[RTA_OIF]);
+	w->found = true;
+	return NL_OK;
+}
+
+int nl_route_default_get(struct nl *nl, struct nl_route4 *out, struct rt_err *e)
+{
+	struct nl_route_walk w = { .found = false };
+	int rc = nl_dump_request(nl, RTM_GETROUTE, AF_INET, nl_route_seen, &w);
+	if (rc < 0)
+		return nl_fail(nl, e, rc, "read default route");
+	if (!w.found)
+		return rt_errf(e, ENOENT, "read default route: none");
+	*out = w.r;
+	return 0;
+}
+
+int nl_route_default_add(struct nl *nl, const char *gateway, int ifindex, struct rt_err *e)
+{
+	struct nl_route4 r = { .ifindex = ifindex };
+	if (!gateway || inet_pton(AF_INET, gateway, &r.gateway) != 1)
+		return rt_errf(e, EINVAL, "add default route: bad gateway \"%s\"",
+			       gateway ? gateway : "(null)");
+	nl_reset(nl);
+	int rc = nl_route_msg(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, &r);
+	if (rc == 0)
+		return 0;
+	if (nl->kerr != EEXIST)
+		return nl_fail(nl, e, rc, "add default route via %s dev %d", gateway, ifindex);
+	struct nl_route4 cur;
+	if (nl_route_default_get(nl, &cur, e) < 0)
+		return rt_err_prefix(e, "add default route via %s dev %d", gateway, ifindex);
+	if (cur.gateway.s_addr == r.gateway.s_addr && cur.ifindex == ifindex)
+		return 0;
+	char have[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &cur.gateway, have, sizeof(have));
+	return rt_errf(e, EEXIST, "add default route via %s dev %d: another default route "
+		       "exists (via %s dev %d)", gateway, ifindex, have, cur.ifindex);
+}
+
+int nl_route_default_del(struct nl *nl, const char *gateway, int ifindex, struct rt_err *e)
+{
+	struct nl_route4 r = { .ifindex = ifindex };
+	if (!gateway || inet_pton(AF_INET, gateway, &r.gateway) != 1)
+		return rt_errf(e, EINVAL, "delete default route: bad gateway \"%s\"",
+			       gateway ? gateway : "(null)");
+	/* With RTA_GATEWAY and RTA_OIF the kernel deletes only a route with
+	 * that next hop, and answers ESRCH otherwise. */
+	int rc = nl_route_msg(nl, RTM_DELROUTE, 0, &r);
+	if (rc < 0 && nl->kerr != ESRCH)
+		return nl_fail(nl, e, rc, "delete default route via %s dev %d", gateway, ifindex);
+	return 0;
+}

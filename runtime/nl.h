@@ -1,0 +1,180 @@
+/* nl.h — rtnetlink primitives: links, IPv4 addresses, default routes.
+ *
+ * A struct nl is one rtnetlink socket bound to one network namespace for its
+ * whole life (a socket stays in the namespace it was created in). Open one
+ * per namespace and reuse it: every call below is one or two netlink round
+ * trips on that socket, never a new socket, never a namespace switch.
+ *
+ * Every call returns 0 or -1; on -1 the struct rt_err holds a message such as
+ * "add veth as-c3-node1-0: File exists (kernel: <extended ack text>)" and
+ * errnum the errno the kernel answered (ENODEV, EEXIST, EPERM, ...).
+ *
+ * Ownership: aspen marks the links it creates with IFLA_IFALIAS (mark.h) and
+ * deletes only links carrying the expected mark (nl_link_del_owned). */
+#ifndef ASPEN_RT_NL_H
+#define ASPEN_RT_NL_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "runtime/err.h"
+#include "runtime/mark.h"
+
+struct nl;
+
+/* What aspen needs to know about a link. */
+struct nl_link_info {
+	int ifindex;
+	char name[IFNAMSIZ];
+	char kind[32];          /* IFLA_INFO_KIND: "bridge", "veth", "tun", ...; "" for none (lo) */
+	int master;             /* ifindex of the master (bridge), 0 if none */
+	unsigned mtu;
+	bool up;                /* administratively up (IFF_UP) */
+	bool has_mac;
+	unsigned char mac[6];
+	char alias[ASPEN_MARK_MAX + 1];  /* IFLA_IFALIAS, "" if none */
+};
+
+/* Open a handle in the namespace netns_fd (an fd of /run/netns/NAME or of
+ * /proc/PID/ns/net), or in the calling thread's namespace when netns_fd is
+ * -1. The calling thread enters the namespace only while the socket is
+ * created. The handle is not thread-safe: one thread at a time. */
+int nl_open(struct nl **out, int netns_fd, struct rt_err *e);
+
+/* Close the socket and free the handle; NULL is allowed. (libnl owns the
+ * name nl_close.) */
+void nl_free(struct nl *nl);
+
+/* True when the handle lives in the calling thread's current namespace. */
+bool nl_in_current_netns(const struct nl *nl);
+
+/* ---------------- links ---------------- */
+
+/* Look a link up by name. A missing link fails with errnum ENODEV. */
+int nl_link_find(struct nl *nl, const char *name, struct nl_link_info *out, struct rt_err *e);
+
+/* Called once per link by nl_link_dump. Return 0 to go on, > 0 to stop
+ * early (the dump then returns 0), < 0 to fail (fill e; the dump returns -1). */
+typedef int (*nl_link_fn)(const struct nl_link_info *link, void *arg, struct rt_err *e);
+
+/* Call fn for every link of the handle's namespace, in ifindex order. */
+int nl_link_dump(struct nl *nl, nl_link_fn fn, void *arg, struct rt_err *e);
+
+struct nl_bridge_opts {
+	const char *name;       /* required, < IFNAMSIZ */
+	const char *alias;      /* ownership mark, or NULL */
+	unsigned mtu;           /* 0: kernel default */
+	bool up;
+};
+
+/* Create a bridge, then set its alias. An existing link of that name fails with EEXIST (whoever
+ * owns it): the caller decides whether that is drift or a collision. */
+int nl_bridge_add(struct nl *nl, const struct nl_bridge_opts *o, struct rt_err *e);
+
+struct nl_veth_opts {
+	const char *name;               /* host end, in the handle's namespace */
+	const char *alias;              /* ownership mark of the host end, or NULL */
+	int master;                     /* bridge ifindex for the host end, 0: none */
+	unsigned mtu;                   /* both ends; 0: kernel default */
+	bool up;                        /* host end up */
+	const char *peer_name;          /* e.g. "eth0" */
+	int peer_netns_fd;              /* namespace the peer is created in; -1: the handle's */
+	const unsigned char *peer_mac;  /* 6 bytes, or NULL for a random one */
+	bool peer_up;                   /* bring the peer up ... */
+	struct nl *peer_nl;             /* ... through this handle in peer_netns_fd */
+};
+
+/* Create a veth pair: one RTM_NEWLINK makes both ends, the peer born inside
+ * its namespace with its name, MAC and MTU (never moved afterwards), the host
+ * end with its master, MTU and state. Then the host end gets its alias and
+ * the peer is brought up through peer_nl (the kernel cannot do either in the
+ * creating request). If a later step fails the pair is deleted again. An
+ * existing host name, or peer name in the target namespace, fails with
+ * EEXIST. */
+int nl_veth_add(struct nl *nl, const struct nl_veth_opts *o, struct rt_err *e);
+
+/* Several changes to one link in a single RTM_SETLINK. A zeroed struct
+ * changes nothing. */
+struct nl_link_conf {
+	const char *alias;      /* NULL: leave; "": clear */
+	unsigned mtu;           /* 0: leave */
+	bool set_master;
+	int master;             /* with set_master: bridge ifindex, 0 detaches */
+	bool set_up;
+	bool up;                /* with set_up */
+};
+
+/* Apply c to the link called name. A missing link fails with ENODEV. */
+int nl_link_configure(struct nl *nl, const char *name, const struct nl_link_conf *c,
+		      struct rt_err *e);
+
+/* Administrative state, MTU, master (0 detaches), alias ("" clears) of the
+ * link called name. Missing links fail with ENODEV. */
+int nl_link_set_up(struct nl *nl, const char *name, bool up, struct rt_err *e);
+int nl_link_set_mtu(struct nl *nl, const char *name, unsigned mtu, struct rt_err *e);
+int nl_link_set_master(struct nl *nl, const char *name, int master_ifindex, struct rt_err *e);
+int nl_link_set_alias(struct nl *nl, const char *name, const char *alias, struct rt_err *e);
+
+/* Delete the link called name (for a veth, both ends). A missing link is
+ * success. No ownership check: prefer nl_link_del_owned. */
+int nl_link_del(struct nl *nl, const char *name, struct rt_err *e);
+
+/* Delete the link called name only if its alias equals mark; otherwise fail
+ * with EPERM and say whose it is. A missing link is success. */
+int nl_link_del_owned(struct nl *nl, const char *name, const char *mark, struct rt_err *e);
+
+/* Wait until none of the links names[0..n) exists in the handle's namespace
+ * (polling a link dump every few ms); fail with ETIMEDOUT naming one that is
+ * left after timeout_ms. Use after netns_delete: the kernel destroys the
+ * links inside a deleted namespace, and with them their veth host ends,
+ * asynchronously but in one batch, which is far faster than deleting veths
+ * one by one (each RTM_DELLINK waits for an RCU barrier: ~18 ms here). */
+int nl_link_wait_gone(struct nl *nl, const char *const *names, size_t n, unsigned timeout_ms,
+		      struct rt_err *e);
+
+/* ---------------- IPv4 addresses ---------------- */
+
+struct nl_addr4 {
+	struct in_addr addr;
+	unsigned prefixlen;
+};
+
+/* Parse "a.b.c.d/len" (len 0..32). */
+int nl_addr4_parse(const char *cidr, struct nl_addr4 *out, struct rt_err *e);
+
+/* Add cidr ("10.100.0.2/24") to link ifindex, with the subnet's broadcast.
+ * The same address already on that link is success. */
+int nl_addr_add(struct nl *nl, int ifindex, const char *cidr, struct rt_err *e);
+
+/* The same, but an address already on the link fails with EEXIST. */
+int nl_addr_add_excl(struct nl *nl, int ifindex, const char *cidr, struct rt_err *e);
+
+/* Remove cidr from link ifindex. An address not there is success. */
+int nl_addr_del(struct nl *nl, int ifindex, const char *cidr, struct rt_err *e);
+
+/* The IPv4 addresses of link ifindex: up to cap go to out, *n gets how many
+ * the link has (may exceed cap). */
+int nl_addr_list(struct nl *nl, int ifindex, struct nl_addr4 *out, size_t cap, size_t *n,
+		 struct rt_err *e);
+
+/* ---------------- IPv4 default route ---------------- */
+
+struct nl_route4 {
+	struct in_addr gateway;
+	int ifindex;
+};
+
+/* Add "default via gateway dev ifindex" to the main table. The same route
+ * already there is success; another default route fails with EEXIST. */
+int nl_route_default_add(struct nl *nl, const char *gateway, int ifindex, struct rt_err *e);
+
+/* Remove "default via gateway dev ifindex" from the main table: only that
+ * route, never another default route. Not there is success. */
+int nl_route_default_del(struct nl *nl, const char *gateway, int ifindex, struct rt_err *e);
+
+/* Read the main table's IPv4 default route; none fails with ENOENT. */
+int nl_route_default_get(struct nl *nl, struct nl_route4 *out, struct rt_err *e);
+
+#endif
