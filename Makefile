@@ -63,6 +63,10 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(B)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 KERN_BIN := $(KERN_SRC:tests/kernel/%.c=$(B)/tests/%)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
+# The Cloud Hypervisor API double: several files, one binary (tests/chdouble/chd.h).
+CHD_SRC  := $(sort $(wildcard tests/chdouble/*.c))
+CHD_OBJ  := $(CHD_SRC:%.c=$(B)/%.o)
+TOOL_BIN += $(if $(CHD_SRC),$(B)/tools/ch-double)
 
 ASPEN := $(if $(filter 1,$(SAN)),$(B)/aspen,aspen)
 
@@ -101,6 +105,11 @@ $(B)/tests/%: tests/kernel/%.c $(B)/libaspen.a tests/testutil.h
 $(B)/tools/%: tests/tools/%.c $(B)/libaspen.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libaspen.a $(LDLIBS)
+
+$(CHD_OBJ): $(wildcard tests/chdouble/*.h)
+$(B)/tools/ch-double: $(CHD_OBJ) $(B)/libaspen.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CHD_OBJ) $(B)/libaspen.a $(LDLIBS)
 
 # The test runner executes every suite and prints "N passed, N failed".
 test: check-deps $(ASPEN) $(UNIT_BIN) $(KERN_BIN) $(TOOL_BIN)
