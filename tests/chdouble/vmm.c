@@ -395,10 +395,18 @@ static int tap_sock_ioctl(unsigned long req, struct ifreq *ifr)
 	return r;
 }
 
+/* Does the interface exist in our network namespace? (/sys may show another
+ * namespace's devices when it was mounted outside this one.) */
+static bool tap_exists(const char *name)
+{
+	struct ifreq ifr = {0};
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	return tap_sock_ioctl(SIOCGIFINDEX, &ifr) == 0;
+}
+
 /* Tap::open_named: the TAP must exist (see the file comment). */
 static int tap_open_named(const char *name, bool mq, struct chain *c)
 {
-	char path[300];
 	if (strlen(name) > 15)
 		return chain_push(c, "Interface name too long (max length is 15): %s", name), -1;
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -407,13 +415,13 @@ static int tap_open_named(const char *name, bool mq, struct chain *c)
 		chain_push(c, "Couldn't open /dev/net/tun");
 		return -1;
 	}
-	snprintf(path, sizeof(path), "/sys/class/net/%s", name);
 	struct ifreq ifr = {0};
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | (mq ? IFF_MULTI_QUEUE : 0);
-	int err = access(path, F_OK) != 0 ? EPERM : (ioctl(fd, TUNSETIFF, &ifr) < 0 ? errno : 0);
+	bool exists = tap_exists(name);
+	int err = !exists ? EPERM : (ioctl(fd, TUNSETIFF, &ifr) < 0 ? errno : 0);
 	if (err) {
-		if (access(path, F_OK) != 0)
+		if (!exists)
 			chd_log("TAP %s does not exist: failing as an unprivileged CH would", name);
 		close(fd);
 		chain_errno(c, err);
@@ -423,16 +431,29 @@ static int tap_open_named(const char *name, bool mq, struct chain *c)
 	return fd;
 }
 
-static int tap_mq_check(const char *name, bool mq, struct chain *c)
+static bool sysfs_read(const char *name, const char *attr, char *buf, size_t n)
 {
-	char path[300], buf[64] = "";
-	snprintf(path, sizeof(path), "/sys/class/net/%s/tun_flags", name);
+	char path[300];
+	snprintf(path, sizeof(path), "/sys/class/net/%s/%s", name, attr);
 	FILE *fp = fopen(path, "re");
 	if (!fp)
-		return 0;
-	bool ok = fgets(buf, sizeof(buf), fp) != NULL;
+		return false;
+	bool ok = fgets(buf, (int)n, fp) != NULL;
 	fclose(fp);
-	unsigned long flags = ok ? strtoul(buf, NULL, 16) : 0;
+	return ok;
+}
+
+/* CH's check_mq_support reads tun_flags from sysfs; it is only trusted here
+ * when sysfs shows this network namespace (same ifindex). */
+static int tap_mq_check(const char *name, bool mq, struct chain *c)
+{
+	char buf[64] = "";
+	struct ifreq ifr = {0};
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (tap_sock_ioctl(SIOCGIFINDEX, &ifr) < 0 || !sysfs_read(name, "ifindex", buf, sizeof(buf)) ||
+	    strtol(buf, NULL, 10) != ifr.ifr_ifindex || !sysfs_read(name, "tun_flags", buf, sizeof(buf)))
+		return 0;
+	unsigned long flags = strtoul(buf, NULL, 16);
 	if ((flags & IFF_MULTI_QUEUE) && !mq)
 		return chain_push(c, "Error related to the multiqueue support (no support device side)"), -1;
 	if (!(flags & IFF_MULTI_QUEUE) && mq)
