@@ -870,7 +870,11 @@ static void api_result(const struct endpoint *ep, int r, struct chain *c, struct
 		return;
 	}
 	if (r == -2) {          /* CH's VMM thread panicked: the HTTP thread sees a closed channel */
-		resp_msgs(resp, 500, "Error from API", "API response receive error");
+		struct chain p = {0};
+		chain_push(&p, "receiving on a closed channel");
+		chain_push(&p, "API response receive error");
+		chain_push(&p, "Error from API");
+		resp_chain(resp, 500, &p);
 		*after = CHD_CRASH;
 		return;
 	}
