@@ -63,6 +63,10 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(B)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 KERN_BIN := $(KERN_SRC:tests/kernel/%.c=$(B)/tests/%)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
+# The Cloud Hypervisor API double: several files, one binary (tests/chdouble/chd.h).
+CHD_SRC  := $(sort $(wildcard tests/chdouble/*.c))
+CHD_OBJ  := $(CHD_SRC:%.c=$(B)/%.o)
+TOOL_BIN += $(if $(CHD_SRC),$(B)/tools/ch-double)
 
 ASPEN := $(if $(filter 1,$(SAN)),$(B)/aspen,aspen)
 
@@ -127,6 +131,12 @@ $(B)/tools/%: tests/tools/%.c $(B)/libaspen.a
 	@mkdir -p $(dir $@)
 	$(call say,TOOL,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -Wl,--whole-archive $(B)/libaspen.a -Wl,--no-whole-archive $(LDLIBS)
+
+$(CHD_OBJ): $(wildcard tests/chdouble/*.h)
+$(B)/tools/ch-double: $(CHD_OBJ) $(B)/libaspen.a
+	@mkdir -p $(dir $@)
+	$(call say,TOOL,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CHD_OBJ) $(B)/libaspen.a $(LDLIBS)
 
 # `make test` first installs whatever Debian packages are missing (a fresh
 # machine needs nothing else), then runs every suite; the runner prints

@@ -1,0 +1,359 @@
+/* main.c — ch-double: a stand-in for the cloud-hypervisor v48 binary.
+ *
+ * Same command line as far as aspen uses it: `--api-socket path=/x.sock`,
+ * `--api-socket /x.sock` or `fd=N`, `--version` / `-V` ("cloud-hypervisor
+ * v48.0"), `-v` (repeatable), `--log-file F`, `--seccomp V`, `--landlock`.
+ * Like CH (clap) it refuses unknown arguments with exit status 2, and VM
+ * options (--kernel, --serial, --console, ...) without a payload; a VM
+ * described on the command line is not implemented (exit 2, say so).
+ * Serves one request at a time, as CH's single HTTP thread does, and exits 0
+ * after vmm.shutdown, SIGTERM or SIGINT, removing its socket.
+ *
+ * Steering from tests (environment):
+ *   CHD_BOOT_DELAY_MS=N      vm.boot (and vm.reboot) take N ms longer
+ *   CHD_FAIL_NTH=N           the N-th request (1-based, any path) answers 500
+ *   CHD_FAIL_ENDPOINT=a,b    these endpoints (vm.boot, ...) always answer 500
+ *   CHD_CRASH_ON=a,b         _exit(1) while handling these endpoints
+ *   CHD_HANG_ON=a,b          read the request, never answer (SIGTERM still works)
+ *   CHD_NO_SOCKET=1          never create the socket; sleep until killed
+ *   CHD_STATE_FILE=path      rewritten (atomically) on every transition with one
+ *                            of NotCreated, Created, Running, Paused, Exited
+ *   CHD_POWER_BUTTON=ignore  the "guest" ignores vm.power-button; by default it
+ *                            powers off CHD_POWEROFF_MS (50) ms later and the
+ *                            VMM exits 0, as CH does when its guest powers off
+ * Every request is logged on stderr (or --log-file): "#N PUT /api/v1/vm.boot -> 204". */
+#include "tests/chdouble/chd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CONNECTIONS 10
+
+static FILE *g_log;
+static int g_sigfd = -1;
+static bool g_quit;
+static const char *g_sock_path;
+static bool g_sock_created;
+
+void chd_log(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(g_log ? g_log : stderr, "ch-double[%ld]: ", (long)getpid());
+	vfprintf(g_log ? g_log : stderr, fmt, ap);
+	fputc('\n', g_log ? g_log : stderr);
+	fflush(g_log ? g_log : stderr);
+	va_end(ap);
+}
+
+bool chd_sleep_ms(unsigned long ms)
+{
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long spent = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+		if (g_quit || (unsigned long)spent >= ms)
+			return g_quit;
+		struct pollfd p = {.fd = g_sigfd, .events = POLLIN};
+		if (poll(&p, 1, (int)(ms - (unsigned long)spent)) > 0)
+			g_quit = true;
+	}
+}
+
+/* ---------------- command line ---------------- */
+
+struct args {
+	const char *api_socket;
+	const char *log_file;
+	int verbose;
+	bool version;
+};
+
+static const char *const vm_options[] = {
+	"balloon", "cmdline", "console", "cpus", "debug-console", "device", "disk", "firmware", "fs",
+	"initramfs", "kernel", "landlock-rules", "memory", "memory-zone", "net", "numa", "pci-segment",
+	"platform", "pmem", "pvpanic", "rate-limit-group", "rng", "serial", "tpm", "user-device", "vdpa",
+	"vsock", "watchdog", NULL};
+static const char *const flag_options[] = {"pvpanic", "watchdog", "landlock", NULL};
+
+static bool in(const char *const *list, const char *s)
+{
+	for (; *list; list++)
+		if (strcmp(*list, s) == 0)
+			return true;
+	return false;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Launch a cloud-hypervisor VMM.\n\nUsage: cloud-hypervisor [OPTIONS]\n\n"
+		   "Options (ch-double implements): --api-socket <path=...|fd=...|PATH>, --log-file <F>,\n"
+		   "  -v..., -V/--version, --seccomp <true|false|log>, --landlock, -h/--help\n");
+}
+
+static void clap_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void clap_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "error: ");
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n\nUsage: cloud-hypervisor [OPTIONS]\n\nFor more information, try '--help'.\n");
+	exit(2);
+}
+
+static void parse_args(int argc, char **argv, struct args *a)
+{
+	bool vm_opt = false, payload = false;
+	if (argc < 2) {
+		usage(stderr);
+		exit(2);
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *s = argv[i];
+		if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
+			usage(stdout);
+			exit(0);
+		}
+		if (strcmp(s, "-V") == 0 || strcmp(s, "--version") == 0) {
+			a->version = true;
+			continue;
+		}
+		if (s[0] == '-' && s[1] == 'v' && strspn(s + 1, "v") == strlen(s + 1)) {
+			a->verbose += (int)strlen(s + 1);
+			continue;
+		}
+		if (strncmp(s, "--", 2) != 0)
+			clap_error("unexpected argument '%s' found", s);
+		char name[64];
+		const char *eq = strchr(s, '='), *val = eq ? eq + 1 : NULL;
+		snprintf(name, sizeof(name), "%.*s", (int)(eq ? (size_t)(eq - s - 2) : strlen(s + 2)), s + 2);
+		bool known = strcmp(name, "api-socket") == 0 || strcmp(name, "log-file") == 0 ||
+			     strcmp(name, "seccomp") == 0 || strcmp(name, "event-monitor") == 0 ||
+			     in(vm_options, name) || in(flag_options, name);
+		if (!known)
+			clap_error("unexpected argument '%s' found", s);
+		if (!in(flag_options, name) && !val) {
+			if (i + 1 >= argc)
+				clap_error("a value is required for '--%s <VALUE>' but none was supplied", name);
+			val = argv[++i];
+		}
+		if (strcmp(name, "api-socket") == 0)
+			a->api_socket = val;
+		else if (strcmp(name, "log-file") == 0)
+			a->log_file = val;
+		else if (strcmp(name, "seccomp") == 0 && strcmp(val, "true") && strcmp(val, "false") &&
+			 strcmp(val, "log"))
+			clap_error("invalid value '%s' for '--seccomp <seccomp>'", val);
+		if (in(vm_options, name))
+			vm_opt = true;
+		if (strcmp(name, "kernel") == 0 || strcmp(name, "firmware") == 0)
+			payload = true;
+	}
+	if (vm_opt && !payload && !a->version) {
+		fprintf(stderr, "error: the following required arguments were not provided:\n"
+				"  <--firmware <firmware>|--kernel <kernel>>\n\n"
+				"Usage: cloud-hypervisor [OPTIONS]\n\nFor more information, try '--help'.\n");
+		exit(2);
+	}
+	if (payload && !a->version) {
+		fprintf(stderr, "ch-double: a VM on the command line (--kernel/--firmware) is not implemented; "
+				"use the API (vm.create)\n");
+		exit(2);
+	}
+}
+
+/* CH's OptionParser on "path=...,fd=..." with a bare path as fallback. */
+static int api_socket_listen(const char *spec)
+{
+	if (strncmp(spec, "fd=", 3) == 0) {
+		char *end;
+		long fd = strtol(spec + 3, &end, 10);
+		if (*end || fd < 0) {
+			fprintf(stderr, "Error: Cloud Hypervisor exited with the following chain of errors:\n"
+					"  0: Error parsing --api-socket\n  1: invalid digit found in string\n");
+			exit(1);
+		}
+		return (int)fd;
+	}
+	const char *path = strncmp(spec, "path=", 5) == 0 ? spec + 5 : spec;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+	} else if (fd >= 0) {
+		memcpy(sa.sun_path, path, strlen(path) + 1);
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(fd, 64) == 0) {
+			g_sock_path = path;
+			g_sock_created = true;
+			return fd;
+		}
+	}
+	int err = errno;
+	fprintf(stderr, "Error: Cloud Hypervisor exited with the following chain of errors:\n"
+			"  0: Failed to start the VMM thread\n  1: Error creation API server's socket\n"
+			"  2: %s (os error %d)\n", strerror(err), err);
+	exit(1);
+}
+
+/* ---------------- the loop ---------------- */
+
+static void chd_exit(int status)
+{
+	vmm_shutdown_all();
+	if (g_sock_created)
+		unlink(g_sock_path);
+	vmm_write_state("Exited");
+	chd_log("exiting with status %d", status);
+	exit(status);
+}
+
+static void hang_forever(void)
+{
+	while (!g_quit) {
+		struct pollfd p = {.fd = g_sigfd, .events = POLLIN};
+		if (poll(&p, 1, -1) > 0)
+			g_quit = true;
+	}
+	chd_exit(0);
+}
+
+static void serve_one(struct http_conn *c, struct http_req *req, unsigned long nth)
+{
+	struct http_resp r;
+	enum chd_after after;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	vmm_handle(req, nth, &r, &after);
+	if (after == CHD_HANG)
+		hang_forever();
+	http_send(http_conn_fd(c), &r);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	chd_log("#%lu %s %s -> %d (%.1f ms)%s%s", nth, http_method_name(req->method), req->path, r.status,
+		(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+		r.body && r.status >= 400 ? " " : "", r.body && r.status >= 400 ? r.body : "");
+	free(r.body);
+	if (after == CHD_CRASH)
+		_exit(1);
+	if (after == CHD_EXIT || g_quit)
+		chd_exit(0);
+}
+
+static void serve(int lfd)
+{
+	struct http_conn *conns[MAX_CONNECTIONS] = {0};
+	unsigned long nth = 0;
+	for (;;) {
+		struct pollfd p[MAX_CONNECTIONS + 2];
+		int np = 0;
+		p[np++] = (struct pollfd){.fd = g_sigfd, .events = POLLIN};
+		p[np++] = (struct pollfd){.fd = lfd, .events = POLLIN};
+		for (int i = 0; i < MAX_CONNECTIONS; i++)
+			p[np++] = (struct pollfd){.fd = conns[i] ? http_conn_fd(conns[i]) : -1, .events = POLLIN};
+		int n = poll(p, (nfds_t)np, vmm_power_pending() ? 10 : -1);
+		if (n < 0 && errno != EINTR)
+			chd_exit(1);
+		if (p[0].revents || g_quit)
+			chd_exit(0);
+		if (vmm_guest_powered_off())
+			chd_exit(0);
+		if (p[1].revents & POLLIN) {
+			int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+			int slot = 0;
+			while (slot < MAX_CONNECTIONS && conns[slot])
+				slot++;
+			if (fd >= 0 && slot == MAX_CONNECTIONS) {
+				http_server_full(fd);
+				close(fd);
+			} else if (fd >= 0) {
+				conns[slot] = http_conn_new(fd);
+			}
+		}
+		for (int i = 0; i < MAX_CONNECTIONS; i++) {
+			if (!conns[i] || !(p[i + 2].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			struct http_req req = {0};
+			int r;
+			while ((r = http_conn_read(conns[i], &req)) == 1) {
+				serve_one(conns[i], &req, ++nth);
+				http_req_clear(&req);
+			}
+			if (r < 0) {
+				http_conn_free(conns[i]);
+				conns[i] = NULL;
+			}
+		}
+	}
+}
+
+static unsigned long env_ul(const char *name, unsigned long dflt)
+{
+	const char *v = getenv(name);
+	return v && *v ? strtoul(v, NULL, 10) : dflt;
+}
+
+static const char *env_s(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = {0};
+	umask(077);             /* as CH: sockets and files only for this user */
+	parse_args(argc, argv, &a);
+	if (a.version) {
+		printf("cloud-hypervisor v48.0\n");
+		if (a.verbose)
+			printf("Enabled features: [\"io_uring\", \"kvm\"]\n");
+		return 0;
+	}
+	if (a.log_file && !(g_log = fopen(a.log_file, "we"))) {
+		fprintf(stderr, "Error: Cloud Hypervisor exited with the following chain of errors:\n"
+				"  0: Error creating log file\n  1: %s (os error %d)\n", strerror(errno), errno);
+		return 1;
+	}
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	g_sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+	signal(SIGCHLD, SIG_IGN);
+
+	static struct chd_faults f;
+	f.boot_delay_ms = env_ul("CHD_BOOT_DELAY_MS", 0);
+	f.fail_nth = env_ul("CHD_FAIL_NTH", 0);
+	f.fail_endpoints = env_s("CHD_FAIL_ENDPOINT");
+	f.crash_on = env_s("CHD_CRASH_ON");
+	f.hang_on = env_s("CHD_HANG_ON");
+	f.state_file = env_s("CHD_STATE_FILE");
+	f.power_button_ignored = env_s("CHD_POWER_BUTTON") && strcmp(env_s("CHD_POWER_BUTTON"), "ignore") == 0;
+	f.poweroff_ms = env_ul("CHD_POWEROFF_MS", 50);
+	vmm_init(&f);
+
+	if (env_s("CHD_NO_SOCKET") || !a.api_socket) {
+		chd_log(a.api_socket ? "CHD_NO_SOCKET: not creating %s" : "no --api-socket%s: nothing to serve",
+			a.api_socket ? a.api_socket : "");
+		hang_forever();
+	}
+	int lfd = api_socket_listen(a.api_socket);
+	chd_log("serving the Cloud Hypervisor v48 API on %s", a.api_socket);
+	serve(lfd);
+	return 0;
+}
