@@ -12,10 +12,10 @@
  * read, never computed here: validation owns them.
  *
  * JSON-valued properties (argv, env, disks, net) are written compactly by
- * hand: a fixed escaping and sorted keys keep them deterministic. The
- * environment is the only part whose size grows with the square of the node
- * count (every node sees every other node's address); its shared part is
- * sorted once and merged with each node's own entries. */
+ * hand: a fixed escaping and sorted keys keep them deterministic. What every
+ * node process shares (the cluster's names and addresses) is one string
+ * referenced by every process resource, so lowering stays linear in the
+ * number of nodes. */
 #include "compiler/compile.h"
 
 #include <stdarg.h>
@@ -162,46 +162,8 @@ static void lower_network(struct topology *t, const struct topo_network *net, st
 
 struct env_ent {
 	const char *key, *value;
-	size_t order;                   /* tie-break: file order */
-	bool escaped;                   /* value is already JSON-escaped (no quotes) */
+	size_t order;                   /* tie-break: user entries first, file order */
 };
-
-/* What every process's environment shares, serialized once: the sorted
- * unique entries as `,"KEY":"value"` fragments laid end to end in json,
- * fragment k at json[off[k] .. off[k+1]). A node's environment is then the
- * shared fragments copied in runs, with the node's own entries spliced in. */
-struct env_shared {
-	char **keys;                    /* sorted, unique */
-	size_t n;
-	struct sbuf json;
-	size_t *off;                    /* n + 1 offsets into json */
-	char **ips;                     /* per node: first address or NULL */
-	/* Every node's "name=ip", escaped, joined by spaces; node i's piece is
-	 * peers[pstart[i] .. pend[i]) (empty when it has no address). A node's
-	 * ASPEN_PEERS is this string minus its own piece: two copies. */
-	struct sbuf peers;
-	size_t *pstart, *pend;
-};
-
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-	if (!p) {
-		fputs("aspen: out of memory\n", stderr);
-		abort();
-	}
-	return p;
-}
-
-static char *xstrdup(const char *s)
-{
-	char *d = strdup(s);
-	if (!d) {
-		fputs("aspen: out of memory\n", stderr);
-		abort();
-	}
-	return d;
-}
 
 static int env_cmp(const void *x, const void *y)
 {
@@ -212,207 +174,70 @@ static int env_cmp(const void *x, const void *y)
 	return a->order < b->order ? -1 : a->order > b->order;
 }
 
-/* ASPEN_IP_<NAME>: uppercased, '-' -> '_'. */
-static char *env_ip_key(const char *node)
+/* The node's own environment as a JSON object with sorted keys: the user's
+ * env, then ASPEN_TOPOLOGY, ASPEN_NODE and ASPEN_NODE_IP unless the user set
+ * them. What every node shares (the cluster's names and addresses) is not
+ * repeated here: it is the one `cluster` string (see cluster_string). */
+static const char *env_build(const struct topology *t, const struct topo_node *nd, struct sbuf *b)
 {
-	size_t n = strlen(node);
-	char *k = xcalloc(sizeof("ASPEN_IP_") + n, 1);
-	memcpy(k, "ASPEN_IP_", 9);
-	for (size_t i = 0; i <= n; i++) {
-		char c = node[i];
-		k[9 + i] = c == '-' ? '_' : (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
-	}
-	return k;
-}
-
-/* `,"key":"value"` */
-static void env_fragment(struct sbuf *b, const struct env_ent *e)
-{
-	sb_putn(b, ",", 1);
-	sb_json_str(b, e->key);
-	sb_putn(b, ":", 1);
-	if (e->escaped) {
-		sb_putn(b, "\"", 1);
-		sb_puts(b, e->value);
-		sb_putn(b, "\"", 1);
-	} else {
-		sb_json_str(b, e->value);
-	}
-}
-
-/* sh->peers and its offsets; sh->ips must be filled. */
-static void env_peers_build(const struct topology *t, struct env_shared *sh)
-{
-	sh->pstart = xcalloc(t->n_nodes, sizeof(size_t));
-	sh->pend = xcalloc(t->n_nodes, sizeof(size_t));
-	struct sbuf piece = {0};
-	sb_reset(&sh->peers);
-	for (size_t i = 0; i < t->n_nodes; i++) {
-		if (!sh->ips[i])
-			continue;
-		if (sh->peers.n)
-			sb_putn(&sh->peers, " ", 1);
-		sb_reset(&piece);
-		sb_puts(&piece, t->nodes[i].name);
-		sb_putn(&piece, "=", 1);
-		sb_puts(&piece, sh->ips[i]);
-		sh->pstart[i] = sh->peers.n;
-		sb_json_str(&sh->peers, piece.s);       /* "name=ip" with quotes */
-		sh->pend[i] = sh->peers.n;
-		/* drop the quotes the escaper added */
-		memmove(sh->peers.s + sh->pstart[i], sh->peers.s + sh->pstart[i] + 1,
-			sh->pend[i] - sh->pstart[i] - 2);
-		sh->peers.n -= 2;
-		sh->pend[i] -= 2;
-		sh->peers.s[sh->peers.n] = '\0';
-	}
-	free(piece.s);
-}
-
-/* ASPEN_PEERS of node i, escaped, into out. */
-static void env_peers_of(const struct env_shared *sh, size_t i, struct sbuf *out)
-{
-	sb_reset(out);
-	const char *p = sh->peers.s;
-	size_t len = sh->peers.n;
-	if (!sh->ips[i]) {
-		sb_putn(out, p, len);
-		return;
-	}
-	size_t s = sh->pstart[i], e = sh->pend[i];
-	if (s == 0) {                   /* first piece: drop the space after it */
-		if (e < len)
-			sb_putn(out, p + e + 1, len - e - 1);
-		return;
-	}
-	sb_putn(out, p, s - 1);         /* without the space before our piece */
-	sb_putn(out, p + e, len - e);   /* starts with a space, or is empty */
-}
-
-/* The shared entries: ASPEN_TOPOLOGY, ASPEN_NODES and one ASPEN_IP_<NAME>
- * per node with an address. Two names that map to the same key (a-b, a_b)
- * keep the first node in file order. */
-static void env_shared_build(const struct topology *t, struct env_shared *sh)
-{
-	struct env_ent *v = xcalloc(t->n_nodes + 2, sizeof(*v));
-	sh->ips = xcalloc(t->n_nodes, sizeof(*sh->ips));
-	struct sbuf nodes = {0};
-	sb_reset(&nodes);
-	size_t n = 0;
-	for (size_t i = 0; i < t->n_nodes; i++) {
-		const struct topo_node *nd = &t->nodes[i];
-		if (i)
-			sb_putn(&nodes, " ", 1);
-		sb_puts(&nodes, nd->name);
-		const struct topo_iface *f = node_first_ip(nd);
-		if (!f)
-			continue;
-		char ip[16];
-		fmt_ip(ip, f->ip);
-		sh->ips[i] = xstrdup(ip);
-		v[n++] = (struct env_ent){env_ip_key(nd->name), sh->ips[i], i, false};
-	}
-	v[n++] = (struct env_ent){xstrdup("ASPEN_NODES"), nodes.s, 0, false};
-	v[n++] = (struct env_ent){xstrdup("ASPEN_TOPOLOGY"), t->name, 0, false};
-	qsort(v, n, sizeof(*v), env_cmp);
-	sh->keys = xcalloc(n, sizeof(*sh->keys));
-	sh->off = xcalloc(n + 1, sizeof(*sh->off));
-	sb_reset(&sh->json);
-	sh->n = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (sh->n && strcmp(sh->keys[sh->n - 1], v[i].key) == 0) {
-			free((char *)v[i].key);
-			continue;
-		}
-		sh->off[sh->n] = sh->json.n;
-		sh->keys[sh->n++] = (char *)v[i].key;
-		env_fragment(&sh->json, &v[i]);
-	}
-	sh->off[sh->n] = sh->json.n;
-	free(nodes.s);
-	free(v);
-	env_peers_build(t, sh);
-}
-
-static void env_shared_free(struct env_shared *sh, size_t n_nodes)
-{
-	for (size_t i = 0; i < sh->n; i++)
-		free(sh->keys[i]);
-	for (size_t i = 0; i < n_nodes; i++)
-		free(sh->ips[i]);
-	free(sh->keys);
-	free(sh->off);
-	free(sh->ips);
-	free(sh->json.s);
-	free(sh->peers.s);
-	free(sh->pstart);
-	free(sh->pend);
-}
-
-/* First shared index whose key is >= key. */
-static size_t env_lower_bound(const struct env_shared *sh, const char *key)
-{
-	size_t lo = 0, hi = sh->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(sh->keys[mid], key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* Shared fragments [from, to) in one copy. */
-static void env_copy_shared(struct sbuf *b, const struct env_shared *sh, size_t from, size_t to)
-{
-	if (from < to)
-		sb_putn(b, sh->json.s + sh->off[from], sh->off[to] - sh->off[from]);
-}
-
-/* The env JSON object of node i: shared entries merged with the node's own
- * (ASPEN_NODE, ASPEN_NODE_IP, ASPEN_PEERS) and the user's env. The user's
- * entries win over generated ones of the same key. Returns the object,
- * which lives in b. */
-static const char *env_build(const struct topology *t, size_t i, const struct env_shared *sh,
-			     struct sbuf *peers, struct sbuf *b)
-{
-	const struct topo_node *nd = &t->nodes[i];
-	struct env_ent *own = xcalloc(nd->n_env + 3, sizeof(*own));
+	struct env_ent *own = calloc(nd->n_env + 3, sizeof(*own));
 	size_t no = 0;
-	env_peers_of(sh, i, peers);
-	/* User entries first (order 0..), so they sort before generated twins. */
+	if (!own) {
+		fputs("aspen: out of memory\n", stderr);
+		abort();
+	}
+	char ip[16];
 	for (size_t k = 0; k < nd->n_env; k++)
-		own[no++] = (struct env_ent){nd->env[k].key, nd->env[k].value, k, false};
-	own[no++] = (struct env_ent){"ASPEN_NODE", nd->name, SIZE_MAX, false};
-	if (sh->ips[i])
-		own[no++] = (struct env_ent){"ASPEN_NODE_IP", sh->ips[i], SIZE_MAX, false};
-	own[no++] = (struct env_ent){"ASPEN_PEERS", peers->s, SIZE_MAX, true};
+		own[no++] = (struct env_ent){nd->env[k].key, nd->env[k].value, k};
+	own[no++] = (struct env_ent){"ASPEN_TOPOLOGY", t->name, SIZE_MAX};
+	own[no++] = (struct env_ent){"ASPEN_NODE", nd->name, SIZE_MAX};
+	const struct topo_iface *f = node_first_ip(nd);
+	if (f) {
+		fmt_ip(ip, f->ip);
+		own[no++] = (struct env_ent){"ASPEN_NODE_IP", ip, SIZE_MAX};
+	}
 	qsort(own, no, sizeof(*own), env_cmp);
-
-	/* "{" then `,"k":"v"` fragments; the first comma becomes the brace. */
 	sb_reset(b);
-	sb_putn(b, " ", 1);
-	size_t cur = 0;
+	sb_putn(b, "{", 1);
 	for (size_t k = 0; k < no; k++) {
 		if (k && strcmp(own[k - 1].key, own[k].key) == 0)
-			continue;       /* a user entry already took this key */
-		size_t pos = env_lower_bound(sh, own[k].key);
-		if (pos >= cur) {
-			env_copy_shared(b, sh, cur, pos);
-			cur = pos;
-		}
-		env_fragment(b, &own[k]);
-		if (cur < sh->n && strcmp(sh->keys[cur], own[k].key) == 0)
-			cur++;          /* overridden */
+			continue;       /* the user's entry already took this key */
+		if (b->n > 1)
+			sb_putn(b, ",", 1);
+		sb_json_str(b, own[k].key);
+		sb_putn(b, ":", 1);
+		sb_json_str(b, own[k].value);
 	}
-	env_copy_shared(b, sh, cur, sh->n);
 	sb_putn(b, "}", 1);
 	free(own);
-	if (b->n == 2)
-		return "{}";
-	b->s[1] = '{';
-	return b->s + 1;
+	return b->s;
+}
+
+/* "node1=10.100.0.2 node2=10.100.0.3 node3": every node in file order, with
+ * its first address when it has one. Built once and shared by reference by
+ * every process resource, so lowering stays linear in the node count; the
+ * process driver derives ASPEN_NODES, ASPEN_PEERS and ASPEN_IP_<NAME> from
+ * it. Names hold no spaces or '=' (validation), so it needs no escaping. */
+static const char *cluster_string(struct topology *t)
+{
+	struct sbuf b = {0};
+	sb_reset(&b);
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		const struct topo_node *nd = &t->nodes[i];
+		const struct topo_iface *f = node_first_ip(nd);
+		if (i)
+			sb_putn(&b, " ", 1);
+		sb_puts(&b, nd->name);
+		if (f) {
+			char ip[16];
+			fmt_ip(ip, f->ip);
+			sb_putn(&b, "=", 1);
+			sb_puts(&b, ip);
+		}
+	}
+	const char *s = arena_strndup(&t->arena, b.s, b.n);
+	free(b.s);
+	return s;
 }
 
 /* ---------------- netns nodes ---------------- */
@@ -420,8 +245,8 @@ static const char *env_build(const struct topology *t, size_t i, const struct en
 struct lower_ctx {
 	struct topology *t;
 	struct res_list *out;
-	struct env_shared env;
-	struct sbuf buf, peers;
+	const char *cluster;            /* shared by every process resource */
+	struct sbuf buf;
 };
 
 static void lower_veth(struct lower_ctx *c, const struct topo_node *n, const struct topo_iface *f)
@@ -495,7 +320,8 @@ static void lower_process(struct lower_ctx *c, size_t idx, bool has_route)
 	res_set(a, r, "netns", n->netns_name);
 	json_strv(&c->buf, &n->command);
 	res_set(a, r, "argv", c->buf.s);
-	res_set(a, r, "env", env_build(c->t, idx, &c->env, &c->peers, &c->buf));
+	res_set(a, r, "env", env_build(c->t, n, &c->buf));
+	res_set_ref(r, a, "cluster", c->cluster);
 	res_set(a, r, "workdir", n->workdir ? n->workdir : "/");
 	res_add_dep(a, r, idf(id, "netns/%s", n->name));
 	for (size_t i = 0; i < n->n_ifaces; i++) {
@@ -635,7 +461,7 @@ static void lower_vm_node(struct lower_ctx *c, size_t idx)
 void topo_lower(struct topology *t, struct res_list *out)
 {
 	struct lower_ctx c = {.t = t, .out = out};
-	env_shared_build(t, &c.env);
+	c.cluster = cluster_string(t);
 	for (size_t i = 0; i < t->n_networks; i++)
 		lower_network(t, &t->networks[i], out);
 	for (size_t i = 0; i < t->n_nodes; i++) {
@@ -644,7 +470,5 @@ void topo_lower(struct topology *t, struct res_list *out)
 		else
 			lower_vm_node(&c, i);
 	}
-	env_shared_free(&c.env, t->n_nodes);
 	free(c.buf.s);
-	free(c.peers.s);
 }

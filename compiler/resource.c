@@ -100,6 +100,20 @@ void res_set(struct arena *a, struct resource *r, const char *key, const char *v
 	r->n_props++;
 }
 
+void res_set_ref(struct resource *r, struct arena *a, const char *key, const char *value)
+{
+	assert(key && value);
+	bool found;
+	size_t i = res_find(r, key, &found);
+	if (!found) {
+		r->props = res_grow(a, r->props, r->n_props, &r->cap_props, sizeof(*r->props));
+		memmove(&r->props[i + 1], &r->props[i], (r->n_props - i) * sizeof(*r->props));
+		r->n_props++;
+	}
+	r->props[i].key = key;
+	r->props[i].value = value;
+}
+
 void res_setf(struct arena *a, struct resource *r, const char *key, const char *fmt, ...)
 {
 	va_list ap;

@@ -69,6 +69,10 @@ struct resource *res_list_add(struct res_list *l, struct arena *a, enum res_kind
  * unique keys: setting a key again replaces its value. value must not be
  * NULL. Binary search, so building a resource costs O(p log p) compares. */
 void res_set(struct arena *a, struct resource *r, const char *key, const char *value);
+/* Like res_set, but key and value are stored by reference: both must live
+ * as long as the resource (static, or in the same arena). Used for a value
+ * many resources share, so it is not copied once per resource. */
+void res_set_ref(struct resource *r, struct arena *a, const char *key, const char *value);
 void res_setf(struct arena *a, struct resource *r, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* Add a dependency (copied into a); adding the same id twice is a no-op. */

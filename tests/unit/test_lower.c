@@ -107,9 +107,8 @@ static const char netns_expected[] =
 	"  <- addr/n1.eth0\n"
 	"process/n1 [process]\n"
 	"  argv=[\"app\",\"--id\",\"1\"]\n"
-	"  env={\"ASPEN_IP_N1\":\"10.100.0.2\",\"ASPEN_IP_N_2\":\"10.200.0.3\","
-	"\"ASPEN_IP_VM_4\":\"10.100.0.5\",\"ASPEN_NODE\":\"n1\",\"ASPEN_NODES\":\"n1 n-2 n3 vm-4\","
-	"\"ASPEN_NODE_IP\":\"10.100.0.2\",\"ASPEN_PEERS\":\"n-2=10.200.0.3 vm-4=10.100.0.5\","
+	"  cluster=n1=10.100.0.2 n-2=10.200.0.3 n3 vm-4=10.100.0.5\n"
+	"  env={\"ASPEN_NODE\":\"n1\",\"ASPEN_NODE_IP\":\"10.100.0.2\","
 	"\"ASPEN_TOPOLOGY\":\"c3\",\"FOO\":\"a \\\"b\\\"\"}\n"
 	"  netns=aspen-c3-n1\n"
 	"  workdir=/\n"
@@ -156,9 +155,8 @@ static const char netns_expected[] =
 	"  <- addr/n-2.eth1\n"
 	"process/n-2 [process]\n"
 	"  argv=[\"sleep\",\"infinity\"]\n"
-	"  env={\"ASPEN_IP_N1\":\"10.100.0.2\",\"ASPEN_IP_N_2\":\"10.200.0.3\","
-	"\"ASPEN_IP_VM_4\":\"10.100.0.5\",\"ASPEN_NODE\":\"n-2\",\"ASPEN_NODES\":\"n1 n-2 n3 vm-4\","
-	"\"ASPEN_NODE_IP\":\"10.200.0.3\",\"ASPEN_PEERS\":\"n1=10.100.0.2 vm-4=10.100.0.5\","
+	"  cluster=n1=10.100.0.2 n-2=10.200.0.3 n3 vm-4=10.100.0.5\n"
+	"  env={\"ASPEN_NODE\":\"n-2\",\"ASPEN_NODE_IP\":\"10.200.0.3\","
 	"\"ASPEN_TOPOLOGY\":\"custom\"}\n"
 	"  netns=aspen-c3-n-2\n"
 	"  workdir=/srv\n"
@@ -344,8 +342,9 @@ static void test_vm_cluster(void **state)
 
 /* ---------------- environment details ---------------- */
 
-/* Names that collide after uppercasing ("a-b", "a_b") keep the first node;
- * control characters in user values are escaped; keys stay sorted. */
+/* Control characters in user values are escaped; keys stay sorted; a user
+ * key wins over a generated one. (What the process driver derives from the
+ * cluster string is tested in test_nodeenv.c.) */
 static void test_env_edge_cases(void **state)
 {
 	(void)state;
@@ -365,9 +364,9 @@ static void test_env_edge_cases(void **state)
 	assert_non_null(p);
 	assert_string_equal(res_get(p, "env"),
 			    "{\"A\":\"\",\"ASPEN_IP_A_B\":\"override\",\"ASPEN_NODE\":\"a-b\","
-			    "\"ASPEN_NODES\":\"a-b a_b\",\"ASPEN_NODE_IP\":\"10.9.0.2\","
-			    "\"ASPEN_PEERS\":\"a_b=10.9.0.3\",\"ASPEN_TOPOLOGY\":\"e\","
+			    "\"ASPEN_NODE_IP\":\"10.9.0.2\",\"ASPEN_TOPOLOGY\":\"e\","
 			    "\"Z\":\"tab\\there\\nnl\\\\\"}");
+	assert_string_equal(res_get(p, "cluster"), "a-b=10.9.0.2 a_b=10.9.0.3");
 	/* No gateway anywhere: no route, and the process does not wait for one. */
 	assert_null(fx_find(&l, "route/a-b"));
 	assert_int_equal(p->n_deps, 3);         /* netns, veth, addr */
@@ -389,9 +388,8 @@ static void test_env_without_ip(void **state)
 	const struct resource *p = fx_find(&l, "process/solo");
 	assert_non_null(p);
 	assert_string_equal(res_get(p, "argv"), "[\"sh\",\"-c\",\"echo \\\"$ASPEN_NODE\\\"\"]");
-	assert_string_equal(res_get(p, "env"),
-			    "{\"ASPEN_NODE\":\"solo\",\"ASPEN_NODES\":\"solo\",\"ASPEN_PEERS\":\"\","
-			    "\"ASPEN_TOPOLOGY\":\"e\"}");
+	assert_string_equal(res_get(p, "env"), "{\"ASPEN_NODE\":\"solo\",\"ASPEN_TOPOLOGY\":\"e\"}");
+	assert_string_equal(res_get(p, "cluster"), "solo");
 	assert_null(fx_find(&l, "route/solo"));     /* the gateway is unusable without an address */
 	topo_free(t);
 }
@@ -420,8 +418,9 @@ static void test_deterministic_and_ordered(void **state)
 	topo_free(t2);
 }
 
-/* Many nodes: each process sees every node's address. */
-static void test_large_env(void **state)
+/* Many nodes: the cluster string lists every node once, and every process
+ * resource shares that one string (lowering stays linear). */
+static void test_large_cluster(void **state)
 {
 	(void)state;
 	enum { N = 300 };
@@ -438,17 +437,14 @@ static void test_large_env(void **state)
 	struct res_list l = {0};
 	topo_lower(t, &l);
 	assert_int_equal(l.n, 2 + (size_t)N * 5);
-	const struct resource *p = fx_find(&l, "process/node7");
-	const char *env = res_get(p, "env");
-	assert_non_null(strstr(env, "\"ASPEN_IP_NODE299\":\"10.0.1.45\""));
-	assert_non_null(strstr(env, "\"ASPEN_NODE\":\"node7\""));
-	assert_non_null(strstr(env, " node6=10.0.0.8 node8=10.0.0.10 "));
-	assert_null(strstr(env, "node7=10.0.0.9"));
-	/* first and last nodes: no stray separators around the gap */
-	env = res_get(fx_find(&l, "process/node0"), "env");
-	assert_non_null(strstr(env, "\"ASPEN_PEERS\":\"node1=10.0.0.3 node2="));
-	env = res_get(fx_find(&l, "process/node299"), "env");
-	assert_non_null(strstr(env, " node298=10.0.1.44\",\"ASPEN_TOPOLOGY\""));
+	const char *c7 = res_get(fx_find(&l, "process/node7"), "cluster");
+	const char *c0 = res_get(fx_find(&l, "process/node0"), "cluster");
+	assert_ptr_equal(c7, c0);
+	assert_true(strncmp(c0, "node0=10.0.0.2 node1=10.0.0.3 ", 30) == 0);
+	assert_non_null(strstr(c0, " node6=10.0.0.8 node7=10.0.0.9 node8=10.0.0.10 "));
+	assert_non_null(strstr(c0, " node299=10.0.1.45"));
+	assert_string_equal(res_get(fx_find(&l, "process/node7"), "env"),
+			    "{\"ASPEN_NODE\":\"node7\",\"ASPEN_NODE_IP\":\"10.0.0.9\",\"ASPEN_TOPOLOGY\":\"big\"}");
 	topo_free(t);
 }
 
@@ -460,7 +456,7 @@ int main(void)
 		cmocka_unit_test(test_env_edge_cases),
 		cmocka_unit_test(test_env_without_ip),
 		cmocka_unit_test(test_deterministic_and_ordered),
-		cmocka_unit_test(test_large_env),
+		cmocka_unit_test(test_large_cluster),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
