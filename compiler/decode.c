@@ -40,7 +40,6 @@
 #include "compiler/yamltree.h"
 
 #define DEC_PATH_MAX 512
-#define QUOTE_MAX 48
 
 struct dec {
 	struct topology *t;
@@ -48,7 +47,7 @@ struct dec {
 	struct diag_list *d;
 	char path[DEC_PATH_MAX];        /* dotted field path of the current value */
 	size_t plen;
-	char qbuf[2][QUOTE_MAX * 4 + 8];        /* q() results, used in turn */
+	char qbuf[2][YTREE_QUOTE_MAX];  /* q() results, used in turn */
 	unsigned qnext;
 };
 
@@ -72,33 +71,10 @@ static void err(struct dec *dc, struct pos p, const char *fmt, ...)
 	free(msg);
 }
 
-/* s as a short double-quoted literal for messages: escaped, truncated. */
+/* s quoted for a message (escaped, truncated); two results live at once. */
 static const char *q(struct dec *dc, const char *s)
 {
-	char *b = dc->qbuf[dc->qnext++ % 2];
-	size_t o = 0, i = 0;
-	b[o++] = '"';
-	for (; s[i] && i < QUOTE_MAX; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\') {
-			b[o++] = '\\';
-			b[o++] = (char)c;
-		} else if (c == '\n') {
-			b[o++] = '\\';
-			b[o++] = 'n';
-		} else if (c < 0x20 || c == 0x7f) {
-			o += (size_t)snprintf(b + o, 5, "\\x%02x", c);
-		} else {
-			b[o++] = (char)c;
-		}
-	}
-	if (s[i]) {
-		memcpy(b + o, "...", 3);
-		o += 3;
-	}
-	b[o++] = '"';
-	b[o] = '\0';
-	return b;
+	return ytree_quote(dc->qbuf[dc->qnext++ % 2], sizeof(dc->qbuf[0]), s);
 }
 
 static size_t path_key(struct dec *dc, const char *key)
@@ -634,8 +610,8 @@ static void wrong_kind(struct dec *dc, const struct node_dec *nd, const struct f
 		       const struct ypair *p)
 {
 	const char *other = f->kinds == KIND_VM ? "vm" : "netns";
-	err(dc, p->key->pos, "\"%s\" is a %s field, but node \"%s\" is kind %s", f->key,
-	    fields_kind_name(f->kinds), nd->n->name, kind_name(nd->n->kind));
+	err(dc, p->key->pos, "\"%s\" is a %s field, but node %s is kind %s", f->key,
+	    fields_kind_name(f->kinds), q(dc, nd->n->name), kind_name(nd->n->kind));
 	if (nd->kind_given)
 		diag_hint(dc->d, "remove \"%s\", or change the node's kind to %s", f->key, other);
 	else if (nd->kind_from_defaults)
@@ -821,9 +797,10 @@ static void dec_node(struct dec *dc, const struct ypair *p, const struct field *
 	n->name = arena_strdup(dc->a, p->key->u.scalar.s);
 	n->pos = p->key->pos;
 	health_init(&n->health);
+	static const struct ynode no_fields = {.type = YN_MAP};
 	const struct ynode *m = as_map(dc, p->value, "node", true);
 	if (!m)
-		m = &(const struct ynode){.type = YN_MAP};
+		m = &no_fields;         /* reported; still a node, with defaults */
 	struct node_dec nd = {.n = n};
 	node_kind(dc, &nd, m, dd);
 	walk(dc, m, fields_table("node"), &nd, node_field_skip_kind);

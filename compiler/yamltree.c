@@ -20,6 +20,7 @@
  * sorting, so a mapping of n keys costs O(n log n). */
 #include "compiler/yamltree.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -206,12 +207,29 @@ static int keyref_cmp(const void *x, const void *y)
 	return a->idx < b->idx ? -1 : a->idx > b->idx;
 }
 
+static void dup_key(struct builder *b, const struct ynode *k, const struct ynode *first)
+{
+	char q[YTREE_QUOTE_MAX];
+	diag_error(b->d, k->pos, NULL, "duplicate key %s (first given at line %u)",
+		   ytree_quote(q, sizeof(q), k->u.scalar.s), first->pos.line);
+}
+
 /* Mark pairs whose key repeats an earlier key (drop[i] = true) and report
  * each at the repeated key. */
 static void find_duplicates(struct builder *b, struct ypair *v, size_t n, bool *drop)
 {
 	if (n < 2)
 		return;
+	if (n <= 8) {           /* the common case: pairwise beats sorting */
+		for (size_t i = 1; i < n; i++)
+			for (size_t j = 0; j < i && !drop[i]; j++)
+				if (!drop[j] &&
+				    strcmp(v[i].key->u.scalar.s, v[j].key->u.scalar.s) == 0) {
+					dup_key(b, v[i].key, v[j].key);
+					drop[i] = true;
+				}
+		return;
+	}
 	struct keyref *r = malloc(n * sizeof(*r));
 	if (!r)
 		return;
@@ -224,8 +242,7 @@ static void find_duplicates(struct builder *b, struct ypair *v, size_t n, bool *
 		size_t first = i - 1;
 		while (i < m && strcmp(r[i].s, r[first].s) == 0) {
 			struct ynode *k = v[r[i].idx].key, *k0 = v[r[first].idx].key;
-			diag_error(b->d, k->pos, NULL, "duplicate key \"%s\" (first given at line %u)",
-				   k->u.scalar.s, k0->pos.line);
+			dup_key(b, k, k0);
 			drop[r[i].idx] = true;
 			i++;
 		}
@@ -428,4 +445,36 @@ const char *ytree_type_name(const struct ynode *n)
 		break;
 	}
 	return ytree_is_null(n) ? "nothing (null)" : "a string";
+}
+
+char *ytree_quote(char *buf, size_t n, const char *s)
+{
+	/* Worst case per input byte is 4 output bytes (\xHH). */
+	size_t o = 0, i = 0, room = n - 6;      /* quotes, "..." and NUL */
+	if (n < YTREE_QUOTE_MAX) {
+		snprintf(buf, n, "\"\"");
+		return buf;
+	}
+	buf[o++] = '"';
+	for (; s[i] && o + 4 < room; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = (char)c;
+		} else if (c == '\n') {
+			buf[o++] = '\\';
+			buf[o++] = 'n';
+		} else if (c < 0x20 || c == 0x7f) {
+			o += (size_t)snprintf(buf + o, 5, "\\x%02x", c);
+		} else {
+			buf[o++] = (char)c;
+		}
+	}
+	if (s[i]) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
 }

@@ -72,4 +72,10 @@ bool ytree_is_null(const struct ynode *n);
 /* Name of the node's type for messages: "a string", "a list", "a mapping". */
 const char *ytree_type_name(const struct ynode *n);
 
+/* s as a double-quoted literal for messages: control characters escaped
+ * (a key may hold "\x1b"), cut with "..." to fit buf. n >= YTREE_QUOTE_MAX
+ * gives about 48 characters of s. Returns buf. */
+#define YTREE_QUOTE_MAX 64
+char *ytree_quote(char *buf, size_t n, const char *s);
+
 #endif
