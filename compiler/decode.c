@@ -1227,11 +1227,17 @@ static const char *abs_dir(struct arena *a, const char *path)
 	return out;
 }
 
+/* size 0: unknown (a stream cut at the limit). */
 static void too_large(struct diag_list *d, unsigned long long size)
 {
-	diag_error(d, (struct pos){0, 0}, NULL,
-		   "the file is %llu bytes; a topology file is at most %u MiB", size,
-		   TOPO_MAX_FILE_BYTES >> 20);
+	if (size)
+		diag_error(d, (struct pos){0, 0}, NULL,
+			   "the file is %llu bytes; a topology file is at most %u MiB", size,
+			   TOPO_MAX_FILE_BYTES >> 20);
+	else
+		diag_error(d, (struct pos){0, 0}, NULL,
+			   "the file is larger than %u MiB, the most a topology file may be",
+			   TOPO_MAX_FILE_BYTES >> 20);
 }
 
 struct topology *topo_load_buffer(const char *path, const char *buf, size_t len,
@@ -1334,7 +1340,7 @@ struct topology *topo_load(const char *path, struct diag_list *d)
 		return NULL;
 	}
 	if (len > TOPO_MAX_FILE_BYTES) {
-		too_large(d, len);
+		too_large(d, 0);
 		free(buf);
 		return NULL;
 	}
