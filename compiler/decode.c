@@ -917,7 +917,7 @@ static void dec_impair(struct dec *dc, struct topo_fault *fl, const struct field
 	const struct field_table *tab = fields_table(f->sub);
 	uint64_t seen = walk(dc, v, tab, &id, impair_field);
 	if (!id.targets_key)
-		err(dc, p->key->pos, "missing required key \"nodes\" (the targets of %s)", f->key);
+		err(dc, p->key->pos, "missing required key \"nodes\": the targets of %s", f->key);
 	for (size_t i = 0; i < tab->n; i++)
 		if ((tab->v[i].flags & FF_REQUIRED) && !(seen & (1ull << i)))
 			err(dc, p->key->pos, "missing required key \"%s\" in %s", tab->v[i].key,

@@ -239,9 +239,13 @@ const char *fields_expect(const struct field *f, char *buf, size_t n)
 	case FT_COMMAND: return "a command (a string or a list of strings)";
 	case FT_STRMAP: return "a mapping of names to strings";
 	case FT_OBJECT: return "a mapping";
-	case FT_LIST: return "a list";
-	case FT_NAMEMAP: return "a mapping from names to objects";
-	case FT_OBJLIST: return "a list";
+	case FT_LIST:
+	case FT_OBJLIST:
+		snprintf(buf, n, "a list of %ss", f->sub);
+		return buf;
+	case FT_NAMEMAP:
+		snprintf(buf, n, "a mapping from names to %ss", f->sub);
+		return buf;
 	case FT_TARGETS: return "a node, node.interface, or a list of them";
 	case FT_PARTITION:
 		return "groups like [[a, b], [c]], {from: [a], to: [b]} or {isolate: a}";

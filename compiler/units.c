@@ -155,7 +155,7 @@ int unit_duration(const char *s, uint64_t *us, const char **why)
 		size_t ul = unit_len(p);
 		if (ul == 0) {
 			*why = *p ? "unexpected character in duration"
-				  : "missing unit (us, ms, s, m or h)";
+				  : "missing unit: us, ms, s, m or h";
 			return -1;
 		}
 		size_t k;
@@ -163,7 +163,7 @@ int unit_duration(const char *s, uint64_t *us, const char **why)
 			if (strlen(dur_units[k].name) == ul && strncmp(p, dur_units[k].name, ul) == 0)
 				break;
 		if (k == N_DUR_UNITS) {
-			*why = "unknown unit (use us, ms, s, m or h)";
+			*why = "unknown unit; use us, ms, s, m or h";
 			return -1;
 		}
 		if (k < next) {
@@ -210,9 +210,9 @@ int unit_size(const char *s, uint64_t *bytes, const char **why)
 	}
 	if (strcmp(p, "KB") == 0 || strcmp(p, "MB") == 0 || strcmp(p, "GB") == 0 ||
 	    strcmp(p, "TB") == 0 || strcmp(p, "kB") == 0)
-		*why = "ambiguous unit; use K, M, G, T (binary) or KiB, MiB, GiB, TiB";
+		*why = "ambiguous unit; binary units are K, M, G, T or KiB, MiB, GiB, TiB";
 	else
-		*why = "unknown unit (use K, M, G, T or KiB, MiB, GiB, TiB)";
+		*why = "unknown unit; use K, M, G, T or KiB, MiB, GiB, TiB";
 	return -1;
 }
 
@@ -238,14 +238,14 @@ int unit_rate(const char *s, uint64_t *bps, const char **why)
 	if (read_decimal(&p, &d, why) < 0)
 		return -1;
 	if (!*p) {
-		*why = "missing unit (bit, kbit, mbit, gbit or bps, kbps, mbps, gbps)";
+		*why = "missing unit: bit, kbit, mbit, gbit or bps, kbps, mbps, gbps";
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
 		if (strcasecmp(p, u[i].name) == 0)
 			return scale(&d, u[i].mult, bps, why, "not a whole number of bits per second");
 	}
-	*why = "unknown unit (use bit, kbit, mbit, gbit or bps, kbps, mbps, gbps)";
+	*why = "unknown unit; use bit, kbit, mbit, gbit or bps, kbps, mbps, gbps";
 	return -1;
 }
 
@@ -339,7 +339,7 @@ int unit_ipv4(const char *s, uint32_t *addr, const char **why)
 	if (read_ipv4(&p, &a, why) < 0)
 		return -1;
 	if (*p) {
-		*why = *p == '/' ? "expected an address, not a prefix"
+		*why = *p == '/' ? "an address has no prefix length"
 				 : "expected an IPv4 address like 10.0.0.1";
 		return -1;
 	}

@@ -121,8 +121,9 @@ static int too_big(struct builder *b, struct pos p)
 	return -1;
 }
 
-/* Hand a finished node to the open collection, or make it the root. */
-static int add_child(struct builder *b, struct ynode *n)
+/* Hand a finished node to the open collection, or make it the root. at is
+ * where it appears (for an alias: the alias, not the anchored node). */
+static int add_child(struct builder *b, struct ynode *n, struct pos at)
 {
 	if (b->depth == 0) {
 		b->root = n;
@@ -131,12 +132,12 @@ static int add_child(struct builder *b, struct ynode *n)
 	struct frame *f = &b->stack[b->depth - 1];
 	f->weight = sat_add(f->weight, n->weight);
 	if (f->weight > b->lim->max_weight)
-		return too_big(b, n->pos);
+		return too_big(b, at);
 	if (b->n_kids == b->cap_kids) {
 		size_t cap = b->cap_kids ? b->cap_kids * 2 : 256;
 		struct ynode **v = realloc(b->kids, cap * sizeof(*v));
 		if (!v) {
-			diag_error(b->d, n->pos, NULL, "out of memory");
+			diag_error(b->d, at, NULL, "out of memory");
 			return -1;
 		}
 		b->kids = v;
@@ -170,7 +171,7 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
 	}
 	if (ev->data.scalar.anchor)
 		anchor_put(b, arena_strdup(b->a, (const char *)ev->data.scalar.anchor), n);
-	return add_child(b, n);
+	return add_child(b, n, p);
 }
 
 static int on_start(struct builder *b, const yaml_event_t *ev, enum ynode_type type)
@@ -296,20 +297,21 @@ static int on_end(struct builder *b)
 	n->weight = f->weight;
 	if (f->anchor)
 		anchor_put(b, f->anchor, n);
-	return add_child(b, n);
+	return add_child(b, n, n->pos);
 }
 
 static int on_alias(struct builder *b, const yaml_event_t *ev)
 {
 	const char *name = (const char *)ev->data.alias.anchor;
 	struct ynode *n = anchor_get(b, name);
+	struct pos at = mark_pos(ev->start_mark);
 	if (!n) {
 		/* Also the case for an alias inside its own anchored collection:
 		 * anchors register when their node is complete, so no cycles. */
-		diag_error(b->d, mark_pos(ev->start_mark), NULL, "unknown anchor \"*%s\"", name);
+		diag_error(b->d, at, NULL, "unknown anchor \"*%s\"", name);
 		return -1;
 	}
-	return add_child(b, n);
+	return add_child(b, n, at);
 }
 
 static void syntax_error(struct builder *b, const yaml_parser_t *p)

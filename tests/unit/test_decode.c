@@ -514,9 +514,9 @@ static void test_error_positions(void **state)
 	       "3:43: expected an IPv4 address");
 	EXPECT(HEAD "nodes: {a: {interfaces: [{network: n, mac: 02:00}]}}\n",
 	       "3:44: expected a MAC address");
-	EXPECT(HEAD "nodes: {a: {interfaces: {network: n}}}\n", "3:25: expected a list");
+	EXPECT(HEAD "nodes: {a: {interfaces: {network: n}}}\n", "3:25: expected a list of interfaces, got a mapping");
 	EXPECT(HEAD "nodes: {a: {interfaces: [lan]}}\n", "3:26: expected a mapping (interface)");
-	EXPECT(HEAD "nodes: [a, b]\n", "3:8: expected a mapping from names to objects, got a list");
+	EXPECT(HEAD "nodes: [a, b]\n", "3:8: expected a mapping from names to nodes, got a list");
 	EXPECT(HEAD "nodes: {a: 5}\n", "3:12: expected a mapping of node fields, got \"5\"");
 	EXPECT("apiVersion: aspen/v2\nname: e\nnodes: {a: {}}\n",
 	       "1:13: unsupported apiVersion \"aspen/v2\"");
@@ -565,7 +565,7 @@ static void test_error_positions(void **state)
 	EXPECT(HEAD "nodes: {a: {}}\nfaults:\n  - {at: 1s, latency: {nodes: a, delay: 1s, jiter: 1ms}}\n",
 	       "5:45: unknown key \"jiter\"");
 	EXPECT(HEAD "nodes: {a: {}}\nfaults:\n  - kill a\n", "5:5: expected a fault like");
-	EXPECT(HEAD "nodes: {a: {}}\nfaults: {at: 1s}\n", "4:9: expected a list");
+	EXPECT(HEAD "nodes: {a: {}}\nfaults: {at: 1s}\n", "4:9: expected a list of faults");
 	/* YAML-level problems. */
 	EXPECT(HEAD "nodes:\n  a: {}\n  a: {}\n", "5:3: duplicate key \"a\" (first given at line 4)");
 	EXPECT(HEAD "nodes:\n  a:\n    <<: {cpus: 1}\n", "5:5: YAML merge keys (<<) are not supported");
