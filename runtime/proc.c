@@ -146,26 +146,43 @@ bool proc_alive(const struct proc_id *id)
 	return s == PROC_RUNNING || s == PROC_STOPPED;
 }
 
-/* A pidfd for id, opened before the start time is checked: once open it
- * names that process for good, even if the number is recycled later.
- * -1 with errno ESRCH when gone or recycled. */
-static int proc_pidfd(const struct proc_id *id)
+/* A handle on a verified process: a pidfd opened before the start time is
+ * checked, so once open it names that process for good, even if the number
+ * is recycled later. Kernels (or valgrind) without pidfd_open get pidfd -1
+ * and the old way: re-verify the start time right before each kill(), and
+ * poll /proc to wait. */
+struct proc_handle {
+	struct proc_id id;
+	int pidfd;
+};
+
+/* 0, or -1 with errno ESRCH when the process is gone or recycled. */
+static int proc_open(const struct proc_id *id, struct proc_handle *h)
 {
+	h->id = *id;
+	h->pidfd = -1;
 	if (id->pid <= 0) {
 		errno = ESRCH;
 		return -1;
 	}
-	int fd = (int)syscall(SYS_pidfd_open, id->pid, 0);
-	if (fd < 0)
+	h->pidfd = (int)syscall(SYS_pidfd_open, id->pid, 0);
+	if (h->pidfd < 0 && errno != ENOSYS)
 		return -1;
-	char state;
-	unsigned long long st;
-	if (proc_read_stat(id->pid, &state, &st) < 0 || st != id->starttime) {
-		close(fd);
+	if (proc_state(id) == PROC_GONE) {
+		if (h->pidfd >= 0)
+			close(h->pidfd);
+		h->pidfd = -1;
 		errno = ESRCH;
 		return -1;
 	}
-	return fd;
+	return 0;
+}
+
+static void proc_close(struct proc_handle *h)
+{
+	if (h->pidfd >= 0)
+		close(h->pidfd);
+	h->pidfd = -1;
 }
 
 static int proc_pidfd_signal(int pidfd, int sig, unsigned flags)
@@ -173,25 +190,51 @@ static int proc_pidfd_signal(int pidfd, int sig, unsigned flags)
 	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, flags);
 }
 
+/* Signal the process alone. */
+static int proc_kill_one(const struct proc_handle *h, int sig)
+{
+	if (h->pidfd >= 0)
+		return proc_pidfd_signal(h->pidfd, sig, 0);
+	if (proc_state(&h->id) == PROC_GONE) {
+		errno = ESRCH;
+		return -1;
+	}
+	return kill(h->id.pid, sig);
+}
+
 /* Signal the process and its process group (pgid == pid). The group
  * signal is bound to the pidfd where the kernel allows it; otherwise
  * kill(-pid) is used only while the leader is verified to be ours. */
-static int proc_group_signal(int pidfd, const struct proc_id *id, int sig)
+static int proc_kill_group(const struct proc_handle *h, int sig)
 {
-	int rc = proc_pidfd_signal(pidfd, sig, 0);
+	int rc = proc_kill_one(h, sig);
 	int err = errno;
-	if (proc_pidfd_signal(pidfd, sig, PIDFD_SIGNAL_PROCESS_GROUP) == 0)
+	if (h->pidfd >= 0 && proc_pidfd_signal(h->pidfd, sig, PIDFD_SIGNAL_PROCESS_GROUP) == 0)
 		return 0;
-	if (errno == EINVAL && proc_state(id) != PROC_GONE)
-		kill(-id->pid, sig);
+	if (proc_state(&h->id) != PROC_GONE)
+		kill(-h->id.pid, sig);
 	errno = err;
 	return rc;
 }
 
-/* 1 when the process behind pidfd exited within timeout_ms, 0 if not. */
-static int proc_poll_exit(int pidfd, int timeout_ms)
+static bool proc_exited(const struct proc_id *id)
 {
-	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+	enum proc_state s = proc_state(id);
+	return s == PROC_GONE || s == PROC_ZOMBIE;
+}
+
+/* 1 when the process exited within timeout_ms, 0 if not. */
+static int proc_poll_exit(const struct proc_handle *h, int timeout_ms)
+{
+	if (h->pidfd < 0) {
+		for (int waited = 0; !proc_exited(&h->id); waited += 10) {
+			if (waited >= timeout_ms)
+				return 0;
+			usleep(10 * 1000);
+		}
+		return 1;
+	}
+	struct pollfd p = {.fd = h->pidfd, .events = POLLIN};
 	for (;;) {
 		int rc = poll(&p, 1, timeout_ms);
 		if (rc < 0 && errno == EINTR)
@@ -200,23 +243,28 @@ static int proc_poll_exit(int pidfd, int timeout_ms)
 	}
 }
 
-/* Reap the process if it is our child (or became ours as its reaper). */
-static void proc_reap(int pidfd)
+/* Reap the exited process if it is our child (or became ours as its
+ * reaper); ECHILD otherwise, which is fine. */
+static void proc_reap(const struct proc_handle *h)
 {
 	siginfo_t si;
-	while (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR)
-		;
+	if (h->pidfd >= 0) {
+		while (waitid(P_PIDFD, (id_t)h->pidfd, &si, WEXITED) < 0 && errno == EINTR)
+			;
+	} else if (proc_state(&h->id) == PROC_ZOMBIE) {
+		waitid(P_PID, (id_t)h->id.pid, &si, WEXITED | WNOHANG);
+	}
 }
 
 int proc_signal(const struct proc_id *id, int sig, struct rt_err *e)
 {
-	int fd = proc_pidfd(id);
-	if (fd < 0)
+	struct proc_handle h;
+	if (proc_open(id, &h) < 0)
 		return rt_errf(e, ESRCH, "signal pid %d: not the process aspen started "
 			       "(gone, or its pid was reused)", (int)id->pid);
-	int rc = proc_pidfd_signal(fd, sig, 0);
+	int rc = proc_kill_one(&h, sig);
 	int err = errno;
-	close(fd);
+	proc_close(&h);
 	if (rc < 0)
 		return rt_errf(e, err, "signal pid %d: %s", (int)id->pid, strerror(err));
 	return 0;
@@ -224,13 +272,13 @@ int proc_signal(const struct proc_id *id, int sig, struct rt_err *e)
 
 static int proc_group_op(const struct proc_id *id, int sig, const char *what, struct rt_err *e)
 {
-	int fd = proc_pidfd(id);
-	if (fd < 0)
+	struct proc_handle h;
+	if (proc_open(id, &h) < 0)
 		return rt_errf(e, ESRCH, "%s pid %d: not the process aspen started "
 			       "(gone, or its pid was reused)", what, (int)id->pid);
-	int rc = proc_group_signal(fd, id, sig);
+	int rc = proc_kill_group(&h, sig);
 	int err = errno;
-	close(fd);
+	proc_close(&h);
 	if (rc < 0)
 		return rt_errf(e, err, "%s pid %d: %s", what, (int)id->pid, strerror(err));
 	return 0;
@@ -248,11 +296,11 @@ int proc_resume(const struct proc_id *id, struct rt_err *e)
 
 int proc_wait_exit(const struct proc_id *id, int timeout_ms, struct rt_err *e)
 {
-	int fd = proc_pidfd(id);
-	if (fd < 0)
+	struct proc_handle h;
+	if (proc_open(id, &h) < 0)
 		return 0;
-	int done = proc_poll_exit(fd, timeout_ms);
-	close(fd);
+	int done = proc_poll_exit(&h, timeout_ms);
+	proc_close(&h);
 	if (!done)
 		return rt_errf(e, ETIMEDOUT, "pid %d still running after %d ms", (int)id->pid,
 			       timeout_ms);
@@ -261,16 +309,16 @@ int proc_wait_exit(const struct proc_id *id, int timeout_ms, struct rt_err *e)
 
 int proc_stop(const struct proc_id *id, int grace_ms, struct rt_err *e)
 {
-	int fd = proc_pidfd(id);
-	if (fd < 0)
+	struct proc_handle h;
+	if (proc_open(id, &h) < 0)
 		return 0;       /* gone or recycled: nothing of ours to stop */
-	if (!proc_poll_exit(fd, 0)) {
-		proc_group_signal(fd, id, SIGTERM);
-		proc_group_signal(fd, id, SIGCONT);     /* a paused process must see it */
-		if (!proc_poll_exit(fd, grace_ms > 0 ? grace_ms : 0)) {
-			proc_group_signal(fd, id, SIGKILL);
-			if (!proc_poll_exit(fd, PROC_KILL_WAIT_MS)) {
-				close(fd);
+	if (!proc_poll_exit(&h, 0)) {
+		proc_kill_group(&h, SIGTERM);
+		proc_kill_group(&h, SIGCONT);   /* a paused process must see it */
+		if (!proc_poll_exit(&h, grace_ms > 0 ? grace_ms : 0)) {
+			proc_kill_group(&h, SIGKILL);
+			if (!proc_poll_exit(&h, PROC_KILL_WAIT_MS)) {
+				proc_close(&h);
 				return rt_errf(e, ETIMEDOUT, "stop pid %d: still there %d ms after "
 					       "SIGKILL (uninterruptible sleep?)", (int)id->pid,
 					       PROC_KILL_WAIT_MS);
@@ -279,9 +327,10 @@ int proc_stop(const struct proc_id *id, int grace_ms, struct rt_err *e)
 	}
 	/* Group members that outlived the leader (they ignored SIGTERM). Only
 	 * with the pidfd-bound group signal: by now the number may be free. */
-	proc_pidfd_signal(fd, SIGKILL, PIDFD_SIGNAL_PROCESS_GROUP);
-	proc_reap(fd);
-	close(fd);
+	if (h.pidfd >= 0)
+		proc_pidfd_signal(h.pidfd, SIGKILL, PIDFD_SIGNAL_PROCESS_GROUP);
+	proc_reap(&h);
+	proc_close(&h);
 	return 0;
 }
 

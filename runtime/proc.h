@@ -16,6 +16,9 @@
  * use pidfd_send_signal(PIDFD_SIGNAL_PROCESS_GROUP) (Linux 6.9+), which is
  * bound to the group's struct pid and therefore race-free; on older kernels
  * they fall back to kill(-pgid) only while the leader is verified alive.
+ * Without pidfd_open at all (Linux < 5.3, or under valgrind) the start time
+ * is re-checked right before each kill() and exits are polled in /proc: a
+ * window of microseconds instead of none.
  *
  * Daemonized processes are not aspen's children (double fork): when aspen
  * exits they keep running and are reaped by init or the nearest subreaper.
