@@ -90,7 +90,10 @@ int proc_signal(const struct proc_id *id, int sig, struct rt_err *e);
  * process when it is the caller's child. */
 int proc_stop(const struct proc_id *id, int grace_ms, struct rt_err *e);
 
-/* SIGSTOP / SIGCONT the process group. Refuses (ESRCH) when gone. */
+/* SIGSTOP / SIGCONT the process group. Refuses (ESRCH) when gone.
+ * proc_state() shows PROC_STOPPED once the leader has stopped; a leader
+ * caught in vfork() (dash starting a command) waits in 'D' for its stopped
+ * child instead, which is just as paused but reads as running. */
 int proc_pause(const struct proc_id *id, struct rt_err *e);
 int proc_resume(const struct proc_id *id, struct rt_err *e);
 

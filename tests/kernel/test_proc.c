@@ -98,12 +98,49 @@ static int group_members(pid_t pgid)
 	return group_count(pgid, 0);
 }
 
+/* Has pid's child (the shell's `sleep`) exec'ed? dash starts commands with
+ * vfork: stopping the group before the child's exec leaves the shell in
+ * uninterruptible vfork wait ('D', not 'T') until SIGCONT. */
+static bool has_child_named(pid_t pid, const char *comm)
+{
+	char path[64], buf[256];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	int child = 0;
+	bool found = false;
+	while (!found && fscanf(f, "%d", &child) == 1) {
+		snprintf(path, sizeof(path), "/proc/%d/comm", child);
+		FILE *c = fopen(path, "r");
+		if (c && fgets(buf, sizeof(buf), c))
+			found = strncmp(buf, comm, strlen(comm)) == 0 && buf[strlen(comm)] == '\n';
+		if (c)
+			fclose(c);
+	}
+	fclose(f);
+	return found;
+}
+
 static bool wait_state(const struct proc_id *id, enum proc_state want, int ms)
 {
 	for (long long end = now_ms() + ms; now_ms() < end; usleep(10 * 1000))
 		if (proc_state(id) == want)
 			return true;
-	return proc_state(id) == want;
+	if (proc_state(id) == want)
+		return true;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)id->pid);
+	FILE *f = fopen(path, "r");
+	char line[512] = "(gone)";
+	if (f) {
+		if (!fgets(line, sizeof(line), f))
+			line[0] = '\0';
+		fclose(f);
+	}
+	fprintf(stderr, "pid %d: want %s, is %s; stat: %s\n", (int)id->pid,
+		proc_state_name(want), proc_state_name(proc_state(id)), line);
+	return false;
 }
 
 static char *slurp(const char *path)
@@ -307,8 +344,9 @@ static void test_pause_resume(void **state)
 	struct proc_id id;
 	struct rt_err e = {0};
 	assert_int_equal(proc_spawn(&s, &id, &e), 0);
-	for (long long end = now_ms() + 2000; group_members(id.pid) < 2 && now_ms() < end;)
+	for (long long end = now_ms() + 2000; !has_child_named(id.pid, "sleep") && now_ms() < end;)
 		usleep(10 * 1000);
+	assert_true(has_child_named(id.pid, "sleep"));
 	assert_int_equal(proc_pause(&id, &e), 0);
 	assert_true(wait_state(&id, PROC_STOPPED, 2000));
 	assert_true(proc_alive(&id));
