@@ -386,6 +386,21 @@ static void test_paths(void **state)
 	assert_string_equal(buf, "/tmp/x/c3");
 	setenv("ASPEN_RUN_DIR", "relative", 1);
 	assert_int_equal(paths_run_dir("c3", buf, sizeof(buf), &e), -1);
+	assert_non_null(strstr(e.msg, "ASPEN_RUN_DIR=relative: not an absolute path"));
+	/* The runtime dir and a missing root are created 0700. */
+	char run[PATHS_MAX + 16];
+	snprintf(run, sizeof(run), "%s/run/deeper", root);
+	setenv("ASPEN_RUN_DIR", run, 1);
+	assert_int_equal(paths_make_run_dir("c3", buf, sizeof(buf), &e), 0);
+	struct stat st;
+	assert_int_equal(stat(buf, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(stat(run, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(paths_make_run_dir("c3", buf, sizeof(buf), &e), 0);   /* exists: fine */
+	assert_int_equal(paths_remove_dir_if_empty(buf, &e), 0);
+	assert_int_equal(access(buf, F_OK), -1);
+	assert_int_equal(paths_remove_dir_if_empty(buf, &e), 0);
 	if (old)
 		setenv("ASPEN_RUN_DIR", old, 1);
 	else
