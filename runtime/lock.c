@@ -74,9 +74,10 @@ static void lock_write_holder(int fd, const char *const *argv)
 		n += (size_t)snprintf(line + n, sizeof(line) - n, " since %s\n", stamp);
 	if (n > sizeof(line) - 1)
 		n = sizeof(line) - 1;
-	if (ftruncate(fd, 0) == 0 && pwrite(fd, line, n, 0) < 0) {
-		/* The lock holds without its description; only messages suffer. */
-	}
+	/* Best effort: without its description the lock still holds; only
+	 * the contention message suffers. */
+	if (ftruncate(fd, 0) == 0)
+		(void)!pwrite(fd, line, n, 0);
 }
 
 /* One attempt. 1 = got it (fd in *out), 0 = held by someone (holder text
