@@ -1,0 +1,363 @@
+/* test_health.c — health probes as root in the sandbox, each from inside a
+ * namespace the test made: tcp to a listener (pass), to a closed port
+ * (Connection refused), to a silent address (timeout); ping to the
+ * namespace's own address, to a silent one and to an unroutable one; exec
+ * true/false/missing/slow; health_wait's final message, progress callback,
+ * late success and parallelism. */
+#include "tests/testutil.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <linux/capability.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "runtime/health.h"
+#include "tests/kernel/ktest.h"
+
+#define NS1 "aspen-h1"
+#define NS1_PATH "/run/netns/" NS1
+#define NS2 "aspen-h2"
+#define NS2_PATH "/run/netns/" NS2
+#define IP1 0x0a4d0001u         /* 10.77.0.1, on veth d0 in NS1 */
+#define IP_SILENT 0x0a4d0009u   /* 10.77.0.9: routed to d0, whose peer d1
+				 * has no address: ARP goes unanswered */
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ip -n ns WORDS... (words split on spaces; no shell involved) */
+static int ns_cmd(const char *ns, const char *words)
+{
+	char buf[256];
+	const char *argv[16] = {"ip", "-n", ns};
+	int n = 3;
+	snprintf(buf, sizeof(buf), "%s", words);
+	for (char *w = strtok(buf, " "); w && n < 15; w = strtok(NULL, " "))
+		argv[n++] = w;
+	argv[n] = NULL;
+	return ktest_run(argv);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	const char *add1[] = {"ip", "netns", "add", NS1, NULL};
+	const char *add2[] = {"ip", "netns", "add", NS2, NULL};
+	if (ktest_run(add1) || ktest_run(add2))
+		return -1;
+	if (ns_cmd(NS1, "link set lo up") || ns_cmd(NS2, "link set lo up") ||
+	    ns_cmd(NS1, "link add d0 type veth peer name d1") ||
+	    ns_cmd(NS1, "addr add 10.77.0.1/24 dev d0") ||
+	    ns_cmd(NS1, "link set d0 up") || ns_cmd(NS1, "link set d1 up"))
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	const char *del1[] = {"ip", "netns", "del", NS1, NULL};
+	const char *del2[] = {"ip", "netns", "del", NS2, NULL};
+	ktest_run(del1);
+	ktest_run(del2);
+	return 0;
+}
+
+/* A listening socket inside NS1, made on a throwaway thread. */
+struct listen_req {
+	uint16_t port;
+	int delay_ms;
+	int fd;
+};
+
+static void *listen_thread(void *arg)
+{
+	struct listen_req *r = arg;
+	usleep((useconds_t)r->delay_ms * 1000);
+	int ns = open(NS1_PATH, O_RDONLY | O_CLOEXEC);
+	r->fd = -1;
+	if (ns < 0 || setns(ns, CLONE_NEWNET) < 0)
+		return NULL;
+	close(ns);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(r->port),
+				 .sin_addr.s_addr = htonl(IP1)};
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+		close(fd);
+		return NULL;
+	}
+	r->fd = fd;
+	return NULL;
+}
+
+static int listen_in_ns(uint16_t port)
+{
+	struct listen_req r = {.port = port};
+	pthread_t t;
+	pthread_create(&t, NULL, listen_thread, &r);
+	pthread_join(t, NULL);
+	return r.fd;
+}
+
+static struct health_check tcp(uint32_t ip, uint16_t port, const char *ns)
+{
+	return (struct health_check){.node = "node2", .netns_path = ns, .kind = HEALTH_TCP,
+				     .ip = ip, .port = port, .attempt_timeout_ms = 300};
+}
+
+static void expect_fail(const struct health_check *c, const char *want, int errnum)
+{
+	struct rt_err e = {0};
+	assert_int_equal(health_check_once(c, &e), -1);
+	if (!strstr(e.msg, want))
+		fail_msg("message \"%s\" lacks \"%s\"", e.msg, want);
+	if (errnum >= 0)
+		assert_int_equal(e.errnum, errnum);
+}
+
+static void test_tcp(void **state)
+{
+	(void)state;
+	unsigned long long self = ktest_ino("/proc/thread-self/ns/net");
+	int lfd = listen_in_ns(7000);
+	assert_true(lfd >= 0);
+	struct rt_err e = {0};
+	struct health_check c = tcp(IP1, 7000, NS1_PATH);
+	assert_int_equal(health_check_once(&c, &e), 0);
+
+	c = tcp(IP1, 7001, NS1_PATH);
+	expect_fail(&c, "health tcp 10.77.0.1:7001: Connection refused", ECONNREFUSED);
+
+	/* From the caller's namespace the node's address is not even routed:
+	 * the probe really ran inside NS1 above. */
+	c = tcp(IP1, 7000, NULL);
+	expect_fail(&c, "health tcp 10.77.0.1:7000: Network is unreachable", ENETUNREACH);
+
+	long long t0 = now_ms();
+	c = tcp(IP_SILENT, 80, NS1_PATH);
+	expect_fail(&c, "health tcp 10.77.0.9:80: Connection timed out (no answer within 300ms)",
+		    ETIMEDOUT);
+	long long dt = now_ms() - t0;
+	assert_true(dt >= 290 && dt < 2000);
+
+	c = tcp(IP1, 7000, "/run/netns/aspen-nope");
+	expect_fail(&c, "health tcp 10.77.0.1:7000: enter network namespace /run/netns/aspen-nope: "
+		    "No such file or directory", ENOENT);
+	close(lfd);
+	assert_true(ktest_ino("/proc/thread-self/ns/net") == self);
+}
+
+static void test_ping(void **state)
+{
+	(void)state;
+	struct rt_err e = {0};
+	struct health_check c = {.node = "node1", .netns_path = NS1_PATH, .kind = HEALTH_PING,
+				 .ip = IP1, .attempt_timeout_ms = 300};
+	assert_int_equal(health_check_once(&c, &e), 0);
+	c.ip = 0x7f000001u;
+	assert_int_equal(health_check_once(&c, &e), 0);
+	c.ip = IP_SILENT;
+	expect_fail(&c, "health ping 10.77.0.9: no reply within 300ms", ETIMEDOUT);
+	c.netns_path = NS2_PATH;
+	c.ip = 0x0ac80001u;     /* 10.200.0.1: no route in NS2 */
+	expect_fail(&c, "health ping 10.200.0.1: Network is unreachable", ENETUNREACH);
+	/* Two pings at once from the same namespace must not take each
+	 * other's replies (id/seq/token matching). */
+	struct health_check two[2] = {
+		{.node = "a", .netns_path = NS1_PATH, .kind = HEALTH_PING, .ip = IP1},
+		{.node = "b", .netns_path = NS1_PATH, .kind = HEALTH_PING, .ip = IP_SILENT,
+		 .attempt_timeout_ms = 300},
+	};
+	assert_int_equal(health_wait(two, 2, 500, 100, NULL, NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "b: health ping 10.77.0.9: no reply within"));
+	assert_null(strstr(e.msg, "a: "));
+}
+
+/* Without CAP_NET_RAW the probe falls back to an ICMP datagram socket,
+ * which NS1 allows once ping_group_range covers gid 0. Capabilities are
+ * per thread and inherited by threads it creates: drop it on a helper. */
+struct unpriv {
+	int raw_errno;
+	int rc;
+	char msg[1024];
+};
+
+static void *unpriv_thread(void *arg)
+{
+	struct unpriv *u = arg;
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2];
+	if (syscall(SYS_capget, &h, d) < 0)
+		return NULL;
+	d[CAP_NET_RAW / 32].effective &= ~(1u << (CAP_NET_RAW % 32));
+	if (syscall(SYS_capset, &h, d) < 0)
+		return NULL;
+	int fd = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+	u->raw_errno = fd < 0 ? errno : 0;
+	if (fd >= 0)
+		close(fd);
+	struct health_check c = {.node = "n", .netns_path = NS1_PATH, .kind = HEALTH_PING,
+				 .ip = IP1, .attempt_timeout_ms = 300};
+	struct rt_err e = {0};
+	u->rc = health_check_once(&c, &e);
+	snprintf(u->msg, sizeof(u->msg), "%s", e.msg);
+	return NULL;
+}
+
+static void test_ping_unprivileged(void **state)
+{
+	(void)state;
+	const char *allow[] = {"ip", "netns", "exec", NS1, "sysctl", "-qw",
+			       "net.ipv4.ping_group_range=0 0", NULL};
+	assert_int_equal(ktest_run(allow), 0);
+	struct unpriv u = {.rc = -2};
+	pthread_t t;
+	pthread_create(&t, NULL, unpriv_thread, &u);
+	pthread_join(t, NULL);
+	assert_int_equal(u.raw_errno, EPERM);   /* the raw path really is closed */
+	if (u.rc != 0)
+		fail_msg("datagram ping failed: %s", u.msg);
+}
+
+static void test_exec(void **state)
+{
+	(void)state;
+	struct rt_err e = {0};
+	const char *t[] = {"true", NULL};
+	const char *f[] = {"false", NULL};
+	const char *boom[] = {"sh", "-c", "echo first; echo boom >&2; exit 3", NULL};
+	const char *missing[] = {"aspen-no-such-check", NULL};
+	const char *slow[] = {"sleep", "10", NULL};
+	char want[64];
+	snprintf(want, sizeof(want), "net:[%llu]", ktest_ino(NS1_PATH));
+	const char *inns[] = {"sh", "-c", "test \"$(readlink /proc/self/ns/net)\" = \"$0\"", want, NULL};
+
+	struct health_check c = {.node = "n", .netns_path = NS1_PATH, .kind = HEALTH_EXEC, .argv = t};
+	assert_int_equal(health_check_once(&c, &e), 0);
+	c.argv = inns;
+	assert_int_equal(health_check_once(&c, &e), 0);
+	c.netns_path = NULL;
+	expect_fail(&c, "exited with status 1", -1);    /* not in NS1 from here */
+	c.netns_path = NS1_PATH;
+	c.argv = f;
+	expect_fail(&c, "health exec false: exited with status 1", -1);
+	c.argv = boom;
+	expect_fail(&c, "exited with status 3: boom", -1);
+	c.argv = missing;
+	expect_fail(&c, "health exec aspen-no-such-check: exec failed: No such file or directory",
+		    ENOENT);
+	c.argv = slow;
+	c.attempt_timeout_ms = 300;
+	long long t0 = now_ms();
+	expect_fail(&c, "health exec sleep 10: still running after 300ms, killed", ETIMEDOUT);
+	assert_true(now_ms() - t0 < 2000);
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);       /* nothing left unreaped */
+}
+
+struct progress {
+	int failures, passes;
+	size_t last_index;
+	char last_msg[1024];
+};
+
+static void on_progress(const struct health_check *c, size_t index, bool passed,
+			const struct rt_err *last, long long elapsed_ms, void *arg)
+{
+	struct progress *p = arg;
+	(void)c;
+	(void)elapsed_ms;
+	p->last_index = index;
+	if (passed) {
+		p->passes++;
+	} else {
+		p->failures++;
+		snprintf(p->last_msg, sizeof(p->last_msg), "%s", last->msg);
+	}
+}
+
+static void test_wait_timeout_message(void **state)
+{
+	(void)state;
+	int lfd = listen_in_ns(7000);
+	struct health_check c[2] = {tcp(IP1, 7000, NS1_PATH), tcp(IP1, 7001, NS1_PATH)};
+	c[0].node = "node1";
+	struct progress p = {0};
+	struct rt_err e = {0};
+	long long t0 = now_ms();
+	assert_int_equal(health_wait(c, 2, 1000, 100, on_progress, &p, &e), -1);
+	long long dt = now_ms() - t0;
+	assert_true(dt >= 800 && dt < 2500);
+	assert_string_equal(e.msg, "node2: health tcp 10.77.0.1:7001: Connection refused (after 1s)");
+	assert_int_equal(e.errnum, ECONNREFUSED);
+	assert_int_equal(p.passes, 1);
+	assert_true(p.failures >= 5);
+	assert_string_equal(p.last_msg, "health tcp 10.77.0.1:7001: Connection refused");
+	close(lfd);
+}
+
+/* The listener appears after 400 ms; the wait passes soon after. */
+static void test_wait_late_success(void **state)
+{
+	(void)state;
+	struct listen_req r = {.port = 7002, .delay_ms = 400};
+	pthread_t t;
+	pthread_create(&t, NULL, listen_thread, &r);
+	struct health_check c = tcp(IP1, 7002, NS1_PATH);
+	struct progress p = {0};
+	struct rt_err e = {0};
+	long long t0 = now_ms();
+	assert_int_equal(health_wait(&c, 1, 5000, 50, on_progress, &p, &e), 0);
+	long long dt = now_ms() - t0;
+	pthread_join(t, NULL);
+	assert_true(dt >= 350 && dt < 2000);
+	assert_int_equal(p.passes, 1);
+	assert_true(p.failures >= 1);
+	close(r.fd);
+	assert_int_equal(health_wait(NULL, 0, 1000, 100, NULL, NULL, &e), 0);
+}
+
+/* Four checks that each take 500 ms finish together, not one after another. */
+static void test_wait_parallel(void **state)
+{
+	(void)state;
+	const char *slow[] = {"sh", "-c", "sleep 0.5", NULL};
+	struct health_check c[4];
+	for (int i = 0; i < 4; i++)
+		c[i] = (struct health_check){.node = "n", .netns_path = i % 2 ? NS1_PATH : NS2_PATH,
+					     .kind = HEALTH_EXEC, .argv = slow};
+	struct rt_err e = {0};
+	long long t0 = now_ms();
+	assert_int_equal(health_wait(c, 4, 5000, 100, NULL, NULL, &e), 0);
+	long long dt = now_ms() - t0;
+	assert_true(dt >= 450 && dt < 1500);
+}
+
+static int suite(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tcp),
+		cmocka_unit_test(test_ping),
+		cmocka_unit_test(test_ping_unprivileged),
+		cmocka_unit_test(test_exec),
+		cmocka_unit_test(test_wait_timeout_message),
+		cmocka_unit_test(test_wait_late_success),
+		cmocka_unit_test(test_wait_parallel),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
+
+int main(void)
+{
+	return ktest_main(suite);
+}
