@@ -16,9 +16,9 @@
  *   3. order      deletes (and the delete halves of replaces) in reverse
  *                 dependency order of the observed graph; then creates,
  *                 updates and replace-creates in dependency order of the
- *                 desired graph. Both are Kahn's algorithm with a min-heap on
- *                 the list position, so ties follow list order and the plan
- *                 is deterministic.
+ *                 desired graph. Both are Kahn's algorithm in waves (a min-heap
+ *                 on dependency depth, then list position), so independent
+ *                 actions stay together and the plan is deterministic.
  *
  * Temporaries live in a local arena; the plan's actions, changes and reasons
  * in the plan's arena. */
@@ -131,7 +131,11 @@ static size_t heap_pop(struct heap *h)
 }
 
 /* Topological order (dependencies first) of the members of g (member[i];
- * NULL = all), ties by index. Dependencies on non-members are ignored.
+ * NULL = all), in waves: first everything with no pending dependency, then
+ * everything that only depended on the first wave, and so on; within a wave
+ * by index. Waves keep independent actions together, so the executor can
+ * journal once per wave, and the plan reads kind by kind (bridges, then
+ * namespaces, then veths...). Dependencies on non-members are ignored.
  * Writes the order to out and returns its length; a result shorter than the
  * member count means a cycle, and then stuck[i] marks the nodes on or behind
  * it. */
@@ -139,6 +143,8 @@ static size_t topo_sort(const struct graph *g, const bool *member, struct arena 
 			size_t *out, size_t **stuck_indeg)
 {
 	size_t *indeg = arena_array(a, g->n + 1, sizeof(size_t));
+	size_t *level = arena_array(a, g->n + 1, sizeof(size_t));
+	const size_t base = g->n + 1;           /* heap key = level * base + index */
 	struct heap h = {arena_array(a, g->n + 1, sizeof(size_t)), 0};
 	for (size_t i = 0; i < g->n; i++) {
 		if (member && !member[i])
@@ -151,12 +157,16 @@ static size_t topo_sort(const struct graph *g, const bool *member, struct arena 
 	}
 	size_t n = 0;
 	while (h.n) {
-		size_t i = heap_pop(&h);
+		size_t i = heap_pop(&h) % base;
 		out[n++] = i;
 		for (size_t j = g->rev_off[i]; j < g->rev_off[i + 1]; j++) {
 			size_t k = g->rev[j];
-			if ((!member || member[k]) && --indeg[k] == 0)
-				heap_push(&h, k);
+			if (member && !member[k])
+				continue;
+			if (level[k] < level[i] + 1)
+				level[k] = level[i] + 1;
+			if (--indeg[k] == 0)
+				heap_push(&h, level[k] * base + k);
 		}
 	}
 	*stuck_indeg = indeg;

@@ -295,8 +295,8 @@ static void test_phases(void **state)
 	assert_int_equal(f->p.n_actions, 8);
 	static const struct { enum action_op op; enum action_phase ph; const char *id; } want[] = {
 		{ACT_DELETE, PHASE_DELETE, "route/n3"},
-		{ACT_DELETE, PHASE_DELETE, "netns/n3"},
 		{ACT_REPLACE, PHASE_DELETE, "addr/n1.eth0"},
+		{ACT_DELETE, PHASE_DELETE, "netns/n3"},
 		{ACT_REPLACE, PHASE_DELETE, "veth/n1.eth0"},
 		{ACT_UPDATE, PHASE_CREATE, "bridge/lan"},
 		{ACT_REPLACE, PHASE_CREATE, "veth/n1.eth0"},
