@@ -1,15 +1,207 @@
-/* main.c — the aspen command line: dispatch to one file per command. */
-#include <stdio.h>
-#include <string.h>
+/* main.c — the aspen command line: global options, dispatch to one file per
+ * command, and the help text. Each command lives in cli/cmd_<name>.c and
+ * owns its own options; this file knows only their names and summaries. */
+#include "cli/cli.h"
 
-#define ASPEN_VERSION "0.1.0"
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct cli_out cli_out;
+
+const struct cli_cmd cli_commands[] = {
+	{"validate", cmd_validate, "check topology files; every error with FILE:LINE:COL",
+	 "usage: aspen validate [--format text|github|json] [-q] FILE...\n"
+	 "\n"
+	 "Check each topology file: YAML syntax, the v1 schema and the semantic rules\n"
+	 "(references, addresses, names, the fault schedule). Every problem is reported\n"
+	 "as FILE:LINE:COL: error: MESSAGE (field.path), not just the first one.\n"
+	 "\n"
+	 "  --format text     human-readable (default)\n"
+	 "  --format github   GitHub Actions annotations (::error file=...)\n"
+	 "  --format json     one JSON array of diagnostics per file\n"
+	 "  -q, --quiet       print nothing for valid files\n"
+	 "\n"
+	 "Exit status: 0 when every file is valid, 1 otherwise.\n"},
+	{"plan", cmd_plan, "show the actions apply would take, and the fault timeline",
+	 "usage: aspen plan [--json] [--detailed-exitcode] FILE\n"
+	 "\n"
+	 "Compile FILE and print the ordered actions that `aspen apply` would run\n"
+	 "(+ create, ~ update in place, -/+ replace, - delete) and the fault schedule\n"
+	 "as a timeline. Nothing on the system is changed.\n"
+	 "\n"
+	 "  --json                the plan as stable JSON (docs/plan-json.md)\n"
+	 "  --detailed-exitcode   exit 0 when there is nothing to do, 2 when there are changes\n"
+	 "\n"
+	 "Exit status: 0 ok, 1 error, 2 changes (only with --detailed-exitcode).\n"},
+	{"apply", cmd_apply, "create or converge the cluster, wait for health",
+	 "usage: aspen apply [--json] [--lock-timeout DUR] [--no-wait] [--state-dir DIR] FILE\n"
+	 "\n"
+	 "Compare FILE with what is live (the state journal plus a probe of the kernel\n"
+	 "and the VMMs), run the plan `aspen plan` shows, then wait until every node\n"
+	 "passes its health checks. Applying an unchanged file changes nothing.\n"
+	 "Needs root.\n"
+	 "\n"
+	 "  --json               one JSON event per line instead of text\n"
+	 "  --lock-timeout DUR   wait up to DUR for another aspen on this topology\n"
+	 "                       (default: fail at once, naming the holder)\n"
+	 "  --no-wait            do not wait for health checks\n"
+	 "  --state-dir DIR      keep the journal in DIR/<name> (default /var/lib/aspen)\n"
+	 "\n"
+	 "Exit status: 0 converged and healthy, 1 error (what was done is journaled:\n"
+	 "apply again, or destroy).\n"},
+	{"destroy", cmd_destroy, "remove everything aspen created for a topology",
+	 "usage: aspen destroy [--json] [--lock-timeout DUR] [--state-dir DIR] FILE|NAME\n"
+	 "\n"
+	 "Stop node processes and VMs, delete links, namespaces and rules in reverse\n"
+	 "dependency order, then the journal. Works from the journal and the ownership\n"
+	 "marks alone, so the file may be gone: give the topology's name. Touches\n"
+	 "nothing aspen did not create. Idempotent. Needs root.\n"
+	 "\n"
+	 "Exit status: 0 nothing of the topology is left, 1 error.\n"},
+	{"status", cmd_status, "resources, processes and health of a live topology",
+	 "usage: aspen status [--json] [--state-dir DIR] [NAME|FILE]\n"
+	 "\n"
+	 "Without NAME, list the topologies this host has state for. With NAME, probe\n"
+	 "every resource aspen recorded and show whether it is present, missing or\n"
+	 "untracked (found by its ownership mark after a crash), and each node\n"
+	 "process's state. Changes nothing.\n"},
+	{NULL, NULL, NULL, NULL},
+};
+
+static void usage_main(FILE *f)
+{
+	fprintf(f, "usage: aspen [--no-color] [-q|--quiet] [-v|--verbose] COMMAND [ARGS]\n"
+		   "       aspen --version | --help | COMMAND --help\n\n"
+		   "aspen turns a versioned YAML topology into a running test cluster of\n"
+		   "Cloud Hypervisor VMs or network-namespace nodes, and breaks it on schedule.\n\n"
+		   "Commands:\n");
+	for (const struct cli_cmd *c = cli_commands; c->name; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fprintf(f, "\nExit status: 0 ok, 1 error, 2 changes (plan --detailed-exitcode),\n"
+		   "64 usage error.\n"
+		   "Environment: NO_COLOR disables colour; ASPEN_STATE_DIR, ASPEN_RUN_DIR move\n"
+		   "state and runtime files; ASPEN_CH_BINARY names cloud-hypervisor.\n");
+}
+
+static const struct cli_cmd *find_cmd(const char *name)
+{
+	for (const struct cli_cmd *c = cli_commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+int cli_help(const char *cmd)
+{
+	const struct cli_cmd *c = find_cmd(cmd);
+	if (c)
+		fputs(c->usage, stdout);
+	return EXIT_OK;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "aspen %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'aspen %s --help')\n", cmd);
+	return EXIT_USAGE;
+}
+
+bool cli_color_for(FILE *f)
+{
+	return cli_out.color && isatty(fileno(f));
+}
+
+void cli_out_init(void)
+{
+	const char *nc = getenv("NO_COLOR");
+	const char *term = getenv("TERM");
+	cli_out.color = !(nc && *nc) && !(term && strcmp(term, "dumb") == 0);
+}
+
+int cli_getopt(const char *cmd, int argc, char **argv, const struct cli_opt *opts,
+	       const char **arg_out, int *optind_out)
+{
+	struct option lo[32];
+	char so[96];
+	size_t n = 0, s = 0;
+	so[s++] = ':';  /* report a missing value as ':' rather than '?' */
+	for (; opts[n].long_name && n < 30; n++) {
+		lo[n] = (struct option){opts[n].long_name, opts[n].has_arg ? required_argument : no_argument,
+					NULL, opts[n].id};
+		if (opts[n].short_name && s < sizeof(so) - 3) {
+			so[s++] = opts[n].short_name;
+			if (opts[n].has_arg)
+				so[s++] = ':';
+		}
+	}
+	lo[n++] = (struct option){"help", no_argument, NULL, 'h'};
+	lo[n] = (struct option){NULL, 0, NULL, 0};
+	so[s++] = 'h';
+	so[s] = '\0';
+	opterr = 0;
+	int c = getopt_long(argc, argv, so, lo, NULL);
+	if (c == -1) {
+		*optind_out = optind;
+		return 0;
+	}
+	if (c == '?') {
+		if (optopt)
+			cli_usage_error(cmd, "unknown option -%c", optopt);
+		else
+			cli_usage_error(cmd, "unknown option %s", argv[optind - 1]);
+		return -1;
+	}
+	if (c == ':') {
+		cli_usage_error(cmd, "option %s needs a value", argv[optind - 1]);
+		return -1;
+	}
+	/* Map a short option back to its id. */
+	for (size_t i = 0; opts[i].long_name; i++)
+		if (opts[i].short_name && c == opts[i].short_name)
+			c = opts[i].id;
+	*arg_out = optarg;
+	return c;
+}
 
 int main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-		printf("aspen %s\n", ASPEN_VERSION);
-		return 0;
+	cli_out_init();
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
+			printf("aspen %s (topology language %s)\n", ASPEN_VERSION, "aspen/v1");
+			return EXIT_OK;
+		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage_main(stdout);
+			return EXIT_OK;
+		} else if (!strcmp(a, "--no-color")) {
+			cli_out.color = false;
+		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+			cli_out.quiet = true;
+		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+			cli_out.verbose = true;
+		} else {
+			fprintf(stderr, "aspen: unknown option %s (see 'aspen --help')\n", a);
+			return EXIT_USAGE;
+		}
 	}
-	fprintf(stderr, "usage: aspen COMMAND [ARGS]\n");
-	return 1;
+	if (i >= argc) {
+		usage_main(stderr);
+		return EXIT_USAGE;
+	}
+	const struct cli_cmd *c = find_cmd(argv[i]);
+	if (!c) {
+		fprintf(stderr, "aspen: unknown command '%s' (see 'aspen --help')\n", argv[i]);
+		return EXIT_USAGE;
+	}
+	optind = 1;
+	return c->run(argc - i, argv + i);
 }

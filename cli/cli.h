@@ -1,0 +1,67 @@
+/* cli.h — what the command files share: exit codes, output conventions,
+ * and the small option parser every command uses.
+ *
+ * Exit codes (documented in README and `aspen --help`):
+ *   0  success (for `plan --detailed-exitcode`: no changes)
+ *   1  error: invalid topology, failed action, failed health check
+ *   2  `plan --detailed-exitcode` only: the plan has changes
+ *   64 usage error: unknown command or option, missing argument */
+#ifndef ASPEN_CLI_H
+#define ASPEN_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#define ASPEN_VERSION "0.1.0"
+
+enum { EXIT_OK = 0, EXIT_ERR = 1, EXIT_CHANGES = 2, EXIT_USAGE = 64 };
+
+struct cli_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+	const char *usage;      /* full --help text */
+};
+
+extern const struct cli_cmd cli_commands[];
+
+/* Output settings common to every command, set from the environment and
+ * the global options (--no-color, --quiet, --verbose). */
+struct cli_out {
+	bool color;
+	bool quiet;
+	bool verbose;
+};
+extern struct cli_out cli_out;
+
+void cli_out_init(void);                  /* colour on a TTY unless NO_COLOR */
+bool cli_color_for(FILE *f);              /* colour for this stream */
+
+/* Option parsing: a tiny getopt_long wrapper that reports errors as
+ * "aspen CMD: unknown option --x (see aspen CMD --help)" and returns -1. */
+struct cli_opt {
+	const char *long_name;  /* "json" */
+	char short_name;        /* 'j' or 0 */
+	bool has_arg;
+	int id;
+};
+/* Returns the id of the next option, 0 when only operands remain (their
+ * index in *optind_out), -1 on error (message printed), 'h' for --help. */
+int cli_getopt(const char *cmd, int argc, char **argv, const struct cli_opt *opts,
+	       const char **arg_out, int *optind_out);
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_help(const char *cmd);
+
+/* Shared helpers (common.c). */
+struct topology;
+int cli_parse_ms(const char *s, int *out);               /* 0 or -1 */
+struct topology *cli_load(const char *file);             /* diagnostics printed */
+char *cli_topology_name(const char *arg);                /* malloc'd, NULL on error */
+
+int cmd_validate(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+int cmd_destroy(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+
+#endif

@@ -1,0 +1,104 @@
+/* cmd_destroy.c — `aspen destroy FILE|NAME`: remove everything aspen made.
+ *
+ * Works from the journal and discovery alone, so the topology file may be
+ * gone or broken: a FILE argument only supplies the name. Deletes in
+ * reverse dependency order, then removes the journal. Idempotent: a second
+ * destroy, or one after a half-finished apply, exits 0. */
+#include "cli/cli.h"
+#include "cli/progress.h"
+#include "compiler/compile.h"
+#include "compiler/plan.h"
+#include "runtime/runtime.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+enum { OPT_JSON = 1000, OPT_LOCK_TIMEOUT, OPT_STATE_DIR };
+
+
+int cmd_destroy(int argc, char **argv)
+{
+	static const struct cli_opt opts[] = {
+		{"json", 0, false, OPT_JSON},
+		{"lock-timeout", 0, true, OPT_LOCK_TIMEOUT},
+		{"state-dir", 0, true, OPT_STATE_DIR},
+		{NULL, 0, false, 0},
+	};
+	bool json = false;
+	int lock_ms = 0;
+	const char *arg;
+	int c, first;
+	while ((c = cli_getopt("destroy", argc, argv, opts, &arg, &first)) > 0) {
+		if (c == 'h')
+			return cli_help("destroy");
+		if (c == OPT_JSON)
+			json = true;
+		if (c == OPT_STATE_DIR)
+			setenv("ASPEN_STATE_DIR", arg, 1);
+		if (c == OPT_LOCK_TIMEOUT && cli_parse_ms(arg, &lock_ms) < 0)
+			return cli_usage_error("destroy", "--lock-timeout takes a duration like 30s, not '%s'", arg);
+	}
+	if (c < 0)
+		return EXIT_USAGE;
+	if (argc - first != 1)
+		return cli_usage_error("destroy", "give one topology file or name");
+	char *name = cli_topology_name(argv[first]);
+	if (!name)
+		return EXIT_ERR;
+
+	struct timespec ts0, ts1;
+	clock_gettime(CLOCK_MONOTONIC, &ts0);
+	struct rt_ctx rc;
+	struct rt_err e = {0};
+	struct progress pr;
+	progress_init(&pr, stdout, json, cli_out.quiet);
+	struct res_list observed = {0};
+	struct plan p = {0};
+	bool planned = false;
+	int status = EXIT_ERR;
+	if (rt_open(&rc, name, (const char *const *)argv, lock_ms, &e) < 0)
+		goto out;
+	rc.on_event = progress_event;
+	rc.ud = &pr;
+	if (rt_observe(&rc, &observed, &e) < 0)
+		goto out;
+	struct diag_list d;
+	diag_init(&d, name);
+	planned = true;
+	if (plan_destroy(&p, &observed, &d) < 0) {
+		diag_print(&d, stderr, DIAG_TEXT, false);
+		diag_clear(&d);
+		goto out_quiet;
+	}
+	diag_clear(&d);
+	if (rt_execute(&rc, &p, &e) < 0)
+		goto out;
+	if (rt_forget(&rc, &e) < 0)
+		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &ts1);
+	double ms = (double)(ts1.tv_sec - ts0.tv_sec) * 1e3 + (double)(ts1.tv_nsec - ts0.tv_nsec) / 1e6;
+	if (json) {
+		char kv[256];
+		snprintf(kv, sizeof(kv), "\"topology\":\"%s\",\"deleted\":%zu,\"elapsed_ms\":%.1f",
+			 name, p.n_actions, ms);
+		progress_json(stdout, "destroyed", kv);
+	} else if (!cli_out.quiet) {
+		if (p.n_actions == 0)
+			printf("Nothing to destroy: %s has no resources on this host.\n", name);
+		else
+			printf("Destroy complete: %s, %zu resources deleted in %.1f ms.\n", name,
+			       p.n_actions, ms);
+	}
+	status = EXIT_OK;
+	goto out_quiet;
+out:
+	fprintf(stderr, "aspen destroy: %s\n", e.msg);
+out_quiet:
+	if (planned)
+		plan_free(&p);
+	rt_close(&rc);
+	free(name);
+	return status;
+}

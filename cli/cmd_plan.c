@@ -1,0 +1,70 @@
+/* cmd_plan.c — `aspen plan FILE`: what apply would do, and the fault timeline.
+ * Compiles the file, diffs it against the observed state and prints the
+ * plan; changes nothing. */
+#include "cli/cli.h"
+#include "compiler/compile.h"
+#include "compiler/plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { OPT_JSON = 1000, OPT_DETAILED };
+
+int cmd_plan(int argc, char **argv)
+{
+	static const struct cli_opt opts[] = {
+		{"json", 0, false, OPT_JSON},
+		{"detailed-exitcode", 0, false, OPT_DETAILED},
+		{NULL, 0, false, 0},
+	};
+	bool json = false, detailed = false;
+	const char *arg;
+	int c, first;
+	while ((c = cli_getopt("plan", argc, argv, opts, &arg, &first)) > 0) {
+		if (c == 'h')
+			return cli_help("plan");
+		if (c == OPT_JSON)
+			json = true;
+		if (c == OPT_DETAILED)
+			detailed = true;
+	}
+	if (c < 0)
+		return EXIT_USAGE;
+	if (first >= argc)
+		return cli_usage_error("plan", "no topology file given");
+	if (argc - first > 1)
+		return cli_usage_error("plan", "one topology file at a time");
+
+	const char *file = argv[first];
+	struct diag_list d;
+	diag_init(&d, file);
+	struct topology *t = topo_load(file, &d);
+	diag_sort(&d);
+	if (!t || diag_failed(&d)) {
+		diag_print(&d, stderr, DIAG_TEXT, cli_color_for(stderr));
+		topo_free(t);
+		diag_clear(&d);
+		return EXIT_ERR;
+	}
+	diag_print(&d, stderr, DIAG_TEXT, cli_color_for(stderr));  /* warnings */
+
+	struct res_list desired = {0}, observed = {0};
+	topo_lower(t, &desired);
+	struct plan p;
+	int rc = EXIT_OK;
+	if (plan_compute(&p, t, &desired, &observed, &d) < 0) {
+		diag_print(&d, stderr, DIAG_TEXT, cli_color_for(stderr));
+		rc = EXIT_ERR;
+	} else {
+		if (json)
+			plan_print_json(&p, stdout);
+		else
+			plan_print_text(&p, stdout, cli_color_for(stdout));
+		if (detailed && p.n_actions > 0)
+			rc = EXIT_CHANGES;
+		plan_free(&p);
+	}
+	topo_free(t);
+	diag_clear(&d);
+	return rc;
+}

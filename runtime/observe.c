@@ -1,0 +1,149 @@
+/* observe.c — what is live: the journal probed, plus discovery.
+ *
+ * Every journaled resource is handed to its driver's probe, which reports it
+ * absent or present with live property values. Then discovery looks for
+ * objects of this topology that the journal does not list — a crash between
+ * a kernel call and the next journal save leaves exactly those — by their
+ * ownership marks: link aliases, namespace marker files and node pidfiles.
+ * A discovered object becomes a resource with the properties a delete needs
+ * (its name); the planner then replaces or deletes it like any other. */
+#include "runtime/runtime.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "runtime/mark.h"
+#include "runtime/netns.h"
+#include "runtime/nl.h"
+
+static bool listed(const struct res_list *l, const char *id)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].id, id) == 0)
+			return true;
+	return false;
+}
+
+static struct resource *copy_res(struct rt_ctx *c, struct res_list *out, const struct resource *r)
+{
+	struct resource *o = res_list_add(out, &c->arena, r->kind, r->id);
+	for (size_t i = 0; i < r->n_props; i++)
+		res_set(&c->arena, o, r->props[i].key, r->props[i].value);
+	for (size_t i = 0; i < r->n_deps; i++)
+		res_add_dep(&c->arena, o, r->deps[i]);
+	return o;
+}
+
+/* Probe r; keep it in out when present. */
+static int probe_into(struct rt_ctx *c, struct res_list *out, const struct resource *r,
+		      struct rt_err *e)
+{
+	const struct res_driver *d = c->drv[r->kind];
+	if (!d)
+		return rt_errf(e, ENOTSUP, "%s: no driver for %s resources", r->id,
+			       res_kinds[r->kind].name);
+	struct resource *o = copy_res(c, out, r);
+	bool present = false;
+	if (d->probe(c, r, &present, o, e) < 0)
+		return rt_err_prefix(e, "probe %s", r->id);
+	if (!present)
+		out->n--;          /* drop the copy: the arena keeps it until the end */
+	return 0;
+}
+
+/* A resource id from a mark "aspen:<topology>:<id>" of this topology. */
+static const char *mark_id(const struct rt_ctx *c, const char *mark)
+{
+	if (!mark_in_topology(mark, c->topology))
+		return NULL;
+	return mark + strlen(ASPEN_MARK_PREFIX) + strlen(c->topology) + 1;
+}
+
+static int discovered(struct rt_ctx *c, struct res_list *out, const char *id, const char *name,
+		      struct rt_err *e)
+{
+	if (listed(out, id) || journal_find_resource(&c->journal, id))
+		return 0;
+	const char *slash = strchr(id, '/');
+	char kind[32];
+	if (!slash || (size_t)(slash - id) >= sizeof(kind))
+		return 0;
+	memcpy(kind, id, (size_t)(slash - id));
+	kind[slash - id] = '\0';
+	int k = res_kind_from_name(kind);
+	if (k < 0)
+		return 0;
+	struct res_list one = {0};
+	struct resource *r = res_list_add(&one, &c->arena, (enum res_kind)k, arena_strdup(&c->arena, id));
+	if (name)
+		res_set(&c->arena, r, "name", arena_strdup(&c->arena, name));
+	return probe_into(c, out, r, e);
+}
+
+static int link_cb(const struct nl_link_info *li, void *arg, struct rt_err *e)
+{
+	struct rt_ctx *c = ((void **)arg)[0];
+	struct res_list *out = ((void **)arg)[1];
+	const char *id = mark_id(c, li->alias);
+	return id ? discovered(c, out, id, li->name, e) : 0;
+}
+
+static int discover_netns(struct rt_ctx *c, struct res_list *out, struct rt_err *e)
+{
+	DIR *d = opendir(NETNS_OWNER_DIR);
+	if (!d)
+		return 0;
+	struct dirent *de;
+	int rc = 0;
+	while (rc == 0 && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		if (n < 7 || strcmp(de->d_name + n - 6, ".owner") != 0)
+			continue;
+		char name[256], mark[ASPEN_MARK_MAX + 1];
+		snprintf(name, sizeof(name), "%.*s", (int)(n - 6), de->d_name);
+		struct rt_err ignore;
+		if (netns_owner(name, mark, sizeof(mark), &ignore) < 0)
+			continue;
+		const char *id = mark_id(c, mark);
+		if (id)
+			rc = discovered(c, out, id, name, e);
+	}
+	closedir(d);
+	return rc;
+}
+
+static int discover_pidfiles(struct rt_ctx *c, struct res_list *out, struct rt_err *e)
+{
+	DIR *d = opendir(c->run_dir);
+	if (!d)
+		return 0;
+	struct dirent *de;
+	int rc = 0;
+	while (rc == 0 && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		if (n < 5 || strcmp(de->d_name + n - 4, ".pid") != 0)
+			continue;
+		char id[300];
+		snprintf(id, sizeof(id), "process/%.*s", (int)(n - 4), de->d_name);
+		rc = discovered(c, out, id, NULL, e);
+	}
+	closedir(d);
+	return rc;
+}
+
+int rt_observe(struct rt_ctx *c, struct res_list *out, struct rt_err *e)
+{
+	memset(out, 0, sizeof(*out));
+	const struct res_list *j = &c->journal.resources;
+	for (size_t i = 0; i < j->n; i++)
+		if (probe_into(c, out, &j->v[i], e) < 0)
+			return -1;
+	void *arg[2] = {c, out};
+	if (nl_link_dump(c->host, link_cb, arg, e) < 0)
+		return rt_err_prefix(e, "list links");
+	if (discover_netns(c, out, e) < 0 || discover_pidfiles(c, out, e) < 0)
+		return -1;
+	return 0;
+}

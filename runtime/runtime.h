@@ -1,0 +1,121 @@
+/* runtime.h — applying plans to the live system and observing it.
+ *
+ * One struct rt_ctx per aspen invocation on one topology. It holds the
+ * topology's lock and journal, the netlink handle of the host namespace and
+ * a cache of handles inside node namespaces, and the driver table. The CLI
+ * does, for apply:
+ *
+ *     rt_open(&c, name, argv, ...)     lock + journal
+ *     rt_observe(&c, &observed)        journal + live probe + discovery
+ *     plan_compute(&p, topo, &desired, &observed)
+ *     rt_execute(&c, &p)               run the plan, journaling as it goes
+ *     rt_close(&c)
+ *
+ * Observed state has two sources. The journal lists what aspen created; each
+ * journaled resource is probed (absent, or present with live properties, so
+ * drift shows in the plan). Discovery finds what a crash kept out of the
+ * journal: links whose alias is this topology's mark, namespaces whose
+ * marker file is, and node pidfiles in the runtime dir. Together they make
+ * `destroy` complete after a crash at any point. */
+#ifndef ASPEN_RUNTIME_H
+#define ASPEN_RUNTIME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "compiler/arena.h"
+#include "compiler/plan.h"
+#include "compiler/resource.h"
+#include "runtime/driver.h"
+#include "runtime/err.h"
+#include "runtime/journal.h"
+#include "runtime/lock.h"
+#include "runtime/paths.h"
+
+struct nl;
+
+enum rt_event_kind {
+	RT_EV_START,            /* an action begins */
+	RT_EV_DONE,             /* an action succeeded */
+	RT_EV_FAIL,             /* an action failed (err set) */
+};
+
+struct rt_event {
+	enum rt_event_kind kind;
+	const struct action *action;
+	size_t index, total;    /* 1-based position in the plan */
+	uint64_t elapsed_us;    /* DONE/FAIL: time the action took */
+	const char *err;        /* FAIL */
+};
+
+typedef void (*rt_event_fn)(const struct rt_event *ev, void *ud);
+
+struct rt_nscache {
+	char name[64];
+	int fd;
+	struct nl *nl;
+};
+
+struct rt_ctx {
+	const char *topology;
+	struct arena arena;             /* observed resources, scratch */
+	struct lock lock;
+	struct journal journal;
+	bool journal_loaded;
+	struct nl *host;                /* handle in aspen's own namespace */
+	struct rt_nscache *ns; size_t n_ns, cap_ns;
+	char run_dir[PATHS_MAX];
+	const struct res_driver *drv[RES__COUNT];
+	rt_event_fn on_event; void *ud;
+	int stop_grace_ms;              /* SIGTERM -> SIGKILL grace for processes */
+	size_t mutations;               /* actions that changed the system */
+	/* Delete phase: namespaces this plan deletes, and host links that will
+	 * vanish with them (waited for at the end of the phase). */
+	const char **dying_ns; size_t n_dying_ns;
+	const char **deferred; size_t n_deferred, cap_deferred;
+};
+
+/* Lock the topology (timeout as lock_acquire; RT_NO_LOCK for read-only
+ * use such as status), load its journal, open the host netlink handle.
+ * argv is recorded in the lock as the holder. */
+#define RT_NO_LOCK (-2147483647 - 1)
+int rt_open(struct rt_ctx *c, const char *topology, const char *const *argv,
+	    int lock_timeout_ms, struct rt_err *e);
+/* Close handles, release the lock. Safe on a partly opened context. */
+void rt_close(struct rt_ctx *c);
+
+/* Observed resources: journal entries probed live, plus discovered objects.
+ * Allocated in c->arena (freed by rt_close). */
+int rt_observe(struct rt_ctx *c, struct res_list *out, struct rt_err *e);
+
+/* Run the plan's actions in order. The journal is saved after every batch
+ * of independent actions (and so after every action that a later one
+ * depends on). Stops at the first failure: what succeeded is journaled, so
+ * destroy or a new apply can always go on from there. */
+int rt_execute(struct rt_ctx *c, const struct plan *p, struct rt_err *e);
+
+/* After a destroy: remove the journal, runtime dir and state dir. */
+int rt_forget(struct rt_ctx *c, struct rt_err *e);
+
+/* ---- helpers for drivers ---- */
+
+/* The ownership mark of r in this topology. */
+const char *rt_mark(struct rt_ctx *c, const struct resource *r, char *buf, size_t len);
+/* A netlink handle inside namespace name (cached); *fd_out (optional) gets
+ * the namespace fd, owned by the cache. */
+int rt_ns_nl(struct rt_ctx *c, const char *name, struct nl **out, int *fd_out, struct rt_err *e);
+/* Drop the cached handle of a namespace that is being deleted. */
+void rt_ns_forget(struct rt_ctx *c, const char *name);
+/* The netlink handle for a resource's "netns" prop: the node's, or the host's. */
+int rt_nl_for(struct rt_ctx *c, const struct resource *r, struct nl **out, struct rt_err *e);
+/* True when the running plan deletes namespace name. */
+bool rt_ns_dying(const struct rt_ctx *c, const char *name);
+/* Record a link that will vanish with its namespace. */
+int rt_defer_link_gone(struct rt_ctx *c, const char *name, struct rt_err *e);
+/* The part of an id after "kind/": "node1.eth0" for "veth/node1.eth0". */
+const char *rt_id_name(const char *id);
+
+extern const struct res_driver drv_netns, drv_bridge, drv_addr, drv_veth, drv_tap,
+	drv_route, drv_process;
+
+#endif
