@@ -17,17 +17,44 @@
 #define TAG_DIGITS 4            /* hex digits of hash(topology) in link names */
 #define LINK_MAX (IFNAMSIZ_ASPEN - 1)
 
-/* snprintf that truncates silently: every caller has checked the length
- * first, or is formatting a name validation rejects anyway. Returns the
- * length the full output would have. */
-static int fit(char *out, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fit(char *out, size_t size, const char *fmt, ...)
+/* Names are built with a tiny appender instead of snprintf: a 1000-node
+ * file generates thousands of names, and printf was most of the cost.
+ * `len` counts what the full text would take; the text itself is cut to
+ * fit `cap` and always terminated. */
+struct nbuf {
+	char *p;
+	size_t cap, len;
+};
+
+static void nb_chr(struct nbuf *b, char c)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(out, size, fmt, ap);
-	va_end(ap);
-	return n;
+	if (b->len + 1 < b->cap)
+		b->p[b->len] = c;
+	b->len++;
+	b->p[b->len < b->cap ? b->len : b->cap - 1] = '\0';
+}
+
+static void nb_str(struct nbuf *b, const char *s)
+{
+	for (; *s; s++)
+		nb_chr(b, *s);
+}
+
+static void nb_uint(struct nbuf *b, size_t v)
+{
+	char tmp[24];
+	int n = 0;
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while (v /= 10);
+	while (n)
+		nb_chr(b, tmp[--n]);
+}
+
+static struct nbuf nb_start(char *out, size_t cap)
+{
+	out[0] = '\0';
+	return (struct nbuf){ out, cap, 0 };
 }
 
 uint64_t names_hash(const void *p, size_t n)
@@ -67,6 +94,16 @@ void names_hex(char *out, uint64_t h, unsigned digits)
 	out[digits] = '\0';
 }
 
+void names_b32(char *out, uint64_t h, unsigned digits)
+{
+	static const char b32[] = "0123456789abcdefghijklmnopqrstuv";
+	if (digits > 12)
+		digits = 12;
+	for (unsigned i = 0; i < digits; i++)
+		out[i] = b32[(h >> (59 - 5 * i)) & 0x1f];
+	out[digits] = '\0';
+}
+
 static void topo_tag(char tag[TAG_DIGITS + 1], const char *topo)
 {
 	names_hex(tag, names_digest(topo), TAG_DIGITS);
@@ -74,69 +111,92 @@ static void topo_tag(char tag[TAG_DIGITS + 1], const char *topo)
 
 void names_netns(char out[NAMES_NETNS_MAX], const char *topo, const char *node)
 {
-	int n = fit(out, NAMES_NETNS_MAX, "aspen-%s-%s", topo, node);
-	if (n >= 0 && n < NAMES_NETNS_MAX)
+	struct nbuf b = nb_start(out, NAMES_NETNS_MAX);
+	nb_str(&b, "aspen-");
+	nb_str(&b, topo);
+	nb_chr(&b, '-');
+	size_t prefix = b.len;
+	nb_str(&b, node);
+	if (b.len < NAMES_NETNS_MAX)
 		return;
 	char h[17];
 	names_hex(h, names_digest(node), 16);
-	fit(out, NAMES_NETNS_MAX, "aspen-%.*s-%s", NAMES_NETNS_MAX - 24, topo, h);
+	/* Keep the hash whole: cut the topology part if it is over-long. */
+	if (prefix + 16 <= NAMES_NETNS_MAX - 1) {
+		b.len = prefix;
+	} else {
+		b.len = NAMES_NETNS_MAX - 18;
+		out[b.len++] = '-';
+	}
+	out[b.len] = '\0';
+	nb_str(&b, h);
 }
 
 void names_bridge(char out[IFNAMSIZ_ASPEN], const char *topo, const char *net,
 		  const char *user)
 {
+	struct nbuf b = nb_start(out, IFNAMSIZ_ASPEN);
 	if (user) {
-		fit(out, IFNAMSIZ_ASPEN, "%s", user);
+		nb_str(&b, user);
 		return;
 	}
 	char tag[TAG_DIGITS + 1], h[7];
 	topo_tag(tag, topo);
-	if (3 + TAG_DIGITS + 1 + strlen(net) <= LINK_MAX) {
-		fit(out, IFNAMSIZ_ASPEN, "as-%s-%s", tag, net);
+	nb_str(&b, "as-");
+	nb_str(&b, tag);
+	nb_chr(&b, '-');
+	size_t prefix = b.len;
+	nb_str(&b, net);
+	if (b.len <= LINK_MAX)
 		return;
-	}
 	names_hex(h, names_digest(net), 6);
-	fit(out, IFNAMSIZ_ASPEN, "as-%s-%s", tag, h);
+	b.len = prefix;
+	out[prefix] = '\0';
+	nb_str(&b, h);
 }
 
-static unsigned decimal_digits(size_t v)
+void names_host_iface(char out[IFNAMSIZ_ASPEN], const char *topo, const char *node, size_t idx)
 {
-	unsigned n = 1;
-	while (v >= 10) {
-		v /= 10;
-		n++;
-	}
-	return n;
-}
-
-int names_host_iface(char out[IFNAMSIZ_ASPEN], const char *topo, const char *node, size_t idx)
-{
-	char tag[TAG_DIGITS + 1], h[17];
+	char tag[TAG_DIGITS + 1], key[128], h[8];
+	struct nbuf b = nb_start(out, IFNAMSIZ_ASPEN);
 	topo_tag(tag, topo);
-	unsigned id = decimal_digits(idx);
-	/* "as-" tag "-" node "-" idx */
-	if (3 + TAG_DIGITS + 1 + strlen(node) + 1 + id <= LINK_MAX) {
-		fit(out, IFNAMSIZ_ASPEN, "as-%s-%s-%zu", tag, node, idx);
-		return 0;
-	}
-	/* The hash gets what is left: 15 - 8 ("as-tttt-") - 1 ("-") - id. */
-	int room = LINK_MAX - (3 + TAG_DIGITS + 1) - 1 - (int)id;
-	names_hex(h, names_digest(node), room > 0 ? (unsigned)room : 1);
-	fit(out, IFNAMSIZ_ASPEN, "as-%s-%s-%zu", tag, h, idx);
-	return room > 0 ? 0 : -1;
+	nb_str(&b, "as-");
+	nb_str(&b, tag);
+	nb_chr(&b, '-');
+	size_t prefix = b.len;
+	nb_str(&b, node);
+	nb_chr(&b, '-');
+	nb_uint(&b, idx);
+	if (b.len <= LINK_MAX)
+		return;
+	/* Names are at most 32 bytes; the key of an over-long (invalid) one
+	 * is cut, which only matters for files validation rejects. */
+	struct nbuf k = nb_start(key, sizeof key);
+	nb_str(&k, node);
+	nb_chr(&k, '/');
+	nb_uint(&k, idx);
+	names_b32(h, names_digest(key), 7);
+	b.len = prefix;
+	out[prefix] = '\0';
+	nb_str(&b, h);
 }
 
 void names_node_iface(char out[IFNAMSIZ_ASPEN], size_t idx)
 {
-	fit(out, IFNAMSIZ_ASPEN, "eth%zu", idx);
+	struct nbuf b = nb_start(out, IFNAMSIZ_ASPEN);
+	nb_str(&b, "eth");
+	nb_uint(&b, idx);
 }
 
 void names_mac(uint8_t mac[6], const char *topo, const char *node, size_t idx)
 {
-	/* Names are at most 32 bytes; longer (invalid) ones are cut, which
-	 * only weakens the MAC of a file validation rejects anyway. */
 	char key[128];
-	fit(key, sizeof key, "%s/%s/%zu", topo, node, idx);
+	struct nbuf k = nb_start(key, sizeof key);
+	nb_str(&k, topo);
+	nb_chr(&k, '/');
+	nb_str(&k, node);
+	nb_chr(&k, '/');
+	nb_uint(&k, idx);
 	uint64_t h = names_digest(key);
 	mac[0] = 0x02;
 	for (int i = 0; i < 5; i++)
@@ -157,80 +217,89 @@ void names_fmt_mac(char out[18], const uint8_t mac[6])
 /* ---- uniqueness ---- */
 
 /* One owner of a name: a network's bridge, the host end of an interface,
- * or a node's namespace. `seq` is file order within its class. */
+ * or a node's namespace. Sorting by (name, seq) puts equal names next to
+ * each other in file order. Descriptions are only formatted on a clash. */
+enum owner_kind { OWN_BRIDGE, OWN_IFACE, OWN_NETNS };
+
 struct owner {
 	const char *name;
 	size_t seq;
-	struct pos pos;
-	const char *what;       /* "the bridge of network lan", "node1.eth0" */
-	const char *path;       /* dotted path of the owner */
-	bool user_chosen;
+	enum owner_kind kind;
+	size_t a, b;            /* network, or node and interface */
 };
 
-static int owner_cmp(const void *a, const void *b)
+static int owner_cmp(const void *x_, const void *y_)
 {
-	const struct owner *x = a, *y = b;
+	const struct owner *x = x_, *y = y_;
 	int c = strcmp(x->name, y->name);
 	if (c)
 		return c;
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Sort and report every run of equal names at its later members. */
-static void report_dups(struct owner *o, size_t n, struct diag_list *d, const char *kind)
+static struct pos owner_pos(const struct topology *t, const struct owner *o)
+{
+	const struct topo_network *w = &t->networks[o->a];
+	switch (o->kind) {
+	case OWN_BRIDGE: return w->bridge ? w->bridge_pos : w->pos;
+	case OWN_IFACE: return t->nodes[o->a].ifaces[o->b].pos;
+	default: return t->nodes[o->a].pos;
+	}
+}
+
+/* "the bridge of network lan", "node1.eth0", "node node1"; and the path. */
+static void owner_text(const struct topology *t, const struct owner *o, char *what,
+		       char *path, size_t size)
+{
+	const char *n = o->kind == OWN_BRIDGE ? t->networks[o->a].name : t->nodes[o->a].name;
+	switch (o->kind) {
+	case OWN_BRIDGE:
+		snprintf(what, size, "the bridge of network %s", n);
+		snprintf(path, size, t->networks[o->a].bridge ? "networks.%s.bridge" : "networks.%s", n);
+		break;
+	case OWN_IFACE:
+		snprintf(what, size, "%s.%s", n, t->nodes[o->a].ifaces[o->b].name);
+		snprintf(path, size, "nodes.%s.interfaces[%zu]", n, o->b);
+		break;
+	default:
+		snprintf(what, size, "node %s", n);
+		snprintf(path, size, "nodes.%s", n);
+		break;
+	}
+}
+
+static bool user_chosen(const struct topology *t, const struct owner *o)
+{
+	return o->kind == OWN_BRIDGE && t->networks[o->a].bridge;
+}
+
+static void report_clash(const struct topology *t, struct diag_list *d, const char *kind,
+			 const struct owner *later, const struct owner *first)
+{
+	char what[128], path[128], what0[128], path0[128];
+	owner_text(t, later, what, path, sizeof what);
+	owner_text(t, first, what0, path0, sizeof what0);
+	struct pos p = owner_pos(t, later), q = owner_pos(t, first);
+	diag_error(d, p, path, "%s name \"%s\" of %s is also used by %s (at %u:%u)",
+		   kind, later->name, what, what0, q.line, q.col);
+	if (user_chosen(t, later) || user_chosen(t, first))
+		diag_hint(d, "choose another `bridge:` name");
+	else
+		diag_hint(d, "rename one of them; docs/names.md describes the generated names");
+}
+
+/* Sort and report every later member of a run of equal names against the
+ * run's first member. */
+static void report_dups(const struct topology *t, struct owner *o, size_t n,
+			struct diag_list *d, const char *kind)
 {
 	qsort(o, n, sizeof *o, owner_cmp);
+	size_t first = 0;
 	for (size_t i = 1; i < n; i++) {
-		size_t first = i - 1;
-		while (first > 0 && strcmp(o[first - 1].name, o[i].name) == 0)
-			first--;
 		if (strcmp(o[first].name, o[i].name) != 0)
-			continue;
-		diag_error(d, o[i].pos, o[i].path, "%s name \"%s\" of %s is also used by %s (at %u:%u)",
-			   kind, o[i].name, o[i].what, o[first].what,
-			   o[first].pos.line, o[first].pos.col);
-		if (o[i].user_chosen || o[first].user_chosen)
-			diag_hint(d, "choose another `bridge:` name");
+			first = i;
 		else
-			diag_hint(d, "rename one of them; docs/names.md describes the generated names");
-	}
-}
-
-static void assign_networks(struct topology *t, const char *topo, struct owner *links,
-			    size_t *n_links, struct arena *a)
-{
-	for (size_t i = 0; i < t->n_networks; i++) {
-		struct topo_network *w = &t->networks[i];
-		if (!w->name)
-			continue;
-		names_bridge(w->bridge_name, topo, w->name, w->bridge);
-		links[(*n_links)++] = (struct owner){
-			.name = w->bridge_name, .seq = *n_links,
-			.pos = w->bridge ? w->bridge_pos : w->pos,
-			.what = arena_printf(a, "the bridge of network %s", w->name),
-			.path = arena_printf(a, w->bridge ? "networks.%s.bridge" : "networks.%s", w->name),
-			.user_chosen = w->bridge != NULL,
-		};
-	}
-}
-
-static void assign_node(const char *topo, struct topo_node *nd,
-			struct owner *links, size_t *n_links, struct arena *a)
-{
-	names_netns(nd->netns_name, topo, nd->name);
-	for (size_t j = 0; j < nd->n_ifaces; j++) {
-		struct topo_iface *f = &nd->ifaces[j];
-		names_node_iface(f->name, j);
-		names_host_iface(f->host_name, topo, nd->name, j);
-		if (f->has_mac)
-			memcpy(f->eff_mac, f->mac, 6);
-		else
-			names_mac(f->eff_mac, topo, nd->name, j);
-		links[(*n_links)++] = (struct owner){
-			.name = f->host_name, .seq = *n_links, .pos = f->pos,
-			.what = arena_printf(a, "%s.%s", nd->name, f->name),
-			.path = arena_printf(a, "nodes.%s.interfaces[%zu]", nd->name, j),
-		};
+			report_clash(t, d, kind, &o[i], &o[first]);
 	}
 }
 
@@ -240,27 +309,42 @@ void names_assign(struct topology *t, struct diag_list *d)
 	size_t n_links = t->n_networks, n_ns = 0;
 	for (size_t i = 0; i < t->n_nodes; i++)
 		n_links += t->nodes[i].n_ifaces;
-
-	/* Owner descriptions are scratch: a private arena, freed below. */
-	struct arena a;
-	arena_init(&a);
-	struct owner *links = arena_array(&a, n_links + 1, sizeof *links);
-	struct owner *ns = arena_array(&a, t->n_nodes + 1, sizeof *ns);
+	struct owner *links = calloc(n_links + 1, sizeof *links);
+	struct owner *ns = calloc(t->n_nodes + 1, sizeof *ns);
+	if (!links || !ns) {
+		fputs("aspen: out of memory\n", stderr);
+		abort();
+	}
 	n_links = 0;
-	assign_networks(t, topo, links, &n_links, &a);
+	for (size_t i = 0; i < t->n_networks; i++) {
+		struct topo_network *w = &t->networks[i];
+		if (!w->name)
+			continue;
+		names_bridge(w->bridge_name, topo, w->name, w->bridge);
+		links[n_links] = (struct owner){ w->bridge_name, n_links, OWN_BRIDGE, i, 0 };
+		n_links++;
+	}
 	for (size_t i = 0; i < t->n_nodes; i++) {
 		struct topo_node *nd = &t->nodes[i];
 		if (!nd->name)
 			continue;
-		assign_node(topo, nd, links, &n_links, &a);
-		ns[n_ns] = (struct owner){
-			.name = nd->netns_name, .seq = n_ns, .pos = nd->pos,
-			.what = arena_printf(&a, "node %s", nd->name),
-			.path = arena_printf(&a, "nodes.%s", nd->name),
-		};
+		names_netns(nd->netns_name, topo, nd->name);
+		ns[n_ns] = (struct owner){ nd->netns_name, n_ns, OWN_NETNS, i, 0 };
 		n_ns++;
+		for (size_t j = 0; j < nd->n_ifaces; j++) {
+			struct topo_iface *f = &nd->ifaces[j];
+			names_node_iface(f->name, j);
+			names_host_iface(f->host_name, topo, nd->name, j);
+			if (f->has_mac)
+				memcpy(f->eff_mac, f->mac, 6);
+			else
+				names_mac(f->eff_mac, topo, nd->name, j);
+			links[n_links] = (struct owner){ f->host_name, n_links, OWN_IFACE, i, j };
+			n_links++;
+		}
 	}
-	report_dups(links, n_links, d, "link");
-	report_dups(ns, n_ns, d, "namespace");
-	arena_free(&a);
+	report_dups(t, links, n_links, d, "link");
+	report_dups(t, ns, n_ns, d, "namespace");
+	free(links);
+	free(ns);
 }

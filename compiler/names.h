@@ -16,7 +16,6 @@
 #include "compiler/topology.h"
 
 #define NAMES_NETNS_MAX 64      /* bytes of topo_node.netns_name, NUL included */
-#define NAMES_MAX_IFACES 100    /* eth0..eth99: keeps 4 hash digits in host names */
 
 /* FNV-1a, 64 bits, over n bytes / a NUL-terminated string. Stable across
  * hosts and releases: generated names depend on it. */
@@ -31,6 +30,8 @@ uint64_t names_digest(const char *s);
 /* The first `digits` (1..16) lower-case hex digits of h, most significant
  * first, written to out with a NUL (out holds digits + 1 bytes). */
 void names_hex(char *out, uint64_t h, unsigned digits);
+/* The same in base32 (alphabet 0-9a-v, 5 bits a character, 1..12). */
+void names_b32(char *out, uint64_t h, unsigned digits);
 
 /* "aspen-<topo>-<node>"; when that is longer than 63 bytes (only possible with
  * names near the 32-byte limit) "aspen-<topo>-<16 hex of digest(node)>". Never
@@ -46,11 +47,12 @@ void names_bridge(char out[IFNAMSIZ_ASPEN], const char *topo, const char *net,
 		  const char *user);
 
 /* Host end of interface idx of a node (veth peer on the host, or the VM's
- * TAP): "as-<t>-<node>-<idx>"; when that exceeds 15 bytes
- * "as-<t>-<h>-<idx>" with <h> the first 6 - digits(idx) hex digits of
- * digest(node) (5 for eth0..eth9, 4 up to eth99). Returns 0, or -1 when idx
- * is too large for any 15-byte form (out then holds a truncated name). */
-int names_host_iface(char out[IFNAMSIZ_ASPEN], const char *topo, const char *node, size_t idx);
+ * TAP): "as-<t>-<node>-<idx>" when that fits 15 bytes, else "as-<t>-<h>"
+ * with <h> 7 base32 characters (0-9a-v, 35 bits) of digest("<node>/<idx>").
+ * The index is folded into the hash rather than appended so every hashed
+ * name keeps all 35 bits: with 2000 interfaces the odds of any collision
+ * stay near 1 in 20000 (names_assign reports one if it happens). */
+void names_host_iface(char out[IFNAMSIZ_ASPEN], const char *topo, const char *node, size_t idx);
 
 /* Name of interface idx inside its node: "eth<idx>". */
 void names_node_iface(char out[IFNAMSIZ_ASPEN], size_t idx);

@@ -213,19 +213,29 @@ static bool name_char(char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-/* [a-z0-9]([a-z0-9_-]*[a-z0-9])?, at most 32 bytes. */
-static void check_name(struct vctx *v, const char *what, const char *name, struct pos p,
-		       const char *path)
+/* [a-z0-9]([a-z0-9_-]*[a-z0-9])?, at most 32 bytes. Returns whether the
+ * name is fine; callers build the path only when it is not. */
+static bool name_ok(const char *name)
 {
 	size_t len = strlen(name);
-	bool ok = len > 0 && name_char(name[0]) && name_char(name[len - 1]);
+	bool ok = len > 0 && len <= NAME_MAX_BYTES && name_char(name[0]) && name_char(name[len - 1]);
 	for (size_t i = 0; ok && i < len; i++)
 		ok = name_char(name[i]) || name[i] == '-' || name[i] == '_';
-	if (!ok) {
+	return ok;
+}
+
+static void report_name(struct vctx *v, const char *what, const char *name, struct pos p,
+			const char *path)
+{
+	size_t len = strlen(name);
+	bool chars_ok = len > 0 && name_char(name[0]) && name_char(name[len - 1]);
+	for (size_t i = 0; chars_ok && i < len; i++)
+		chars_ok = name_char(name[i]) || name[i] == '-' || name[i] == '_';
+	if (!chars_ok) {
 		diag_error(v->d, p, path, "%s name \"%s\" is not a valid name", what, name);
 		diag_hint(v->d, "use a-z, 0-9, `-` and `_`, starting and ending with a letter or "
 			  "digit: names become part of kernel object names");
-	} else if (len > NAME_MAX_BYTES) {
+	} else {
 		diag_error(v->d, p, path, "%s name \"%s\" is %zu bytes long; at most %d are allowed",
 			   what, name, len, NAME_MAX_BYTES);
 	}
@@ -243,24 +253,27 @@ static int label_cmp(const void *a, const void *b)
 static void check_names(struct vctx *v)
 {
 	struct topology *t = v->t;
-	if (t->name)
-		check_name(v, "topology", t->name, t->name_pos, "name");
-	for (size_t i = 0; i < t->n_networks; i++)
-		if (t->networks[i].name)
-			check_name(v, "network", t->networks[i].name, t->networks[i].pos,
-				   vpath(v, "networks.%s", t->networks[i].name));
-	for (size_t i = 0; i < t->n_nodes; i++)
-		if (t->nodes[i].name)
-			check_name(v, "node", t->nodes[i].name, t->nodes[i].pos,
-				   vpath(v, "nodes.%s", t->nodes[i].name));
+	if (t->name && !name_ok(t->name))
+		report_name(v, "topology", t->name, t->name_pos, "name");
+	for (size_t i = 0; i < t->n_networks; i++) {
+		const struct topo_network *w = &t->networks[i];
+		if (w->name && !name_ok(w->name))
+			report_name(v, "network", w->name, w->pos, vpath(v, "networks.%s", w->name));
+	}
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		const struct topo_node *nd = &t->nodes[i];
+		if (nd->name && !name_ok(nd->name))
+			report_name(v, "node", nd->name, nd->pos, vpath(v, "nodes.%s", nd->name));
+	}
 
 	struct label *l = arena_array(&v->a, t->n_faults + 1, sizeof *l);
 	size_t n = 0;
 	for (size_t i = 0; i < t->n_faults; i++) {
 		if (!t->faults[i].label)
 			continue;
-		check_name(v, "fault", t->faults[i].label, t->faults[i].pos,
-			   vpath(v, "faults[%zu].name", i));
+		if (!name_ok(t->faults[i].label))
+			report_name(v, "fault", t->faults[i].label, t->faults[i].pos,
+				    vpath(v, "faults[%zu].name", i));
 		l[n++] = (struct label){ t->faults[i].label, i };
 	}
 	qsort(l, n, sizeof *l, label_cmp);
@@ -425,24 +438,27 @@ static void check_ip(struct vctx *v, const struct topo_node *nd, size_t j,
 		     const struct topo_network *w)
 {
 	const struct topo_iface *f = &nd->ifaces[j];
+	bool special = w->subnet.len <= 30;     /* /31 and /32 have no network/broadcast */
+	const char *what;
+	if ((f->ip & prefix_mask(w->subnet.len)) != net_base(w))
+		what = "is outside network";
+	else if (special && f->ip == net_base(w))
+		what = "is the network address of";
+	else if (special && f->ip == net_last(w))
+		what = "is the broadcast address of";
+	else if (w->has_gateway && f->ip == w->gateway)
+		what = NULL;
+	else
+		return;
 	char ip[16], net[16];
 	const char *path = vpath(v, "nodes.%s.interfaces[%zu].ip", nd->name, j);
 	ip_str(ip, f->ip);
 	ip_str(net, net_base(w));
-	if ((f->ip & prefix_mask(w->subnet.len)) != net_base(w))
-		diag_error(v->d, f->ip_pos, path, "address %s is outside network %s (%s/%u)",
-			   ip, w->name, net, w->subnet.len);
-	else if (w->subnet.len <= 30 && f->ip == net_base(w))
-		diag_error(v->d, f->ip_pos, path, "address %s is the network address of %s (%s/%u)",
-			   ip, w->name, net, w->subnet.len);
-	else if (w->subnet.len <= 30 && f->ip == net_last(w))
-		diag_error(v->d, f->ip_pos, path,
-			   "address %s is the broadcast address of %s (%s/%u)",
-			   ip, w->name, net, w->subnet.len);
-	else if (w->has_gateway && f->ip == w->gateway)
-		diag_error(v->d, f->ip_pos, path, "address %s is the gateway of %s", ip, w->name);
+	if (what)
+		diag_error(v->d, f->ip_pos, path, "address %s %s %s (%s/%u)", ip, what, w->name,
+			   net, w->subnet.len);
 	else
-		return;
+		diag_error(v->d, f->ip_pos, path, "address %s is the gateway of %s", ip, w->name);
 	hint_range(v, w);
 }
 
@@ -511,10 +527,6 @@ static void check_nodes(struct vctx *v)
 			continue;
 		if (nd->kind == NODE_VM)
 			check_vm(v, nd);
-		if (nd->n_ifaces > NAMES_MAX_IFACES)
-			diag_error(v->d, nd->pos, vpath(v, "nodes.%s.interfaces", nd->name),
-				   "node %s has %zu interfaces; at most %d are supported",
-				   nd->name, nd->n_ifaces, NAMES_MAX_IFACES);
 		for (size_t j = 0; j < nd->n_ifaces; j++)
 			check_iface(v, i, j, seen_node, seen_if);
 	}
@@ -694,15 +706,21 @@ static void hint_ifaces(struct vctx *v, const struct topo_node *nd)
 
 /* Resolve one target; report what is wrong with it. Returns true when
  * node_idx (and iface_idx for an interface target) are valid. */
-static bool resolve_target(struct vctx *v, struct topo_fault *f, struct fault_target *tg,
-			   const char *path)
+/* "faults[3].kill", "faults[0].partition": where a target's errors go. */
+static const char *target_path(struct vctx *v, const struct topo_fault *f, size_t fi)
+{
+	return vpath(v, "faults[%zu].%s", fi, kind_name(f));
+}
+
+static bool resolve_target(struct vctx *v, struct topo_fault *f, size_t fi,
+			   struct fault_target *tg)
 {
 	tg->node_idx = tg->iface_idx = SIZE_MAX;
 	if (!tg->node)
 		return false;
 	size_t n = find_node(v, tg->node);
 	if (n == SIZE_MAX) {
-		diag_error(v->d, tg->pos, path, "node \"%s\" is not defined", tg->node);
+		diag_error(v->d, tg->pos, target_path(v, f, fi), "node \"%s\" is not defined", tg->node);
 		const char *s = diag_suggest(tg->node, v->node_names, v->n_node_names);
 		if (s)
 			diag_hint(v->d, "did you mean `%s`?", s);
@@ -711,21 +729,21 @@ static bool resolve_target(struct vctx *v, struct topo_fault *f, struct fault_ta
 	const struct topo_node *nd = node_of(v, n);
 	if (tg->iface) {
 		if (kind_is_node_action(f->kind)) {
-			diag_error(v->d, tg->pos, path, "%s acts on whole nodes; %s.%s is an interface",
+			diag_error(v->d, tg->pos, target_path(v, f, fi), "%s acts on whole nodes; %s.%s is an interface",
 				   kind_name(f), tg->node, tg->iface);
 			diag_hint(v->d, "write `%s`", tg->node);
 			return false;
 		}
 		size_t k = parse_eth(tg->iface);
 		if (k == SIZE_MAX || k >= nd->n_ifaces) {
-			diag_error(v->d, tg->pos, path, "node %s has no interface %s", tg->node, tg->iface);
+			diag_error(v->d, tg->pos, target_path(v, f, fi), "node %s has no interface %s", tg->node, tg->iface);
 			hint_ifaces(v, nd);
 			return false;
 		}
 		tg->iface_idx = k;
 	}
 	if (f->kind == FAULT_REBOOT && nd->kind != NODE_VM) {
-		diag_error(v->d, tg->pos, path, "reboot needs a VM node; %s is a netns node", tg->node);
+		diag_error(v->d, tg->pos, target_path(v, f, fi), "reboot needs a VM node; %s is a netns node", tg->node);
 		diag_hint(v->d, "use `restart` for netns nodes");
 		/* The target exists: keep it for the state simulation. */
 	}
@@ -733,13 +751,10 @@ static bool resolve_target(struct vctx *v, struct topo_fault *f, struct fault_ta
 	return true;
 }
 
-static void resolve_list(struct vctx *v, struct topo_fault *f, struct target_list *l,
-			 const char *path)
+static void resolve_list(struct vctx *v, struct topo_fault *f, size_t fi, struct target_list *l)
 {
-	char p[256];
-	snprintf(p, sizeof p, "%s", path);
 	for (size_t k = 0; k < l->n; k++)
-		resolve_target(v, f, &l->v[k], p);
+		resolve_target(v, f, fi, &l->v[k]);
 }
 
 static void check_for(struct vctx *v, const struct topo_fault *f, size_t i)
@@ -864,7 +879,7 @@ static void check_partition(struct vctx *v, struct topo_fault *f, size_t i)
 	size_t non_empty = 0, ng = f->u.partition.n_groups;
 	for (size_t g = 0; g < ng; g++) {
 		struct target_list *l = &f->u.partition.groups[g];
-		resolve_list(v, f, l, vpath(v, "faults[%zu].partition", i));
+		resolve_list(v, f, i, l);
 		non_empty += l->n > 0;
 	}
 	const char *path = vpath(v, "faults[%zu].partition", i);
@@ -900,7 +915,7 @@ static void check_fault(struct vctx *v, struct topo_fault *f, size_t i)
 		check_partition(v, f, i);
 		return;
 	}
-	resolve_list(v, f, fault_targets(f), vpath(v, "faults[%zu].%s", i, kind_name(f)));
+	resolve_list(v, f, i, fault_targets(f));
 	if (f->kind != FAULT_LINK_DOWN && !kind_is_node_action(f->kind))
 		check_impair(v, f, i);
 }

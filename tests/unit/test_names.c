@@ -97,24 +97,35 @@ static void test_host_iface(void **state)
 {
 	(void)state;
 	char b[IFNAMSIZ_ASPEN];
-	assert_int_equal(names_host_iface(b, "cluster3", "node1", 0), 0);
-	assert_string_equal(b, "as-112c-node1-0");
-	assert_int_equal(strlen(b), 15);
-	/* node1 with a two-digit index no longer fits: hashed, 4 digits. */
-	assert_int_equal(names_host_iface(b, "cluster3", "node1", 10), 0);
-	assert_string_equal(b, "as-112c-59a3-10");
-	assert_int_equal(names_host_iface(b, "cluster3", "averyverylongnodename", 0), 0);
-	assert_string_equal(b, "as-112c-d037e-0");
-	assert_int_equal(names_host_iface(b, "cluster3", "averyverylongnodename", 12), 0);
-	assert_string_equal(b, "as-112c-d037-12");
-	assert_int_equal(names_host_iface(b, "cluster3", "averyverylongnodename", 99), 0);
-	assert_int_equal(strlen(b), 15);
+	names_host_iface(b, "cluster3", "node1", 0);
+	assert_string_equal(b, "as-112c-node1-0");      /* exactly 15: readable */
+	/* One byte more: hashed, 7 base32 characters of digest("node1/10"). */
+	names_host_iface(b, "cluster3", "node1", 10);
+	assert_string_equal(b, "as-112c-d7loj52");
+	names_host_iface(b, "cluster3", "node12", 0);
+	assert_string_equal(b, "as-112c-ri11h8g");
+	names_host_iface(b, "cluster3", "averyverylongnodename", 0);
+	assert_string_equal(b, "as-112c-hmoblj2");
+	names_host_iface(b, "cluster3", "averyverylongnodename", 12);
+	assert_string_equal(b, "as-112c-j3a6gbf");
 	/* A short node keeps its readable name. */
-	assert_int_equal(names_host_iface(b, "cluster3", "n", 3), 0);
+	names_host_iface(b, "cluster3", "n", 3);
 	assert_string_equal(b, "as-112c-n-3");
-	/* Absurd indices cannot fit any 15-byte form: reported, never overflowing. */
-	assert_int_equal(names_host_iface(b, "cluster3", "node1", 1000000), -1);
-	assert_true(strlen(b) <= 15);
+	/* Absurd input never overflows. */
+	names_host_iface(b, "cluster3", "averyverylongnodenameaveryverylongnodename", (size_t)-1);
+	assert_int_equal(strlen(b), 15);
+}
+
+static void test_b32(void **state)
+{
+	(void)state;
+	char b[13];
+	names_b32(b, 0, 3);
+	assert_string_equal(b, "000");
+	names_b32(b, 0xffffffffffffffffULL, 12);
+	assert_string_equal(b, "vvvvvvvvvvvv");
+	names_b32(b, 1ULL << 59, 2);                    /* top 5 bits = 00001 */
+	assert_string_equal(b, "10");
 }
 
 static void test_node_iface(void **state)
@@ -289,7 +300,8 @@ static void test_collision_user_vs_generated(void **state)
 	topo_free(t);
 }
 
-/* 1000 nodes with 3 interfaces each, names long enough to need hashing:
+/* 1000 nodes with 3 interfaces each, names long enough to need hashing
+ * (node0..node999 is exactly the naming that collided with 20-bit hashes):
  * every link name fits 15 bytes and all are distinct, with no diagnostic. */
 static int str_cmp(const void *a, const void *b)
 {
@@ -304,7 +316,7 @@ static void test_unique_at_scale(void **state)
 	for (int i = 0; i < 20; i++)
 		add_net(t, arena_printf(&t->arena, "network-number-%d", i), NULL, 1);
 	for (int i = 0; i < N; i++)
-		add_node(t, arena_printf(&t->arena, i % 2 ? "n%d" : "long-node-name-%d", i), K, 100);
+		add_node(t, arena_printf(&t->arena, i % 2 ? "node%d" : "long-node-name-%d", i), K, 100);
 	struct diag_list d;
 	diag_init(&d, "t.yaml");
 	names_assign(t, &d);
@@ -360,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_hash_vectors),
 		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_b32),
 		cmocka_unit_test(test_netns),
 		cmocka_unit_test(test_bridge),
 		cmocka_unit_test(test_host_iface),
