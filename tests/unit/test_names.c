@@ -300,6 +300,33 @@ static void test_collision_user_vs_generated(void **state)
 	topo_free(t);
 }
 
+/* A node named exactly like another node's hashed namespace suffix: the
+ * two namespace names agree and both nodes are named. */
+static void test_collision_netns(void **state)
+{
+	(void)state;
+	const char *t32 = "tttttttttttttttttttttttttttttttt";
+	const char *longn = "a-node-name-of-thirty-two-bytes1";
+	char h[17];
+	names_hex(h, names_digest(longn), 16);
+	struct topology *t = new_topo(t32, 0, 2);
+	add_node(t, longn, 0, 3);
+	add_node(t, h, 0, 7);
+	struct diag_list d;
+	diag_init(&d, "t.yaml");
+	names_assign(t, &d);
+	assert_int_equal(d.n, 1);
+	char want[200];
+	snprintf(want, sizeof want, "namespace name \"aspen-%s-%s\" of node %s is also used by "
+		 "node %s (at 3:3)", t32, h, h, longn);
+	assert_string_equal(d.v[0].msg, want);
+	assert_int_equal(d.v[0].pos.line, 7);
+	snprintf(want, sizeof want, "nodes.%s", h);
+	assert_string_equal(d.v[0].path, want);
+	diag_clear(&d);
+	topo_free(t);
+}
+
 /* 1000 nodes with 3 interfaces each, names long enough to need hashing
  * (node0..node999 is exactly the naming that collided with 20-bit hashes):
  * every link name fits 15 bytes and all are distinct, with no diagnostic. */
@@ -383,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_collision_generated),
 		cmocka_unit_test(test_collision_user_bridges),
 		cmocka_unit_test(test_collision_user_vs_generated),
+		cmocka_unit_test(test_collision_netns),
 		cmocka_unit_test(test_unique_at_scale),
 		cmocka_unit_test(test_deterministic),
 	};
