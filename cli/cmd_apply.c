@@ -6,6 +6,7 @@
  * file finds nothing to do and changes nothing. */
 #include "cli/cli.h"
 #include "cli/progress.h"
+#include "cli/wait.h"
 #include "compiler/compile.h"
 #include "compiler/plan.h"
 #include "runtime/runtime.h"
@@ -75,9 +76,9 @@ int cmd_apply(int argc, char **argv)
 	rc.ud = &pr;
 	if (abs && journal_set_file(&rc.journal, abs, &e) < 0)
 		goto out;
-	if (rt_observe(&rc, &observed, &e) < 0)
-		goto out;
 	topo_lower(t, &desired);
+	if (rt_observe(&rc, &desired, &observed, &e) < 0)
+		goto out;
 	struct diag_list d;
 	diag_init(&d, file);
 	planned = true;
@@ -87,13 +88,23 @@ int cmd_apply(int argc, char **argv)
 		goto out_quiet;
 	}
 	diag_clear(&d);
-	if (!json && !cli_out.quiet)
+	if (rt_preflight(&rc, &p, &e) < 0)
+		goto out;
+	if (!json && !cli_out.quiet && p.n_actions)
 		printf("aspen apply: %s: %zu to create, %zu to update, %zu to replace, %zu to delete\n",
 		       t->name, p.n_create, p.n_update, p.n_replace, p.n_delete);
 	if (rt_execute(&rc, &p, &e) < 0)
 		goto out;
-	/* Health checks and the fault schedule come after convergence. */
-	(void)wait;
+	/* Convergence is done; now the nodes must come up. */
+	bool spawned = false;
+	for (size_t i = 0; i < p.n_actions; i++)
+		spawned |= p.actions[i].phase == PHASE_CREATE && p.actions[i].desired->kind == RES_PROCESS;
+	if (wait && wait_healthy(&rc, t, &pr, spawned, &e) < 0) {
+		fprintf(stderr, "aspen apply: %s\n", e.msg);
+		fprintf(stderr, "aspen apply: the cluster is up but not healthy; look at the logs in %s, "
+			"then 'aspen apply' again or 'aspen destroy %s'\n", rc.run_dir, t->name);
+		goto out_quiet;
+	}
 	uint64_t dt = mono_us() - t0;
 	if (json) {
 		char kv[256];

@@ -62,7 +62,7 @@ int cmd_destroy(int argc, char **argv)
 		goto out;
 	rc.on_event = progress_event;
 	rc.ud = &pr;
-	if (rt_observe(&rc, &observed, &e) < 0)
+	if (rt_observe(&rc, NULL, &observed, &e) < 0)
 		goto out;
 	struct diag_list d;
 	diag_init(&d, name);

@@ -4,9 +4,11 @@
 #include "cli/cli.h"
 #include "compiler/compile.h"
 #include "compiler/plan.h"
+#include "runtime/runtime.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { OPT_JSON = 1000, OPT_DETAILED };
 
@@ -52,6 +54,25 @@ int cmd_plan(int argc, char **argv)
 	topo_lower(t, &desired);
 	struct plan p;
 	int rc = EXIT_OK;
+	/* Against the live system when we may look at it (read-only, no lock);
+	 * otherwise against an empty one, and say so. */
+	struct rt_ctx live;
+	struct rt_err e = {0};
+	bool opened = false;
+	if (geteuid() == 0) {
+		opened = true;
+		if (rt_open(&live, t->name, NULL, RT_NO_LOCK, &e) < 0 ||
+		    rt_observe(&live, &desired, &observed, &e) < 0) {
+			fprintf(stderr, "aspen plan: %s\n", e.msg);
+			rt_close(&live);
+			topo_free(t);
+			diag_clear(&d);
+			return EXIT_ERR;
+		}
+	} else if (!json) {
+		fprintf(stderr, "aspen plan: not root: planning against an empty system "
+			"(the live state needs root to read)\n");
+	}
 	if (plan_compute(&p, t, &desired, &observed, &d) < 0) {
 		diag_print(&d, stderr, DIAG_TEXT, cli_color_for(stderr));
 		rc = EXIT_ERR;
@@ -64,6 +85,8 @@ int cmd_plan(int argc, char **argv)
 			rc = EXIT_CHANGES;
 		plan_free(&p);
 	}
+	if (opened)
+		rt_close(&live);
 	topo_free(t);
 	diag_clear(&d);
 	return rc;

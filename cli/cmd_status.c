@@ -95,7 +95,7 @@ int cmd_status(int argc, char **argv)
 	struct rt_err e = {0};
 	struct res_list live = {0};
 	int status = EXIT_ERR;
-	if (rt_open(&rc, name, NULL, RT_NO_LOCK, &e) < 0 || rt_observe(&rc, &live, &e) < 0) {
+	if (rt_open(&rc, name, NULL, RT_NO_LOCK, &e) < 0 || rt_observe(&rc, NULL, &live, &e) < 0) {
 		fprintf(stderr, "aspen status: %s\n", e.msg);
 		goto out;
 	}

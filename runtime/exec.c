@@ -12,10 +12,13 @@
  * them, so destroy stays complete. Saving once per batch instead of once per
  * action keeps a 100-node apply at a handful of fsyncs. */
 #include "runtime/runtime.h"
+#include "runtime/mark.h"
+#include "runtime/netns.h"
 #include "runtime/nl.h"
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -158,4 +161,54 @@ int rt_execute(struct rt_ctx *c, const struct plan *p, struct rt_err *e)
 	if (p->n_actions && journal_save(&c->journal, rc < 0 ? &se : e) < 0 && rc == 0)
 		return -1;
 	return rc;
+}
+
+/* The name a create would claim, and whether something foreign holds it. */
+static bool foreign(struct rt_ctx *c, const struct resource *r, char *what, size_t len)
+{
+	char mark[ASPEN_MARK_MAX + 1], owner[ASPEN_MARK_MAX + 1];
+	struct rt_err ignore;
+	const char *name = res_get(r, "name");
+	if (!name)
+		return false;
+	rt_mark(c, r, mark, sizeof(mark));
+	if (r->kind == RES_NETNS) {
+		if (!netns_exists(name) ||
+		    (netns_owner(name, owner, sizeof(owner), &ignore) == 0 && !strcmp(owner, mark)))
+			return false;
+		snprintf(what, len, "network namespace %s exists and is not aspen's "
+			 "(delete it with 'ip netns delete %s', or rename the topology)", name, name);
+		return true;
+	}
+	if (r->kind != RES_BRIDGE && r->kind != RES_VETH && r->kind != RES_TAP)
+		return false;
+	struct nl_link_info li;
+	if (nl_link_find(c->host, name, &li, &ignore) < 0 || !strcmp(li.alias, mark))
+		return false;
+	snprintf(what, len, "link %s exists and is not aspen's%s%s%s (delete it, or %s)", name,
+		 li.alias[0] ? " (alias \"" : "", li.alias, li.alias[0] ? "\")" : "",
+		 r->kind == RES_BRIDGE ? "give the network another `bridge:` name" :
+		 "rename the node or the topology");
+	return true;
+}
+
+int rt_preflight(struct rt_ctx *c, const struct plan *p, struct rt_err *e)
+{
+	size_t n = 0, used = 0;
+	char msg[sizeof(e->msg)];
+	msg[0] = '\0';
+	for (size_t i = 0; i < p->n_actions; i++) {
+		const struct action *a = &p->actions[i];
+		char what[400];
+		if (a->phase != PHASE_CREATE || a->op == ACT_UPDATE || !foreign(c, a->desired, what, sizeof(what)))
+			continue;
+		n++;
+		int w = snprintf(msg + used, sizeof(msg) - used, "\n  %s: %s", a->desired->id, what);
+		if (w > 0 && (size_t)w < sizeof(msg) - used)
+			used += (size_t)w;
+	}
+	if (n == 0)
+		return 0;
+	return rt_errf(e, EEXIST, "%zu name collision%s with objects aspen did not create; nothing "
+		       "was changed:%s", n, n == 1 ? "" : "s", msg);
 }

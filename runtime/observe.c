@@ -61,11 +61,27 @@ static const char *mark_id(const struct rt_ctx *c, const char *mark)
 	return mark + strlen(ASPEN_MARK_PREFIX) + strlen(c->topology) + 1;
 }
 
-static int discovered(struct rt_ctx *c, struct res_list *out, const char *id, const char *name,
-		      struct rt_err *e)
+static const struct resource *find_in(const struct res_list *l, const char *id)
+{
+	for (size_t i = 0; l && i < l->n; i++)
+		if (strcmp(l->v[i].id, id) == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+/* An object found by its mark. When the topology still wants a resource
+ * with that id, the desired resource is the template the probe checks the
+ * live object against (so a crash leaves no needless replacement);
+ * otherwise the object is known by its name alone, which is all a delete
+ * needs. */
+static int discovered(struct rt_ctx *c, struct res_list *out, const struct res_list *desired,
+		      const char *id, const char *name, struct rt_err *e)
 {
 	if (listed(out, id) || journal_find_resource(&c->journal, id))
 		return 0;
+	const struct resource *want = find_in(desired, id);
+	if (want && (!name || !res_get(want, "name") || strcmp(res_get(want, "name"), name) == 0))
+		return probe_into(c, out, want, e);
 	const char *slash = strchr(id, '/');
 	char kind[32];
 	if (!slash || (size_t)(slash - id) >= sizeof(kind))
@@ -86,11 +102,13 @@ static int link_cb(const struct nl_link_info *li, void *arg, struct rt_err *e)
 {
 	struct rt_ctx *c = ((void **)arg)[0];
 	struct res_list *out = ((void **)arg)[1];
+	const struct res_list *desired = ((void **)arg)[2];
 	const char *id = mark_id(c, li->alias);
-	return id ? discovered(c, out, id, li->name, e) : 0;
+	return id ? discovered(c, out, desired, id, li->name, e) : 0;
 }
 
-static int discover_netns(struct rt_ctx *c, struct res_list *out, struct rt_err *e)
+static int discover_netns(struct rt_ctx *c, struct res_list *out, const struct res_list *desired,
+			  struct rt_err *e)
 {
 	DIR *d = opendir(NETNS_OWNER_DIR);
 	if (!d)
@@ -108,13 +126,14 @@ static int discover_netns(struct rt_ctx *c, struct res_list *out, struct rt_err 
 			continue;
 		const char *id = mark_id(c, mark);
 		if (id)
-			rc = discovered(c, out, id, name, e);
+			rc = discovered(c, out, desired, id, name, e);
 	}
 	closedir(d);
 	return rc;
 }
 
-static int discover_pidfiles(struct rt_ctx *c, struct res_list *out, struct rt_err *e)
+static int discover_pidfiles(struct rt_ctx *c, struct res_list *out, const struct res_list *desired,
+			     struct rt_err *e)
 {
 	DIR *d = opendir(c->run_dir);
 	if (!d)
@@ -127,23 +146,24 @@ static int discover_pidfiles(struct rt_ctx *c, struct res_list *out, struct rt_e
 			continue;
 		char id[300];
 		snprintf(id, sizeof(id), "process/%.*s", (int)(n - 4), de->d_name);
-		rc = discovered(c, out, id, NULL, e);
+		rc = discovered(c, out, desired, id, NULL, e);
 	}
 	closedir(d);
 	return rc;
 }
 
-int rt_observe(struct rt_ctx *c, struct res_list *out, struct rt_err *e)
+int rt_observe(struct rt_ctx *c, const struct res_list *desired, struct res_list *out,
+	       struct rt_err *e)
 {
 	memset(out, 0, sizeof(*out));
 	const struct res_list *j = &c->journal.resources;
 	for (size_t i = 0; i < j->n; i++)
 		if (probe_into(c, out, &j->v[i], e) < 0)
 			return -1;
-	void *arg[2] = {c, out};
+	void *arg[3] = {c, out, (void *)desired};
 	if (nl_link_dump(c->host, link_cb, arg, e) < 0)
 		return rt_err_prefix(e, "list links");
-	if (discover_netns(c, out, e) < 0 || discover_pidfiles(c, out, e) < 0)
+	if (discover_netns(c, out, desired, e) < 0 || discover_pidfiles(c, out, desired, e) < 0)
 		return -1;
 	return 0;
 }

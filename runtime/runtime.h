@@ -84,9 +84,15 @@ int rt_open(struct rt_ctx *c, const char *topology, const char *const *argv,
 /* Close handles, release the lock. Safe on a partly opened context. */
 void rt_close(struct rt_ctx *c);
 
-/* Observed resources: journal entries probed live, plus discovered objects.
- * Allocated in c->arena (freed by rt_close). */
-int rt_observe(struct rt_ctx *c, struct res_list *out, struct rt_err *e);
+/* Observed resources: journal entries probed live, plus discovered objects
+ * (desired, optional, is the template for discovered ones that the topology
+ * still wants). Allocated in c->arena (freed by rt_close). */
+int rt_observe(struct rt_ctx *c, const struct res_list *desired, struct res_list *out,
+	       struct rt_err *e);
+
+/* Before anything changes: every object the plan creates must not collide
+ * with an object aspen does not own. Reports every collision at once. */
+int rt_preflight(struct rt_ctx *c, const struct plan *p, struct rt_err *e);
 
 /* Run the plan's actions in order. The journal is saved after every batch
  * of independent actions (and so after every action that a later one

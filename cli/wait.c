@@ -1,0 +1,159 @@
+/* wait.c — after convergence: wait until every node is up.
+ *
+ * A node is up when its command (netns nodes) is still running and all its
+ * health checks pass. Checks of all nodes run in parallel (health.c); nodes
+ * are grouped by their (timeout, interval) so each keeps its own timeout.
+ * A command that died is reported with the tail of its log, which is what a
+ * user needs to see first. */
+#include "cli/wait.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime/health.h"
+#include "runtime/proc.h"
+
+struct waitctx {
+	struct progress *pr;
+	size_t n, passed;
+};
+
+static void on_progress(const struct health_check *c, size_t index, bool passed,
+			const struct rt_err *last, long long elapsed_ms, void *arg)
+{
+	struct waitctx *w = arg;
+	(void)index;
+	if (passed)
+		w->passed++;
+	struct progress *pr = w->pr;
+	if (pr->json) {
+		if (passed)
+			fprintf(pr->out, "{\"event\":\"healthy\",\"node\":\"%s\",\"elapsed_ms\":%lld}\n",
+				c->node, elapsed_ms);
+		return;
+	}
+	if (pr->quiet)
+		return;
+	if (pr->tty) {
+		fprintf(pr->out, "\r\033[K  waiting for health: %zu/%zu checks pass (%.1fs)%s%s", w->passed,
+			w->n, (double)elapsed_ms / 1000.0, last && !passed ? " — " : "",
+			last && !passed ? last->msg : "");
+		if (w->passed == w->n)
+			fputc('\n', pr->out);
+	} else if (passed) {
+		static const char *const kinds[] = {"tcp", "ping", "exec"};
+		fprintf(pr->out, "  healthy: %s %s (%.1fs)\n", c->node, kinds[c->kind],
+			(double)elapsed_ms / 1000.0);
+	}
+	fflush(pr->out);
+}
+
+/* The last line of a node's log, for an error message. */
+static void log_tail(const char *path, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	char line[512];
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '\n')
+			continue;
+		size_t n = strnlen(line, len - 1);
+		memcpy(buf, line, n);
+		buf[n] = '\0';
+	}
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* Every node command must still be running. */
+static int check_processes(struct rt_ctx *c, const struct topology *t, struct rt_err *e)
+{
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		const struct topo_node *n = &t->nodes[i];
+		if (n->kind != NODE_NETNS || n->command.n == 0)
+			continue;
+		char id[128], logp[PATHS_MAX + 64], tail[300];
+		snprintf(id, sizeof(id), "process/%s", n->name);
+		const struct proc_id *p = journal_find_process(&c->journal, id);
+		if (p && proc_alive(p))
+			continue;
+		snprintf(logp, sizeof(logp), "%s/%s.log", c->run_dir, n->name);
+		log_tail(logp, tail, sizeof(tail));
+		return rt_errf(e, ESRCH, "%s: command %s exited%s%s%s (log: %s)", n->name,
+			       n->command.v[0], tail[0] ? ": \"" : "", tail, tail[0] ? "\"" : "", logp);
+	}
+	return 0;
+}
+
+int wait_healthy(struct rt_ctx *c, const struct topology *t, struct progress *pr, bool spawned,
+		 struct rt_err *e)
+{
+	size_t cap = 0;
+	for (size_t i = 0; i < t->n_nodes; i++)
+		cap += t->nodes[i].health.set ? 3 : 0;
+	struct health_check *v = calloc(cap + 1, sizeof(*v));
+	char (*nspath)[96] = calloc(t->n_nodes + 1, sizeof(*nspath));
+	bool *done = calloc(t->n_nodes + 1, sizeof(bool));
+	int rc = 0;
+	if (!v || !nspath || !done) {
+		rc = rt_errf(e, ENOMEM, "out of memory");
+		goto out;
+	}
+	if (cap == 0) {
+		/* No checks: give a command that dies at once the time to do it. */
+		if (spawned) {
+			struct timespec ts = {0, 100 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
+		rc = check_processes(c, t, e);
+		goto out;
+	}
+	/* One round per distinct (timeout, interval). */
+	for (size_t g = 0; g < t->n_nodes && rc == 0; g++) {
+		const struct topo_health *hg = &t->nodes[g].health;
+		if (!hg->set || done[g])
+			continue;
+		size_t n = 0;
+		for (size_t i = g; i < t->n_nodes; i++) {
+			const struct topo_node *nd = &t->nodes[i];
+			const struct topo_health *h = &nd->health;
+			if (!h->set || done[i] || h->timeout_us != hg->timeout_us ||
+			    h->interval_us != hg->interval_us)
+				continue;
+			done[i] = true;
+			const char *ns = NULL;
+			if (nd->kind == NODE_NETNS) {
+				snprintf(nspath[i], sizeof(nspath[i]), "/run/netns/%s", nd->netns_name);
+				ns = nspath[i];
+			}
+			if (h->has_tcp)
+				v[n++] = (struct health_check){nd->name, ns, HEALTH_TCP, h->tcp_ip, h->tcp_port, NULL, 0};
+			if (h->has_ping)
+				v[n++] = (struct health_check){nd->name, ns, HEALTH_PING, h->ping_ip, 0, NULL, 0};
+			if (h->exec.n)
+				v[n++] = (struct health_check){nd->name, ns, HEALTH_EXEC, 0, 0, h->exec.v, 0};
+		}
+		struct waitctx w = {pr, n, 0};
+		rc = health_wait(v, n, (int)(hg->timeout_us / 1000), (int)(hg->interval_us / 1000),
+				 on_progress, &w, e);
+		if (rc < 0 && pr->tty && !pr->json)
+			fputc('\n', pr->out);
+	}
+	/* A dead command explains a failed check better than the check does. */
+	struct rt_err pe;
+	if (check_processes(c, t, &pe) < 0) {
+		*e = pe;
+		rc = -1;
+	}
+out:
+	free(v);
+	free(nspath);
+	free(done);
+	return rc;
+}
