@@ -308,7 +308,7 @@ static int on_alias(struct builder *b, const yaml_event_t *ev)
 	if (!n) {
 		/* Also the case for an alias inside its own anchored collection:
 		 * anchors register when their node is complete, so no cycles. */
-		diag_error(b->d, at, NULL, "unknown anchor \"*%s\"", name);
+		diag_error(b->d, at, NULL, "unknown anchor \"*%.48s\"", name);
 		return -1;
 	}
 	return add_child(b, n, at);
