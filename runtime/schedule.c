@@ -1,0 +1,602 @@
+/* schedule.c — the fault schedule: timed apply and revert, journaled first.
+ *
+ * One poll loop waits on two descriptors: a timerfd armed with the next
+ * entry's absolute CLOCK_MONOTONIC deadline (t0 + at; one t0 for the whole
+ * run, so a late entry never delays the ones after it), and a signalfd for
+ * SIGINT/SIGTERM. The active faults of the run are a stack: a signal, or a
+ * failure, reverts them newest first, so overlapping faults come off in the
+ * reverse of the order they went on.
+ *
+ * The journal's "faults" array holds one undo record per active revertible
+ * fault. A record goes in (and the journal is saved) before fault_apply,
+ * and comes out (saved again) only after fault_revert succeeded: the saved
+ * journal is always a superset of what is live, which is what makes
+ * `aspen heal` after a SIGKILL complete. sched_heal works from the records
+ * alone and is shared by `aspen heal`, `aspen destroy` and the signal path. */
+#include "runtime/schedule.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---------------- small helpers ---------------- */
+
+static uint64_t sched_mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static uint64_t sched_real_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static const struct fault_ops *sched_ops(const struct sched_opts *o)
+{
+	return o && o->ops ? o->ops : &fault_ops_real;
+}
+
+static void sched_emit(const struct sched_opts *o, const struct sched_event *ev)
+{
+	if (o && o->on_event)
+		o->on_event(ev, o->ud);
+}
+
+bool sched_revertible(enum fault_kind k)
+{
+	switch (k) {
+	case FAULT_KILL: case FAULT_RESUME: case FAULT_START: case FAULT_RESTART: case FAULT_REBOOT:
+		return false;
+	default:
+		return true;
+	}
+}
+
+const char *sched_fault_key(const struct topo_fault *f, char *buf, size_t len)
+{
+	if (f->label)
+		snprintf(buf, len, "%s", f->label);
+	else
+		snprintf(buf, len, "f%zu", f->index);
+	return buf;
+}
+
+static const char *sched_kind_name(const struct topo_fault *f)
+{
+	return (unsigned)f->kind < FAULT__COUNT ? fault_kind_names[f->kind] : "?";
+}
+
+static const char *rec_str(const cJSON *rec, const char *field)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, field);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* ---------------- journal records ---------------- */
+
+static cJSON *rec_array(struct journal *j)
+{
+	if (!cJSON_IsArray(j->faults))
+		journal_set_faults(j, cJSON_CreateArray());
+	return j->faults;
+}
+
+/* Index of the record with this key, or -1. */
+static int rec_find(const struct journal *j, const char *key)
+{
+	int n = cJSON_GetArraySize(j->faults);
+	for (int i = n - 1; i >= 0; i--) {
+		const char *k = rec_str(cJSON_GetArrayItem(j->faults, i), "key");
+		if (k && !strcmp(k, key))
+			return i;
+	}
+	return -1;
+}
+
+/* Set a field the scheduler owns, replacing what the mechanism put. */
+static void rec_set(cJSON *rec, const char *field, cJSON *v)
+{
+	if (cJSON_HasObjectItem(rec, field))
+		cJSON_ReplaceItemInObjectCaseSensitive(rec, field, v);
+	else
+		cJSON_AddItemToObject(rec, field, v);
+}
+
+/* The common fields of fault.h: key, kind, desc, deadline. */
+static void rec_stamp(cJSON *rec, const char *key, const struct topo_fault *f, const char *desc,
+		      uint64_t deadline_ms)
+{
+	rec_set(rec, "key", cJSON_CreateString(key));
+	if (!rec_str(rec, "kind"))
+		rec_set(rec, "kind", cJSON_CreateString(sched_kind_name(f)));
+	if (!rec_str(rec, "desc") && desc)
+		rec_set(rec, "desc", cJSON_CreateString(desc));
+	rec_set(rec, "deadline", cJSON_CreateNumber((double)deadline_ms));
+}
+
+/* Revert record i of the journal; on success remove it and save.
+ * The event is REVERTED (or FAILED) with scheduled/timing from tmpl. */
+static int rec_revert(struct rt_ctx *c, int i, const struct sched_opts *o,
+		      const struct sched_event *tmpl, struct rt_err *e)
+{
+	cJSON *rec = cJSON_GetArrayItem(c->journal.faults, i);
+	struct sched_event ev = *tmpl;
+	ev.key = rec_str(rec, "key");
+	ev.kind = rec_str(rec, "kind");
+	ev.desc = rec_str(rec, "desc");
+	uint64_t s = sched_mono_us();
+	int rc = sched_ops(o)->revert ? sched_ops(o)->revert(c, rec, e)
+				       : rt_errf(e, ENOSYS, "this aspen is built without fault mechanisms");
+	ev.cost_us = sched_mono_us() - s;
+	if (rc < 0) {
+		rt_err_prefix(e, "revert %s (%s)", ev.key ? ev.key : "?", ev.desc ? ev.desc : "?");
+		ev.ev = SCHED_EV_FAILED;
+		ev.revert = true;
+		ev.err = e->msg;
+		sched_emit(o, &ev);
+		return -1;
+	}
+	/* The strings of ev point into rec: emit before it is deleted. */
+	sched_emit(o, &ev);
+	cJSON_DeleteItemFromArray(c->journal.faults, i);
+	return journal_save(&c->journal, e);
+}
+
+/* ---------------- capability check ---------------- */
+
+int sched_check(const struct topology *t, const struct fault_ops *ops, struct rt_err *e)
+{
+	if (!ops)
+		ops = &fault_ops_real;
+	size_t bad = 0, len = 0;
+	char msg[sizeof(e->msg)];
+	msg[0] = '\0';
+	for (size_t i = 0; i < t->n_faults; i++) {
+		struct rt_err fe = {0};
+		if (!ops->check_supported)
+			rt_errf(&fe, ENOSYS, "faults[%zu]: this aspen is built without fault mechanisms",
+				i);
+		else if (ops->check_supported(t, &t->faults[i], &fe) == 0)
+			continue;
+		if (bad++ == 0)
+			e->errnum = fe.errnum;
+		int w = snprintf(msg + len, sizeof(msg) - len, "%s%s", len ? "\n" : "", fe.msg);
+		if (w > 0)
+			len = len + (size_t)w < sizeof(msg) ? len + (size_t)w : sizeof(msg) - 1;
+	}
+	if (!bad)
+		return 0;
+	return rt_errf(e, e->errnum, "%s", msg);
+}
+
+/* ---------------- one fault on ---------------- */
+
+/* prepare -> journal (revertible only) -> apply. On failure nothing stays
+ * applied or journaled (a failed apply is reverted from its record).
+ * *rec_out (optional) gets the journaled record. */
+static int fault_on(struct rt_ctx *c, const struct topology *t, const struct topo_fault *f,
+		    const char *key, const char *desc, uint64_t deadline_ms,
+		    const struct sched_opts *o, struct sched_event *ev, struct rt_err *e)
+{
+	const struct fault_ops *ops = sched_ops(o);
+	if (!ops->prepare || !ops->apply)
+		return rt_errf(e, ENOSYS, "%s: this aspen is built without fault mechanisms", key);
+	cJSON *undo = NULL;
+	if (ops->prepare(c, t, f, key, &undo, e) < 0 || !undo) {
+		cJSON_Delete(undo);
+		if (!undo && e->msg[0] == '\0')
+			rt_errf(e, EINVAL, "no undo record");
+		return rt_err_prefix(e, "prepare %s (%s)", key, desc);
+	}
+	rec_stamp(undo, key, f, desc, deadline_ms);
+	bool journaled = sched_revertible(f->kind);
+	if (journaled) {
+		cJSON_AddItemToArray(rec_array(&c->journal), undo);
+		if (journal_save(&c->journal, e) < 0) {
+			cJSON_DeleteItemFromArray(c->journal.faults, rec_find(&c->journal, key));
+			return rt_err_prefix(e, "%s: cannot journal the fault before applying it", key);
+		}
+	}
+	uint64_t s = sched_mono_us();
+	int rc = ops->apply(c, t, f, undo, e);
+	ev->cost_us = sched_mono_us() - s;
+	if (rc < 0) {
+		rt_err_prefix(e, "apply %s (%s)", key, desc);
+		if (journaled) {
+			/* Whatever half of it went in comes out: revert is idempotent. */
+			struct rt_err re = {0};
+			if (ops->revert && ops->revert(c, undo, &re) == 0) {
+				cJSON_DeleteItemFromArray(c->journal.faults, rec_find(&c->journal, key));
+				journal_save(&c->journal, &re);
+			}
+		} else {
+			cJSON_Delete(undo);
+		}
+		return -1;
+	}
+	if (!journaled)
+		cJSON_Delete(undo);
+	return 0;
+}
+
+int sched_apply_one(struct rt_ctx *c, const struct topology *t, const struct topo_fault *f,
+		    const char *key, const struct sched_opts *o, struct rt_err *e)
+{
+	const char *desc = fault_describe(&c->arena, t, f);
+	struct sched_event ev = {.ev = SCHED_EV_APPLIED, .key = key, .kind = sched_kind_name(f),
+				 .desc = desc};
+	if (fault_on(c, t, f, key, desc, 0, o, &ev, e) < 0) {
+		ev.ev = SCHED_EV_FAILED;
+		ev.err = e->msg;
+		sched_emit(o, &ev);
+		return -1;
+	}
+	sched_emit(o, &ev);
+	return 0;
+}
+
+/* ---------------- heal ---------------- */
+
+static void sched_list_keys(const struct journal *j, char *buf, size_t len)
+{
+	size_t l = 0;
+	buf[0] = '\0';
+	int n = cJSON_GetArraySize(j->faults);
+	for (int i = 0; i < n && l + 1 < len; i++) {
+		const char *k = rec_str(cJSON_GetArrayItem(j->faults, i), "key");
+		int w = snprintf(buf + l, len - l, "%s%s", l ? ", " : "", k ? k : "?");
+		if (w > 0)
+			l = l + (size_t)w < len ? l + (size_t)w : len - 1;
+	}
+}
+
+int sched_heal(struct rt_ctx *c, const char *key, const struct sched_opts *o,
+	       size_t *n_reverted, struct rt_err *e)
+{
+	size_t done = 0, failed = 0;
+	bool found = false;
+	struct sched_event tmpl = {.ev = SCHED_EV_REVERTED};
+	struct rt_err first = {0};
+	for (int i = cJSON_GetArraySize(c->journal.faults) - 1; i >= 0; i--) {
+		const char *k = rec_str(cJSON_GetArrayItem(c->journal.faults, i), "key");
+		if (key && (!k || strcmp(k, key)))
+			continue;
+		found = true;
+		struct rt_err re = {0};
+		if (rec_revert(c, i, o, &tmpl, &re) < 0) {
+			if (failed++ == 0)
+				first = re;
+			continue;
+		}
+		done++;
+	}
+	if (n_reverted)
+		*n_reverted = done;
+	if (key && !found) {
+		char keys[512];
+		sched_list_keys(&c->journal, keys, sizeof(keys));
+		return rt_errf(e, ENOENT, "no active fault '%s' on %s (%s%s)", key, c->topology,
+			       keys[0] ? "active: " : "none is active", keys);
+	}
+	if (failed) {
+		*e = first;
+		if (failed > 1)
+			rt_err_prefix(e, "%zu faults could not be reverted (they stay journaled); first", failed);
+		return -1;
+	}
+	return 0;
+}
+
+void sched_adhoc_key(const struct rt_ctx *c, char *buf, size_t len)
+{
+	unsigned long max = 0;
+	int n = cJSON_GetArraySize(c->journal.faults);
+	for (int i = 0; i < n; i++) {
+		const char *k = rec_str(cJSON_GetArrayItem(c->journal.faults, i), "key");
+		if (k && !strncmp(k, "adhoc-", 6)) {
+			unsigned long v = strtoul(k + 6, NULL, 10);
+			if (v > max)
+				max = v;
+		}
+	}
+	snprintf(buf, len, "adhoc-%lu", max + 1);
+}
+
+/* ---------------- the run ---------------- */
+
+struct active {
+	const struct topo_fault *f;
+	char key[64];
+	const char *desc;
+};
+
+struct run {
+	struct rt_ctx *c;
+	const struct topology *t;
+	const struct sched_opts *o;
+	struct sched_result *res;
+	int tfd, sfd;
+	uint64_t t0;            /* CLOCK_MONOTONIC us */
+	uint64_t rt0_ms;        /* CLOCK_REALTIME ms at t0 */
+	struct active *act;
+	size_t n_act;
+};
+
+/* Wait until t0 + at_us. Returns 0 when the time came, the signal number
+ * when SIGINT/SIGTERM arrived first, -1 on a system error. */
+static int run_wait(struct run *r, uint64_t at_us, struct rt_err *e)
+{
+	uint64_t when = r->t0 + at_us;
+	bool due = sched_mono_us() >= when;
+	if (!due) {
+		struct itimerspec its = {0};
+		its.it_value.tv_sec = (time_t)(when / 1000000u);
+		its.it_value.tv_nsec = (long)(when % 1000000u) * 1000;
+		if (timerfd_settime(r->tfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+			return rt_errf(e, errno, "schedule: timerfd_settime: %s", strerror(errno));
+	}
+	for (;;) {
+		struct pollfd p[2] = {{r->sfd, POLLIN, 0}, {r->tfd, POLLIN, 0}};
+		int n = poll(p, due ? 1 : 2, due ? 0 : -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return rt_errf(e, errno, "schedule: poll: %s", strerror(errno));
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(r->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				return (int)si.ssi_signo;
+		}
+		if (due)
+			return 0;
+		if (p[1].revents & POLLIN) {
+			uint64_t exp;
+			if (read(r->tfd, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
+				return rt_errf(e, errno, "schedule: timerfd read: %s", strerror(errno));
+			if (sched_mono_us() >= when)
+				return 0;
+		}
+	}
+}
+
+static struct active *run_find(struct run *r, const struct topo_fault *f)
+{
+	for (size_t i = r->n_act; i-- > 0;)
+		if (r->act[i].f == f)
+			return &r->act[i];
+	return NULL;
+}
+
+static void run_drop(struct run *r, struct active *a)
+{
+	size_t i = (size_t)(a - r->act);
+	memmove(&r->act[i], &r->act[i + 1], (r->n_act - i - 1) * sizeof(*a));
+	r->n_act--;
+}
+
+static int run_apply(struct run *r, const struct timeline_entry *te, uint64_t t_us,
+		     struct rt_err *e)
+{
+	const struct topo_fault *f = te->fault;
+	char key[64];
+	sched_fault_key(f, key, sizeof(key));
+	uint64_t deadline = f->has_for ? r->rt0_ms + (f->at_us + f->for_us) / 1000u : 0;
+	struct sched_event ev = {.ev = SCHED_EV_APPLIED, .key = key, .kind = sched_kind_name(f),
+				 .desc = te->desc, .at_us = te->at_us, .t_us = t_us};
+	if (fault_on(r->c, r->t, f, key, te->desc, deadline, r->o, &ev, e) < 0) {
+		ev.ev = SCHED_EV_FAILED;
+		ev.err = e->msg;
+		sched_emit(r->o, &ev);
+		return -1;
+	}
+	r->res->applied++;
+	if (sched_revertible(f->kind)) {
+		struct active *a = &r->act[r->n_act++];
+		a->f = f;
+		snprintf(a->key, sizeof(a->key), "%s", key);
+		a->desc = te->desc;
+	}
+	sched_emit(r->o, &ev);
+	return 0;
+}
+
+/* Revert the active fault a (its journal record); on success it leaves the
+ * active list. */
+static int run_revert(struct run *r, struct active *a, bool scheduled, uint64_t at_us,
+		      uint64_t t_us, struct rt_err *e)
+{
+	int i = rec_find(&r->c->journal, a->key);
+	if (i < 0) {           /* healed behind our back: nothing to revert */
+		run_drop(r, a);
+		return 0;
+	}
+	struct sched_event tmpl = {.ev = SCHED_EV_REVERTED, .scheduled = scheduled,
+				   .at_us = at_us, .t_us = t_us};
+	if (rec_revert(r->c, i, r->o, &tmpl, e) < 0)
+		return -1;
+	r->res->reverted++;
+	run_drop(r, a);
+	return 0;
+}
+
+/* Revert every active fault, newest first; keep going past failures. */
+static int run_unwind(struct run *r, struct rt_err *e)
+{
+	int rc = 0;
+	for (size_t i = r->n_act; i-- > 0;) {
+		struct rt_err re = {0};
+		uint64_t now = sched_mono_us() - r->t0;
+		if (run_revert(r, &r->act[i], false, now, now, &re) < 0) {
+			if (rc == 0)
+				*e = re;
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+/* Records left by an earlier run (not ad hoc ones) come off before t0. */
+static int run_leftovers(struct run *r, struct rt_err *e)
+{
+	struct sched_event tmpl = {.ev = SCHED_EV_LEFTOVER};
+	for (int i = cJSON_GetArraySize(r->c->journal.faults) - 1; i >= 0; i--) {
+		const char *k = rec_str(cJSON_GetArrayItem(r->c->journal.faults, i), "key");
+		if (k && !strncmp(k, "adhoc-", 6))
+			continue;
+		if (rec_revert(r->c, i, r->o, &tmpl, e) < 0)
+			return rt_err_prefix(e, "a fault left by an earlier run");
+	}
+	return 0;
+}
+
+static int run_loop(struct run *r, const struct timeline_entry *tl, size_t n, struct rt_err *e)
+{
+	struct sched_event ev = {.ev = SCHED_EV_START, .n = n};
+	sched_emit(r->o, &ev);
+	for (size_t i = 0; i < n; i++) {
+		int w = run_wait(r, tl[i].at_us, e);
+		if (w < 0)
+			return -1;
+		if (w > 0) {
+			r->res->signal = w;
+			return 1;
+		}
+		uint64_t t_us = sched_mono_us() - r->t0;
+		if (tl[i].ev == TL_APPLY) {
+			if (run_apply(r, &tl[i], t_us, e) < 0)
+				return -1;
+			continue;
+		}
+		struct active *a = run_find(r, tl[i].fault);
+		if (a && run_revert(r, a, true, tl[i].at_us, t_us, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int sched_run(struct rt_ctx *c, const struct topology *t, const struct timeline_entry *tl,
+	      size_t n, const struct sched_opts *o, struct sched_result *res, struct rt_err *e)
+{
+	memset(res, 0, sizeof(*res));
+	struct run r = {.c = c, .t = t, .o = o, .res = res, .tfd = -1, .sfd = -1};
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	int rc = -1;
+	r.act = calloc(n + 1, sizeof(*r.act));
+	r.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	r.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (!r.act || r.sfd < 0 || r.tfd < 0) {
+		rt_errf(e, errno ? errno : ENOMEM, "schedule: %s", strerror(errno ? errno : ENOMEM));
+		goto out;
+	}
+	if (run_leftovers(&r, e) < 0)
+		goto out;
+	r.t0 = sched_mono_us();
+	r.rt0_ms = sched_real_ms();
+	int lr = run_loop(&r, tl, n, e);
+	if (lr == 0) {
+		res->left_active = r.n_act;
+		struct sched_event done = {.ev = SCHED_EV_DONE, .n = res->applied,
+					   .t_us = sched_mono_us() - r.t0};
+		sched_emit(o, &done);
+		rc = 0;
+		goto out;
+	}
+	if (lr > 0) {
+		struct sched_event sig = {.ev = SCHED_EV_SIGNAL, .signal = res->signal, .n = r.n_act,
+					  .t_us = sched_mono_us() - r.t0};
+		sched_emit(o, &sig);
+		size_t n_act = r.n_act;
+		if (run_unwind(&r, e) < 0)
+			rt_err_prefix(e, "interrupted by %s; reverting", strsignal(res->signal));
+		else
+			rt_errf(e, EINTR, "interrupted by %s: %zu active fault%s reverted",
+				res->signal == SIGINT ? "SIGINT" : "SIGTERM", n_act, n_act == 1 ? "" : "s");
+		goto out;
+	}
+	/* A failure: take the rest off too, keep the first error. */
+	struct rt_err ue = {0};
+	if (run_unwind(&r, &ue) < 0)
+		rt_err_prefix(e, "%s; also", ue.msg);
+out:
+	if (r.tfd >= 0)
+		close(r.tfd);
+	if (r.sfd >= 0)
+		close(r.sfd);
+	free(r.act);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+/* ---------------- events as JSON ---------------- */
+
+static const char *const sched_ev_names[] = {
+	[SCHED_EV_START] = "schedule_start",
+	[SCHED_EV_APPLIED] = "fault_applied",
+	[SCHED_EV_REVERTED] = "fault_reverted",
+	[SCHED_EV_FAILED] = "fault_failed",
+	[SCHED_EV_LEFTOVER] = "fault_leftover_reverted",
+	[SCHED_EV_SIGNAL] = "interrupted",
+	[SCHED_EV_DONE] = "schedule_done",
+};
+
+char *sched_event_json(const struct sched_event *ev)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "event", sched_ev_names[ev->ev]);
+	if (ev->key)
+		cJSON_AddStringToObject(o, "key", ev->key);
+	if (ev->kind)
+		cJSON_AddStringToObject(o, "kind", ev->kind);
+	if (ev->desc)
+		cJSON_AddStringToObject(o, "desc", ev->desc);
+	switch (ev->ev) {
+	case SCHED_EV_START:
+		cJSON_AddNumberToObject(o, "entries", (double)ev->n);
+		break;
+	case SCHED_EV_APPLIED: case SCHED_EV_REVERTED: case SCHED_EV_FAILED:
+		if (ev->ev == SCHED_EV_REVERTED)
+			cJSON_AddBoolToObject(o, "scheduled", ev->scheduled);
+		if (ev->ev == SCHED_EV_FAILED)
+			cJSON_AddStringToObject(o, "during", ev->revert ? "revert" : "apply");
+		cJSON_AddNumberToObject(o, "at_us", (double)ev->at_us);
+		cJSON_AddNumberToObject(o, "t_us", (double)ev->t_us);
+		cJSON_AddNumberToObject(o, "late_us", (double)(ev->t_us > ev->at_us ? ev->t_us - ev->at_us
+										: ev->at_us - ev->t_us));
+		cJSON_AddNumberToObject(o, "cost_us", (double)ev->cost_us);
+		if (ev->err)
+			cJSON_AddStringToObject(o, "error", ev->err);
+		break;
+	case SCHED_EV_LEFTOVER:
+		cJSON_AddNumberToObject(o, "cost_us", (double)ev->cost_us);
+		break;
+	case SCHED_EV_SIGNAL:
+		cJSON_AddStringToObject(o, "signal", ev->signal == SIGINT ? "SIGINT" :
+					ev->signal == SIGTERM ? "SIGTERM" : "?");
+		cJSON_AddNumberToObject(o, "active", (double)ev->n);
+		cJSON_AddNumberToObject(o, "t_us", (double)ev->t_us);
+		break;
+	case SCHED_EV_DONE:
+		cJSON_AddNumberToObject(o, "applied", (double)ev->n);
+		cJSON_AddNumberToObject(o, "t_us", (double)ev->t_us);
+		break;
+	}
+	char *s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}

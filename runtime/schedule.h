@@ -1,0 +1,144 @@
+/* schedule.h — running a topology's fault schedule on a monotonic clock.
+ *
+ * After `aspen apply` has converged and the nodes are healthy, the
+ * scheduler walks the plan's timeline (plan_timeline): every APPLY entry at
+ * t0 + at, every REVERT at t0 + at + for, where t0 is one CLOCK_MONOTONIC
+ * instant and every deadline is absolute (timerfd, TFD_TIMER_ABSTIME), so
+ * lateness never accumulates. SIGINT and SIGTERM arrive on a signalfd in the
+ * same poll loop: the schedule stops, every fault it applied that is still
+ * active is reverted (newest first), and sched_run reports the signal.
+ *
+ * The crash-safety rule: a revertible fault's undo record (fault.h) is in
+ * the saved journal, with its absolute deadline, BEFORE fault_apply runs,
+ * and leaves it only after fault_revert succeeded. So after a SIGKILL at any
+ * instant `aspen heal` or `aspen destroy` finds everything to revert.
+ *
+ * Per APPLY:  fault_prepare -> record into journal, journal_save -> fault_apply -> event
+ * Per REVERT: fault_revert(record) -> record out of journal, journal_save -> event
+ * Non-revertible faults (kill, resume, start, restart, reboot) are prepared
+ * and applied but never journaled: there is nothing to undo.
+ *
+ * The mechanisms are reached through struct fault_ops so tests (and the
+ * bench) can substitute a recording implementation; NULL means the real
+ * ones (fault_ops_real). */
+#ifndef ASPEN_SCHEDULE_H
+#define ASPEN_SCHEDULE_H
+
+#include <cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "compiler/plan.h"
+#include "compiler/topology.h"
+#include "runtime/err.h"
+#include "runtime/runtime.h"
+
+/* The functions of runtime/fault.h, as a table. */
+struct fault_ops {
+	int (*check_supported)(const struct topology *t, const struct topo_fault *f, struct rt_err *e);
+	int (*prepare)(struct rt_ctx *c, const struct topology *t, const struct topo_fault *f,
+		       const char *key, cJSON **undo, struct rt_err *e);
+	int (*apply)(struct rt_ctx *c, const struct topology *t, const struct topo_fault *f,
+		     const cJSON *undo, struct rt_err *e);
+	int (*revert)(struct rt_ctx *c, const cJSON *undo, struct rt_err *e);
+	int (*heal_all)(struct rt_ctx *c, struct rt_err *e);
+};
+
+/* The mechanisms of runtime/fault.h (sched_ops.c). */
+extern const struct fault_ops fault_ops_real;
+
+enum sched_ev {
+	SCHED_EV_START,         /* the schedule begins (t0); n = timeline entries */
+	SCHED_EV_APPLIED,       /* a fault was applied */
+	SCHED_EV_REVERTED,      /* a fault was reverted (at its time, on a signal, or by heal) */
+	SCHED_EV_FAILED,        /* applying or reverting failed: err */
+	SCHED_EV_LEFTOVER,      /* a record of an earlier run was reverted before t0 */
+	SCHED_EV_SIGNAL,        /* SIGINT/SIGTERM: n active faults are about to be reverted */
+	SCHED_EV_DONE,          /* the timeline is done */
+};
+
+struct sched_event {
+	enum sched_ev ev;
+	const char *key;        /* "split", "f3", "adhoc-1"; NULL for START/SIGNAL/DONE */
+	const char *kind;       /* fault_kind_names[], or the record's "kind" */
+	const char *desc;       /* fault_describe() text */
+	bool revert;            /* FAILED: while reverting */
+	bool scheduled;         /* REVERTED: at its timeline time (not a signal or heal) */
+	uint64_t at_us;         /* scheduled offset from t0 */
+	uint64_t t_us;          /* actual offset from t0 when the entry was handled */
+	uint64_t cost_us;       /* how long fault_apply / fault_revert took */
+	int signal;             /* SIGNAL */
+	size_t n;               /* START: entries; SIGNAL: active faults; DONE: applied */
+	const char *err;        /* FAILED */
+};
+
+typedef void (*sched_event_fn)(const struct sched_event *ev, void *ud);
+
+struct sched_opts {
+	const struct fault_ops *ops;    /* NULL: fault_ops_real */
+	sched_event_fn on_event;        /* may be NULL */
+	void *ud;
+};
+
+/* What a run did. */
+struct sched_result {
+	size_t applied;         /* APPLY entries that succeeded */
+	size_t reverted;        /* records reverted (on time or on a signal) */
+	size_t left_active;     /* revertible faults without `for`, still active (journaled) */
+	int signal;             /* SIGINT or SIGTERM when interrupted, else 0 */
+};
+
+/* Exit statuses of a run stopped by a signal: 128 + the signal. */
+#define SCHED_EXIT_SIGINT  130
+#define SCHED_EXIT_SIGTERM 143
+
+/* Every fault of t must be supported on this machine (fault_check_supported).
+ * Reports every unsupported fault (lines joined with "\n"); 0 when all can
+ * run. Call before anything changes, so no schedule is half applied. */
+int sched_check(const struct topology *t, const struct fault_ops *ops, struct rt_err *e);
+
+/* The journal key of f: its label, or "f<index>". buf of at least 40 bytes. */
+const char *sched_fault_key(const struct topo_fault *f, char *buf, size_t len);
+
+/* True for faults with an inverse (partition, impairments, link-down, pause). */
+bool sched_revertible(enum fault_kind k);
+
+/* Run tl[0..n) (sorted by at_us, as plan_timeline makes it) against the live
+ * topology. Journal records of an earlier run that are not ad hoc
+ * ("adhoc-*") are reverted first (SCHED_EV_LEFTOVER). Returns 0 when the
+ * timeline completed; -1 when interrupted by SIGINT/SIGTERM (res->signal
+ * set, every active fault reverted, e says so) or when applying or
+ * reverting failed (then the other active faults are reverted too and e
+ * names the failure). SIGINT and SIGTERM are blocked for the duration of
+ * the run (threads created meanwhile inherit that) and restored after.
+ * The caller holds the topology's lock. */
+int sched_run(struct rt_ctx *c, const struct topology *t, const struct timeline_entry *tl,
+	      size_t n, const struct sched_opts *o, struct sched_result *res, struct rt_err *e);
+
+/* Apply one fault now, journaled first, and leave it active (ad hoc faults
+ * without a duration). key names the record. 0, or -1 with nothing left
+ * applied or journaled. */
+int sched_apply_one(struct rt_ctx *c, const struct topology *t, const struct topo_fault *f,
+		    const char *key, const struct sched_opts *o, struct rt_err *e);
+
+/* Revert journaled records, newest first: all of them (key NULL), or the
+ * one whose "key" is key (-1 with the active keys listed when none is).
+ * Each is removed from the journal and the journal saved after its revert.
+ * A record whose revert fails stays journaled; the others are still tried.
+ * *n_reverted (optional) counts successes. */
+int sched_heal(struct rt_ctx *c, const char *key, const struct sched_opts *o,
+	       size_t *n_reverted, struct rt_err *e);
+
+/* The next free ad hoc key ("adhoc-<n>", one more than any journaled). */
+void sched_adhoc_key(const struct rt_ctx *c, char *buf, size_t len);
+
+/* One JSON object (no newline) for an event, the form of `--json` and
+ * `--events FILE`:
+ *   {"event":"fault_applied","key":"split","kind":"partition",
+ *    "desc":"partition [node1] | [node2 node3]","at_us":5000000,
+ *    "t_us":5000142,"late_us":142,"cost_us":410}
+ * events: schedule_start, fault_applied, fault_reverted, fault_failed,
+ * fault_leftover_reverted, interrupted, schedule_done. malloc'd. */
+char *sched_event_json(const struct sched_event *ev);
+
+#endif
