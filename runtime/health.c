@@ -552,22 +552,30 @@ static void health_start(struct health_slot *slots, size_t n)
  * checks are decided. Called with sh->mu held (dropped around cb). */
 static bool health_report(struct health_slot *slots, size_t n, health_progress_fn cb, void *arg)
 {
-	bool all = true;
-	for (size_t i = 0; i < n; i++) {
-		struct health_slot *s = &slots[i];
-		while (cb && (s->reported < s->failures || (s->passed && !s->pass_reported))) {
-			bool pass = s->reported >= s->failures;
-			struct rt_err last = s->last;
-			long long el = s->elapsed;
-			if (pass)
-				s->pass_reported = true;
-			else
-				s->reported = s->failures;
-			pthread_mutex_unlock(&s->sh->mu);
-			cb(s->c, i, pass, pass ? NULL : &last, el, arg);
-			pthread_mutex_lock(&s->sh->mu);
+	/* A worker may finish while the lock is dropped around cb, after its
+	 * slot was scanned: its broadcast is then lost to the caller's wait.
+	 * So rescan until one pass ran without dropping the lock. */
+	bool all, dropped = true;
+	while (dropped) {
+		dropped = false;
+		all = true;
+		for (size_t i = 0; i < n; i++) {
+			struct health_slot *s = &slots[i];
+			while (cb && (s->reported < s->failures || (s->passed && !s->pass_reported))) {
+				bool pass = s->reported >= s->failures;
+				struct rt_err last = s->last;
+				long long el = s->elapsed;
+				if (pass)
+					s->pass_reported = true;
+				else
+					s->reported = s->failures;
+				pthread_mutex_unlock(&s->sh->mu);
+				cb(s->c, i, pass, pass ? NULL : &last, el, arg);
+				pthread_mutex_lock(&s->sh->mu);
+				dropped = true;
+			}
+			all = all && s->done;
 		}
-		all = all && s->done;
 	}
 	return all;
 }
