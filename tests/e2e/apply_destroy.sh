@@ -3,7 +3,7 @@
 . "$ASPEN_TESTS/e2e/lib.sh"
 N=cluster3n
 step "apply"
-aspen_ok apply "$TOPO/cluster3-netns.yaml"
+aspen_ok apply --no-schedule "$TOPO/cluster3-netns.yaml"
 out_has "Apply complete"
 
 step "namespaces, addresses, processes"
@@ -28,7 +28,7 @@ pid=$(ps -eo pid=,args= | awk '$2 == "sleep" {print $1; exit}')
 tr '\0' '\n' </proc/$pid/environ | grep -q '^ASPEN_TOPOLOGY=cluster3n$' || fail "env"
 
 step "re-apply changes nothing"
-aspen_ok apply "$TOPO/cluster3-netns.yaml"
+aspen_ok apply --no-schedule "$TOPO/cluster3-netns.yaml"
 out_has "No changes"
 aspen_ok plan --detailed-exitcode "$TOPO/cluster3-netns.yaml"
 

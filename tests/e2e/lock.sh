@@ -9,12 +9,12 @@ lockf="$ASPEN_STATE_DIR/$N/lock"
 ( exec 9>"$lockf"; flock 9; echo "pid $$ cmd aspen apply test since now" >&9; sleep 3 ) &
 holder=$!
 sleep 0.5
-aspen_fails apply "$F"
+aspen_fails apply --no-schedule "$F"
 out_has "locked by"
 aspen_fails destroy $N
 out_has "locked by"
 step "--lock-timeout waits for the holder"
-aspen_ok apply --lock-timeout 10s "$F"
+aspen_ok apply --no-schedule --lock-timeout 10s "$F"
 wait $holder
 aspen_ok destroy $N
 assert_clean $N
