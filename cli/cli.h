@@ -10,6 +10,7 @@
 #define ASPEN_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #define ASPEN_VERSION "0.1.0"
@@ -63,5 +64,15 @@ int cmd_plan(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_destroy(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_heal(int argc, char **argv);
+int cmd_fault(int argc, char **argv);
+
+/* Revert journaled faults: all (key NULL, then fault_heal_all) or one
+ * (cmd_heal.c; shared with destroy). */
+struct rt_ctx;
+struct rt_err;
+struct schedout;
+int cli_heal(struct rt_ctx *rc, const char *key, struct schedout *so, size_t *n,
+	     struct rt_err *e);
 
 #endif

@@ -1,27 +1,89 @@
 /* cmd_apply.c — `aspen apply FILE`: converge the live system to the file.
  *
  * Compile, lock, observe (journal + live probe), plan, execute the plan,
- * then wait for every node's health checks. The plan that runs is the plan
- * `aspen plan` prints for the same state. A second apply of an unchanged
- * file finds nothing to do and changes nothing. */
+ * then wait for every node's health checks, then run the file's fault
+ * schedule (runtime/schedule.h) unless --no-schedule. The plan that runs is
+ * the plan `aspen plan` prints for the same state. A second apply of an
+ * unchanged file finds nothing to do and changes nothing (and runs the
+ * schedule again). Whether this machine can run every fault is checked
+ * before anything changes, so a schedule never fails half way for a missing
+ * kernel feature. */
 #include "cli/cli.h"
 #include "cli/progress.h"
+#include "cli/schedout.h"
 #include "cli/wait.h"
 #include "compiler/compile.h"
 #include "compiler/plan.h"
 #include "runtime/runtime.h"
+#include "runtime/schedule.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-enum { OPT_JSON = 1000, OPT_LOCK_TIMEOUT, OPT_NO_WAIT, OPT_STATE_DIR };
+enum { OPT_JSON = 1000, OPT_LOCK_TIMEOUT, OPT_NO_WAIT, OPT_STATE_DIR, OPT_NO_SCHEDULE, OPT_EVENTS,
+       OPT_MATRIX };
 
 static uint64_t mono_us(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Before anything changes: every fault must be able to run here, and the
+ * events file must open. */
+static int preflight_schedule(const struct topology *t, const char *events, struct schedout *so)
+{
+	struct rt_err e = {0};
+	if (sched_check(t, NULL, &e) < 0) {
+		for (char *line = strtok(e.msg, "\n"); line; line = strtok(NULL, "\n"))
+			fprintf(stderr, "aspen apply: %s\n", line);
+		fprintf(stderr, "aspen apply: nothing was changed; 'aspen apply --no-schedule %s' "
+			"converges without running the fault schedule\n", t->file);
+		return -1;
+	}
+	if (events && schedout_open_events(so, events, &e) < 0) {
+		fprintf(stderr, "aspen apply: %s\n", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* The converged, healthy cluster: run its timeline. */
+static int run_schedule(struct rt_ctx *rc, const struct topology *t, const struct plan *p,
+			struct schedout *so)
+{
+	struct sched_opts o = {NULL, schedout_event, so, false};
+	struct sched_result res;
+	struct rt_err e = {0};
+	if (so->matrix && !so->pr->json) {
+		printf("Reachability before the schedule:\n");
+		if (schedout_matrix(so, &e) < 0)
+			fprintf(stderr, "aspen apply: matrix: %s\n", e.msg);
+	}
+	if (sched_run(rc, t, p->timeline, p->n_timeline, &o, &res, &e) < 0) {
+		fprintf(stderr, "aspen apply: %s\n", e.msg);
+		if (!res.signal)
+			fprintf(stderr, "aspen apply: faults that could not be reverted stay in the "
+				"journal: 'aspen heal %s' retries them\n", t->name);
+		return schedout_exit_status(&res);
+	}
+	if (so->pr->json || cli_out.quiet)
+		return EXIT_OK;
+	size_t apply_only = res.applied - res.reverted - res.left_active;
+	if (res.applied == res.reverted)
+		printf("Schedule complete: %zu fault%s applied and reverted.\n", res.applied,
+		       res.applied == 1 ? "" : "s");
+	else
+		printf("Schedule complete: %zu fault%s applied, %zu reverted, %zu without an inverse "
+		       "(kill, start, ...).\n", res.applied, res.applied == 1 ? "" : "s", res.reverted,
+		       apply_only);
+	if (res.left_active)
+		printf("%zu fault%s without `for` stay%s active: 'aspen heal %s' reverts %s.\n",
+		       res.left_active, res.left_active == 1 ? "" : "s", res.left_active == 1 ? "s" : "",
+		       t->name, res.left_active == 1 ? "it" : "them");
+	return EXIT_OK;
 }
 
 int cmd_apply(int argc, char **argv)
@@ -31,9 +93,13 @@ int cmd_apply(int argc, char **argv)
 		{"lock-timeout", 0, true, OPT_LOCK_TIMEOUT},
 		{"no-wait", 0, false, OPT_NO_WAIT},
 		{"state-dir", 0, true, OPT_STATE_DIR},
+		{"no-schedule", 0, false, OPT_NO_SCHEDULE},
+		{"events", 0, true, OPT_EVENTS},
+		{"matrix", 0, false, OPT_MATRIX},
 		{NULL, 0, false, 0},
 	};
-	bool json = false, wait = true;
+	bool json = false, wait = true, schedule = true, matrix = false;
+	const char *events = NULL;
 	int lock_ms = 0;
 	const char *arg;
 	int c, first;
@@ -44,6 +110,12 @@ int cmd_apply(int argc, char **argv)
 			json = true;
 		if (c == OPT_NO_WAIT)
 			wait = false;
+		if (c == OPT_NO_SCHEDULE)
+			schedule = false;
+		if (c == OPT_EVENTS)
+			events = arg;
+		if (c == OPT_MATRIX)
+			matrix = true;
 		if (c == OPT_STATE_DIR)
 			setenv("ASPEN_STATE_DIR", arg, 1);
 		if (c == OPT_LOCK_TIMEOUT && cli_parse_ms(arg, &lock_ms) < 0)
@@ -64,6 +136,8 @@ int cmd_apply(int argc, char **argv)
 	struct rt_err e = {0};
 	struct progress pr;
 	progress_init(&pr, stdout, json, cli_out.quiet);
+	struct schedout so = {&pr, NULL, cli_out.verbose, matrix, &rc};
+	schedule = schedule && t->n_faults > 0;
 	int status = EXIT_ERR;
 	struct res_list desired = {0}, observed = {0};
 	struct plan p = {0};
@@ -72,6 +146,10 @@ int cmd_apply(int argc, char **argv)
 
 	if (rt_open(&rc, t->name, (const char *const *)argv, lock_ms, &e) < 0)
 		goto out;
+	/* Root and the lock first (their messages explain more), then the
+	 * schedule's needs, before anything changes. */
+	if (schedule && preflight_schedule(t, events, &so) < 0)
+		goto out_quiet;
 	rc.on_event = progress_event;
 	rc.ud = &pr;
 	if (abs && journal_set_file(&rc.journal, abs, &e) < 0)
@@ -120,7 +198,7 @@ int cmd_apply(int argc, char **argv)
 			       "in %.1f ms.\n", p.n_create, p.n_update, p.n_replace, p.n_delete,
 			       (double)dt / 1000.0);
 	}
-	status = EXIT_OK;
+	status = schedule ? run_schedule(&rc, t, &p, &so) : EXIT_OK;
 	goto out_quiet;
 out:
 	fprintf(stderr, "aspen apply: %s\n", e.msg);
@@ -131,6 +209,7 @@ out_quiet:
 	if (planned)
 		plan_free(&p);
 	rt_close(&rc);
+	schedout_close(&so);
 	free(abs);
 	topo_free(t);
 	return status;

@@ -1,11 +1,14 @@
 /* cmd_destroy.c — `aspen destroy FILE|NAME`: remove everything aspen made.
  *
  * Works from the journal and discovery alone, so the topology file may be
- * gone or broken: a FILE argument only supplies the name. Deletes in
- * reverse dependency order, then removes the journal. Idempotent: a second
+ * gone or broken: a FILE argument only supplies the name. Heals active
+ * faults first (cli_heal: journaled records, then every trace of the
+ * topology's faults), then deletes in reverse dependency order, then
+ * removes the journal. Idempotent: a second
  * destroy, or one after a half-finished apply, exits 0. */
 #include "cli/cli.h"
 #include "cli/progress.h"
+#include "cli/schedout.h"
 #include "compiler/compile.h"
 #include "compiler/plan.h"
 #include "runtime/runtime.h"
@@ -62,6 +65,14 @@ int cmd_destroy(int argc, char **argv)
 		goto out;
 	rc.on_event = progress_event;
 	rc.ud = &pr;
+	struct schedout so = {&pr, NULL, cli_out.verbose, false, &rc};
+	if (cli_heal(&rc, NULL, &so, NULL, &e) < 0)
+		goto out;
+	if (rc.journal.faults) {        /* healed: no record is left to act on */
+		journal_set_faults(&rc.journal, NULL);
+		if (journal_save(&rc.journal, &e) < 0)
+			goto out;
+	}
 	if (rt_observe(&rc, NULL, &observed, &e) < 0)
 		goto out;
 	struct diag_list d;

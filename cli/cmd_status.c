@@ -1,18 +1,22 @@
 /* cmd_status.c — `aspen status [NAME]`: what aspen has running, live.
  *
  * With a NAME: every journaled resource probed now (present, missing, or
- * discovered without a journal entry) and each node process's state. Without
- * one: the topologies this host has state for. Read-only: takes no lock. */
+ * discovered without a journal entry), each node process's state and the
+ * active faults; with --matrix also who reaches whom (runtime/matrix.h),
+ * probed now. Without one: the topologies this host has state for.
+ * Read-only: takes no lock. */
 #include "cli/cli.h"
 #include "compiler/compile.h"
 #include "runtime/proc.h"
 #include "runtime/runtime.h"
+#include "runtime/matrix.h"
+#include "cli/schedout.h"
 
 #include <cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_JSON = 1000, OPT_STATE_DIR };
+enum { OPT_JSON = 1000, OPT_STATE_DIR, OPT_MATRIX };
 
 static const char *detail(const struct resource *r, char *buf, size_t len)
 {
@@ -63,14 +67,70 @@ static int list_all(bool json)
 	return EXIT_OK;
 }
 
+/* The active faults: a table, or "faults" in the JSON object root. */
+static void print_faults(const struct journal *j, cJSON *root)
+{
+	int n = cJSON_GetArraySize(j->faults);
+	if (root) {
+		cJSON *arr = cJSON_AddArrayToObject(root, "faults");
+		for (int i = 0; i < n; i++) {
+			const cJSON *r = cJSON_GetArrayItem(j->faults, i);
+			cJSON *o = cJSON_CreateObject();
+			static const char *const keys[] = {"key", "kind", "desc"};
+			for (size_t k = 0; k < 3; k++) {
+				const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, keys[k]);
+				if (cJSON_IsString(v))
+					cJSON_AddStringToObject(o, keys[k], v->valuestring);
+			}
+			const cJSON *d = cJSON_GetObjectItemCaseSensitive(r, "deadline");
+			cJSON_AddNumberToObject(o, "deadline", cJSON_IsNumber(d) ? d->valuedouble : 0);
+			cJSON_AddItemToArray(arr, o);
+		}
+		return;
+	}
+	if (n == 0)
+		return;
+	printf("\n%-16s %s\n", "ACTIVE FAULT", "WHAT");
+	for (int i = 0; i < n; i++) {
+		const cJSON *r = cJSON_GetArrayItem(j->faults, i);
+		const cJSON *k = cJSON_GetObjectItemCaseSensitive(r, "key");
+		const cJSON *d = cJSON_GetObjectItemCaseSensitive(r, "desc");
+		printf("%-16s %s\n", cJSON_IsString(k) ? k->valuestring : "?",
+		       cJSON_IsString(d) ? d->valuestring : "?");
+	}
+	printf("'aspen heal %s' reverts them.\n", j->name);
+}
+
+/* Probe and print (or add as "matrix" to root) the reachability matrix. */
+static int add_matrix(const struct journal *j, cJSON *root)
+{
+	struct matrix m;
+	struct rt_err e = {0};
+	if (matrix_from_journal(j, &m, &e) < 0 || matrix_measure(&m, 0, 0, &e) < 0) {
+		fprintf(stderr, "aspen status: matrix: %s\n", e.msg);
+		return -1;
+	}
+	if (root) {
+		cJSON_AddItemToObject(root, "matrix", matrix_json(&m));
+	} else if (m.n == 0) {
+		printf("\nNo network-namespace node with an address: no matrix.\n");
+	} else {
+		printf("\nReachability (one ping from each row's namespace to each column's first address):\n");
+		matrix_print(&m, stdout, cli_utf8(), "  ");
+	}
+	matrix_free(&m);
+	return 0;
+}
+
 int cmd_status(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
 		{"json", 0, false, OPT_JSON},
 		{"state-dir", 0, true, OPT_STATE_DIR},
+		{"matrix", 0, false, OPT_MATRIX},
 		{NULL, 0, false, 0},
 	};
-	bool json = false;
+	bool json = false, matrix = false;
 	const char *arg;
 	int c, first;
 	while ((c = cli_getopt("status", argc, argv, opts, &arg, &first)) > 0) {
@@ -78,6 +138,8 @@ int cmd_status(int argc, char **argv)
 			return cli_help("status");
 		if (c == OPT_JSON)
 			json = true;
+		if (c == OPT_MATRIX)
+			matrix = true;
 		if (c == OPT_STATE_DIR)
 			setenv("ASPEN_STATE_DIR", arg, 1);
 	}
@@ -152,6 +214,9 @@ int cmd_status(int argc, char **argv)
 			}
 		}
 	}
+	print_faults(&rc.journal, root);
+	if (matrix && add_matrix(&rc.journal, root) < 0)
+		goto out_json;
 	if (json) {
 		cJSON_AddNumberToObject(root, "missing", (double)missing);
 		char *s = cJSON_PrintUnformatted(root);
@@ -163,6 +228,9 @@ int cmd_status(int argc, char **argv)
 		       missing, missing == 1 ? " is" : "s are");
 	}
 	status = EXIT_OK;
+out_json:
+	if (status != EXIT_OK)
+		cJSON_Delete(root);
 out:
 	rt_close(&rc);
 	free(name);

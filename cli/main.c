@@ -36,22 +36,35 @@ const struct cli_cmd cli_commands[] = {
 	 "  --detailed-exitcode   exit 0 when there is nothing to do, 2 when there are changes\n"
 	 "\n"
 	 "Exit status: 0 ok, 1 error, 2 changes (only with --detailed-exitcode).\n"},
-	{"apply", cmd_apply, "create or converge the cluster, wait for health",
-	 "usage: aspen apply [--json] [--lock-timeout DUR] [--no-wait] [--state-dir DIR] FILE\n"
+	{"apply", cmd_apply, "create or converge the cluster, wait for health, run the fault schedule",
+	 "usage: aspen apply [--json] [--events FILE] [--matrix] [--no-schedule] [--no-wait]\n"
+	 "                   [--lock-timeout DUR] [--state-dir DIR] FILE\n"
 	 "\n"
 	 "Compare FILE with what is live (the state journal plus a probe of the kernel\n"
-	 "and the VMMs), run the plan `aspen plan` shows, then wait until every node\n"
-	 "passes its health checks. Applying an unchanged file changes nothing.\n"
-	 "Needs root.\n"
+	 "and the VMMs), run the plan `aspen plan` shows, wait until every node passes\n"
+	 "its health checks, then run the file's fault schedule: each fault applied at\n"
+	 "its offset and reverted at at + for, printed as a timeline\n"
+	 "  +5.000s partition [node1] | [node2 node3] applied (0.4 ms)\n"
+	 "(-v adds each fault's key and lateness). Every active fault is in the journal\n"
+	 "before it is applied; Ctrl-C or SIGTERM reverts the active faults and exits\n"
+	 "130 / 143; after a crash, 'aspen heal NAME' reverts what was left. Faults\n"
+	 "without `for` stay active until 'aspen heal'. Whether this machine can run\n"
+	 "every fault is checked before anything changes. Applying an unchanged file\n"
+	 "changes nothing (and runs the schedule again). Needs root.\n"
 	 "\n"
 	 "  --json               one JSON event per line instead of text\n"
+	 "  --events FILE        append the schedule's JSON events to FILE\n"
+	 "  --matrix             print the reachability matrix after each fault event\n"
+	 "                       (probing takes up to 0.5s and may delay the next event)\n"
+	 "  --no-schedule        converge only; do not run the fault schedule\n"
 	 "  --lock-timeout DUR   wait up to DUR for another aspen on this topology\n"
 	 "                       (default: fail at once, naming the holder)\n"
 	 "  --no-wait            do not wait for health checks\n"
 	 "  --state-dir DIR      keep the journal in DIR/<name> (default /var/lib/aspen)\n"
 	 "\n"
-	 "Exit status: 0 converged and healthy, 1 error (what was done is journaled:\n"
-	 "apply again, or destroy).\n"},
+	 "Exit status: 0 converged, healthy and schedule complete; 1 error (what was\n"
+	 "done is journaled: apply again, heal, or destroy); 130 interrupted by SIGINT,\n"
+	 "143 by SIGTERM (active faults reverted).\n"},
 	{"destroy", cmd_destroy, "remove everything aspen created for a topology",
 	 "usage: aspen destroy [--json] [--lock-timeout DUR] [--state-dir DIR] FILE|NAME\n"
 	 "\n"
@@ -60,14 +73,64 @@ const struct cli_cmd cli_commands[] = {
 	 "marks alone, so the file may be gone: give the topology's name. Touches\n"
 	 "nothing aspen did not create. Idempotent. Needs root.\n"
 	 "\n"
+	 "Active faults are healed first (their journal records, then every trace of\n"
+	 "the topology's faults), so a destroy after a crashed schedule leaves no rule,\n"
+	 "qdisc or stopped process.\n"
+	 "\n"
 	 "Exit status: 0 nothing of the topology is left, 1 error.\n"},
 	{"status", cmd_status, "resources, processes and health of a live topology",
-	 "usage: aspen status [--json] [--state-dir DIR] [NAME|FILE]\n"
+	 "usage: aspen status [--json] [--matrix] [--state-dir DIR] [NAME|FILE]\n"
 	 "\n"
 	 "Without NAME, list the topologies this host has state for. With NAME, probe\n"
 	 "every resource aspen recorded and show whether it is present, missing or\n"
-	 "untracked (found by its ownership mark after a crash), and each node\n"
-	 "process's state. Changes nothing.\n"},
+	 "untracked (found by its ownership mark after a crash), each node process's\n"
+	 "state, and the active faults. Changes nothing.\n"
+	 "\n"
+	 "  --json     the same as one JSON object\n"
+	 "  --matrix   also probe every ordered pair of netns nodes with one ping from\n"
+	 "             inside the source's namespace, and print who reaches whom\n"
+	 "             (rows: from, columns: to; \u2713 / \u2717, or ok / -- without UTF-8)\n"},
+	{"fault", cmd_fault, "apply one fault now, by hand (ad hoc)",
+	 "usage: aspen fault NAME KIND ARGS... [--for DUR] [--direction D] [--matrix] [--json]\n"
+	 "                   [--lock-timeout DUR] [--state-dir DIR]\n"
+	 "\n"
+	 "  aspen fault NAME partition node1 / node2,node3     groups, '/' between them\n"
+	 "  aspen fault NAME partition node1 '->' node2        one-way: only node1->node2 dropped\n"
+	 "  aspen fault NAME isolate node1                     node1 against everyone else\n"
+	 "  aspen fault NAME loss node2 20% [--direction egress|ingress|both]\n"
+	 "  aspen fault NAME latency node2 100ms [JITTER]\n"
+	 "  aspen fault NAME duplicate|corrupt node2 1%\n"
+	 "  aspen fault NAME reorder node2 25% [DELAY]\n"
+	 "  aspen fault NAME rate node1 10mbit [BURST]\n"
+	 "  aspen fault NAME link-down node1.eth0\n"
+	 "  aspen fault NAME kill|pause|resume|start|restart|reboot node1[,node2]\n"
+	 "\n"
+	 "Targets are nodes or interfaces (node1.eth0), several joined with commas. The\n"
+	 "fault is checked exactly like a fault in the topology file (the file the\n"
+	 "journal records, which must still exist), journaled as adhoc-N, then\n"
+	 "applied. Without --for it stays until 'aspen heal NAME [adhoc-N]'; with\n"
+	 "--for DUR this command waits and reverts it (Ctrl-C reverts it early).\n"
+	 "Quote '->' in a shell. Needs root.\n"
+	 "\n"
+	 "  --for DUR      revert after DUR (10s, 500ms), then exit\n"
+	 "  --direction D  loss only: both (default), egress or ingress\n"
+	 "  --matrix       print the reachability matrix after the fault\n"
+	 "  --json         JSON events, one per line\n"
+	 "\n"
+	 "Exit status: 0 applied (and reverted with --for), 1 error, 64 usage error,\n"
+	 "130 / 143 interrupted (the fault was reverted).\n"},
+	{"heal", cmd_heal, "revert active faults (all, or one by key)",
+	 "usage: aspen heal [--json] [--lock-timeout DUR] [--state-dir DIR] NAME|FILE [FAULT]\n"
+	 "\n"
+	 "Revert the faults the journal records as active, newest first: every one, or\n"
+	 "only FAULT (its key: the fault's name in the file, f<index>, or adhoc-N from\n"
+	 "'aspen fault'). Works from the journal alone, so it heals what a killed\n"
+	 "'aspen apply' left. Without FAULT it then removes every trace of the\n"
+	 "topology's faults whatever the journal says (its nf_tables table, qdiscs on\n"
+	 "its links, links it set down, processes it paused). Idempotent. Needs root.\n"
+	 "\n"
+	 "Exit status: 0 healed, 1 error (faults that could not be reverted stay\n"
+	 "journaled; heal again).\n"},
 	{NULL, NULL, NULL, NULL},
 };
 
@@ -81,7 +144,7 @@ static void usage_main(FILE *f)
 	for (const struct cli_cmd *c = cli_commands; c->name; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
 	fprintf(f, "\nExit status: 0 ok, 1 error, 2 changes (plan --detailed-exitcode),\n"
-		   "64 usage error.\n"
+		   "64 usage error, 130 / 143 a fault schedule interrupted by SIGINT / SIGTERM.\n"
 		   "Environment: NO_COLOR disables colour; ASPEN_STATE_DIR, ASPEN_RUN_DIR move\n"
 		   "state and runtime files; ASPEN_CH_BINARY names cloud-hypervisor.\n");
 }

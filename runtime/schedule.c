@@ -504,7 +504,7 @@ int sched_run(struct rt_ctx *c, const struct topology *t, const struct timeline_
 		rt_errf(e, errno ? errno : ENOMEM, "schedule: %s", strerror(errno ? errno : ENOMEM));
 		goto out;
 	}
-	if (run_leftovers(&r, e) < 0)
+	if (!(o && o->keep_journaled) && run_leftovers(&r, e) < 0)
 		goto out;
 	r.t0 = sched_mono_us();
 	r.rt0_ms = sched_real_ms();

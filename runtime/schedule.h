@@ -78,6 +78,7 @@ struct sched_opts {
 	const struct fault_ops *ops;    /* NULL: fault_ops_real */
 	sched_event_fn on_event;        /* may be NULL */
 	void *ud;
+	bool keep_journaled;            /* sched_run: leave earlier runs' records alone */
 };
 
 /* What a run did. */
@@ -105,7 +106,8 @@ bool sched_revertible(enum fault_kind k);
 
 /* Run tl[0..n) (sorted by at_us, as plan_timeline makes it) against the live
  * topology. Journal records of an earlier run that are not ad hoc
- * ("adhoc-*") are reverted first (SCHED_EV_LEFTOVER). Returns 0 when the
+ * ("adhoc-*") are reverted first (SCHED_EV_LEFTOVER) unless
+ * o->keep_journaled: a new run of a schedule starts from a clean system. Returns 0 when the
  * timeline completed; -1 when interrupted by SIGINT/SIGTERM (res->signal
  * set, every active fault reverted, e says so) or when applying or
  * reverting failed (then the other active faults are reverted too and e

@@ -256,7 +256,7 @@ static void assert_log(const char *const *want, size_t n)
 	}
 }
 
-static struct sched_opts OPTS = {&rec_ops, on_event, NULL};
+static struct sched_opts OPTS = {.ops = &rec_ops, .on_event = on_event};
 
 /* ---------------- tests ---------------- */
 
@@ -508,6 +508,26 @@ static void test_leftovers(void **state)
 	assert_true(on_disk("adhoc-1"));
 }
 
+/* An ad hoc run (`aspen fault --for`) leaves other records alone. */
+static void test_keep_journaled(void **state)
+{
+	(void)state;
+	load("  - {name: adhoc-2, at: 0s, for: 1ms, partition: [[a], [b, c]]}\n");
+	journal_set_faults(&C.journal, cJSON_Parse(
+		"[{\"key\":\"f0\",\"kind\":\"loss\",\"desc\":\"loss b 20%\",\"deadline\":0}]"));
+	struct rt_err e = {0};
+	assert_int_equal(journal_save(&C.journal, &e), 0);
+	struct sched_opts o = OPTS;
+	o.keep_journaled = true;
+	struct sched_result res;
+	assert_int_equal(sched_run(&C, T, P.timeline, P.n_timeline, &o, &res, &e), 0);
+	static const char *const want[] = {"prepare adhoc-2", "apply adhoc-2 (journaled)",
+					   "revert adhoc-2 (journaled)"};
+	assert_log(want, 3);
+	assert_int_equal(disk_count(), 1);
+	assert_true(on_disk("f0"));
+}
+
 /* Deadlines: absolute realtime ms of at + for, 0 without `for`. */
 static int deadline_seen;
 static double deadline_val;
@@ -526,7 +546,7 @@ static void test_deadline_is_absolute(void **state)
 	load("  - {name: one, at: 1ms, for: 1h, partition: [[a], [b, c]]}\n");
 	struct fault_ops ops = rec_ops;
 	ops.apply = r_apply_deadline;
-	struct sched_opts o = {&ops, NULL, NULL};
+	struct sched_opts o = {.ops = &ops};
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	double now_ms = (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
@@ -570,6 +590,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_apply_one_and_heal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_one_kill_not_journaled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leftovers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keep_journaled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deadline_is_absolute, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
 	};

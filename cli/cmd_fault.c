@@ -1,0 +1,255 @@
+/* cmd_fault.c — `aspen fault NAME KIND ARGS...`: one fault, now, by hand.
+ *
+ *   aspen fault c3 partition node1 / node2,node3 [--for 10s]
+ *   aspen fault c3 partition node1 '->' node2          (one-way)
+ *   aspen fault c3 isolate node1
+ *   aspen fault c3 loss node2 20% [--direction egress]
+ *   aspen fault c3 latency node2 100ms [10ms]
+ *   aspen fault c3 rate node1 10mbit
+ *   aspen fault c3 link-down node1.eth0
+ *   aspen fault c3 kill|pause|resume|start|restart|reboot node1[,node2]
+ *
+ * The words become one YAML fault checked by the real decoder and validator
+ * against the topology file the journal records (runtime/adhoc.h), so ad hoc
+ * faults get exactly the checks of faults in the file. Without --for the
+ * fault stays active (journaled as "adhoc-<n>") until `aspen heal NAME
+ * [adhoc-<n>]`; with --for the command waits and reverts it, and Ctrl-C or
+ * SIGTERM reverts it early (exit 130 / 143). Options may come anywhere:
+ * getopt would take "->" for one. */
+#include "cli/cli.h"
+#include "cli/progress.h"
+#include "cli/schedout.h"
+#include "compiler/compile.h"
+#include "runtime/adhoc.h"
+#include "runtime/runtime.h"
+#include "runtime/schedule.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define FAULT_MAX_WORDS 64
+
+struct args {
+	const char *name;                       /* topology */
+	const char *kind;
+	const char *words[FAULT_MAX_WORDS];
+	size_t n_words;
+	const char *for_s, *direction;
+	bool json, matrix;
+	int lock_ms;
+};
+
+#define fault_usage(...) cli_usage_error("fault", __VA_ARGS__)
+
+/* 0, 'h' or -1 (usage message printed). */
+static int parse_args(struct args *a, int argc, char **argv)
+{
+	const char *lock = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char *s = argv[i];
+		if (!strcmp(s, "-h") || !strcmp(s, "--help"))
+			return 'h';
+		if (!strcmp(s, "--json") || !strcmp(s, "--matrix")) {
+			*(s[2] == 'j' ? &a->json : &a->matrix) = true;
+			continue;
+		}
+		static const char *const valued[] = {"--for", "--direction", "--lock-timeout", "--state-dir"};
+		const char *eq = strchr(s, '=');
+		size_t kl = eq ? (size_t)(eq - s) : strlen(s);
+		int k = -1;
+		for (int j = 0; j < 4; j++)
+			if (strlen(valued[j]) == kl && !strncmp(s, valued[j], kl))
+				k = j;
+		if (k >= 0) {
+			if (!eq && i + 1 >= argc) {
+				fault_usage("option %s needs a value", valued[k]);
+				return -1;
+			}
+			const char *v = eq ? eq + 1 : argv[++i];
+			if (k == 0)
+				a->for_s = v;
+			else if (k == 1)
+				a->direction = v;
+			else if (k == 2)
+				lock = v;
+			else
+				setenv("ASPEN_STATE_DIR", v, 1);
+			continue;
+		}
+		if (s[0] == '-' && s[1] != '>') {
+			fault_usage("unknown option %s", s);
+			return -1;
+		}
+		if (!a->name)
+			a->name = s;
+		else if (!a->kind)
+			a->kind = s;
+		else if (a->n_words < FAULT_MAX_WORDS)
+			a->words[a->n_words++] = s;
+		else {
+			fault_usage("too many arguments");
+			return -1;
+		}
+	}
+	if (lock && cli_parse_ms(lock, &a->lock_ms) < 0) {
+		fault_usage("--lock-timeout takes a duration like 30s, not '%s'", lock);
+		return -1;
+	}
+	if (!a->name || !a->kind) {
+		fault_usage("give a topology name and a fault");
+		return -1;
+	}
+	return 0;
+}
+
+static char *read_all(const char *path, size_t *len, struct rt_err *e)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return rt_errf(e, errno, "%s", strerror(errno)), NULL;
+	struct stat st;
+	if (fstat(fileno(f), &st) < 0 || st.st_size < 0 || (size_t)st.st_size > TOPO_MAX_FILE_BYTES) {
+		fclose(f);
+		return rt_errf(e, EFBIG, "not a topology file (size)"), NULL;
+	}
+	char *buf = malloc((size_t)st.st_size + 1);
+	size_t n = buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
+	fclose(f);
+	if (!buf)
+		return rt_errf(e, ENOMEM, "out of memory"), NULL;
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* The validator's verdict: problems in the file as FILE:LINE:COL, problems
+ * of the ad hoc fault as "aspen fault: error: ...". */
+static void print_diags(const struct diag_list *d, const char *path, unsigned file_lines)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		const struct diag *g = &d->v[i];
+		const char *sev = g->sev == DIAG_ERROR ? "error" : "warning";
+		bool mine = g->pos.line > file_lines;
+		if (!mine && g->sev != DIAG_ERROR)
+			continue;       /* the file's own warnings were shown by apply */
+		if (mine)
+			fprintf(stderr, "aspen fault: %s: %s\n", sev, g->msg);
+		else
+			fprintf(stderr, "%s:%u:%u: %s: %s%s%s%s\n", path, g->pos.line, g->pos.col, sev,
+				g->msg, g->path ? " (" : "", g->path ? g->path : "", g->path ? ")" : "");
+		if (g->hint)
+			fprintf(stderr, "    hint: %s\n", g->hint);
+	}
+}
+
+/* The recorded topology file with the fault as its schedule. */
+static struct topology *load_with_fault(const struct args *a, const struct adhoc *ah,
+					const char *file, const char *key, struct rt_err *e)
+{
+	size_t len;
+	char *buf = read_all(file, &len, e);
+	if (!buf) {
+		rt_err_prefix(e, "%s was applied from %s, which cannot be read (ad hoc faults are "
+			      "checked against the topology file)", a->name, file);
+		return NULL;
+	}
+	struct diag_list d;
+	diag_init(&d, file);
+	unsigned lines = 0;
+	struct topology *t = adhoc_load(file, buf, len, ah, key, a->for_s, &d, &lines, e);
+	diag_sort(&d);
+	print_diags(&d, file, lines ? lines : (unsigned)-1);
+	diag_clear(&d);
+	free(buf);
+	if (t && strcmp(t->name, a->name)) {
+		rt_errf(e, EINVAL, "%s now names topology '%s', not '%s': apply it first", file,
+			t->name, a->name);
+		topo_free(t);
+		t = NULL;
+	}
+	return t;
+}
+
+/* ---------------- running it ---------------- */
+
+static int run_fault(const struct args *a, const struct adhoc *ah, struct rt_ctx *rc,
+		     struct schedout *so, struct rt_err *e)
+{
+	char key[32];
+	sched_adhoc_key(rc, key, sizeof(key));
+	if (!rc->journal.file)
+		return rt_errf(e, ENOENT, "%s has no recorded topology file: 'aspen apply FILE' first",
+			       a->name);
+	struct topology *t = load_with_fault(a, ah, rc->journal.file, key, e);
+	if (!t)
+		return -1;
+	const struct topo_fault *f = &t->faults[t->n_faults - 1];
+	int r = -1;
+	if (sched_check(t, NULL, e) < 0)
+		goto out;
+	if (!a->for_s) {
+		struct sched_opts o = {NULL, schedout_event, so, true};
+		if (sched_apply_one(rc, t, f, key, &o, e) < 0)      /* --matrix: printed by the event */
+			goto out;
+		if (!a->json && !cli_out.quiet && sched_revertible(f->kind))
+			printf("%s is active until 'aspen heal %s %s' (or 'aspen heal %s').\n", key, a->name,
+			       key, a->name);
+		r = 0;
+		goto out;
+	}
+	const char *desc = fault_describe(&t->arena, t, f);
+	struct timeline_entry tl[2] = {{0, TL_APPLY, f, desc}, {f->for_us, TL_REVERT, f, desc}};
+	struct sched_opts o = {NULL, schedout_event, so, true};
+	struct sched_result res;
+	if (sched_run(rc, t, tl, 2, &o, &res, e) < 0) {
+		r = res.signal ? -res.signal : -1;
+		goto out;
+	}
+	r = 0;
+out:
+	topo_free(t);
+	return r;
+}
+
+int cmd_fault(int argc, char **argv)
+{
+	struct args a = {0};
+	int pr_rc = parse_args(&a, argc, argv);
+	if (pr_rc == 'h')
+		return cli_help("fault");
+	if (pr_rc)
+		return EXIT_USAGE;
+	struct adhoc ah;
+	struct rt_err e = {0};
+	if (adhoc_build(&ah, a.kind, a.words, a.n_words, a.direction, &e) < 0)
+		return fault_usage("%s", e.msg);
+	char *name = cli_topology_name(a.name);
+	if (!name)
+		return EXIT_ERR;
+	a.name = name;
+
+	struct rt_ctx rc;
+	struct progress pr;
+	progress_init(&pr, stdout, a.json, cli_out.quiet);
+	struct schedout so = {&pr, NULL, cli_out.verbose, a.matrix, &rc};
+	int status = EXIT_ERR;
+	if (rt_open(&rc, name, (const char *const *)argv, a.lock_ms, &e) < 0) {
+		fprintf(stderr, "aspen fault: %s\n", e.msg);
+		goto out;
+	}
+	int r = run_fault(&a, &ah, &rc, &so, &e);
+	if (r < 0) {
+		fprintf(stderr, "aspen fault: %s\n", e.msg);
+		struct sched_result res = {.signal = r < -1 ? -r : 0};
+		status = schedout_exit_status(&res);
+		goto out;
+	}
+	status = EXIT_OK;
+out:
+	rt_close(&rc);
+	free(name);
+	return status;
+}

@@ -1,0 +1,37 @@
+/* schedout.h — rendering fault-schedule events (apply, fault, heal). */
+#ifndef ASPEN_SCHEDOUT_H
+#define ASPEN_SCHEDOUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "cli/progress.h"
+#include "runtime/runtime.h"
+#include "runtime/schedule.h"
+
+struct schedout {
+	struct progress *pr;    /* stream, json, tty, colour, quiet */
+	FILE *events;           /* --events FILE (appended JSON lines), or NULL */
+	bool verbose;           /* lateness and keys in text lines */
+	bool matrix;            /* probe and print the reachability matrix after each fault */
+	struct rt_ctx *c;       /* the journal the matrix reads its nodes from */
+};
+
+/* Open FILE for --events: created 0600 if missing, appended to. */
+int schedout_open_events(struct schedout *so, const char *path, struct rt_err *e);
+void schedout_close(struct schedout *so);
+
+/* A sched_event_fn: pass the struct schedout as ud. */
+void schedout_event(const struct sched_event *ev, void *ud);
+
+/* Measure and print c's reachability matrix: a table (prefix before each
+ * line) or, with json, one {"event":"matrix",...} line; also to events. */
+int schedout_matrix(struct schedout *so, struct rt_err *e);
+
+/* The exit status of a run sched_run stopped: 130 (SIGINT), 143 (SIGTERM), else 1. */
+int schedout_exit_status(const struct sched_result *res);
+
+/* True when the locale's character set is UTF-8 (LC_ALL, LC_CTYPE, LANG). */
+bool cli_utf8(void);
+
+#endif

@@ -1,0 +1,57 @@
+/* matrix.h — who can reach whom, right now, measured with real packets.
+ *
+ * For every ordered pair of network-namespace nodes (from, to), one ICMP
+ * echo is sent from inside from's namespace to to's first address
+ * (health.h's ping probe), all pairs in parallel on a bounded pool of
+ * threads. This is how a user sees what a fault did: a partition shows as
+ * the crosses between its sides, a one-way partition as one cross only. */
+#ifndef ASPEN_MATRIX_H
+#define ASPEN_MATRIX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cJSON.h>
+
+#include "runtime/err.h"
+#include "runtime/journal.h"
+
+#define MATRIX_TIMEOUT_MS 500   /* one probe: a dropped packet costs this */
+#define MATRIX_THREADS 32       /* probes in flight at once */
+
+struct matrix_node {
+	char name[64];          /* node name */
+	char netns_path[96];    /* /run/netns/<netns> */
+	uint32_t ip;            /* first address, host byte order */
+};
+
+struct matrix {
+	struct matrix_node *nodes;
+	size_t n;
+	bool *ok;               /* n * n: ok[from * n + to]; the diagonal is true */
+};
+
+/* The netns nodes of a topology from its journal: every netns/<node>
+ * resource with an address (the address on its lowest-numbered interface).
+ * Nodes without an address are left out. m->ok is not yet measured. */
+int matrix_from_journal(const struct journal *j, struct matrix *m, struct rt_err *e);
+
+/* Probe every ordered pair once, timeout_ms each (0: MATRIX_TIMEOUT_MS),
+ * at most threads at once (0: MATRIX_THREADS). A lost probe is a false
+ * entry, not an error; -1 only when threads or memory fail. */
+int matrix_measure(struct matrix *m, int timeout_ms, int threads, struct rt_err *e);
+
+void matrix_free(struct matrix *m);
+
+/* A table, rows = from, columns = to:
+ *         node1 node2 node3
+ *   node1   ·     ✗     ✗
+ * with ✓/✗/· when utf8, else ok/--/. ; prefix starts every line. */
+void matrix_print(const struct matrix *m, FILE *out, bool utf8, const char *prefix);
+
+/* {"nodes":["node1",..],"reachable":[[true,false,..],..]} (rows = from). */
+cJSON *matrix_json(const struct matrix *m);
+
+#endif
