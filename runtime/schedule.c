@@ -183,14 +183,22 @@ int sched_check(const struct topology *t, const struct fault_ops *ops, struct rt
 
 /* ---------------- one fault on ---------------- */
 
-/* prepare -> journal (revertible only) -> apply. On failure nothing stays
- * applied or journaled (a failed apply is reverted from its record).
- * *rec_out (optional) gets the journaled record. */
-static int fault_on(struct rt_ctx *c, const struct topology *t, const struct topo_fault *f,
-		    const char *key, const char *desc, uint64_t deadline_ms,
-		    const struct sched_opts *o, struct sched_event *ev, struct rt_err *e)
+/* A fault prepared and (when revertible) journaled, not yet applied. */
+struct armed {
+	const struct topo_fault *f;
+	cJSON *undo;            /* owned by the journal when journaled, else by us */
+	bool journaled;
+	char key[64];
+};
+
+/* prepare -> record stamped -> into the journal and saved (revertible
+ * kinds). Nothing changes on the system. */
+static int fault_arm(struct rt_ctx *c, const struct topology *t, const struct topo_fault *f,
+		     const char *key, const char *desc, uint64_t deadline_ms,
+		     const struct sched_opts *o, struct armed *a, struct rt_err *e)
 {
 	const struct fault_ops *ops = sched_ops(o);
+	memset(a, 0, sizeof(*a));
 	if (!ops->prepare || !ops->apply)
 		return rt_errf(e, ENOSYS, "%s: this aspen is built without fault mechanisms", key);
 	cJSON *undo = NULL;
@@ -201,33 +209,60 @@ static int fault_on(struct rt_ctx *c, const struct topology *t, const struct top
 		return rt_err_prefix(e, "prepare %s (%s)", key, desc);
 	}
 	rec_stamp(undo, key, f, desc, deadline_ms);
-	bool journaled = sched_revertible(f->kind);
-	if (journaled) {
-		cJSON_AddItemToArray(rec_array(&c->journal), undo);
-		if (journal_save(&c->journal, e) < 0) {
-			cJSON_DeleteItemFromArray(c->journal.faults, rec_find(&c->journal, key));
-			return rt_err_prefix(e, "%s: cannot journal the fault before applying it", key);
-		}
+	a->f = f;
+	a->undo = undo;
+	snprintf(a->key, sizeof(a->key), "%s", key);
+	if (!sched_revertible(f->kind))
+		return 0;
+	cJSON_AddItemToArray(rec_array(&c->journal), undo);
+	a->journaled = true;
+	if (journal_save(&c->journal, e) < 0) {
+		cJSON_DeleteItemFromArray(c->journal.faults, rec_find(&c->journal, key));
+		memset(a, 0, sizeof(*a));
+		return rt_err_prefix(e, "%s: cannot journal the fault before applying it", key);
 	}
+	return 0;
+}
+
+/* Give up an armed fault that was never applied: its record leaves the
+ * journal (a revert first would be harmless, and is not needed). */
+static void fault_disarm(struct rt_ctx *c, struct armed *a)
+{
+	if (!a->undo)
+		return;
+	if (a->journaled) {
+		struct rt_err e;
+		cJSON_DeleteItemFromArray(c->journal.faults, rec_find(&c->journal, a->key));
+		journal_save(&c->journal, &e);
+	} else {
+		cJSON_Delete(a->undo);
+	}
+	memset(a, 0, sizeof(*a));
+}
+
+/* fault_apply from the armed record. On failure whatever half of it went
+ * in comes out (revert is idempotent) and the record leaves the journal. */
+static int fault_fire(struct rt_ctx *c, const struct topology *t, struct armed *a,
+		      const char *desc, const struct sched_opts *o, struct sched_event *ev,
+		      struct rt_err *e)
+{
+	const struct fault_ops *ops = sched_ops(o);
 	uint64_t s = sched_mono_us();
-	int rc = ops->apply(c, t, f, undo, e);
+	int rc = ops->apply(c, t, a->f, a->undo, e);
 	ev->cost_us = sched_mono_us() - s;
 	if (rc < 0) {
-		rt_err_prefix(e, "apply %s (%s)", key, desc);
-		if (journaled) {
-			/* Whatever half of it went in comes out: revert is idempotent. */
-			struct rt_err re = {0};
-			if (ops->revert && ops->revert(c, undo, &re) == 0) {
-				cJSON_DeleteItemFromArray(c->journal.faults, rec_find(&c->journal, key));
-				journal_save(&c->journal, &re);
-			}
-		} else {
-			cJSON_Delete(undo);
-		}
+		rt_err_prefix(e, "apply %s (%s)", a->key, desc);
+		struct rt_err re = {0};
+		if (a->journaled && ops->revert && ops->revert(c, a->undo, &re) < 0)
+			a->journaled = false;   /* keep the record: heal retries it */
+		if (a->journaled || !sched_revertible(a->f->kind))
+			fault_disarm(c, a);
+		memset(a, 0, sizeof(*a));
 		return -1;
 	}
-	if (!journaled)
-		cJSON_Delete(undo);
+	if (!a->journaled)
+		cJSON_Delete(a->undo);
+	memset(a, 0, sizeof(*a));
 	return 0;
 }
 
@@ -237,7 +272,9 @@ int sched_apply_one(struct rt_ctx *c, const struct topology *t, const struct top
 	const char *desc = fault_describe(&c->arena, t, f);
 	struct sched_event ev = {.ev = SCHED_EV_APPLIED, .key = key, .kind = sched_kind_name(f),
 				 .desc = desc};
-	if (fault_on(c, t, f, key, desc, 0, o, &ev, e) < 0) {
+	struct armed a;
+	if (fault_arm(c, t, f, key, desc, 0, o, &a, e) < 0 ||
+	    fault_fire(c, t, &a, desc, o, &ev, e) < 0) {
 		ev.ev = SCHED_EV_FAILED;
 		ev.err = e->msg;
 		sched_emit(o, &ev);
@@ -332,6 +369,8 @@ struct run {
 	uint64_t rt0_ms;        /* CLOCK_REALTIME ms at t0 */
 	struct active *act;
 	size_t n_act;
+	struct armed next;      /* the next APPLY, journaled ahead of its time */
+	const struct timeline_entry *next_te;
 };
 
 /* Wait until t0 + at_us. Returns 0 when the time came, the signal number
@@ -386,27 +425,55 @@ static void run_drop(struct run *r, struct active *a)
 	r->n_act--;
 }
 
+static uint64_t run_deadline(const struct run *r, const struct topo_fault *f)
+{
+	return f->has_for ? r->rt0_ms + (f->at_us + f->for_us) / 1000u : 0;
+}
+
+/* Prepare and journal te ahead of its time, so at its deadline only
+ * fault_apply runs: the journal's fsync never makes a fault late. */
+static int run_arm(struct run *r, const struct timeline_entry *te, struct rt_err *e)
+{
+	char key[64];
+	sched_fault_key(te->fault, key, sizeof(key));
+	struct sched_event ev = {.ev = SCHED_EV_FAILED, .key = key, .kind = sched_kind_name(te->fault),
+				 .desc = te->desc, .at_us = te->at_us,
+				 .t_us = r->t0 ? sched_mono_us() - r->t0 : 0};
+	if (fault_arm(r->c, r->t, te->fault, key, te->desc, run_deadline(r, te->fault), r->o,
+		      &r->next, e) < 0) {
+		ev.err = e->msg;
+		sched_emit(r->o, &ev);
+		return -1;
+	}
+	r->next_te = te;
+	return 0;
+}
+
 static int run_apply(struct run *r, const struct timeline_entry *te, uint64_t t_us,
 		     struct rt_err *e)
 {
 	const struct topo_fault *f = te->fault;
+	if (r->next_te != te && run_arm(r, te, e) < 0)
+		return -1;
+	r->next_te = NULL;
+	struct armed *a = &r->next;
 	char key[64];
-	sched_fault_key(f, key, sizeof(key));
-	uint64_t deadline = f->has_for ? r->rt0_ms + (f->at_us + f->for_us) / 1000u : 0;
+	snprintf(key, sizeof(key), "%s", a->key);
+	bool journaled = a->journaled;
 	struct sched_event ev = {.ev = SCHED_EV_APPLIED, .key = key, .kind = sched_kind_name(f),
 				 .desc = te->desc, .at_us = te->at_us, .t_us = t_us};
-	if (fault_on(r->c, r->t, f, key, te->desc, deadline, r->o, &ev, e) < 0) {
+	if (fault_fire(r->c, r->t, a, te->desc, r->o, &ev, e) < 0) {
 		ev.ev = SCHED_EV_FAILED;
 		ev.err = e->msg;
 		sched_emit(r->o, &ev);
 		return -1;
 	}
 	r->res->applied++;
-	if (sched_revertible(f->kind)) {
-		struct active *a = &r->act[r->n_act++];
-		a->f = f;
-		snprintf(a->key, sizeof(a->key), "%s", key);
-		a->desc = te->desc;
+	if (journaled) {
+		struct active *ac = &r->act[r->n_act++];
+		ac->f = f;
+		snprintf(ac->key, sizeof(ac->key), "%s", key);
+		ac->desc = te->desc;
 	}
 	sched_emit(r->o, &ev);
 	return 0;
@@ -477,10 +544,13 @@ static int run_loop(struct run *r, const struct timeline_entry *tl, size_t n, st
 		if (tl[i].ev == TL_APPLY) {
 			if (run_apply(r, &tl[i], t_us, e) < 0)
 				return -1;
-			continue;
+		} else {
+			struct active *a = run_find(r, tl[i].fault);
+			if (a && run_revert(r, a, true, tl[i].at_us, t_us, e) < 0)
+				return -1;
 		}
-		struct active *a = run_find(r, tl[i].fault);
-		if (a && run_revert(r, a, true, tl[i].at_us, t_us, e) < 0)
+		/* Journal the next fault now, while there is time. */
+		if (i + 1 < n && tl[i + 1].ev == TL_APPLY && run_arm(r, &tl[i + 1], e) < 0)
 			return -1;
 	}
 	return 0;
@@ -505,6 +575,11 @@ int sched_run(struct rt_ctx *c, const struct topology *t, const struct timeline_
 		goto out;
 	}
 	if (!(o && o->keep_journaled) && run_leftovers(&r, e) < 0)
+		goto out;
+	/* The first fault is journaled before t0 (its recorded deadline is
+	 * early by the time that takes), later ones while the schedule waits. */
+	r.rt0_ms = sched_real_ms();
+	if (n > 0 && tl[0].ev == TL_APPLY && run_arm(&r, &tl[0], e) < 0)
 		goto out;
 	r.t0 = sched_mono_us();
 	r.rt0_ms = sched_real_ms();
@@ -534,6 +609,8 @@ int sched_run(struct rt_ctx *c, const struct topology *t, const struct timeline_
 	if (run_unwind(&r, &ue) < 0)
 		rt_err_prefix(e, "%s; also", ue.msg);
 out:
+	if (r.next_te)
+		fault_disarm(c, &r.next);
 	if (r.tfd >= 0)
 		close(r.tfd);
 	if (r.sfd >= 0)

@@ -15,6 +15,11 @@
  *
  * Per APPLY:  fault_prepare -> record into journal, journal_save -> fault_apply -> event
  * Per REVERT: fault_revert(record) -> record out of journal, journal_save -> event
+ * The first half of an APPLY (prepare and journal) runs ahead of time, as
+ * soon as the entry before it is done, so at the deadline only fault_apply
+ * runs and a slow fsync of the journal does not make the fault late. A
+ * record journaled but not yet applied is harmless: revert is idempotent;
+ * an interrupted run removes it.
  * Non-revertible faults (kill, resume, start, restart, reboot) are prepared
  * and applied but never journaled: there is nothing to undo.
  *

@@ -1,0 +1,432 @@
+/* bench_schedule.c — how precisely and how fast the fault engine acts.
+ *
+ *   bench_schedule precision [N [DIR]]      no root needed
+ *       N timed faults (default 100) 10 ms apart, each reverted 5 ms later,
+ *       through sched_run with do-nothing mechanisms and the real journal
+ *       (a temporary state dir under DIR, default /tmp): p50 / p99 / max of
+ *       |actual - scheduled| over all 2N events. The target is p99 < 1 ms.
+ *       The journal's fsync is the only slow step: on a busy disk a revert's
+ *       save can outlast the 5 ms to the next entry, so DIR matters.
+ *   bench_schedule first-drop NAME FROM TO [RUNS]      sandbox, root
+ *       On the live netns topology NAME (applied with --no-schedule), a
+ *       thread in FROM's namespace sends an ICMP echo to TO every 100 us;
+ *       the partition FROM / TO is applied with the real mechanisms: time
+ *       from the start of fault_apply (the transaction) to the send time of
+ *       the first probe of the unbroken run of lost ones. Median and max.
+ *   bench_schedule cost NAME [RUNS]                    sandbox, root
+ *       A partition of the live topology's nodes in two halves: the cost of
+ *       fault_prepare + fault_apply and of fault_revert. Median and max.
+ *
+ * Ad hoc faults are built by runtime/adhoc.h from the journal's topology
+ * file, as `aspen fault` does. Prints figures; asserts nothing. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compiler/compile.h"
+#include "compiler/plan.h"
+#include "runtime/adhoc.h"
+#include "runtime/fault.h"
+#include "runtime/health.h"
+#include "runtime/matrix.h"
+#include "runtime/schedule.h"
+
+/* The tool builds before the mechanisms exist (Makefile: tools link the
+ * whole library); then the live modes say so. */
+#pragma weak fault_prepare
+#pragma weak fault_apply
+#pragma weak fault_revert
+
+static double mono_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static int dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double pct(double *v, size_t n, double p)
+{
+	qsort(v, n, sizeof(*v), dbl_cmp);
+	size_t i = (size_t)(p * (double)(n - 1) + 0.5);
+	return v[i < n ? i : n - 1];
+}
+
+/* ---------------- precision ---------------- */
+
+static int noop_prepare(struct rt_ctx *c, const struct topology *t, const struct topo_fault *f,
+			const char *key, cJSON **undo, struct rt_err *e)
+{
+	(void)c; (void)t; (void)f; (void)e;
+	*undo = cJSON_CreateObject();
+	cJSON_AddStringToObject(*undo, "key", key);
+	return 0;
+}
+static int noop_apply(struct rt_ctx *c, const struct topology *t, const struct topo_fault *f,
+		      const cJSON *undo, struct rt_err *e)
+{
+	(void)c; (void)t; (void)f; (void)undo; (void)e;
+	return 0;
+}
+static int noop_revert(struct rt_ctx *c, const cJSON *undo, struct rt_err *e)
+{
+	(void)c; (void)undo; (void)e;
+	return 0;
+}
+
+struct late { double *v; size_t n; };
+
+static void on_late(const struct sched_event *ev, void *ud)
+{
+	struct late *l = ud;
+	if (ev->ev != SCHED_EV_APPLIED && !(ev->ev == SCHED_EV_REVERTED && ev->scheduled))
+		return;
+	uint64_t d = ev->t_us > ev->at_us ? ev->t_us - ev->at_us : ev->at_us - ev->t_us;
+	l->v[l->n++] = (double)d / 1000.0;
+}
+
+static int rm_cb(const char *p, const struct stat *st, int type, struct FTW *f)
+{
+	(void)st; (void)type; (void)f;
+	return remove(p);
+}
+
+static int precision(size_t n, const char *under)
+{
+	char dir[256];
+	snprintf(dir, sizeof(dir), "%s/aspen-bench-sched.XXXXXX", under);
+	if (!mkdtemp(dir))
+		return perror(dir), 1;
+	setenv("ASPEN_STATE_DIR", dir, 1);
+	/* A topology with n partitions, 10 ms apart, 5 ms each. */
+	size_t cap = 512 + n * 80;
+	char *y = malloc(cap);
+	size_t len = (size_t)snprintf(y, cap,
+		"apiVersion: aspen/v1\nname: benchsched\ndefaults: {kind: netns}\n"
+		"networks: {lan: {subnet: 10.9.0.0/24}}\nnodes:\n"
+		"  a: {interfaces: [{network: lan, ip: 10.9.0.2}]}\n"
+		"  b: {interfaces: [{network: lan, ip: 10.9.0.3}]}\nfaults:\n");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(y + len, cap - len,
+					"  - {at: %zums, for: 5ms, partition: [[a], [b]]}\n", 10 + 10 * i);
+	struct diag_list d;
+	diag_init(&d, "bench");
+	struct topology *t = topo_load_buffer("bench.yaml", y, len, &d);
+	free(y);
+	if (!t || diag_failed(&d)) {
+		diag_print(&d, stderr, DIAG_TEXT, false);
+		return 1;
+	}
+	diag_clear(&d);
+	struct plan p = {0};
+	arena_init(&p.arena);
+	plan_timeline(&p, t);
+	struct rt_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.topology = "benchsched";
+	arena_init(&c.arena);
+	struct rt_err e = {0};
+	if (journal_load(&c.journal, c.topology, &e) < 0)
+		return fprintf(stderr, "%s\n", e.msg), 1;
+	c.journal_loaded = true;
+	struct fault_ops ops = {NULL, noop_prepare, noop_apply, noop_revert, NULL};
+	struct late l = {calloc(2 * n + 1, sizeof(double)), 0};
+	struct sched_opts o = {.ops = &ops, .on_event = on_late, .ud = &l};
+	struct sched_result res;
+	int rc = sched_run(&c, t, p.timeline, p.n_timeline, &o, &res, &e);
+	if (rc < 0)
+		fprintf(stderr, "schedule: %s\n", e.msg);
+	else
+		printf("  schedule precision, %zu faults (%zu events), journal in %s: "
+		       "p50 %.3f ms, p99 %.3f ms, max %.3f ms (target p99 < 1 ms)\n", n, l.n, under,
+		       pct(l.v, l.n, 0.5), pct(l.v, l.n, 0.99), pct(l.v, l.n, 1.0));
+	free(l.v);
+	journal_free(&c.journal);
+	arena_free(&c.arena);
+	plan_free(&p);
+	topo_free(t);
+	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	return rc < 0;
+}
+
+/* ---------------- live helpers ---------------- */
+
+/* rt_open NAME and build the ad hoc partition "words" on it. */
+static struct topology *live_partition(struct rt_ctx *c, const char *name, const char *const *words,
+				       size_t n)
+{
+	struct rt_err e = {0};
+	memset(c, 0, sizeof(*c));
+	c->lock.fd = -1;
+	if (!fault_apply || !fault_prepare || !fault_revert) {
+		printf("  skipped: this build has no fault mechanisms (branch `faults` not merged)\n");
+		return NULL;
+	}
+	if (rt_open(c, name, NULL, 5000, &e) < 0 || !c->journal.file) {
+		fprintf(stderr, "bench_schedule: %s\n", e.msg[0] ? e.msg : "no topology file recorded");
+		return NULL;
+	}
+	struct adhoc a;
+	if (adhoc_build(&a, "partition", words, n, NULL, &e) < 0)
+		return fprintf(stderr, "bench_schedule: %s\n", e.msg), NULL;
+	FILE *f = fopen(c->journal.file, "re");
+	if (!f)
+		return perror(c->journal.file), NULL;
+	static char buf[1 << 20];
+	size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	struct diag_list d;
+	diag_init(&d, c->journal.file);
+	struct topology *t = adhoc_load(c->journal.file, buf, len, &a, "adhoc-bench", NULL, &d, NULL, &e);
+	if (!t)
+		diag_print(&d, stderr, DIAG_TEXT, false);
+	diag_clear(&d);
+	return t;
+}
+
+/* ---------------- first dropped probe ---------------- */
+
+#define PROBE_MAX 200000
+
+struct prober {
+	const char *netns;
+	uint32_t dst;                   /* host order */
+	double sent[PROBE_MAX];
+	atomic_bool got[PROBE_MAX];
+	atomic_size_t n;
+	atomic_bool stop;
+	int err;
+};
+
+static void *probe_thread(void *arg)
+{
+	struct prober *p = arg;
+	int nsfd = open(p->netns, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) < 0) {
+		p->err = errno;
+		return NULL;
+	}
+	close(nsfd);
+	int s = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+	if (s < 0) {
+		p->err = errno;
+		return NULL;
+	}
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(p->dst)};
+	uint16_t id = (uint16_t)(getpid() ^ 0x5a5a);
+	double next = mono_ms();
+	while (!atomic_load(&p->stop) && atomic_load(&p->n) < PROBE_MAX) {
+		if (mono_ms() >= next) {
+			size_t k = atomic_load(&p->n);
+			struct icmphdr h = {.type = ICMP_ECHO};
+			h.un.echo.id = htons(id);
+			h.un.echo.sequence = htons((uint16_t)k);
+			h.checksum = health_inet_checksum(&h, sizeof(h));
+			p->sent[k] = mono_ms();
+			sendto(s, &h, sizeof(h), 0, (struct sockaddr *)&to, sizeof(to));
+			atomic_store(&p->n, k + 1);
+			next += 0.1;
+		}
+		struct pollfd pf = {s, POLLIN, 0};
+		poll(&pf, 1, 0);
+		uint8_t buf[256];
+		ssize_t r;
+		while ((r = recv(s, buf, sizeof(buf), 0)) > 0) {
+			const struct iphdr *ip = (const void *)buf;
+			size_t hl = (size_t)ip->ihl * 4;
+			if ((size_t)r < hl + sizeof(struct icmphdr))
+				continue;
+			const struct icmphdr *ic = (const void *)(buf + hl);
+			if (ic->type != ICMP_ECHOREPLY || ntohs(ic->un.echo.id) != id)
+				continue;
+			/* seq is 16 bits: map it to the newest probe with that seq. */
+			size_t n = atomic_load(&p->n), q = ntohs(ic->un.echo.sequence);
+			size_t k = n ? (n - 1) - (((n - 1) - q) & 0xffff) : 0;
+			if (k < n)
+				atomic_store(&p->got[k], true);
+		}
+	}
+	close(s);
+	return NULL;
+}
+
+static int first_drop(const char *name, const char *from, const char *to, int runs)
+{
+	struct rt_ctx c;
+	const char *words[] = {from, "/", to};
+	struct topology *t = live_partition(&c, name, words, 3);
+	if (!t) {
+		rt_close(&c);
+		return 0;
+	}
+	size_t fi = topo_find_node(t, from), ti = topo_find_node(t, to);
+	const struct topo_fault *f = &t->faults[t->n_faults - 1];
+	double *delay = calloc((size_t)runs, sizeof(double)), *txn = calloc((size_t)runs, sizeof(double));
+	int done = 0;
+	for (int r = 0; r < runs; r++) {
+		struct prober *p = calloc(1, sizeof(*p));
+		char ns[96];
+		snprintf(ns, sizeof(ns), "/run/netns/%s", t->nodes[fi].netns_name);
+		p->netns = ns;
+		p->dst = t->nodes[ti].ifaces[0].ip;
+		pthread_t th;
+		pthread_create(&th, NULL, probe_thread, p);
+		struct timespec warm = {0, 20 * 1000 * 1000};
+		nanosleep(&warm, NULL);
+		struct rt_err e = {0};
+		cJSON *undo = NULL;
+		if (fault_prepare(&c, t, f, "adhoc-bench", &undo, &e) < 0) {
+			fprintf(stderr, "prepare: %s\n", e.msg);
+			break;
+		}
+		double t0 = mono_ms();
+		int rc = fault_apply(&c, t, f, undo, &e);
+		double t1 = mono_ms();
+		nanosleep(&warm, NULL);
+		atomic_store(&p->stop, true);
+		pthread_join(th, NULL);
+		fault_revert(&c, undo, &e);
+		cJSON_Delete(undo);
+		if (rc < 0 || p->err) {
+			fprintf(stderr, "apply: %s%s\n", e.msg, p->err ? strerror(p->err) : "");
+			free(p);
+			break;
+		}
+		/* The first probe of the unbroken run of losses that ends the run
+		 * (the last 5 ms of probes are left out: their replies may be in
+		 * flight when the prober stops). */
+		size_t n = atomic_load(&p->n), k = n;
+		while (k > 0 && (atomic_load(&p->got[k - 1]) || p->sent[k - 1] > t1 + 15.0))
+			k--;
+		while (k > 0 && !atomic_load(&p->got[k - 1]))
+			k--;
+		if (k < n) {
+			delay[done] = p->sent[k] - t0;
+			txn[done++] = t1 - t0;
+		}
+		free(p);
+		struct timespec gap = {0, 50 * 1000 * 1000};
+		nanosleep(&gap, NULL);
+	}
+	if (done)
+		printf("  partition %s / %s: first dropped probe %.3f ms after the transaction start "
+		       "(median of %d; max %.3f ms), fault_apply %.3f ms (median); probes every 0.1 ms\n",
+		       from, to, pct(delay, (size_t)done, 0.5), done, pct(delay, (size_t)done, 1.0),
+		       pct(txn, (size_t)done, 0.5));
+	free(delay);
+	free(txn);
+	topo_free(t);
+	rt_close(&c);
+	return done ? 0 : 1;
+}
+
+/* ---------------- apply / revert cost ---------------- */
+
+static int cost(const char *name, int runs)
+{
+	/* The nodes come from the journal's file: halves node1.. / ..nodeN. */
+	struct rt_ctx c0;
+	struct rt_err e = {0};
+	if (rt_open(&c0, name, NULL, RT_NO_LOCK, &e) < 0 || !c0.journal.file) {
+		fprintf(stderr, "bench_schedule: %s\n", e.msg);
+		rt_close(&c0);
+		return 1;
+	}
+	struct diag_list d;
+	diag_init(&d, c0.journal.file);
+	struct topology *full = topo_load(c0.journal.file, &d);
+	diag_clear(&d);
+	rt_close(&c0);
+	if (!full)
+		return 1;
+	size_t n = full->n_nodes, half = n / 2;
+	const char **words = calloc(n + 2, sizeof(char *));
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i == half)
+			words[w++] = "/";
+		words[w++] = full->nodes[i].name;
+	}
+	struct rt_ctx c;
+	struct topology *t = live_partition(&c, name, words, w);
+	free(words);
+	if (!t) {
+		topo_free(full);
+		rt_close(&c);
+		return 0;
+	}
+	const struct topo_fault *f = &t->faults[t->n_faults - 1];
+	double *ap = calloc((size_t)runs, sizeof(double)), *rv = calloc((size_t)runs, sizeof(double));
+	int done = 0;
+	for (int r = 0; r < runs; r++) {
+		cJSON *undo = NULL;
+		double t0 = mono_ms();
+		if (fault_prepare(&c, t, f, "adhoc-bench", &undo, &e) < 0 ||
+		    fault_apply(&c, t, f, undo, &e) < 0) {
+			fprintf(stderr, "apply: %s\n", e.msg);
+			if (undo)
+				fault_revert(&c, undo, &e);
+			cJSON_Delete(undo);
+			break;
+		}
+		double t1 = mono_ms();
+		int rc = fault_revert(&c, undo, &e);
+		double t2 = mono_ms();
+		cJSON_Delete(undo);
+		if (rc < 0) {
+			fprintf(stderr, "revert: %s\n", e.msg);
+			break;
+		}
+		ap[done] = t1 - t0;
+		rv[done++] = t2 - t1;
+	}
+	if (done)
+		printf("  partition of %zu nodes (%zu | %zu): apply %.2f ms (prepare + transaction, "
+		       "median of %d; max %.2f), revert %.2f ms (max %.2f)\n", n, half, n - half,
+		       pct(ap, (size_t)done, 0.5), done, pct(ap, (size_t)done, 1.0),
+		       pct(rv, (size_t)done, 0.5), pct(rv, (size_t)done, 1.0));
+	free(ap);
+	free(rv);
+	topo_free(t);
+	topo_free(full);
+	rt_close(&c);
+	return done ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "precision"))
+		return precision(argc > 2 ? (size_t)strtoul(argv[2], NULL, 10) : 100,
+				 argc > 3 ? argv[3] : "/tmp");
+	bool live = argc >= 2 && (!strcmp(argv[1], "first-drop") || !strcmp(argv[1], "cost"));
+	if (live && !getenv("ASPEN_SANDBOX")) {
+		fprintf(stderr, "bench_schedule: %s changes the kernel: run it inside tests/sandbox.sh\n",
+			argv[1]);
+		return 2;
+	}
+	if (argc >= 5 && !strcmp(argv[1], "first-drop"))
+		return first_drop(argv[2], argv[3], argv[4], argc > 5 ? atoi(argv[5]) : 20);
+	if (argc >= 3 && !strcmp(argv[1], "cost"))
+		return cost(argv[2], argc > 3 ? atoi(argv[3]) : 10);
+	fprintf(stderr, "usage: bench_schedule precision [N] | first-drop NAME FROM TO [RUNS] | "
+		"cost NAME [RUNS]\n");
+	return 2;
+}
