@@ -81,6 +81,13 @@ int fault_netem_qdisc(const struct topo_fault *f, int ifindex, struct rtnl_qdisc
 int fault_tbf_qdisc(const struct topo_fault *f, unsigned mtu, int ifindex,
 		    struct rtnl_qdisc **out, struct rt_err *e);
 
+/* The RTM_NEWQDISC request that adds q (flags NLM_F_CREATE | ...), as
+ * sent: libnl's encoding with the length fixed (see fault_tc.c). *out is
+ * freed with nlmsg_free. */
+struct nl_msg;
+int fault_qdisc_request(struct rtnl_qdisc *q, int flags, struct nl_msg **out,
+			struct rt_err *e);
+
 /* tbf burst when the fault gives none: 10 ms at the rate, at least two
  * full frames. */
 unsigned long long fault_tbf_burst(unsigned long long rate_bps, unsigned mtu);

@@ -29,7 +29,9 @@
 #include <unistd.h>
 
 #include <linux/pkt_sched.h>
+#include <netlink/attr.h>
 #include <netlink/errno.h>
+#include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 #include <netlink/route/qdisc.h>
@@ -43,6 +45,18 @@
 #define TC_MAX_DELAY_US (200ull * 1000000ull)  /* netem ticks are 32-bit */
 
 /* ---------------- pure builders ---------------- */
+
+static int tc_errno_of(int nlerr)
+{
+	switch (-nlerr) {
+	case NLE_EXIST: return EEXIST;
+	case NLE_OBJ_NOTFOUND: return ENOENT;
+	case NLE_NODEV: return ENODEV;
+	case NLE_PERM: return EPERM;
+	case NLE_NOMEM: return ENOMEM;
+	default: return EIO;
+	}
+}
 
 unsigned fault_netem_prob(double percent)
 {
@@ -151,24 +165,37 @@ int fault_tbf_qdisc(const struct topo_fault *f, unsigned mtu, int ifindex,
 	return 0;
 }
 
-/* ---------------- sockets and links ---------------- */
-
-static int tc_errno(int nlerr)
+/* libnl 3.7's netem encoder stretches TCA_OPTIONS over the attributes
+ * behind the qopt (as sch_netem wants) but also adds their length to
+ * nlmsg_len a second time, leaving that many zero bytes at the end, which
+ * the kernel reports as "bytes leftover after parsing attributes". Cut the
+ * message after its last well-formed attribute. */
+static void tc_trim(struct nl_msg *msg)
 {
-	switch (-nlerr) {
-	case NLE_EXIST: return EEXIST;
-	case NLE_OBJ_NOTFOUND: return ENOENT;
-	case NLE_NODEV: return ENODEV;
-	case NLE_PERM: return EPERM;
-	case NLE_NOMEM: return ENOMEM;
-	default: return EIO;
-	}
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct nlattr *a = nlmsg_attrdata(h, sizeof(struct tcmsg));
+	int rem = nlmsg_attrlen(h, sizeof(struct tcmsg));
+	while (nla_ok(a, rem))
+		a = nla_next(a, &rem);
+	h->nlmsg_len = (uint32_t)((char *)a - (char *)h);
 }
+
+int fault_qdisc_request(struct rtnl_qdisc *q, int flags, struct nl_msg **out,
+			struct rt_err *e)
+{
+	int rc = rtnl_qdisc_build_add_request(q, flags, out);
+	if (rc < 0)
+		return rt_errf(e, tc_errno_of(rc), "build qdisc request: %s", nl_geterror(rc));
+	tc_trim(*out);
+	return 0;
+}
+
+/* ---------------- sockets and links ---------------- */
 
 static int tc_fail(struct rt_err *e, int nlerr, const char *what, const char *dev,
 		   const char *netns)
 {
-	return rt_errf(e, tc_errno(nlerr), "%s on %s%s%s: %s", what, dev, netns ? " in " : "",
+	return rt_errf(e, tc_errno_of(nlerr), "%s on %s%s%s: %s", what, dev, netns ? " in " : "",
 		       netns ? netns : "", nl_geterror(nlerr));
 }
 
@@ -180,7 +207,7 @@ static int tc_connect(struct nl_sock **out, struct rt_err *e)
 	int rc = nl_connect(sk, NETLINK_ROUTE);
 	if (rc < 0) {
 		nl_socket_free(sk);
-		return rt_errf(e, tc_errno(rc), "netlink: %s", nl_geterror(rc));
+		return rt_errf(e, tc_errno_of(rc), "netlink: %s", nl_geterror(rc));
 	}
 	*out = sk;
 	return 0;
@@ -218,7 +245,7 @@ static int tc_ifindex(struct nl_sock *sk, const char *dev, int *out, struct rt_e
 	if (rc == -NLE_OBJ_NOTFOUND || rc == -NLE_NODEV)
 		return 0;
 	if (rc < 0)
-		return rt_errf(e, tc_errno(rc), "look up %s: %s", dev, nl_geterror(rc));
+		return rt_errf(e, tc_errno_of(rc), "look up %s: %s", dev, nl_geterror(rc));
 	*out = rtnl_link_get_ifindex(l);
 	rtnl_link_put(l);
 	return 0;
@@ -295,12 +322,26 @@ static int tc_prepare(struct rt_ctx *c, const struct topology *t, const struct t
 	return 0;
 }
 
+/* Send the add request for q and wait for the kernel's answer: 0, a
+ * negative libnl error, or 1 when the request could not be built (e set). */
+static int tc_send(struct nl_sock *sk, struct rtnl_qdisc *q, int flags, struct rt_err *e)
+{
+	struct nl_msg *msg;
+	if (fault_qdisc_request(q, flags, &msg, e) < 0)
+		return 1;
+	int rc = nl_send_auto_complete(sk, msg);
+	nlmsg_free(msg);
+	return rc < 0 ? rc : nl_wait_for_ack(sk);
+}
+
 /* Install q as dev's root; again on a root of the same handle replaces it
  * (idempotent), any other root qdisc is left alone and reported. */
 static int tc_install(struct nl_sock *sk, struct rtnl_qdisc *q, const char *dev,
 		      const char *netns, struct rt_err *e)
 {
-	int rc = rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_EXCL);
+	int rc = tc_send(sk, q, NLM_F_CREATE | NLM_F_EXCL, e);
+	if (rc == 1)
+		return -1;
 	if (rc != -NLE_EXIST)
 		return rc < 0 ? tc_fail(e, rc, "add qdisc", dev, netns) : 0;
 	struct rtnl_qdisc *old = tc_root_of(sk, rtnl_tc_get_ifindex(TC_CAST(q)));
@@ -316,7 +357,9 @@ static int tc_install(struct nl_sock *sk, struct rtnl_qdisc *q, const char *dev,
 			       kind, TC_H_MAJ(h) >> 16, tc_major_ours(h) ?
 			       "rate and netem faults on one interface do not compose yet" :
 			       "aspen did not add it and leaves it alone");
-	rc = rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_REPLACE);
+	rc = tc_send(sk, q, NLM_F_CREATE | NLM_F_REPLACE, e);
+	if (rc == 1)
+		return -1;
 	return rc < 0 ? tc_fail(e, rc, "replace qdisc", dev, netns) : 0;
 }
 
@@ -419,8 +462,10 @@ int fault_tc_probe(const char *kind, const char *dev, char *why, size_t len)
 	int rc = f.kind == FAULT_RATE ? fault_tbf_qdisc(&f, 0, ifindex, &q, &e)
 				      : fault_netem_qdisc(&f, ifindex, &q, &e);
 	if (rc == 0) {
-		rc = rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_EXCL);
-		if (rc < 0)
+		rc = tc_send(sk, q, NLM_F_CREATE | NLM_F_EXCL, &e);
+		if (rc == 1)
+			snprintf(why, len, "%s", e.msg);
+		else if (rc < 0)
 			snprintf(why, len, "add %s qdisc: %s", kind, nl_geterror(rc));
 		else
 			rtnl_qdisc_delete(sk, q);
@@ -430,7 +475,7 @@ int fault_tc_probe(const char *kind, const char *dev, char *why, size_t len)
 	if (q)
 		rtnl_qdisc_put(q);
 	nl_socket_free(sk);
-	return rc < 0 ? -1 : 0;
+	return rc != 0 ? -1 : 0;
 }
 
 const struct fault_mech fault_mech_tc = {tc_prepare, tc_apply, tc_revert, tc_heal};

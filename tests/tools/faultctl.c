@@ -3,7 +3,8 @@
  *
  *   faultctl check  FILE INDEX   can this machine run faults[INDEX]?
  *   faultctl apply  FILE INDEX   prepare + apply faults[INDEX]; prints its record
- *   faultctl revert FILE INDEX   revert it from the record saved by apply
+ *   faultctl revert FILE INDEX   revert it from the record saved by apply (kept,
+ *                                so reverting again tests idempotence)
  *   faultctl heal   FILE         remove every trace of the topology's faults
  *
  * FILE is a topology already applied (`aspen apply --no-wait FILE`). The
@@ -118,8 +119,6 @@ static int do_revert(struct rt_ctx *c, const char *path)
 	}
 	int rc = fault_revert(c, rec, &e) < 0 ? fail("revert", &e) : 0;
 	cJSON_Delete(rec);
-	if (rc == 0)
-		unlink(path);
 	return rc;
 }
 
