@@ -319,16 +319,15 @@ static int nft_rules_loss(cJSON *cmds, const char *table, const char *chain,
 	size_t n;
 	if (fault_ports(t, &f->u.impair.targets, &p, &n, e) < 0)
 		return -1;
-	double pct = f->u.impair.percent;
-	long long thr = (long long)(pct * (NFT_LOSS_MOD / 100) + 0.5);
-	if (thr > NFT_LOSS_MOD)
-		thr = NFT_LOSS_MOD;
+	long long thr = (long long)(f->u.impair.percent * (NFT_LOSS_MOD / 100) + 0.5);
 	enum direction d = f->u.impair.direction;
-	if (n && (d == DIR_EGRESS || d == DIR_BOTH))
-		nj_rule(cmds, table, chain, nj_drop(nj_ports("iifname", p, n),
+	/* 0%: no rule; 100%: no draw (numgen's values stop at mod - 1) */
+	bool always = thr >= NFT_LOSS_MOD;
+	if (n && thr > 0 && (d == DIR_EGRESS || d == DIR_BOTH))
+		nj_rule(cmds, table, chain, nj_drop(nj_ports("iifname", p, n), always ? NULL :
 						    nj_numgen_below(NFT_LOSS_MOD, thr)), NULL);
-	if (n && (d == DIR_INGRESS || d == DIR_BOTH))
-		nj_rule(cmds, table, chain, nj_drop(nj_ports("oifname", p, n),
+	if (n && thr > 0 && (d == DIR_INGRESS || d == DIR_BOTH))
+		nj_rule(cmds, table, chain, nj_drop(nj_ports("oifname", p, n), always ? NULL :
 						    nj_numgen_below(NFT_LOSS_MOD, thr)), NULL);
 	free(p);
 	return 0;
