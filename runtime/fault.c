@@ -132,10 +132,12 @@ static struct {
 	pthread_once_t once;
 	int res[FAULT_CAP__COUNT];
 	char why[FAULT_CAP__COUNT][256];
+	int err;                        /* errno when the probe could not run */
 } fault_probe_cache = {.once = PTHREAD_ONCE_INIT};
 
-static void fault_probe_all_fail(const char *why)
+static void fault_probe_all_fail(int err, const char *why)
 {
+	fault_probe_cache.err = err ? err : EIO;
 	for (int k = 0; k < FAULT_CAP__COUNT; k++) {
 		fault_probe_cache.res[k] = -1;
 		snprintf(fault_probe_cache.why[k], sizeof(fault_probe_cache.why[k]),
@@ -152,13 +154,13 @@ static void *fault_probe_thread(void *arg)
 	struct nl *nl = NULL;
 	(void)arg;
 	if (unshare(CLONE_NEWNET) < 0) {
-		fault_probe_all_fail(strerror(errno));
+		fault_probe_all_fail(errno, strerror(errno));
 		return NULL;
 	}
 	struct nl_veth_opts o = {.name = "aspen-probe0", .up = true, .peer_name = "aspen-probe1",
 				 .peer_netns_fd = -1};
 	if (nl_open(&nl, -1, &err) < 0 || nl_veth_add(nl, &o, &err) < 0) {
-		fault_probe_all_fail(err.msg);
+		fault_probe_all_fail(err.errnum, err.msg);
 		nl_free(nl);
 		return NULL;
 	}
@@ -177,7 +179,7 @@ static void fault_probe_once(void)
 	pthread_t th;
 	int rc = pthread_create(&th, NULL, fault_probe_thread, NULL);
 	if (rc != 0) {
-		fault_probe_all_fail(strerror(rc));
+		fault_probe_all_fail(rc, strerror(rc));
 		return;
 	}
 	pthread_join(th, NULL);
@@ -216,8 +218,8 @@ static int fault_need(enum fault_cap cap, const struct topo_fault *f, const char
 		return 0;
 	const char *kind = fault_kind_names[f->kind];
 	if (rc < 0)
-		return rt_errf(e, ENOTSUP, "%s: cannot tell whether %s works here: %s", name, kind,
-			       why);
+		return rt_errf(e, fault_probe_cache.err, "%s: cannot tell whether %s works here "
+			       "(needs root): %s", name, kind, why);
 	if (cap == FAULT_CAP_NETEM)
 		return rt_errf(e, ENOTSUP, "%s: %s needs the sch_netem qdisc, which this kernel "
 			       "lacks: load it (modprobe sch_netem) or use a kernel built with "
