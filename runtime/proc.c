@@ -296,6 +296,11 @@ int proc_resume(const struct proc_id *id, struct rt_err *e)
 	return proc_group_op(id, SIGCONT, "resume", e);
 }
 
+int proc_signal_group(const struct proc_id *id, int sig, struct rt_err *e)
+{
+	return proc_group_op(id, sig, "signal", e);
+}
+
 int proc_wait_exit(const struct proc_id *id, int timeout_ms, struct rt_err *e)
 {
 	struct proc_handle h;
