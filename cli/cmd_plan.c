@@ -5,6 +5,7 @@
 #include "compiler/compile.h"
 #include "compiler/plan.h"
 #include "runtime/runtime.h"
+#include "runtime/vm.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,12 @@ int cmd_plan(int argc, char **argv)
 			plan_print_text(&p, stdout, cli_color_for(stdout));
 		if (detailed && p.n_actions > 0)
 			rc = EXIT_CHANGES;
+		/* What apply would refuse before changing anything. */
+		struct rt_err pe;
+		if (vm_preflight(&p, &pe) < 0) {
+			fprintf(stderr, "aspen plan: error: %s\n", pe.msg);
+			rc = EXIT_ERR;
+		}
 		plan_free(&p);
 	}
 	if (opened)

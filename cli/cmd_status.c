@@ -11,6 +11,7 @@
 #include "runtime/runtime.h"
 #include "runtime/matrix.h"
 #include "cli/schedout.h"
+#include "runtime/vm.h"
 
 #include <cJSON.h>
 #include <stdlib.h>
@@ -193,9 +194,17 @@ int cmd_status(int argc, char **argv)
 			char buf[128];
 			detail(r, buf, sizeof(buf));
 			const struct proc_id *pid = journal_find_process(&rc.journal, r->id);
-			if (r->kind == RES_PROCESS && pid) {
+			if ((r->kind == RES_PROCESS || r->kind == RES_VMM) && pid) {
 				state = proc_state_name(proc_state(pid));
 				snprintf(buf, sizeof(buf), "pid %d", (int)pid->pid);
+			}
+			char vmstate[16];
+			struct rt_err ve;
+			if (r->kind == RES_VM) {      /* the VM's own word: Running, Paused, ... */
+				if (rt_vm_state(&rc, rt_id_name(r->id), vmstate, &ve) == 0)
+					state = vmstate;
+				snprintf(buf, sizeof(buf), "%s", res_get(r, "kernel") ? res_get(r, "kernel") :
+					 res_get(r, "firmware") ? res_get(r, "firmware") : "");
 			}
 			missing += !present;
 			if (json) {
@@ -203,7 +212,7 @@ int cmd_status(int argc, char **argv)
 				cJSON_AddStringToObject(o, "id", r->id);
 				cJSON_AddStringToObject(o, "kind", res_kinds[r->kind].name);
 				cJSON_AddStringToObject(o, "state", state);
-				if (pid && r->kind == RES_PROCESS)
+				if (pid && (r->kind == RES_PROCESS || r->kind == RES_VMM))
 					cJSON_AddNumberToObject(o, "pid", pid->pid);
 				cJSON *props = cJSON_AddObjectToObject(o, "props");
 				for (size_t k = 0; k < r->n_props; k++)

@@ -1,7 +1,7 @@
 /* wait.c — after convergence: wait until every node is up.
  *
- * A node is up when its command (netns nodes) is still running and all its
- * health checks pass. Checks of all nodes run in parallel (health.c); nodes
+ * A node is up when its command (netns nodes) is still running, or its
+ * VMM alive and VM Running (vm nodes), and all its health checks pass. Checks of all nodes run in parallel (health.c); nodes
  * are grouped by their (timeout, interval) so each keeps its own timeout.
  * A command that died is reported with the tail of its log, which is what a
  * user needs to see first. */
@@ -16,6 +16,7 @@
 
 #include "runtime/health.h"
 #include "runtime/proc.h"
+#include "runtime/vm.h"
 
 struct waitctx {
 	struct progress *pr;
@@ -71,11 +72,13 @@ static void log_tail(const char *path, char *buf, size_t len)
 	buf[strcspn(buf, "\n")] = '\0';
 }
 
-/* Every node command must still be running. */
+/* Every node command must still be running, every VM Running (or Paused). */
 static int check_processes(struct rt_ctx *c, const struct topology *t, struct rt_err *e)
 {
 	for (size_t i = 0; i < t->n_nodes; i++) {
 		const struct topo_node *n = &t->nodes[i];
+		if (n->kind == NODE_VM && rt_vm_check(c, n->name, e) < 0)
+			return -1;      /* its VMM exited, or the VM is not Running */
 		if (n->kind != NODE_NETNS || n->command.n == 0)
 			continue;
 		char id[128], logp[PATHS_MAX + 64], tail[300];

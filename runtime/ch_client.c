@@ -8,6 +8,7 @@
 #include "runtime/ch_client.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,13 +44,16 @@ static size_t ch_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+static void ch_global_init(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 int ch_open(struct ch **out, const char *socket_path, struct rt_err *e)
 {
-	static bool inited;
-	if (!inited) {
-		curl_global_init(CURL_GLOBAL_DEFAULT);
-		inited = true;
-	}
+	/* Clients are opened from worker threads too (parallel VM boot). */
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, ch_global_init);
 	*out = NULL;
 	struct ch *ch = calloc(1, sizeof(*ch));
 	if (!ch || !(ch->path = strdup(socket_path)) || !(ch->curl = curl_easy_init())) {

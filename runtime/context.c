@@ -30,6 +30,9 @@ int rt_open(struct rt_ctx *c, const char *topology, const char *const *argv,
 	c->drv[RES_TAP] = &drv_tap;
 	c->drv[RES_ROUTE] = &drv_route;
 	c->drv[RES_PROCESS] = &drv_process;
+	c->drv[RES_VMM] = &drv_vmm;
+	c->drv[RES_VM] = &drv_vm;
+	c->parallel[RES_VMM] = c->parallel[RES_VM] = true;
 	if (geteuid() != 0)
 		return rt_errf(e, EPERM, "aspen needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to "
 			       "change links and namespaces; run it with sudo");

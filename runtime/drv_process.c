@@ -85,7 +85,8 @@ static int read_pidfile(const char *path, struct proc_id *p)
 	return n == 2 && pid > 0 ? 0 : -1;
 }
 
-/* The process of r: from the journal, else from its pidfile. */
+/* The process of r (a process or vmm resource): from the journal, else
+ * from its pidfile. */
 bool rt_process_find(struct rt_ctx *c, const struct resource *r, struct proc_id *p)
 {
 	char path[PATHS_MAX + 64];
@@ -94,7 +95,9 @@ bool rt_process_find(struct rt_ctx *c, const struct resource *r, struct proc_id 
 		*p = *j;
 		return true;
 	}
-	return node_file(c, r, "pid", path, sizeof(path), NULL) == 0 && read_pidfile(path, p) == 0;
+	/* A VMM's pidfile is <node>.vmm.pid (drv_vm.c), a command's <node>.pid. */
+	return node_file(c, r, r->kind == RES_VMM ? "vmm.pid" : "pid", path, sizeof(path), NULL) == 0 &&
+	       read_pidfile(path, p) == 0;
 }
 
 static int process_create(struct rt_ctx *c, const struct resource *r, struct rt_err *e)

@@ -4,9 +4,12 @@
  * then creates and updates in dependency order). The executor walks it,
  * calls each resource kind's driver and records the result in the journal.
  *
- * Journal writes are batched: consecutive actions none of which depends on
- * another in the batch form a batch, and the journal is saved once per
- * batch, before any action that depends on the batch runs. A crash inside a
+ * Journal writes are batched: consecutive actions of one phase none of which
+ * depends on another in the batch form a batch, and the journal is saved
+ * once per batch, before any action that depends on the batch runs.
+ * Actions of the kinds the context marks parallel (VMMs and VMs) run
+ * concurrently within their batch, one worker thread each; everything else,
+ * netlink above all, stays on the main thread (docs/executor.md). A crash inside a
  * batch can leave objects the journal does not list; their ownership marks
  * (link alias, namespace marker, pidfile) let discovery (observe.c) find
  * them, so destroy stays complete. Saving once per batch instead of once per
@@ -17,6 +20,7 @@
 #include "runtime/nl.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,30 +67,32 @@ static bool depends_on_batch(const struct plan *p, size_t from, size_t to, const
 	return false;
 }
 
-static int run_action(struct rt_ctx *c, const struct action *a, struct rt_err *e)
+/* The driver call of an action, without the journal update (record()).
+ * May run in a worker thread when the context marks the kind parallel. */
+static int drive(struct rt_ctx *c, const struct action *a, struct rt_err *e)
 {
-	const struct resource *r = a->phase == PHASE_DELETE ? a->observed : a->desired;
+	const struct resource *r = action_res(a);
 	const struct res_driver *d = c->drv[r->kind];
 	if (!d)
 		return rt_errf(e, ENOTSUP, "%s: no driver for %s resources yet", r->id,
 			       res_kinds[r->kind].name);
-	if (a->phase == PHASE_DELETE) {          /* DELETE, or the first half of a REPLACE */
-		if (d->destroy(c, a->observed, e) < 0)
-			return -1;
+	if (a->phase == PHASE_DELETE)            /* DELETE, or the first half of a REPLACE */
+		return d->destroy(c, a->observed, e);
+	if (a->op == ACT_UPDATE)
+		return d->update(c, a->observed, a->desired, e);
+	if (a->op == ACT_CREATE || a->op == ACT_REPLACE)
+		return d->create(c, a->desired, e);
+	return rt_errf(e, EINVAL, "unknown action");
+}
+
+/* The journal side of an action that succeeded. Main thread only. */
+static int record(struct rt_ctx *c, const struct action *a, struct rt_err *e)
+{
+	if (a->phase == PHASE_DELETE) {
 		journal_remove_resource(&c->journal, a->observed->id);
 		return 0;
 	}
-	if (a->op == ACT_UPDATE) {
-		if (d->update(c, a->observed, a->desired, e) < 0)
-			return -1;
-		return journal_set_resource(&c->journal, a->desired, e);
-	}
-	if (a->op == ACT_CREATE || a->op == ACT_REPLACE) {
-		if (d->create(c, a->desired, e) < 0)
-			return -1;
-		return journal_set_resource(&c->journal, a->desired, e);
-	}
-	return rt_errf(e, EINVAL, "unknown action");
+	return journal_set_resource(&c->journal, a->desired, e);
 }
 
 /* Fault injection for the crash-safety tests: ASPEN_TEST_CRASH_AFTER=N
@@ -123,36 +129,149 @@ static int finish_deletes(struct rt_ctx *c, struct rt_err *e)
 	return rc;
 }
 
+static pthread_mutex_t shared_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void rt_shared_lock(struct rt_ctx *c)
+{
+	(void)c;
+	pthread_mutex_lock(&shared_mu);
+}
+
+void rt_shared_unlock(struct rt_ctx *c)
+{
+	(void)c;
+	pthread_mutex_unlock(&shared_mu);
+}
+
+/* One action of a batch: its outcome, filled by drive() on whichever
+ * thread ran it. */
+struct job {
+	struct rt_ctx *c;
+	const struct action *a;
+	size_t index;
+	int rc;
+	uint64_t us;
+	struct rt_err err;
+	pthread_t thread;
+	bool threaded, ran;
+};
+
+static void job_run(struct job *j)
+{
+	uint64_t t0 = now_us();
+	j->rc = drive(j->c, j->a, &j->err);
+	j->us = now_us() - t0;
+	j->ran = true;
+}
+
+static void *job_thread(void *arg)
+{
+	job_run(arg);
+	return NULL;
+}
+
+static bool is_parallel(const struct rt_ctx *c, const struct action *a)
+{
+	return c->parallel[action_res(a)->kind];
+}
+
+/* The end of the batch that starts at i: the following actions of the same
+ * phase none of which depends on another in the batch. */
+static size_t batch_end(const struct plan *p, size_t i)
+{
+	size_t end = i + 1;
+	while (end < p->n_actions && p->actions[end].phase == p->actions[i].phase &&
+	       !depends_on_batch(p, i, end, &p->actions[end]))
+		end++;
+	return end;
+}
+
+/* Journal and report one action that ran, on the main thread (workers of
+ * the batch may still run: the journal is touched under the shared lock).
+ * The first failure's message goes to e; later ones are counted. */
+static void settle(struct rt_ctx *c, const struct plan *p, struct job *j, size_t crash,
+		   size_t *failed, struct rt_err *e)
+{
+	if (j->rc == 0) {
+		rt_shared_lock(c);
+		if (record(c, j->a, &j->err) < 0)
+			j->rc = -1;
+		rt_shared_unlock(c);
+	}
+	if (j->rc < 0) {
+		rt_err_prefix(&j->err, "%s %s",
+			      j->a->phase == PHASE_DELETE ? "delete" :
+			      j->a->op == ACT_UPDATE ? "update" : "create", action_res(j->a)->id);
+		emit(c, RT_EV_FAIL, j->a, j->index, p->n_actions, j->us, j->err.msg);
+		if ((*failed)++ == 0)
+			*e = j->err;
+		return;
+	}
+	c->mutations++;
+	emit(c, RT_EV_DONE, j->a, j->index, p->n_actions, j->us, NULL);
+	if (crash && c->mutations == crash)
+		raise(SIGKILL);
+}
+
+/* Run the batch [i, end). When it holds more than one action of parallel
+ * drivers, those run in one worker thread each while the others run here,
+ * in order; the main thread stops at its first failure, the workers all
+ * finish and are joined before the batch ends. */
+static int run_batch(struct rt_ctx *c, const struct plan *p, size_t i, size_t end, size_t crash,
+		     struct rt_err *e)
+{
+	size_t n = end - i, n_par = 0, failed = 0;
+	struct job *jobs = calloc(n, sizeof(*jobs));
+	if (!jobs)
+		return rt_errf(e, ENOMEM, "out of memory");
+	for (size_t k = 0; k < n; k++) {
+		jobs[k] = (struct job){.c = c, .a = &p->actions[i + k], .index = i + k};
+		n_par += is_parallel(c, jobs[k].a);
+	}
+	for (size_t k = 0; k < n && n_par > 1; k++) {
+		if (!is_parallel(c, jobs[k].a))
+			continue;
+		emit(c, RT_EV_START, jobs[k].a, jobs[k].index, p->n_actions, 0, NULL);
+		jobs[k].threaded = pthread_create(&jobs[k].thread, NULL, job_thread, &jobs[k]) == 0;
+	}
+	for (size_t k = 0; k < n && failed == 0; k++) {
+		if (jobs[k].threaded)
+			continue;
+		emit(c, RT_EV_START, jobs[k].a, jobs[k].index, p->n_actions, 0, NULL);
+		job_run(&jobs[k]);
+		settle(c, p, &jobs[k], crash, &failed, e);
+	}
+	for (size_t k = 0; k < n; k++) {
+		if (!jobs[k].threaded)
+			continue;
+		pthread_join(jobs[k].thread, NULL);
+		settle(c, p, &jobs[k], crash, &failed, e);
+	}
+	free(jobs);
+	if (failed > 1) {
+		size_t len = strlen(e->msg);
+		snprintf(e->msg + len, sizeof(e->msg) - len, " (and %zu more failed action%s)",
+			 failed - 1, failed == 2 ? "" : "s");
+	}
+	return failed ? -1 : 0;
+}
+
 int rt_execute(struct rt_ctx *c, const struct plan *p, struct rt_err *e)
 {
-	size_t batch = 0, crash = crash_after();
+	size_t crash = crash_after();
 	int rc = 0;
 	collect_dying(c, p);
-	for (size_t i = 0; i < p->n_actions && rc == 0; i++) {
+	for (size_t i = 0, end; i < p->n_actions && rc == 0; i = end) {
 		const struct action *a = &p->actions[i];
 		if (a->phase == PHASE_CREATE && (i == 0 || p->actions[i - 1].phase == PHASE_DELETE) &&
 		    finish_deletes(c, e) < 0)
 			return -1;
-		if (i > batch && depends_on_batch(p, batch, i, a)) {
-			if (journal_save(&c->journal, e) < 0)
-				return -1;
-			batch = i;
-		}
-		emit(c, RT_EV_START, a, i, p->n_actions, 0, NULL);
-		uint64_t t0 = now_us();
-		rc = run_action(c, a, e);
-		uint64_t dt = now_us() - t0;
-		if (rc < 0) {
-			rt_err_prefix(e, "%s %s",
-				      a->phase == PHASE_DELETE ? "delete" : a->op == ACT_UPDATE ? "update" :
-				      "create", action_res(a)->id);
-			emit(c, RT_EV_FAIL, a, i, p->n_actions, dt, e->msg);
-		} else {
-			c->mutations++;
-			emit(c, RT_EV_DONE, a, i, p->n_actions, dt, NULL);
-			if (crash && c->mutations == crash)
-				raise(SIGKILL);
-		}
+		/* Save what the previous batches did before anything that may
+		 * depend on it runs. */
+		if (i > 0 && journal_save(&c->journal, e) < 0)
+			return -1;
+		end = batch_end(p, i);
+		rc = run_batch(c, p, i, end, crash, e);
 	}
 	if (rc == 0 && finish_deletes(c, e) < 0)
 		rc = -1;

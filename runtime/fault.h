@@ -43,7 +43,12 @@
  * to do, e.g.
  *   faults[1] (slow-node2): latency needs the sch_netem qdisc, which this
  *   kernel lacks: load it (modprobe sch_netem) or use a kernel built with
- *   CONFIG_NET_SCH_NETEM */
+ *   CONFIG_NET_SCH_NETEM
+ * errnum is ENOTSUP when the machine lacks it; another errno (EPERM without
+ * root) when the probe itself could not run, so the answer is unknown.
+ * Rate and netem faults on VM nodes, and loss with a correlation, are
+ * refused here too (ENOTSUP; docs/faults.md says why). fault_apply runs
+ * this check itself. */
 int fault_check_supported(const struct topology *t, const struct topo_fault *f, struct rt_err *e);
 
 /* Resolve f's targets on the live topology into its undo record (*undo, a
@@ -57,12 +62,15 @@ int fault_prepare(struct rt_ctx *c, const struct topology *t, const struct topo_
 int fault_apply(struct rt_ctx *c, const struct topology *t, const struct topo_fault *f,
 		const cJSON *undo, struct rt_err *e);
 
-/* Revert from the record alone. Idempotent. */
+/* Revert from the record alone. Idempotent. Node faults other than pause
+ * have no inverse: their revert succeeds without doing anything. */
 int fault_revert(struct rt_ctx *c, const cJSON *undo, struct rt_err *e);
 
 /* Remove every trace of this topology's faults whatever the journal says:
  * the nft table, qdiscs aspen added on its links, links it set down,
- * processes it paused. For `aspen heal NAME` and destroy. Idempotent. */
+ * processes it paused. For `aspen heal NAME` and destroy. Idempotent.
+ * Reverts each record of c->journal.faults first, then sweeps; the records
+ * are left for the caller to clear (journal_set_faults + journal_save). */
 int fault_heal_all(struct rt_ctx *c, struct rt_err *e);
 
 #endif

@@ -4,7 +4,9 @@
  * absent or present with live property values. Then discovery looks for
  * objects of this topology that the journal does not list — a crash between
  * a kernel call and the next journal save leaves exactly those — by their
- * ownership marks: link aliases, namespace marker files and node pidfiles.
+ * ownership marks: link aliases, namespace marker files, node pidfiles
+ * (<node>.pid: process/<node>; <node>.vmm.pid: vmm/<node>) and VMM API
+ * sockets (<node>.sock: vmm/<node>, whose probe asks the VMM for its pid).
  * A discovered object becomes a resource with the properties a delete needs
  * (its name); the planner then replaces or deletes it like any other. */
 #include "runtime/runtime.h"
@@ -143,10 +145,15 @@ static int discover_pidfiles(struct rt_ctx *c, struct res_list *out, const struc
 	int rc = 0;
 	while (rc == 0 && (de = readdir(d))) {
 		size_t n = strlen(de->d_name);
-		if (n < 5 || strcmp(de->d_name + n - 4, ".pid") != 0)
-			continue;
 		char id[300];
-		snprintf(id, sizeof(id), "process/%.*s", (int)(n - 4), de->d_name);
+		if (n > 8 && strcmp(de->d_name + n - 8, ".vmm.pid") == 0)
+			snprintf(id, sizeof(id), "vmm/%.*s", (int)(n - 8), de->d_name);
+		else if (n > 5 && strcmp(de->d_name + n - 5, ".sock") == 0)
+			snprintf(id, sizeof(id), "vmm/%.*s", (int)(n - 5), de->d_name);
+		else if (n > 4 && strcmp(de->d_name + n - 4, ".pid") == 0)
+			snprintf(id, sizeof(id), "process/%.*s", (int)(n - 4), de->d_name);
+		else
+			continue;
 		rc = discovered(c, out, desired, id, NULL, e);
 	}
 	closedir(d);
@@ -179,7 +186,7 @@ int rt_adopt(struct rt_ctx *c, const struct res_list *observed, struct rt_err *e
 		if (journal_set_resource(&c->journal, r, e) < 0)
 			return -1;
 		struct proc_id p;
-		if (r->kind == RES_PROCESS && rt_process_find(c, r, &p))
+		if ((r->kind == RES_PROCESS || r->kind == RES_VMM) && rt_process_find(c, r, &p))
 			journal_set_process(&c->journal, r->id, &p);
 		added++;
 	}

@@ -211,7 +211,9 @@ static int proc_kill_group(const struct proc_handle *h, int sig)
 	int err = errno;
 	if (h->pidfd >= 0 && proc_pidfd_signal(h->pidfd, sig, PIDFD_SIGNAL_PROCESS_GROUP) == 0)
 		return 0;
-	if (proc_state(&h->id) != PROC_GONE)
+	/* Only a verified leader of its own group: kill(-1) or kill(-0) would
+	 * reach far more than the node. */
+	if (h->id.pid > 1 && getpgid(h->id.pid) == h->id.pid && proc_state(&h->id) != PROC_GONE)
 		kill(-h->id.pid, sig);
 	errno = err;
 	return rc;
@@ -292,6 +294,11 @@ int proc_pause(const struct proc_id *id, struct rt_err *e)
 int proc_resume(const struct proc_id *id, struct rt_err *e)
 {
 	return proc_group_op(id, SIGCONT, "resume", e);
+}
+
+int proc_signal_group(const struct proc_id *id, int sig, struct rt_err *e)
+{
+	return proc_group_op(id, sig, "signal", e);
 }
 
 int proc_wait_exit(const struct proc_id *id, int timeout_ms, struct rt_err *e)

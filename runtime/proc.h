@@ -97,6 +97,11 @@ int proc_stop(const struct proc_id *id, int grace_ms, struct rt_err *e);
 int proc_pause(const struct proc_id *id, struct rt_err *e);
 int proc_resume(const struct proc_id *id, struct rt_err *e);
 
+/* Send sig to the process and its group at once (the fault engine's kill:
+ * SIGKILL with no SIGTERM first, so nothing gets to clean up). Refuses
+ * (ESRCH) when gone. */
+int proc_signal_group(const struct proc_id *id, int sig, struct rt_err *e);
+
 /* Wait up to timeout_ms for the process to exit (become a zombie or
  * vanish). 0 when it exited, -1 with ETIMEDOUT otherwise. Works for
  * processes that are not the caller's children (pidfd + poll). */

@@ -66,6 +66,11 @@ struct rt_ctx {
 	struct rt_nscache *ns; size_t n_ns, cap_ns;
 	char run_dir[PATHS_MAX];
 	const struct res_driver *drv[RES__COUNT];
+	/* Kinds whose create/destroy may run in worker threads, concurrently
+	 * with the other independent actions of their batch (docs/executor.md).
+	 * Their drivers touch no netlink handle and no arena there, and hold
+	 * rt_shared_lock() around any journal access. */
+	bool parallel[RES__COUNT];
 	rt_event_fn on_event; void *ud;
 	int stop_grace_ms;              /* SIGTERM -> SIGKILL grace for processes */
 	size_t mutations;               /* actions that changed the system */
@@ -127,10 +132,16 @@ int rt_defer_link_gone(struct rt_ctx *c, const char *name, struct rt_err *e);
 const char *rt_id_name(const char *id);
 
 struct proc_id;
-/* The process of a process resource: journal first, then its pidfile. */
+/* The process of a process or vmm resource: journal first, then its
+ * pidfile (<node>.pid, <node>.vmm.pid). */
 bool rt_process_find(struct rt_ctx *c, const struct resource *r, struct proc_id *p);
 
+/* Serialises journal access between the main thread and the worker
+ * threads of parallel drivers while the executor runs a batch. */
+void rt_shared_lock(struct rt_ctx *c);
+void rt_shared_unlock(struct rt_ctx *c);
+
 extern const struct res_driver drv_netns, drv_bridge, drv_addr, drv_veth, drv_tap,
-	drv_route, drv_process;
+	drv_route, drv_process, drv_vmm, drv_vm;
 
 #endif

@@ -63,6 +63,7 @@ fi
 if want e2e; then
 	for t in "$here"/e2e/*.sh; do
 		[ -e "$t" ] || continue
+		case $(basename "$t") in lib*) continue ;; esac   # helpers, not tests
 		n=$(basename "$t" .sh)
 		if [ $root = yes ]; then run_one e2e "$n" "$here/sandbox.sh" sh "$t"
 		else skip=$((skip + 1)); echo "SKIP  e2e/$n: needs root and unshare"; fi

@@ -1,0 +1,95 @@
+/* fault_int.h — what the fault mechanisms share with fault.c (not public).
+ *
+ * Each mechanism file (fault_nft.c, fault_tc.c, fault_link.c,
+ * fault_node.c) exports one struct fault_mech: prepare adds the
+ * mechanism's own fields to the undo record, apply changes the system,
+ * revert works from the record alone, heal sweeps every trace of the
+ * topology whatever the records say. fault.c picks the mechanism by kind,
+ * so a new kind is a new file plus one line in its table. */
+#ifndef ASPEN_FAULT_INT_H
+#define ASPEN_FAULT_INT_H
+
+#include <cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "compiler/topology.h"
+#include "runtime/err.h"
+#include "runtime/runtime.h"
+
+struct rtnl_qdisc;
+
+struct fault_mech {
+	int (*prepare)(struct rt_ctx *c, const struct topology *t, const struct topo_fault *f,
+		       cJSON *rec, struct rt_err *e);
+	int (*apply)(struct rt_ctx *c, const struct topology *t, const struct topo_fault *f,
+		     const cJSON *rec, struct rt_err *e);
+	int (*revert)(struct rt_ctx *c, const cJSON *rec, struct rt_err *e);
+	int (*heal)(struct rt_ctx *c, struct rt_err *e);
+};
+
+extern const struct fault_mech fault_mech_nft, fault_mech_tc, fault_mech_link, fault_mech_node;
+
+/* ---- targets ---- */
+
+/* One interface a fault acts on. */
+struct fault_port {
+	const struct topo_node *node;
+	const struct topo_iface *iface;
+};
+
+/* Expand a target list into interfaces (a node target = all its
+ * interfaces), duplicates removed, in target order. *out is malloc'ed (may
+ * be NULL when *n is 0); the caller frees it. */
+int fault_ports(const struct topology *t, const struct target_list *l, struct fault_port **out,
+		size_t *n, struct rt_err *e);
+
+/* ---- records ---- */
+
+/* String member of a record, or NULL. */
+const char *fault_rec_str(const cJSON *rec, const char *name);
+
+/* ---- capabilities (fault.c; the probes run in a throwaway namespace) ---- */
+
+enum fault_cap { FAULT_CAP_NFT, FAULT_CAP_TBF, FAULT_CAP_NETEM, FAULT_CAP__COUNT };
+
+/* 1 supported, 0 not (why gets the kernel's answer), -1 the probe itself
+ * could not run (why says so). Probed once per process, all at once. */
+int fault_cap(enum fault_cap cap, char *why, size_t len);
+
+/* The probes, called inside the throwaway namespace by fault.c: 0 works,
+ * -1 with the reason in why. tc probes need a link: dev. */
+int fault_nft_probe(char *why, size_t len);
+int fault_tc_probe(const char *kind, const char *dev, char *why, size_t len);
+
+/* ---- qdisc encodings (fault_tc.c), pure: unit-tested without a kernel ---- */
+
+/* Handles aspen gives its root qdiscs; a root qdisc with another major is
+ * not aspen's and is never touched. */
+#define FAULT_TBF_MAJOR 0xa5e0u
+#define FAULT_NETEM_MAJOR 0xa5e1u
+
+/* netem probability from a percentage: 0..100 -> 0..UINT32_MAX. */
+unsigned fault_netem_prob(double percent);
+
+/* The netem qdisc for a latency / duplicate / corrupt / reorder fault, root
+ * of ifindex, handle FAULT_NETEM_MAJOR:. *out freed with rtnl_qdisc_put. */
+int fault_netem_qdisc(const struct topo_fault *f, int ifindex, struct rtnl_qdisc **out,
+		      struct rt_err *e);
+
+/* The tbf qdisc for a rate fault on a link of this MTU (0: 1500). */
+int fault_tbf_qdisc(const struct topo_fault *f, unsigned mtu, int ifindex,
+		    struct rtnl_qdisc **out, struct rt_err *e);
+
+/* The RTM_NEWQDISC request that adds q (flags NLM_F_CREATE | ...), as
+ * sent: libnl's encoding with the length fixed (see fault_tc.c). *out is
+ * freed with nlmsg_free. */
+struct nl_msg;
+int fault_qdisc_request(struct rtnl_qdisc *q, int flags, struct nl_msg **out,
+			struct rt_err *e);
+
+/* tbf burst when the fault gives none: 10 ms at the rate, at least two
+ * full frames. */
+unsigned long long fault_tbf_burst(unsigned long long rate_bps, unsigned mtu);
+
+#endif

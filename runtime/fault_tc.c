@@ -1,0 +1,481 @@
+/* fault_tc.c — rate limits (tbf) and netem impairments (latency, duplicate,
+ * corrupt, reorder) as root qdiscs on a node's interfaces.
+ *
+ * The qdisc goes on the node's own end of its veth, inside the node's
+ * namespace (eth0 there): a root qdisc shapes what a device sends, so that
+ * is exactly the node's egress, which is what the language promises. On
+ * the host end it would shape what the node receives instead.
+ *
+ * Ownership is the handle: aspen's root qdiscs are a5e0: (tbf) and a5e1:
+ * (netem), a major nobody picks by accident. Revert deletes the root qdisc
+ * only when it still carries the recorded handle; heal deletes any root
+ * qdisc with one of those handles on any interface of the topology. A root
+ * qdisc aspen did not add is never replaced: the fault fails instead.
+ *
+ * Messages are built with libnl-route (rtnl_qdisc + rtnl_qdisc_tbf_* /
+ * rtnl_netem_*). The builders are pure so the netem encoding is unit-tested
+ * without sch_netem, which this machine's kernel lacks; fault.c probes for
+ * it (fault_tc_probe) in a throwaway namespace before anything is applied. */
+#include "runtime/fault_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/pkt_sched.h>
+#include <netlink/attr.h>
+#include <netlink/errno.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
+#include <netlink/route/qdisc.h>
+#include <netlink/route/qdisc/netem.h>
+#include <netlink/route/qdisc/tbf.h>
+#include <netlink/route/tc.h>
+
+#include "runtime/netns.h"
+
+#define TC_NETEM_LIMIT 1000             /* packets, netem's own default */
+#define TC_MAX_DELAY_US (200ull * 1000000ull)  /* netem ticks are 32-bit */
+
+/* ---------------- pure builders ---------------- */
+
+static int tc_errno_of(int nlerr)
+{
+	switch (-nlerr) {
+	case NLE_EXIST: return EEXIST;
+	case NLE_OBJ_NOTFOUND: return ENOENT;
+	case NLE_NODEV: return ENODEV;
+	case NLE_PERM: return EPERM;
+	case NLE_NOMEM: return ENOMEM;
+	default: return EIO;
+	}
+}
+
+unsigned fault_netem_prob(double percent)
+{
+	if (percent <= 0)
+		return 0;
+	if (percent >= 100)
+		return UINT32_MAX;
+	return (unsigned)(percent / 100.0 * (double)UINT32_MAX + 0.5);
+}
+
+unsigned long long fault_tbf_burst(unsigned long long rate_bps, unsigned mtu)
+{
+	unsigned long long frame = (mtu ? mtu : 1500) + 14ull;
+	unsigned long long b = rate_bps / 8 / 100;     /* 10 ms at the rate */
+	return b > 2 * frame ? b : 2 * frame;
+}
+
+static struct rtnl_qdisc *tc_root(int ifindex, unsigned major, const char *kind)
+{
+	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+	if (!q)
+		return NULL;
+	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
+	rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
+	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(major, 0));
+	if (rtnl_tc_set_kind(TC_CAST(q), kind) < 0) {
+		rtnl_qdisc_put(q);
+		return NULL;
+	}
+	return q;
+}
+
+/* netem takes probabilities as raw u32 through an int parameter. */
+static int tc_p(double percent)
+{
+	return (int)fault_netem_prob(percent);
+}
+
+int fault_netem_qdisc(const struct topo_fault *f, int ifindex, struct rtnl_qdisc **out,
+		      struct rt_err *e)
+{
+	const double pct = f->u.impair.percent, corr = f->u.impair.correlation;
+	uint64_t delay = f->u.impair.delay_us, jitter = f->u.impair.jitter_us;
+	*out = NULL;
+	if (f->kind == FAULT_REORDER && delay == 0)
+		delay = 10000;          /* netem reorders against a delay; the language's default */
+	if (delay + jitter > TC_MAX_DELAY_US)
+		return rt_errf(e, ERANGE, "netem delay + jitter above 200 s do not fit its 32-bit "
+			       "tick fields");
+	struct rtnl_qdisc *q = tc_root(ifindex, FAULT_NETEM_MAJOR, "netem");
+	if (!q)
+		return rt_errf(e, ENOMEM, "out of memory");
+	rtnl_netem_set_limit(q, TC_NETEM_LIMIT);
+	switch (f->kind) {
+	case FAULT_LATENCY:
+		rtnl_netem_set_delay(q, (int)delay);
+		if (jitter) {
+			rtnl_netem_set_jitter(q, (int)jitter);
+			if (corr > 0)   /* netem correlates delays only with a jitter */
+				rtnl_netem_set_delay_correlation(q, tc_p(corr));
+		}
+		break;
+	case FAULT_DUPLICATE:
+		rtnl_netem_set_duplicate(q, tc_p(pct));
+		if (corr > 0 && pct > 0)
+			rtnl_netem_set_duplicate_correlation(q, tc_p(corr));
+		break;
+	case FAULT_CORRUPT:
+		rtnl_netem_set_corruption_probability(q, tc_p(pct));
+		if (corr > 0 && pct > 0)
+			rtnl_netem_set_corruption_correlation(q, tc_p(corr));
+		break;
+	case FAULT_REORDER:
+		rtnl_netem_set_delay(q, (int)delay);
+		rtnl_netem_set_reorder_probability(q, tc_p(pct));
+		if (corr > 0 && pct > 0)
+			rtnl_netem_set_reorder_correlation(q, tc_p(corr));
+		break;
+	default:
+		rtnl_qdisc_put(q);
+		return rt_errf(e, EINVAL, "%s is not a netem fault", fault_kind_names[f->kind]);
+	}
+	*out = q;
+	return 0;
+}
+
+int fault_tbf_qdisc(const struct topo_fault *f, unsigned mtu, int ifindex,
+		    struct rtnl_qdisc **out, struct rt_err *e)
+{
+	unsigned long long rate = f->u.impair.rate_bps / 8;
+	unsigned long long burst = f->u.impair.burst_bytes ? f->u.impair.burst_bytes
+				  : fault_tbf_burst(f->u.impair.rate_bps, mtu);
+	unsigned long long limit = burst + rate / 20;   /* 50 ms of queue at the rate */
+	*out = NULL;
+	if (rate == 0)
+		return rt_errf(e, EINVAL, "rate below 8 bit/s");
+	if (rate > INT_MAX || limit > INT_MAX)
+		return rt_errf(e, ERANGE, "rate %llu bit/s or burst %llu bytes too large for tbf "
+			       "(at most about 17 Gbit/s and 2 GB)", (unsigned long long)f->u.impair.rate_bps, burst);
+	struct rtnl_qdisc *q = tc_root(ifindex, FAULT_TBF_MAJOR, "tbf");
+	if (!q)
+		return rt_errf(e, ENOMEM, "out of memory");
+	rtnl_qdisc_tbf_set_rate(q, (int)rate, (int)burst, 0);
+	rtnl_qdisc_tbf_set_limit(q, (int)limit);
+	*out = q;
+	return 0;
+}
+
+/* libnl 3.7's netem encoder stretches TCA_OPTIONS over the attributes
+ * behind the qopt (as sch_netem wants) but also adds their length to
+ * nlmsg_len a second time, leaving that many zero bytes at the end, which
+ * the kernel reports as "bytes leftover after parsing attributes". Cut the
+ * message after its last well-formed attribute. */
+static void tc_trim(struct nl_msg *msg)
+{
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct nlattr *a = nlmsg_attrdata(h, sizeof(struct tcmsg));
+	int rem = nlmsg_attrlen(h, sizeof(struct tcmsg));
+	while (nla_ok(a, rem))
+		a = nla_next(a, &rem);
+	h->nlmsg_len = (uint32_t)((char *)a - (char *)h);
+}
+
+int fault_qdisc_request(struct rtnl_qdisc *q, int flags, struct nl_msg **out,
+			struct rt_err *e)
+{
+	int rc = rtnl_qdisc_build_add_request(q, flags, out);
+	if (rc < 0)
+		return rt_errf(e, tc_errno_of(rc), "build qdisc request: %s", nl_geterror(rc));
+	tc_trim(*out);
+	return 0;
+}
+
+/* ---------------- sockets and links ---------------- */
+
+static int tc_fail(struct rt_err *e, int nlerr, const char *what, const char *dev,
+		   const char *netns)
+{
+	return rt_errf(e, tc_errno_of(nlerr), "%s on %s%s%s: %s", what, dev, netns ? " in " : "",
+		       netns ? netns : "", nl_geterror(nlerr));
+}
+
+static int tc_connect(struct nl_sock **out, struct rt_err *e)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	if (!sk)
+		return rt_errf(e, ENOMEM, "out of memory");
+	int rc = nl_connect(sk, NETLINK_ROUTE);
+	if (rc < 0) {
+		nl_socket_free(sk);
+		return rt_errf(e, tc_errno_of(rc), "netlink: %s", nl_geterror(rc));
+	}
+	*out = sk;
+	return 0;
+}
+
+/* A route socket inside namespace netns (NULL: the caller's). A missing
+ * namespace fails with ENOENT. The thread enters the namespace only while
+ * the socket is created. */
+static int tc_sock(const char *netns, struct nl_sock **out, struct rt_err *e)
+{
+	if (!netns || !*netns)
+		return tc_connect(out, e);
+	int fd, self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return rt_errf(e, errno, "open own namespace: %s", strerror(errno));
+	if (netns_open(netns, &fd, e) < 0) {
+		close(self);
+		return -1;
+	}
+	int rc = setns(fd, CLONE_NEWNET) < 0 ? rt_errf(e, errno, "enter %s: %s", netns,
+						       strerror(errno)) : tc_connect(out, e);
+	if (setns(self, CLONE_NEWNET) < 0)
+		rc = rt_errf(e, errno, "return from %s: %s", netns, strerror(errno));
+	close(fd);
+	close(self);
+	return rc;
+}
+
+/* ifindex of dev; 0 (not an error) when it does not exist. */
+static int tc_ifindex(struct nl_sock *sk, const char *dev, int *out, struct rt_err *e)
+{
+	struct rtnl_link *l = NULL;
+	int rc = rtnl_link_get_kernel(sk, 0, dev, &l);
+	*out = 0;
+	if (rc == -NLE_OBJ_NOTFOUND || rc == -NLE_NODEV)
+		return 0;
+	if (rc < 0)
+		return rt_errf(e, tc_errno_of(rc), "look up %s: %s", dev, nl_geterror(rc));
+	*out = rtnl_link_get_ifindex(l);
+	rtnl_link_put(l);
+	return 0;
+}
+
+/* The root qdisc of ifindex (a reference the caller puts), or NULL. */
+static struct rtnl_qdisc *tc_root_of(struct nl_sock *sk, int ifindex)
+{
+	struct nl_cache *cache = NULL;
+	if (rtnl_qdisc_alloc_cache(sk, &cache) < 0)
+		return NULL;
+	struct rtnl_qdisc *q = rtnl_qdisc_get_by_parent(cache, ifindex, TC_H_ROOT);
+	nl_cache_free(cache);
+	return q;
+}
+
+static bool tc_major_ours(uint32_t handle)
+{
+	unsigned major = TC_H_MAJ(handle) >> 16;
+	return major == FAULT_TBF_MAJOR || major == FAULT_NETEM_MAJOR;
+}
+
+/* Delete the root qdisc of dev in netns when its major is `major` (0: any
+ * of aspen's). Gone namespace, link or qdisc: success. */
+static int tc_remove(const char *netns, const char *dev, unsigned major, struct rt_err *e)
+{
+	struct nl_sock *sk;
+	int ifindex, rc = 0;
+	if (tc_sock(netns, &sk, e) < 0)
+		return e && e->errnum == ENOENT ? 0 : -1;
+	if (tc_ifindex(sk, dev, &ifindex, e) < 0 || !ifindex) {
+		nl_socket_free(sk);
+		return ifindex ? -1 : 0;
+	}
+	struct rtnl_qdisc *q = tc_root_of(sk, ifindex);
+	uint32_t h = q ? rtnl_tc_get_handle(TC_CAST(q)) : 0;
+	if (q && (major ? TC_H_MAJ(h) >> 16 == major : tc_major_ours(h))) {
+		int r = rtnl_qdisc_delete(sk, q);
+		if (r < 0 && r != -NLE_OBJ_NOTFOUND)
+			rc = tc_fail(e, r, "delete qdisc", dev, netns);
+	}
+	if (q)
+		rtnl_qdisc_put(q);
+	nl_socket_free(sk);
+	return rc;
+}
+
+/* ---------------- the mechanism ---------------- */
+
+static int tc_prepare(struct rt_ctx *c, const struct topology *t, const struct topo_fault *f,
+		      cJSON *rec, struct rt_err *e)
+{
+	struct fault_port *p;
+	size_t n;
+	(void)c;
+	if (fault_ports(t, &f->u.impair.targets, &p, &n, e) < 0)
+		return -1;
+	bool tbf = f->kind == FAULT_RATE;
+	cJSON *arr = cJSON_AddArrayToObject(rec, "qdiscs");
+	for (size_t i = 0; i < n; i++) {
+		if (p[i].node->kind != NODE_NETNS) {
+			free(p);
+			return rt_errf(e, ENOTSUP, "%s on VM node %s is not supported yet",
+				       fault_kind_names[f->kind], p[i].node->name);
+		}
+		cJSON *q = cJSON_CreateObject();
+		cJSON_AddStringToObject(q, "netns", p[i].node->netns_name);
+		cJSON_AddStringToObject(q, "dev", p[i].iface->name);
+		cJSON_AddStringToObject(q, "kind", tbf ? "tbf" : "netem");
+		cJSON_AddNumberToObject(q, "major", tbf ? FAULT_TBF_MAJOR : FAULT_NETEM_MAJOR);
+		cJSON_AddItemToArray(arr, q);
+	}
+	free(p);
+	return 0;
+}
+
+/* Send the add request for q and wait for the kernel's answer: 0, a
+ * negative libnl error, or 1 when the request could not be built (e set). */
+static int tc_send(struct nl_sock *sk, struct rtnl_qdisc *q, int flags, struct rt_err *e)
+{
+	struct nl_msg *msg;
+	if (fault_qdisc_request(q, flags, &msg, e) < 0)
+		return 1;
+	int rc = nl_send_auto_complete(sk, msg);
+	nlmsg_free(msg);
+	return rc < 0 ? rc : nl_wait_for_ack(sk);
+}
+
+/* Install q as dev's root; again on a root of the same handle replaces it
+ * (idempotent), any other root qdisc is left alone and reported. */
+static int tc_install(struct nl_sock *sk, struct rtnl_qdisc *q, const char *dev,
+		      const char *netns, struct rt_err *e)
+{
+	int rc = tc_send(sk, q, NLM_F_CREATE | NLM_F_EXCL, e);
+	if (rc == 1)
+		return -1;
+	if (rc != -NLE_EXIST)
+		return rc < 0 ? tc_fail(e, rc, "add qdisc", dev, netns) : 0;
+	struct rtnl_qdisc *old = tc_root_of(sk, rtnl_tc_get_ifindex(TC_CAST(q)));
+	uint32_t h = old ? rtnl_tc_get_handle(TC_CAST(old)) : 0;
+	char kind[32];
+	snprintf(kind, sizeof(kind), "%s", old && rtnl_tc_get_kind(TC_CAST(old)) ?
+		 rtnl_tc_get_kind(TC_CAST(old)) : "?");
+	if (old)
+		rtnl_qdisc_put(old);
+	if (h != rtnl_tc_get_handle(TC_CAST(q)))
+		return rt_errf(e, EEXIST, "%s%s%s already has a root qdisc (%s %x:) that this "
+			       "fault cannot share: %s", dev, netns ? " in " : "", netns ? netns : "",
+			       kind, TC_H_MAJ(h) >> 16, tc_major_ours(h) ?
+			       "rate and netem faults on one interface do not compose yet" :
+			       "aspen did not add it and leaves it alone");
+	rc = tc_send(sk, q, NLM_F_CREATE | NLM_F_REPLACE, e);
+	if (rc == 1)
+		return -1;
+	return rc < 0 ? tc_fail(e, rc, "replace qdisc", dev, netns) : 0;
+}
+
+static int tc_apply_port(const struct topology *t, const struct topo_fault *f,
+			 const struct fault_port *p, struct rt_err *e)
+{
+	const char *ns = p->node->netns_name, *dev = p->iface->name;
+	struct nl_sock *sk;
+	struct rtnl_qdisc *q = NULL;
+	int ifindex;
+	if (tc_sock(ns, &sk, e) < 0)
+		return -1;
+	int rc = tc_ifindex(sk, dev, &ifindex, e);
+	if (rc == 0 && !ifindex)
+		rc = rt_errf(e, ENODEV, "%s: no interface %s in %s", p->node->name, dev, ns);
+	if (rc == 0)
+		rc = f->kind == FAULT_RATE
+		     ? fault_tbf_qdisc(f, t->networks[p->iface->network_idx].mtu, ifindex, &q, e)
+		     : fault_netem_qdisc(f, ifindex, &q, e);
+	if (rc == 0)
+		rc = tc_install(sk, q, dev, ns, e);
+	if (q)
+		rtnl_qdisc_put(q);
+	nl_socket_free(sk);
+	return rc;
+}
+
+static int tc_apply(struct rt_ctx *c, const struct topology *t, const struct topo_fault *f,
+		    const cJSON *rec, struct rt_err *e)
+{
+	struct fault_port *p;
+	size_t n;
+	(void)c;
+	(void)rec;
+	if (fault_ports(t, &f->u.impair.targets, &p, &n, e) < 0)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = tc_apply_port(t, f, &p[i], e);
+	free(p);
+	return rc;
+}
+
+static int tc_revert(struct rt_ctx *c, const cJSON *rec, struct rt_err *e)
+{
+	const cJSON *q;
+	int rc = 0;
+	(void)c;
+	cJSON_ArrayForEach(q, cJSON_GetObjectItemCaseSensitive(rec, "qdiscs")) {
+		const char *ns = fault_rec_str(q, "netns"), *dev = fault_rec_str(q, "dev");
+		const cJSON *major = cJSON_GetObjectItemCaseSensitive(q, "major");
+		if (!dev || !cJSON_IsNumber(major))
+			return rt_errf(e, EINVAL, "malformed qdisc in fault record");
+		struct rt_err err = {0};
+		if (tc_remove(ns, dev, (unsigned)major->valuedouble, &err) < 0 && rc++ == 0 && e)
+			*e = err;
+	}
+	return rc ? -1 : 0;
+}
+
+/* Every interface of the topology: node ends of veths (in their
+ * namespaces) and TAPs (host side). */
+static int tc_heal(struct rt_ctx *c, struct rt_err *e)
+{
+	const struct res_list *l = &c->journal.resources;
+	int rc = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct resource *r = &l->v[i];
+		struct rt_err err = {0};
+		int one = 0;
+		if (r->kind == RES_VETH && res_get(r, "netns") && res_get(r, "peer"))
+			one = tc_remove(res_get(r, "netns"), res_get(r, "peer"), 0, &err);
+		else if (r->kind == RES_TAP && res_get(r, "name"))
+			one = tc_remove(NULL, res_get(r, "name"), 0, &err);
+		if (one < 0 && rc++ == 0 && e)
+			*e = err;
+	}
+	return rc ? -1 : 0;
+}
+
+/* In the throwaway namespace: add a root qdisc of kind to dev, delete it. */
+int fault_tc_probe(const char *kind, const char *dev, char *why, size_t len)
+{
+	struct nl_sock *sk;
+	struct rt_err e = {0};
+	struct rtnl_qdisc *q = NULL;
+	int ifindex = 0;
+	if (tc_sock(NULL, &sk, &e) < 0) {
+		snprintf(why, len, "%s", e.msg);
+		return -1;
+	}
+	if (tc_ifindex(sk, dev, &ifindex, &e) < 0 || !ifindex) {
+		snprintf(why, len, "%s", e.msg[0] ? e.msg : "probe link missing");
+		nl_socket_free(sk);
+		return -1;
+	}
+	struct topo_fault f = {.kind = strcmp(kind, "tbf") == 0 ? FAULT_RATE : FAULT_LATENCY};
+	f.u.impair.rate_bps = 1000000;
+	f.u.impair.delay_us = 1000;
+	int rc = f.kind == FAULT_RATE ? fault_tbf_qdisc(&f, 0, ifindex, &q, &e)
+				      : fault_netem_qdisc(&f, ifindex, &q, &e);
+	if (rc == 0) {
+		rc = tc_send(sk, q, NLM_F_CREATE | NLM_F_EXCL, &e);
+		if (rc == 1)
+			snprintf(why, len, "%s", e.msg);
+		else if (rc < 0)
+			snprintf(why, len, "add %s qdisc: %s", kind, nl_geterror(rc));
+		else
+			rtnl_qdisc_delete(sk, q);
+	} else {
+		snprintf(why, len, "%s", e.msg);
+	}
+	if (q)
+		rtnl_qdisc_put(q);
+	nl_socket_free(sk);
+	return rc != 0 ? -1 : 0;
+}
+
+const struct fault_mech fault_mech_tc = {tc_prepare, tc_apply, tc_revert, tc_heal};
