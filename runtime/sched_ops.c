@@ -7,15 +7,6 @@
 #include "runtime/fault.h"
 #include "runtime/schedule.h"
 
-/* Until the mechanisms (branch `faults`) are merged the symbols may be
- * absent: weak references leave the table's entries NULL, and the callers
- * then say "built without fault mechanisms". TODO(merge): drop these. */
-#pragma weak fault_check_supported
-#pragma weak fault_prepare
-#pragma weak fault_apply
-#pragma weak fault_revert
-#pragma weak fault_heal_all
-
 const struct fault_ops fault_ops_real = {
 	.check_supported = fault_check_supported,
 	.prepare = fault_prepare,
