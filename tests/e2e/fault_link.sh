@@ -22,7 +22,7 @@ YAML
 IP_n1=10.113.0.11 IP_n2=10.113.0.12 IP_n3=10.113.0.13 IP_gw=10.113.0.1
 host_end() { ip -o link show | awk -v a="alias aspen:$N:veth/$1.eth0" 'index($0, a) { sub(/@.*/, "", $2); print $2 }'; }
 
-aspen_ok apply --no-wait "$F" >/dev/null
+aspen_ok apply --no-wait --no-schedule "$F" >/dev/null
 H2=$(host_end n2)
 [ -n "$H2" ] || fail "no host end for n2"
 

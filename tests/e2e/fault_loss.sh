@@ -35,7 +35,7 @@ probe() {
 	echo "replies $got, requests arrived $arrived"
 }
 
-aspen_ok apply --no-wait "$F" >/dev/null
+aspen_ok apply --no-wait --no-schedule "$F" >/dev/null
 step "no loss before the fault"
 probe
 [ "$got" = $COUNT ] || fail "lost $((COUNT - got)) of $COUNT without a fault"

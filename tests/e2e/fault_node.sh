@@ -29,7 +29,7 @@ pid_of() { ps -eo pid=,stat=,args= | awk -v a="$1" '$3 == "sleep" && $4 == a && 
 state_of() { ps -o stat= -p "$1" | cut -c1; }
 journaled() { grep -Eq "\"pid\":[[:space:]]*$1[,}[:space:]]" "$ASPEN_STATE_DIR/$N/state.json"; }
 
-aspen_ok apply --no-wait "$F" >/dev/null
+aspen_ok apply --no-wait --no-schedule "$F" >/dev/null
 p1=$(pid_of 7001) p2=$(pid_of 7002) p3=$(pid_of 7003)
 [ -n "$p1" ] && [ -n "$p2" ] && [ -n "$p3" ] || fail "node commands not running"
 

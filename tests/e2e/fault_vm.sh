@@ -14,7 +14,7 @@ faults:
   - {at: 5s, kill: node2}
   - {at: 6s, start: node2}
 YAML
-aspen_ok apply --no-wait "$F"
+aspen_ok apply --no-wait --no-schedule "$F"
 [ "$(vm_state $N node1)" = Running ] || fail "node1 not running after apply"
 
 step "pause and its revert"
@@ -38,7 +38,7 @@ fc_ok apply "$F" 3
 [ "$(vm_state $N node2)" = Running ] || fail "node2 not running after start: $(vm_state $N node2)"
 [ "$(vmm_pid $N node2)" != "$pid" ] || fail "start did not make a new VMM"
 
-aspen_ok apply --no-wait "$F"
+aspen_ok apply --no-wait --no-schedule "$F"
 out_has "No changes"
 aspen_ok destroy $N
 assert_vm_clean $N
