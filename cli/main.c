@@ -55,7 +55,7 @@ const struct cli_cmd cli_commands[] = {
 	 "  --json               one JSON event per line instead of text\n"
 	 "  --events FILE        append the schedule's JSON events to FILE\n"
 	 "  --matrix             print the reachability matrix after each fault event\n"
-	 "                       (probing takes up to 0.5s and may delay the next event)\n"
+	 "                       (probing takes up to 0.3s and may delay the next event)\n"
 	 "  --no-schedule        converge only; do not run the fault schedule\n"
 	 "  --lock-timeout DUR   wait up to DUR for another aspen on this topology\n"
 	 "                       (default: fail at once, naming the holder)\n"

@@ -1,17 +1,30 @@
 /* matrix.c — the reachability matrix (see matrix.h).
  *
- * The probes are health.c's ping, each from inside its source namespace.
- * A pool of worker threads takes pair indices from a shared counter, so N
- * nodes cost about (N*(N-1) / threads) probe timeouts in the worst case
- * (everything cut) and one round trip when everything answers. */
+ * A probe measures one direction: a raw ICMP socket listens inside the
+ * destination's namespace, another sends echo requests from inside the
+ * source's, and the pair is reachable when a request arrives (raw sockets
+ * get a copy of every ICMP packet the namespace receives). Round trips
+ * would show a one-way partition as a cut both ways; this shows it as it
+ * is. A pool of worker threads (each entering namespaces with setns, which
+ * moves only that thread) takes pair indices from a shared counter, so N
+ * nodes cost about N*(N-1) / threads probe timeouts in the worst case
+ * (everything cut) and one packet's travel when everything gets through. */
 #include "runtime/matrix.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "runtime/health.h"
 
@@ -86,7 +99,86 @@ struct matrix_job {
 	struct matrix *m;
 	int timeout_ms;
 	atomic_size_t next;
+	atomic_uint serial;
 };
+
+static long long matrix_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A raw ICMP socket inside the namespace at path (this thread enters it;
+ * the socket stays in that namespace whatever the thread does next). */
+static int matrix_socket_in(const char *path)
+{
+	int ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		return -1;
+	int rc = setns(ns, CLONE_NEWNET);
+	close(ns);
+	if (rc < 0)
+		return -1;
+	return socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+}
+
+/* Did an echo request with this id from src arrive on rx? */
+static bool matrix_arrived(int rx, uint32_t src, uint16_t id)
+{
+	uint8_t buf[512];
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	ssize_t n;
+	while ((n = recvfrom(rx, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl)) > 0) {
+		const struct iphdr *ip = (const void *)buf;
+		size_t hl = (size_t)ip->ihl * 4;
+		if ((size_t)n < hl + sizeof(struct icmphdr) || ntohl(ip->saddr) != src)
+			continue;
+		const struct icmphdr *ic = (const void *)(buf + hl);
+		if (ic->type == ICMP_ECHO && ntohs(ic->un.echo.id) == id)
+			return true;
+		fl = sizeof(from);
+	}
+	return false;
+}
+
+/* One direction from -> to: listen in to's namespace, send echo requests
+ * from from's (up to three, spread over the timeout), true as soon as one
+ * arrives. The reply is not needed, so a one-way cut shows one way only. */
+static bool matrix_probe(struct matrix_job *job, size_t from, size_t to)
+{
+	const struct matrix_node *a = &job->m->nodes[from], *b = &job->m->nodes[to];
+	int rx = matrix_socket_in(b->netns_path);
+	int tx = rx < 0 ? -1 : matrix_socket_in(a->netns_path);
+	bool ok = false;
+	if (tx < 0)
+		goto out;
+	uint16_t id = (uint16_t)(0xa500u + atomic_fetch_add(&job->serial, 1));
+	struct sockaddr_in dst = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(b->ip)};
+	long long start = matrix_now_ms(), end = start + job->timeout_ms;
+	for (int k = 0; k < 3 && !ok; k++) {
+		struct icmphdr h = {.type = ICMP_ECHO};
+		h.un.echo.id = htons(id);
+		h.un.echo.sequence = htons((uint16_t)k);
+		h.checksum = health_inet_checksum(&h, sizeof(h));
+		sendto(tx, &h, sizeof(h), 0, (struct sockaddr *)&dst, sizeof(dst));
+		long long until = start + (long long)job->timeout_ms * (k + 1) / 3;
+		for (long long now = matrix_now_ms(); !ok && now < until; now = matrix_now_ms()) {
+			struct pollfd p = {rx, POLLIN, 0};
+			if (poll(&p, 1, (int)(until - now)) > 0)
+				ok = matrix_arrived(rx, a->ip, id);
+		}
+		if (matrix_now_ms() >= end)
+			break;
+	}
+out:
+	if (rx >= 0)
+		close(rx);
+	if (tx >= 0)
+		close(tx);
+	return ok;
+}
 
 static void *matrix_worker(void *arg)
 {
@@ -98,22 +190,13 @@ static void *matrix_worker(void *arg)
 		if (k >= total)
 			return NULL;
 		size_t from = k / m->n, to = k % m->n;
-		if (from == to) {
-			m->ok[k] = true;
-			continue;
-		}
-		struct health_check c = {
-			.node = m->nodes[from].name, .netns_path = m->nodes[from].netns_path,
-			.kind = HEALTH_PING, .ip = m->nodes[to].ip, .attempt_timeout_ms = job->timeout_ms,
-		};
-		struct rt_err pe;
-		m->ok[k] = health_check_once(&c, &pe) == 0;
+		m->ok[k] = from == to || matrix_probe(job, from, to);
 	}
 }
 
 int matrix_measure(struct matrix *m, int timeout_ms, int threads, struct rt_err *e)
 {
-	struct matrix_job job = {m, timeout_ms > 0 ? timeout_ms : MATRIX_TIMEOUT_MS, 0};
+	struct matrix_job job = {m, timeout_ms > 0 ? timeout_ms : MATRIX_TIMEOUT_MS, 0, 0};
 	size_t pairs = m->n * m->n, nt = threads > 0 ? (size_t)threads : MATRIX_THREADS;
 	if (nt > pairs)
 		nt = pairs;

@@ -1,10 +1,12 @@
 /* matrix.h — who can reach whom, right now, measured with real packets.
  *
- * For every ordered pair of network-namespace nodes (from, to), one ICMP
- * echo is sent from inside from's namespace to to's first address
- * (health.h's ping probe), all pairs in parallel on a bounded pool of
- * threads. This is how a user sees what a fault did: a partition shows as
- * the crosses between its sides, a one-way partition as one cross only. */
+ * For every ordered pair of network-namespace nodes (from, to), ICMP echo
+ * requests are sent from inside from's namespace to to's first address and
+ * watched for inside to's namespace: the pair is reachable when one
+ * arrives (up to three tries within the timeout). All pairs run in
+ * parallel on a bounded pool of threads. This is how a user sees what a
+ * fault did: a partition shows as the crosses between its sides, a one-way
+ * partition as one cross only. Needs root (raw sockets, setns). */
 #ifndef ASPEN_MATRIX_H
 #define ASPEN_MATRIX_H
 
@@ -18,7 +20,7 @@
 #include "runtime/err.h"
 #include "runtime/journal.h"
 
-#define MATRIX_TIMEOUT_MS 500   /* one probe: a dropped packet costs this */
+#define MATRIX_TIMEOUT_MS 300   /* one pair: a cut pair costs this */
 #define MATRIX_THREADS 32       /* probes in flight at once */
 
 struct matrix_node {
