@@ -556,15 +556,28 @@ static int run_loop(struct run *r, const struct timeline_entry *tl, size_t n, st
 	return 0;
 }
 
+/* SIGINT and SIGTERM, except one the process inherited as ignored (a
+ * background job of a non-interactive shell ignores SIGINT: a blocked
+ * signal is queued even when ignored, so it would otherwise count). */
+static void sched_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	int sigs[2] = {SIGINT, SIGTERM};
+	for (int i = 0; i < 2; i++) {
+		struct sigaction sa;
+		if (sigaction(sigs[i], NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+			continue;
+		sigaddset(set, sigs[i]);
+	}
+}
+
 int sched_run(struct rt_ctx *c, const struct topology *t, const struct timeline_entry *tl,
 	      size_t n, const struct sched_opts *o, struct sched_result *res, struct rt_err *e)
 {
 	memset(res, 0, sizeof(*res));
 	struct run r = {.c = c, .t = t, .o = o, .res = res, .tfd = -1, .sfd = -1};
 	sigset_t set, old;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
+	sched_signals(&set);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	int rc = -1;
 	r.act = calloc(n + 1, sizeof(*r.act));

@@ -117,7 +117,8 @@ bool sched_revertible(enum fault_kind k);
  * set, every active fault reverted, e says so) or when applying or
  * reverting failed (then the other active faults are reverted too and e
  * names the failure). SIGINT and SIGTERM are blocked for the duration of
- * the run (threads created meanwhile inherit that) and restored after.
+ * the run (threads created meanwhile inherit that) and restored after; a
+ * signal the process inherited as ignored (SIG_IGN) stays ignored.
  * The caller holds the topology's lock. */
 int sched_run(struct rt_ctx *c, const struct topology *t, const struct timeline_entry *tl,
 	      size_t n, const struct sched_opts *o, struct sched_result *res, struct rt_err *e);
