@@ -16,7 +16,7 @@
 
 struct words {
 	const char *v[ADHOC_MAX_WORDS];
-	char store[4096];
+	char store[16384];
 	size_t n, used;
 };
 
@@ -284,7 +284,7 @@ struct topology *adhoc_load(const char *path, const char *buf, size_t len, const
 			    const char *key, const char *for_s, struct diag_list *d,
 			    unsigned *file_lines, struct rt_err *e)
 {
-	char fault[2560];
+	char fault[sizeof(a->body) + 256];
 	if (adhoc_fault_yaml(a, key, for_s, fault, sizeof(fault)) < 0) {
 		rt_errf(e, EINVAL, "--for takes a duration like 10s, not '%s'", for_s ? for_s : "");
 		return NULL;

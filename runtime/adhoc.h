@@ -27,8 +27,8 @@
 #define ADHOC_MAX_WORDS 64
 
 struct adhoc {
-	char body[2048];        /* "loss: {nodes: [node2], percent: 20%}" */
-	char prefix[256];       /* "  - {at: 0s, kill: [node1]}\n" or "" */
+	char body[16384];       /* "loss: {nodes: [node2], percent: 20%}" */
+	char prefix[4096];      /* "  - {at: 0s, kill: [node1]}\n" or "" */
 };
 
 /* kind and its words (separators "/" and "->" may be words of their own or

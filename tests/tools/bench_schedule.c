@@ -348,16 +348,20 @@ static int cost(const char *name, int runs)
 	if (!full)
 		return 1;
 	size_t n = full->n_nodes, half = n / 2;
-	const char **words = calloc(n + 2, sizeof(char *));
-	size_t w = 0;
+	/* Two comma-joined words: "node1,node2,..." / "...,nodeN". */
+	size_t cap = 16 + n * 40;
+	char *left = calloc(1, cap), *right = calloc(1, cap);
 	for (size_t i = 0; i < n; i++) {
-		if (i == half)
-			words[w++] = "/";
-		words[w++] = full->nodes[i].name;
+		char *side = i < half ? left : right;
+		size_t l = strlen(side);
+		snprintf(side + l, cap - l, "%s%s", l ? "," : "", full->nodes[i].name);
 	}
+	const char *words[3] = {left, "/", right};
+	size_t w = 3;
 	struct rt_ctx c;
 	struct topology *t = live_partition(&c, name, words, w);
-	free(words);
+	free(left);
+	free(right);
 	if (!t) {
 		topo_free(full);
 		rt_close(&c);
