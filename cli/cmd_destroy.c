@@ -2,9 +2,9 @@
  *
  * Works from the journal and discovery alone, so the topology file may be
  * gone or broken: a FILE argument only supplies the name. Heals active
- * faults first (cli_heal: journaled records, then every trace of the
- * topology's faults), then deletes in reverse dependency order, then
- * removes the journal. Idempotent: a second
+ * faults first when the journal shows the fault engine was used (cli_heal:
+ * journaled records, then every trace of the topology's faults), then
+ * deletes in reverse dependency order, then removes the journal. Idempotent: a second
  * destroy, or one after a half-finished apply, exits 0. */
 #include "cli/cli.h"
 #include "cli/progress.h"
@@ -65,11 +65,14 @@ int cmd_destroy(int argc, char **argv)
 		goto out;
 	rc.on_event = progress_event;
 	rc.ud = &pr;
+	/* Faults first. A fault is journaled before it is applied, so a journal
+	 * that never held the "faults" list had none (and the sweep, which asks
+	 * every VMM whether it is paused, is not worth its timeouts then). */
 	struct schedout so = {&pr, NULL, cli_out.verbose, false, &rc};
-	if (cli_heal(&rc, NULL, &so, NULL, &e) < 0)
-		goto out;
-	if (rc.journal.faults) {        /* healed: no record is left to act on */
-		journal_set_faults(&rc.journal, NULL);
+	if (rc.journal.faults) {
+		if (cli_heal(&rc, NULL, &so, NULL, &e) < 0)
+			goto out;
+		journal_set_faults(&rc.journal, NULL);  /* healed: no record is left to act on */
 		if (journal_save(&rc.journal, &e) < 0)
 			goto out;
 	}
