@@ -162,4 +162,4 @@ static int process_update(struct rt_ctx *c, const struct resource *old, const st
 }
 
 const struct res_driver drv_process = {process_create, process_update, process_destroy,
-				       process_probe};
+				       process_probe, NULL};
