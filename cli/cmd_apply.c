@@ -88,7 +88,7 @@ int cmd_apply(int argc, char **argv)
 		goto out_quiet;
 	}
 	diag_clear(&d);
-	if (rt_preflight(&rc, &p, &e) < 0)
+	if (rt_preflight(&rc, &p, &e) < 0 || rt_adopt(&rc, &observed, &e) < 0)
 		goto out;
 	if (!json && !cli_out.quiet && p.n_actions)
 		printf("aspen apply: %s: %zu to create, %zu to update, %zu to replace, %zu to delete\n",

@@ -26,6 +26,11 @@ struct topology *topo_load(const char *path, struct diag_list *d);
 struct topology *topo_load_buffer(const char *path, const char *buf, size_t len,
 				  struct diag_list *d);
 
+/* Decoding alone, without topo_validate: what the decoder's own tests use,
+ * so they see the decoder's diagnostics and nothing else. */
+struct topology *topo_decode_buffer(const char *path, const char *buf, size_t len,
+				    struct diag_list *d);
+
 /* Semantic checks and derived fields (generated names, resolved indices,
  * absolute paths). Called by topo_load*() after decoding; appends every
  * problem to d. Implemented in validate.c and names.c. */

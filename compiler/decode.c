@@ -1240,8 +1240,8 @@ static void too_large(struct diag_list *d, unsigned long long size)
 			   TOPO_MAX_FILE_BYTES >> 20);
 }
 
-struct topology *topo_load_buffer(const char *path, const char *buf, size_t len,
-				  struct diag_list *d)
+struct topology *topo_decode_buffer(const char *path, const char *buf, size_t len,
+				    struct diag_list *d)
 {
 	if (!d->file)
 		d->file = path;
@@ -1282,7 +1282,15 @@ struct topology *topo_load_buffer(const char *path, const char *buf, size_t len,
 	struct dec dc = {.t = t, .a = &t->arena, .d = d};
 	dec_top(&dc, root);
 	arena_free(&tree);
-	topo_validate(t, d);
+	return t;
+}
+
+struct topology *topo_load_buffer(const char *path, const char *buf, size_t len,
+				  struct diag_list *d)
+{
+	struct topology *t = topo_decode_buffer(path, buf, len, d);
+	if (t)
+		topo_validate(t, d);
 	return t;
 }
 

@@ -9,6 +9,7 @@
 #include "runtime/runtime.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,11 +122,26 @@ static int link_update(struct rt_ctx *c, const struct resource *old, const struc
 
 /* ---------------- bridge ---------------- */
 
+/* A fixed, locally administered MAC derived from the mark: stable across
+ * ports coming and going, and across destroy and apply. */
+static void bridge_mac(const char *mark, unsigned char mac[6])
+{
+	uint64_t h = 1469598103934665603ull;            /* FNV-1a 64 */
+	for (const unsigned char *p = (const unsigned char *)mark; *p; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	mac[0] = 0x02;
+	for (int i = 1; i < 6; i++)
+		mac[i] = (unsigned char)(h >> (8 * i));
+}
+
 static int bridge_create(struct rt_ctx *c, const struct resource *r, struct rt_err *e)
 {
 	char mark[ASPEN_MARK_MAX + 1];
+	unsigned char mac[6];
 	const char *name = res_get(r, "name");
-	struct nl_bridge_opts o = {name, rt_mark(c, r, mark, sizeof(mark)), prop_uint(r, "mtu"), true};
+	bridge_mac(rt_mark(c, r, mark, sizeof(mark)), mac);
+	struct nl_bridge_opts o = {.name = name, .mac = mac, .alias = mark,
+				   .mtu = prop_uint(r, "mtu"), .up = true};
 	if (nl_bridge_add(c->host, &o, e) == 0)
 		return 0;
 	if (e->errnum != EEXIST)

@@ -86,7 +86,7 @@ static int read_pidfile(const char *path, struct proc_id *p)
 }
 
 /* The process of r: from the journal, else from its pidfile. */
-static bool find_proc(struct rt_ctx *c, const struct resource *r, struct proc_id *p)
+bool rt_process_find(struct rt_ctx *c, const struct resource *r, struct proc_id *p)
 {
 	char path[PATHS_MAX + 64];
 	const struct proc_id *j = journal_find_process(&c->journal, r->id);
@@ -101,7 +101,7 @@ static int process_create(struct rt_ctx *c, const struct resource *r, struct rt_
 {
 	char log[PATHS_MAX + 64], pidf[PATHS_MAX + 64], nspath[256], rd[PATHS_MAX];
 	struct proc_id p;
-	if (find_proc(c, r, &p) && proc_alive(&p)) {   /* adopt after a crash */
+	if (rt_process_find(c, r, &p) && proc_alive(&p)) {   /* adopt after a crash */
 		journal_set_process(&c->journal, r->id, &p);
 		return 0;
 	}
@@ -137,7 +137,7 @@ static int process_destroy(struct rt_ctx *c, const struct resource *r, struct rt
 {
 	char pidf[PATHS_MAX + 64];
 	struct proc_id p;
-	if (find_proc(c, r, &p) && proc_stop(&p, c->stop_grace_ms, e) < 0)
+	if (rt_process_find(c, r, &p) && proc_stop(&p, c->stop_grace_ms, e) < 0)
 		return -1;
 	journal_remove_process(&c->journal, r->id);
 	if (node_file(c, r, "pid", pidf, sizeof(pidf), e) == 0)
@@ -151,7 +151,7 @@ static int process_probe(struct rt_ctx *c, const struct resource *r, bool *prese
 	struct proc_id p;
 	(void)out;
 	(void)e;
-	*present = find_proc(c, r, &p) && proc_alive(&p);
+	*present = rt_process_find(c, r, &p) && proc_alive(&p);
 	return 0;
 }
 

@@ -349,8 +349,17 @@ int nl_bridge_add(struct nl *nl, const struct nl_bridge_opts *o, struct rt_err *
 			rtnl_link_set_mtu(l, o->mtu);
 		if (o->up)
 			rtnl_link_set_flags(l, IFF_UP);
+		if (o->mac) {
+			struct nl_addr *mac = nl_addr_build(AF_LLC, o->mac, 6);
+			if (!mac)
+				rc = -NLE_NOMEM;
+			else
+				rtnl_link_set_addr(l, mac);
+			nl_addr_put(mac);
+		}
 		nl_reset(nl);
-		rc = rtnl_link_add(nl->sk, l, NLM_F_CREATE | NLM_F_EXCL);
+		if (rc == 0)
+			rc = rtnl_link_add(nl->sk, l, NLM_F_CREATE | NLM_F_EXCL);
 	}
 	rtnl_link_put(l);
 	if (rc < 0)

@@ -64,6 +64,10 @@ int nl_link_dump(struct nl *nl, nl_link_fn fn, void *arg, struct rt_err *e);
 
 struct nl_bridge_opts {
 	const char *name;       /* required, < IFNAMSIZ */
+	const unsigned char *mac;  /* 6 bytes, or NULL. Set, it stays: a bridge
+				    * otherwise takes the lowest MAC of its ports
+				    * and changes it when ports come and go, which
+				    * leaves every neighbour's ARP entry stale. */
 	const char *alias;      /* ownership mark, or NULL */
 	unsigned mtu;           /* 0: kernel default */
 	bool up;

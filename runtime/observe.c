@@ -17,6 +17,7 @@
 #include "runtime/mark.h"
 #include "runtime/netns.h"
 #include "runtime/nl.h"
+#include "runtime/proc.h"
 
 static bool listed(const struct res_list *l, const char *id)
 {
@@ -166,4 +167,21 @@ int rt_observe(struct rt_ctx *c, const struct res_list *desired, struct res_list
 	if (discover_netns(c, out, desired, e) < 0 || discover_pidfiles(c, out, desired, e) < 0)
 		return -1;
 	return 0;
+}
+
+int rt_adopt(struct rt_ctx *c, const struct res_list *observed, struct rt_err *e)
+{
+	size_t added = 0;
+	for (size_t i = 0; i < observed->n; i++) {
+		const struct resource *r = &observed->v[i];
+		if (journal_find_resource(&c->journal, r->id))
+			continue;
+		if (journal_set_resource(&c->journal, r, e) < 0)
+			return -1;
+		struct proc_id p;
+		if (r->kind == RES_PROCESS && rt_process_find(c, r, &p))
+			journal_set_process(&c->journal, r->id, &p);
+		added++;
+	}
+	return added ? journal_save(&c->journal, e) : 0;
 }

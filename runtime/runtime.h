@@ -100,6 +100,11 @@ int rt_preflight(struct rt_ctx *c, const struct plan *p, struct rt_err *e);
  * destroy or a new apply can always go on from there. */
 int rt_execute(struct rt_ctx *c, const struct plan *p, struct rt_err *e);
 
+/* Record in the journal every observed resource it lacks (found by its
+ * mark after a crash) so later runs need no discovery for it; saves the
+ * journal when anything was added. */
+int rt_adopt(struct rt_ctx *c, const struct res_list *observed, struct rt_err *e);
+
 /* After a destroy: remove the journal, runtime dir and state dir. */
 int rt_forget(struct rt_ctx *c, struct rt_err *e);
 
@@ -120,6 +125,10 @@ bool rt_ns_dying(const struct rt_ctx *c, const char *name);
 int rt_defer_link_gone(struct rt_ctx *c, const char *name, struct rt_err *e);
 /* The part of an id after "kind/": "node1.eth0" for "veth/node1.eth0". */
 const char *rt_id_name(const char *id);
+
+struct proc_id;
+/* The process of a process resource: journal first, then its pidfile. */
+bool rt_process_find(struct rt_ctx *c, const struct resource *r, struct proc_id *p);
 
 extern const struct res_driver drv_netns, drv_bridge, drv_addr, drv_veth, drv_tap,
 	drv_route, drv_process;

@@ -7,6 +7,7 @@ aspen_ok apply "$F"
 host=$(ip -o link show | awk -F': ' '/alias aspen:cluster3n:veth\/node2.eth0/ {print $2}' | cut -d@ -f1)
 [ -n "$host" ] || fail "cannot find node2's host veth"
 
+brmac=$(ip -o link show type bridge | grep -o 'link/ether [^ ]*')
 step "delete node2's veth by hand"
 ip link del "$host"
 aspen_ok status $N
@@ -19,6 +20,8 @@ ns_ping aspen-$N-node1 10.100.0.3 && fail "node2 still reachable without its vet
 
 step "apply repairs it"
 aspen_ok apply "$F"
+[ "$(ip -o link show type bridge | grep -o 'link/ether [^ ]*')" = "$brmac" ] \
+	|| fail "the bridge changed its MAC when a port came back (stale ARP on every node)"
 ns_ping aspen-$N-node1 10.100.0.3 || fail "node2 unreachable after repair"
 aspen_ok apply "$F"
 out_has "No changes"

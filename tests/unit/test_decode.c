@@ -32,7 +32,7 @@ static struct diag_list dl;
 static struct topology *load(const char *path, const char *src)
 {
 	diag_init(&dl, path);
-	return topo_load_buffer(path, src, strlen(src), &dl);
+	return topo_decode_buffer(path, src, strlen(src), &dl);
 }
 
 static void dump_diags(void)
