@@ -15,18 +15,6 @@
 #define SEC 1000000ull
 #define MS 1000ull
 
-/* These tests look at the decoder alone: their inputs are deliberately
- * minimal (bare VM nodes, targets of interfaces nobody declared) and would
- * draw semantic errors from compiler/validate.c. Defining topo_validate here
- * keeps the archive's validate.o out of this binary, so topo_load_buffer()
- * decodes only. The whole pipeline is covered by test_fixtures (golden
- * diagnostics) and test_validate. */
-void topo_validate(struct topology *t, struct diag_list *d)
-{
-	(void)t;
-	(void)d;
-}
-
 static struct diag_list dl;
 
 static struct topology *load(const char *path, const char *src)
