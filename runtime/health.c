@@ -549,10 +549,14 @@ static void health_start(struct health_slot *slots, size_t n)
 }
 
 /* Deliver pending progress to cb, on this thread; returns true when all
- * checks are decided. Called with sh->mu held (dropped around cb). */
-static bool health_report(struct health_slot *slots, size_t n, health_progress_fn cb, void *arg)
+ * checks are decided. Called with sh->mu held (dropped around cb, so a
+ * worker may post meanwhile: *called tells the caller to look again before
+ * it waits, or that post's wakeup would be lost). */
+static bool health_report(struct health_slot *slots, size_t n, health_progress_fn cb, void *arg,
+			  bool *called)
 {
 	bool all = true;
+	*called = false;
 	for (size_t i = 0; i < n; i++) {
 		struct health_slot *s = &slots[i];
 		while (cb && (s->reported < s->failures || (s->passed && !s->pass_reported))) {
@@ -566,6 +570,7 @@ static bool health_report(struct health_slot *slots, size_t n, health_progress_f
 			pthread_mutex_unlock(&s->sh->mu);
 			cb(s->c, i, pass, pass ? NULL : &last, el, arg);
 			pthread_mutex_lock(&s->sh->mu);
+			*called = true;
 		}
 		all = all && s->done;
 	}
@@ -595,8 +600,10 @@ static int health_run(const struct health_check *checks, size_t n, int timeout_m
 	}
 	health_start(slots, n);
 	pthread_mutex_lock(&sh->mu);
-	while (!health_report(slots, n, cb, arg))
-		pthread_cond_wait(&sh->cv, &sh->mu);
+	bool called;
+	while (!health_report(slots, n, cb, arg, &called))
+		if (!called)
+			pthread_cond_wait(&sh->cv, &sh->mu);
 	pthread_mutex_unlock(&sh->mu);
 	for (size_t i = 0; i < n; i++)
 		if (slots[i].started)
