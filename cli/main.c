@@ -68,6 +68,48 @@ const struct cli_cmd cli_commands[] = {
 	 "every resource aspen recorded and show whether it is present, missing or\n"
 	 "untracked (found by its ownership mark after a crash), and each node\n"
 	 "process's state. Changes nothing.\n"},
+	{"run", cmd_run, "apply, run a command against the cluster, destroy",
+	 "usage: aspen run [--keep] [--no-schedule] [--lock-timeout DUR] [--state-dir DIR]\n"
+	 "                 FILE -- COMMAND [ARGS...]\n"
+	 "\n"
+	 "The test-suite entry point. Apply FILE and wait for every node's health\n"
+	 "checks, run COMMAND (in aspen's own network namespace, with aspen's stdin,\n"
+	 "stdout and stderr) while the fault schedule runs, then destroy the cluster:\n"
+	 "also when COMMAND fails or aspen is interrupted. aspen's own messages go to\n"
+	 "stderr. SIGINT, SIGTERM and SIGHUP sent to aspen are passed on to COMMAND.\n"
+	 "\n"
+	 "COMMAND's environment adds:\n"
+	 "  ASPEN_TOPOLOGY        the topology's name\n"
+	 "  ASPEN_NODES           every node's name, space-separated, in file order\n"
+	 "  ASPEN_PEERS           NAME=IP of every node with an address\n"
+	 "  ASPEN_IP_<NODE>       the node's first address (NODE uppercased, - as _)\n"
+	 "  ASPEN_NETNS_<NODE>    a netns node's namespace (ip netns exec ...)\n"
+	 "  ASPEN_CLUSTER_JSON    a JSON file with the whole cluster: nodes, kinds,\n"
+	 "                        interfaces, addresses, namespaces, sockets, pids, logs\n"
+	 "\n"
+	 "  --keep               leave the cluster up afterwards (for debugging)\n"
+	 "  --no-schedule        do not run the fault schedule\n"
+	 "  --lock-timeout DUR   wait up to DUR for another aspen on this topology\n"
+	 "  --state-dir DIR      keep the journal in DIR/<name> (default /var/lib/aspen)\n"
+	 "\n"
+	 "Exit status: COMMAND's (128+N when signal N ended it); 1 when apply or\n"
+	 "destroy failed; 128+N when signal N interrupted aspen before COMMAND ran.\n"
+	 "Needs root.\n"},
+	{"graph", cmd_graph, "draw the topology: DOT, Mermaid or SVG",
+	 "usage: aspen graph [--format dot|mermaid|svg] [-o OUT] FILE\n"
+	 "\n"
+	 "Write FILE's topology as a picture: nodes with their kind and addresses,\n"
+	 "networks with their bridge, subnet and gateway, one edge per interface\n"
+	 "(its name and IP), and the fault schedule as a strip in time order.\n"
+	 "Reads nothing but FILE; needs no privileges.\n"
+	 "\n"
+	 "  -f, --format dot       Graphviz DOT (default)\n"
+	 "  -f, --format mermaid   a Mermaid flowchart (for Markdown ```mermaid blocks)\n"
+	 "  -f, --format svg       DOT rendered by Graphviz's `dot -Tsvg` (needs graphviz)\n"
+	 "  -o, --output OUT       write to OUT instead of standard output; without\n"
+	 "                         --format, OUT's extension (.dot .gv .mmd .svg) chooses\n"
+	 "\n"
+	 "Exit status: 0 ok, 1 invalid topology or rendering failed, 64 usage error.\n"},
 	{NULL, NULL, NULL, NULL},
 };
 
