@@ -18,6 +18,7 @@
 /* ---------------- labels, notation-neutral ---------------- */
 
 #define GRAPH_MAX_LINES 8
+#define GRAPH_STRIP_ROW 5       /* faults per row of the DOT strip */
 
 struct label {
 	char *line[GRAPH_MAX_LINES];
@@ -230,10 +231,14 @@ static void dot_write(struct arena *a, const struct topology *t, FILE *out)
 		fputs("\n\tsubgraph cluster_faults {\n", out);
 		fputs("\t\tlabel=\"fault schedule\"; style=dashed; color=\"#b03a2e\"; fontcolor=\"#b03a2e\";\n", out);
 		fputs("\t\tnode [shape=note, style=filled, fillcolor=\"#fbe3e0\", fontsize=10];\n", out);
-		fputs("\t\t{ rank=same;", out);
-		for (size_t i = 0; i < t->n_faults; i++)
+		/* Rows of GRAPH_STRIP_ROW, read like text: left to right, then down. */
+		for (size_t i = 0; i < t->n_faults; i++) {
+			if (i % GRAPH_STRIP_ROW == 0)
+				fputs("\t\t{ rank=same;", out);
 			fprintf(out, " \"fault:%zu\";", v[i]->index);
-		fputs(" }\n", out);
+			if (i % GRAPH_STRIP_ROW == GRAPH_STRIP_ROW - 1 || i + 1 == t->n_faults)
+				fputs(" }\n", out);
+		}
 		for (size_t i = 0; i < t->n_faults; i++) {
 			struct label l = fault_label(a, t, v[i]);
 			fprintf(out, "\t\t\"fault:%zu\" [", v[i]->index);
