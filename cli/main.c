@@ -22,7 +22,7 @@ const struct cli_cmd cli_commands[] = {
 	 "  --format text     human-readable (default)\n"
 	 "  --format github   GitHub Actions annotations (::error file=...)\n"
 	 "  --format json     one JSON array of diagnostics per file\n"
-	 "  -q, --quiet       print nothing for valid files\n"
+	 "  -q, --quiet       print nothing for valid files (errors only)\n"
 	 "\n"
 	 "Exit status: 0 when every file is valid, 1 otherwise.\n"},
 	{"plan", cmd_plan, "show the actions apply would take, and the fault timeline",
@@ -167,10 +167,14 @@ void cli_out_init(void)
 	cli_out.color = !(nc && *nc) && !(term && strcmp(term, "dumb") == 0);
 }
 
+/* Output options every command takes as well as aspen itself, so that
+ * `aspen apply -q FILE` works like `aspen -q apply FILE`. */
+enum { GOPT_QUIET = 'q', GOPT_VERBOSE = 'v', GOPT_NO_COLOR = 900 };
+
 int cli_getopt(const char *cmd, int argc, char **argv, const struct cli_opt *opts,
 	       const char **arg_out, int *optind_out)
 {
-	struct option lo[32];
+	struct option lo[40];
 	char so[96];
 	size_t n = 0, s = 0;
 	so[s++] = ':';  /* report a missing value as ':' rather than '?' */
@@ -184,32 +188,51 @@ int cli_getopt(const char *cmd, int argc, char **argv, const struct cli_opt *opt
 		}
 	}
 	lo[n++] = (struct option){"help", no_argument, NULL, 'h'};
+	lo[n++] = (struct option){"quiet", no_argument, NULL, GOPT_QUIET};
+	lo[n++] = (struct option){"verbose", no_argument, NULL, GOPT_VERBOSE};
+	lo[n++] = (struct option){"no-color", no_argument, NULL, GOPT_NO_COLOR};
 	lo[n] = (struct option){NULL, 0, NULL, 0};
 	so[s++] = 'h';
+	so[s++] = 'q';
+	so[s++] = 'v';
 	so[s] = '\0';
 	opterr = 0;
-	int c = getopt_long(argc, argv, so, lo, NULL);
-	if (c == -1) {
-		*optind_out = optind;
-		return 0;
+	for (;;) {
+		int c = getopt_long(argc, argv, so, lo, NULL);
+		if (c == -1) {
+			*optind_out = optind;
+			return 0;
+		}
+		if (c == '?') {
+			if (optopt)
+				cli_usage_error(cmd, "unknown option -%c", optopt);
+			else
+				cli_usage_error(cmd, "unknown option %s", argv[optind - 1]);
+			return -1;
+		}
+		if (c == ':') {
+			cli_usage_error(cmd, "option %s needs a value", argv[optind - 1]);
+			return -1;
+		}
+		if (c == GOPT_QUIET) {
+			cli_out.quiet = true;
+			continue;
+		}
+		if (c == GOPT_VERBOSE) {
+			cli_out.verbose = true;
+			continue;
+		}
+		if (c == GOPT_NO_COLOR) {
+			cli_out.color = false;
+			continue;
+		}
+		/* Map a short option back to its id. */
+		for (size_t i = 0; opts[i].long_name; i++)
+			if (opts[i].short_name && c == opts[i].short_name)
+				c = opts[i].id;
+		*arg_out = optarg;
+		return c;
 	}
-	if (c == '?') {
-		if (optopt)
-			cli_usage_error(cmd, "unknown option -%c", optopt);
-		else
-			cli_usage_error(cmd, "unknown option %s", argv[optind - 1]);
-		return -1;
-	}
-	if (c == ':') {
-		cli_usage_error(cmd, "option %s needs a value", argv[optind - 1]);
-		return -1;
-	}
-	/* Map a short option back to its id. */
-	for (size_t i = 0; opts[i].long_name; i++)
-		if (opts[i].short_name && c == opts[i].short_name)
-			c = opts[i].id;
-	*arg_out = optarg;
-	return c;
 }
 
 int main(int argc, char **argv)
