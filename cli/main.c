@@ -60,6 +60,10 @@ const struct cli_cmd cli_commands[] = {
 	 "marks alone, so the file may be gone: give the topology's name. Touches\n"
 	 "nothing aspen did not create. Idempotent. Needs root.\n"
 	 "\n"
+	 "  --json               one JSON event per line instead of text\n"
+	 "  --lock-timeout DUR   wait up to DUR for another aspen on this topology\n"
+	 "  --state-dir DIR      the journal is in DIR/<name> (default /var/lib/aspen)\n"
+	 "\n"
 	 "Exit status: 0 nothing of the topology is left, 1 error.\n"},
 	{"status", cmd_status, "resources, processes and health of a live topology",
 	 "usage: aspen status [--json] [--state-dir DIR] [NAME|FILE]\n"
@@ -67,7 +71,13 @@ const struct cli_cmd cli_commands[] = {
 	 "Without NAME, list the topologies this host has state for. With NAME, probe\n"
 	 "every resource aspen recorded and show whether it is present, missing or\n"
 	 "untracked (found by its ownership mark after a crash), and each node\n"
-	 "process's state. Changes nothing.\n"},
+	 "process's state. Changes nothing. With NAME, needs root.\n"
+	 "\n"
+	 "  --json               the same as one JSON object\n"
+	 "  --state-dir DIR      the journals are in DIR (default /var/lib/aspen)\n"
+	 "  -v, --verbose        every property of each resource\n"
+	 "\n"
+	 "Exit status: 0 ok, 1 error.\n"},
 	{"run", cmd_run, "apply, run a command against the cluster, destroy",
 	 "usage: aspen run [--keep] [--no-schedule] [--lock-timeout DUR] [--state-dir DIR]\n"
 	 "                 FILE -- COMMAND [ARGS...]\n"
@@ -122,10 +132,15 @@ static void usage_main(FILE *f)
 		   "Commands:\n");
 	for (const struct cli_cmd *c = cli_commands; c->name; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
-	fprintf(f, "\nExit status: 0 ok, 1 error, 2 changes (plan --detailed-exitcode),\n"
-		   "64 usage error.\n"
+	fprintf(f, "\nOptions (also accepted after COMMAND):\n"
+		   "  --no-color     no colour (colour is only used on a terminal anyway)\n"
+		   "  -q, --quiet    errors only\n"
+		   "  -v, --verbose  more detail\n"
+		   "\nExit status: 0 ok, 1 error, 2 changes (plan --detailed-exitcode),\n"
+		   "64 usage error; aspen run: its command's.\n"
 		   "Environment: NO_COLOR disables colour; ASPEN_STATE_DIR, ASPEN_RUN_DIR move\n"
-		   "state and runtime files; ASPEN_CH_BINARY names cloud-hypervisor.\n");
+		   "state and runtime files; ASPEN_CH_BINARY names cloud-hypervisor.\n"
+		   "More: aspen COMMAND --help, man aspen.\n");
 }
 
 static const struct cli_cmd *find_cmd(const char *name)
