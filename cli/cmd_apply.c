@@ -4,6 +4,7 @@
  * then wait for every node's health checks. The plan that runs is the plan
  * `aspen plan` prints for the same state. A second apply of an unchanged
  * file finds nothing to do and changes nothing. */
+#include "cli/apply.h"
 #include "cli/cli.h"
 #include "cli/progress.h"
 #include "cli/wait.h"
@@ -34,28 +35,34 @@ int cmd_apply(int argc, char **argv)
 		{"state-dir", 0, true, OPT_STATE_DIR},
 		{NULL, 0, false, 0},
 	};
-	bool json = false, wait = true;
-	int lock_ms = 0;
+	struct apply_opts o = {.argv = argv, .out = stdout, .wait = true};
 	const char *arg;
 	int c, first;
 	while ((c = cli_getopt("apply", argc, argv, opts, &arg, &first)) > 0) {
 		if (c == 'h')
 			return cli_help("apply");
 		if (c == OPT_JSON)
-			json = true;
+			o.json = true;
 		if (c == OPT_NO_WAIT)
-			wait = false;
+			o.wait = false;
 		if (c == OPT_STATE_DIR)
 			setenv("ASPEN_STATE_DIR", arg, 1);
-		if (c == OPT_LOCK_TIMEOUT && cli_parse_ms(arg, &lock_ms) < 0)
+		if (c == OPT_LOCK_TIMEOUT && cli_parse_ms(arg, &o.lock_ms) < 0)
 			return cli_usage_error("apply", "--lock-timeout takes a duration like 30s, not '%s'", arg);
 	}
 	if (c < 0)
 		return EXIT_USAGE;
 	if (argc - first != 1)
 		return cli_usage_error("apply", "give exactly one topology file");
-	const char *file = argv[first];
+	o.file = argv[first];
+	return apply_run(&o);
+}
 
+int apply_run(const struct apply_opts *o)
+{
+	const char *file = o->file;
+	bool json = o->json;
+	FILE *out = o->out;
 	uint64_t t0 = mono_us();
 	struct topology *t = cli_load(file);
 	if (!t)
@@ -64,14 +71,14 @@ int cmd_apply(int argc, char **argv)
 	struct rt_ctx rc;
 	struct rt_err e = {0};
 	struct progress pr;
-	progress_init(&pr, stdout, json, cli_out.quiet);
+	progress_init(&pr, out, json, cli_out.quiet || o->brief);
 	int status = EXIT_ERR;
 	struct res_list desired = {0}, observed = {0};
 	struct plan p = {0};
 	bool planned = false;
 	char *abs = realpath(file, NULL);
 
-	if (rt_open(&rc, t->name, (const char *const *)argv, lock_ms, &e) < 0)
+	if (rt_open(&rc, t->name, (const char *const *)o->argv, o->lock_ms, &e) < 0)
 		goto out;
 	rc.on_event = progress_event;
 	rc.ud = &pr;
@@ -92,8 +99,10 @@ int cmd_apply(int argc, char **argv)
 	if (vm_preflight(&p, &e) < 0 || rt_preflight(&rc, &p, &e) < 0 ||
 	    rt_adopt(&rc, &observed, &e) < 0)
 		goto out;
+	if (cli_out.verbose && !json && p.n_actions)
+		plan_print_text(&p, out, cli_color_for(out));
 	if (!json && !cli_out.quiet && p.n_actions)
-		printf("aspen apply: %s: %zu to create, %zu to update, %zu to replace, %zu to delete\n",
+		fprintf(out, "aspen apply: %s: %zu to create, %zu to update, %zu to replace, %zu to delete\n",
 		       t->name, p.n_create, p.n_update, p.n_replace, p.n_delete);
 	if (rt_execute(&rc, &p, &e) < 0)
 		goto out;
@@ -101,7 +110,7 @@ int cmd_apply(int argc, char **argv)
 	bool spawned = false;
 	for (size_t i = 0; i < p.n_actions; i++)
 		spawned |= p.actions[i].phase == PHASE_CREATE && p.actions[i].desired->kind == RES_PROCESS;
-	if (wait && wait_healthy(&rc, t, &pr, spawned, &e) < 0) {
+	if (o->wait && wait_healthy(&rc, t, &pr, spawned, &e) < 0) {
 		fprintf(stderr, "aspen apply: %s\n", e.msg);
 		fprintf(stderr, "aspen apply: the cluster is up but not healthy; look at the logs in %s, "
 			"then 'aspen apply' again or 'aspen destroy %s'\n", rc.run_dir, t->name);
@@ -112,17 +121,17 @@ int cmd_apply(int argc, char **argv)
 		char kv[256];
 		snprintf(kv, sizeof(kv), "\"topology\":\"%s\",\"mutations\":%zu,\"elapsed_us\":%llu",
 			 t->name, rc.mutations, (unsigned long long)dt);
-		progress_json(stdout, "applied", kv);
+		progress_json(out, "applied", kv);
 	} else if (!cli_out.quiet) {
 		if (p.n_actions == 0)
-			printf("No changes: %s already matches %s (0 mutations, %.1f ms).\n", t->name,
+			fprintf(out, "No changes: %s already matches %s (0 mutations, %.1f ms).\n", t->name,
 			       file, (double)dt / 1000.0);
 		else
-			printf("Apply complete: %zu created, %zu updated, %zu replaced, %zu deleted "
+			fprintf(out, "Apply complete: %zu created, %zu updated, %zu replaced, %zu deleted "
 			       "in %.1f ms.\n", p.n_create, p.n_update, p.n_replace, p.n_delete,
 			       (double)dt / 1000.0);
 	}
-	status = EXIT_OK;
+	status = o->then ? o->then(&rc, t, &desired, o->ud) : EXIT_OK;
 	goto out_quiet;
 out:
 	fprintf(stderr, "aspen apply: %s\n", e.msg);
