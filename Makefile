@@ -5,13 +5,19 @@
 #   make test       build and run every test suite (unit, kernel, end-to-end)
 #   make test SAN=1 the same suite under AddressSanitizer + UBSan
 #   make bench      benchmarks: prints figures and comparisons, asserts nothing
-#   make install    PREFIX=/usr/local DESTDIR= honoured
+#   make demo       the namespace example end to end, in a private sandbox (root)
+#   make install    bin, man page, bash completion, JSON schema; PREFIX=/usr/local
+#                   DESTDIR= honoured (make uninstall removes them)
 #
-# Libraries are found with pkg-config; packagers without it can pass
-# PKG_CONFIG= and set CFLAGS/LDLIBS themselves.
+# Libraries are found with pkg-config; packagers without it pass PKG_CONFIG=
+# (Debian's include paths are then assumed) and may add their own CFLAGS,
+# CPPFLAGS, LDFLAGS and LDLIBS, which are always honoured.
 
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
+DATADIR   ?= $(PREFIX)/share
+MANDIR    ?= $(DATADIR)/man
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
@@ -22,7 +28,7 @@ LIBS_PKGS := yaml-0.1:libyaml-dev libcjson:libcjson-dev libcurl:libcurl4-openssl
 TEST_PKGS := cmocka:libcmocka-dev
 DEB_PKGS  := build-essential pkg-config $(foreach p,$(LIBS_PKGS) $(TEST_PKGS),$(word 2,$(subst :, ,$(p)))) \
              iproute2 iputils-ping nftables util-linux procps valgrind clang libclang-rt-14-dev \
-             curl jq
+             curl jq groff-base
 
 pc_names  = $(foreach p,$(1),$(word 1,$(subst :, ,$(p))))
 
@@ -41,9 +47,10 @@ endif
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter -Wvla -Wformat=2
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -I. $(DEP_CFLAGS) $(CFLAGS)
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -I. $(DEP_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(LDFLAGS)
-LDLIBS  += $(DEP_LIBS) -lpthread
+# The user's LDLIBS (even one given on the command line) come first, then ours.
+ALL_LDLIBS := $(LDLIBS) $(DEP_LIBS) -lpthread
 
 ifeq ($(SAN),1)
   B := build-san
@@ -113,17 +120,17 @@ $(B)/libaspen.a: $(LIB_OBJ)
 
 $(ASPEN): $(CLI_OBJ) $(B)/libaspen.a
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libaspen.a $(LDLIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libaspen.a $(ALL_LDLIBS)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libaspen.a tests/testutil.h $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(call say,TEST,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libaspen.a $(LDLIBS) $(TEST_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libaspen.a $(ALL_LDLIBS) $(TEST_LIBS)
 
 $(B)/tests/%: tests/kernel/%.c $(B)/libaspen.a tests/testutil.h
 	@mkdir -p $(dir $@)
 	$(call say,TEST,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libaspen.a $(LDLIBS) $(TEST_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libaspen.a $(ALL_LDLIBS) $(TEST_LIBS)
 
 # Tools link the whole library: a tool may reference a symbol weakly (to
 # build before that part of the library exists), and a weak reference alone
@@ -131,13 +138,13 @@ $(B)/tests/%: tests/kernel/%.c $(B)/libaspen.a tests/testutil.h
 $(B)/tools/%: tests/tools/%.c $(B)/libaspen.a
 	@mkdir -p $(dir $@)
 	$(call say,TOOL,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -Wl,--whole-archive $(B)/libaspen.a -Wl,--no-whole-archive $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -Wl,--whole-archive $(B)/libaspen.a -Wl,--no-whole-archive $(ALL_LDLIBS)
 
 $(CHD_OBJ): $(wildcard tests/chdouble/*.h)
 $(B)/tools/ch-double: $(CHD_OBJ) $(B)/libaspen.a
 	@mkdir -p $(dir $@)
 	$(call say,TOOL,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CHD_OBJ) $(B)/libaspen.a $(LDLIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CHD_OBJ) $(B)/libaspen.a $(ALL_LDLIBS)
 
 # `make test` first installs whatever Debian packages are missing (a fresh
 # machine needs nothing else), then runs every suite; the runner prints
@@ -154,11 +161,24 @@ unit: check-deps $(UNIT_BIN)
 bench: check-deps $(ASPEN) $(TOOL_BIN)
 	ASPEN=$(abspath $(ASPEN)) BUILD=$(abspath $(B)) bench/run-bench.sh
 
+# `make demo` (root): install what is missing, build, then demo/demo.sh on
+# topologies/cluster3-netns.yaml inside tests/sandbox.sh, so the demo never
+# touches this machine's interfaces.
+demo: ensure-deps
+	@if [ "$$(id -u)" != 0 ]; then echo "make demo: run as root (it creates namespaces and bridges, in a private sandbox)" >&2; exit 1; fi
+	@$(MAKE) --no-print-directory all
+	@tests/sandbox.sh sh demo/demo.sh $(abspath $(ASPEN))
+
 install: $(ASPEN)
 	install -D -m 0755 $(ASPEN) $(DESTDIR)$(BINDIR)/aspen
+	install -D -m 0644 docs/aspen.1 $(DESTDIR)$(MANDIR)/man1/aspen.1
+	install -D -m 0644 completions/aspen.bash $(DESTDIR)$(BASHCOMPDIR)/aspen
+	install -D -m 0644 schemas/aspen-v1.schema.json $(DESTDIR)$(DATADIR)/aspen/aspen-v1.schema.json
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/aspen
+	rm -f $(DESTDIR)$(BINDIR)/aspen $(DESTDIR)$(MANDIR)/man1/aspen.1 \
+	      $(DESTDIR)$(BASHCOMPDIR)/aspen $(DESTDIR)$(DATADIR)/aspen/aspen-v1.schema.json
+	rmdir $(DESTDIR)$(DATADIR)/aspen 2>/dev/null || true
 
 clean:
 	rm -rf build build-san aspen

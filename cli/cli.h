@@ -64,6 +64,8 @@ int cmd_plan(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_destroy(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 int cmd_heal(int argc, char **argv);
 int cmd_fault(int argc, char **argv);
 

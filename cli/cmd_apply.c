@@ -1,13 +1,15 @@
 /* cmd_apply.c — `aspen apply FILE`: converge the live system to the file.
  *
  * Compile, lock, observe (journal + live probe), plan, execute the plan,
- * then wait for every node's health checks, then run the file's fault
- * schedule (runtime/schedule.h) unless --no-schedule. The plan that runs is
- * the plan `aspen plan` prints for the same state. A second apply of an
- * unchanged file finds nothing to do and changes nothing (and runs the
- * schedule again). Whether this machine can run every fault is checked
- * before anything changes, so a schedule never fails half way for a missing
- * kernel feature. */
+ * then wait for every node's health checks, then (as apply_run's `then`
+ * hook, with the topology still locked) run the file's fault schedule
+ * (runtime/schedule.h) unless --no-schedule. The plan that runs is the plan
+ * `aspen plan` prints for the same state. A second apply of an unchanged
+ * file finds nothing to do and changes nothing (and runs the schedule
+ * again). Whether this machine can run every fault is checked before
+ * anything changes, so a schedule never fails half way for a missing kernel
+ * feature. */
+#include "cli/apply.h"
 #include "cli/cli.h"
 #include "cli/progress.h"
 #include "cli/schedout.h"
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 enum { OPT_JSON = 1000, OPT_LOCK_TIMEOUT, OPT_NO_WAIT, OPT_STATE_DIR, OPT_NO_SCHEDULE, OPT_EVENTS,
        OPT_MATRIX };
@@ -32,59 +35,82 @@ static uint64_t mono_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* The schedule's options. */
+struct apply_sched {
+	const char *events;     /* --events FILE, or NULL */
+	bool matrix;
+};
+
 /* Before anything changes: every fault must be able to run here, and the
- * events file must open. */
-static int preflight_schedule(const struct topology *t, const char *events, struct schedout *so)
+ * events file must open. Without root the check cannot probe; apply_run
+ * then fails with the message that says so. */
+static int apply_preflight(const char *file, const struct apply_sched *as, struct schedout *so)
 {
+	if (geteuid() != 0)
+		return 0;
+	struct topology *t = cli_load(file);
+	if (!t)
+		return -1;
 	struct rt_err e = {0};
-	if (sched_check(t, NULL, &e) < 0) {
+	int rc = 0;
+	if (t->n_faults && sched_check(t, NULL, &e) < 0) {
 		for (char *line = strtok(e.msg, "\n"); line; line = strtok(NULL, "\n"))
 			fprintf(stderr, "aspen apply: %s\n", line);
 		fprintf(stderr, "aspen apply: nothing was changed; 'aspen apply --no-schedule %s' "
-			"converges without running the fault schedule\n", t->file);
-		return -1;
-	}
-	if (events && schedout_open_events(so, events, &e) < 0) {
+			"converges without running the fault schedule\n", file);
+		rc = -1;
+	} else if (t->n_faults && as->events && schedout_open_events(so, as->events, &e) < 0) {
 		fprintf(stderr, "aspen apply: %s\n", e.msg);
-		return -1;
+		rc = -1;
 	}
-	return 0;
+	topo_free(t);
+	return rc;
 }
 
-/* The converged, healthy cluster: run its timeline. */
-static int run_schedule(struct rt_ctx *rc, const struct topology *t, const struct plan *p,
-			struct schedout *so)
+/* apply_run's `then`: the converged, healthy cluster runs its timeline. */
+static int apply_schedule(struct rt_ctx *rc, const struct topology *t,
+			  const struct res_list *desired, void *ud)
 {
+	(void)desired;
+	struct schedout *so = ud;
+	if (t->n_faults == 0)
+		return EXIT_OK;
+	so->c = rc;
+	struct plan p = {0};
+	arena_init(&p.arena);
+	plan_timeline(&p, t);
 	struct sched_opts o = {NULL, schedout_event, so, false};
 	struct sched_result res;
 	struct rt_err e = {0};
+	int status = EXIT_OK;
+	FILE *out = so->pr->out;
 	if (so->matrix && !so->pr->json) {
-		printf("Reachability before the schedule:\n");
+		fprintf(out, "Reachability before the schedule:\n");
 		if (schedout_matrix(so, &e) < 0)
 			fprintf(stderr, "aspen apply: matrix: %s\n", e.msg);
 	}
-	if (sched_run(rc, t, p->timeline, p->n_timeline, &o, &res, &e) < 0) {
+	if (sched_run(rc, t, p.timeline, p.n_timeline, &o, &res, &e) < 0) {
 		fprintf(stderr, "aspen apply: %s\n", e.msg);
 		if (!res.signal)
 			fprintf(stderr, "aspen apply: faults that could not be reverted stay in the "
 				"journal: 'aspen heal %s' retries them\n", t->name);
-		return schedout_exit_status(&res);
+		status = schedout_exit_status(&res);
+	} else if (!so->pr->json && !cli_out.quiet) {
+		size_t apply_only = res.applied - res.reverted - res.left_active;
+		if (res.applied == res.reverted)
+			fprintf(out, "Schedule complete: %zu fault%s applied and reverted.\n", res.applied,
+				res.applied == 1 ? "" : "s");
+		else
+			fprintf(out, "Schedule complete: %zu fault%s applied, %zu reverted, %zu without an "
+				"inverse (kill, start, ...).\n", res.applied, res.applied == 1 ? "" : "s",
+				res.reverted, apply_only);
+		if (res.left_active)
+			fprintf(out, "%zu fault%s without `for` stay%s active: 'aspen heal %s' reverts %s.\n",
+				res.left_active, res.left_active == 1 ? "" : "s",
+				res.left_active == 1 ? "s" : "", t->name, res.left_active == 1 ? "it" : "them");
 	}
-	if (so->pr->json || cli_out.quiet)
-		return EXIT_OK;
-	size_t apply_only = res.applied - res.reverted - res.left_active;
-	if (res.applied == res.reverted)
-		printf("Schedule complete: %zu fault%s applied and reverted.\n", res.applied,
-		       res.applied == 1 ? "" : "s");
-	else
-		printf("Schedule complete: %zu fault%s applied, %zu reverted, %zu without an inverse "
-		       "(kill, start, ...).\n", res.applied, res.applied == 1 ? "" : "s", res.reverted,
-		       apply_only);
-	if (res.left_active)
-		printf("%zu fault%s without `for` stay%s active: 'aspen heal %s' reverts %s.\n",
-		       res.left_active, res.left_active == 1 ? "" : "s", res.left_active == 1 ? "s" : "",
-		       t->name, res.left_active == 1 ? "it" : "them");
-	return EXIT_OK;
+	plan_free(&p);
+	return status;
 }
 
 int cmd_apply(int argc, char **argv)
@@ -99,35 +125,53 @@ int cmd_apply(int argc, char **argv)
 		{"matrix", 0, false, OPT_MATRIX},
 		{NULL, 0, false, 0},
 	};
-	bool json = false, wait = true, schedule = true, matrix = false;
-	const char *events = NULL;
-	int lock_ms = 0;
+	struct apply_opts o = {.argv = argv, .out = stdout, .wait = true};
+	struct apply_sched as = {NULL, false};
+	bool schedule = true;
 	const char *arg;
 	int c, first;
 	while ((c = cli_getopt("apply", argc, argv, opts, &arg, &first)) > 0) {
 		if (c == 'h')
 			return cli_help("apply");
 		if (c == OPT_JSON)
-			json = true;
+			o.json = true;
 		if (c == OPT_NO_WAIT)
-			wait = false;
+			o.wait = false;
 		if (c == OPT_NO_SCHEDULE)
 			schedule = false;
 		if (c == OPT_EVENTS)
-			events = arg;
+			as.events = arg;
 		if (c == OPT_MATRIX)
-			matrix = true;
+			as.matrix = true;
 		if (c == OPT_STATE_DIR)
 			setenv("ASPEN_STATE_DIR", arg, 1);
-		if (c == OPT_LOCK_TIMEOUT && cli_parse_ms(arg, &lock_ms) < 0)
+		if (c == OPT_LOCK_TIMEOUT && cli_parse_ms(arg, &o.lock_ms) < 0)
 			return cli_usage_error("apply", "--lock-timeout takes a duration like 30s, not '%s'", arg);
 	}
 	if (c < 0)
 		return EXIT_USAGE;
 	if (argc - first != 1)
 		return cli_usage_error("apply", "give exactly one topology file");
-	const char *file = argv[first];
+	o.file = argv[first];
+	if (!schedule)
+		return apply_run(&o);
+	struct progress pr;
+	progress_init(&pr, o.out, o.json, cli_out.quiet);
+	struct schedout so = {&pr, NULL, cli_out.verbose, as.matrix, NULL};
+	if (apply_preflight(o.file, &as, &so) < 0)
+		return EXIT_ERR;
+	o.then = apply_schedule;
+	o.ud = &so;
+	int status = apply_run(&o);
+	schedout_close(&so);
+	return status;
+}
 
+int apply_run(const struct apply_opts *o)
+{
+	const char *file = o->file;
+	bool json = o->json;
+	FILE *out = o->out;
 	uint64_t t0 = mono_us();
 	struct topology *t = cli_load(file);
 	if (!t)
@@ -136,21 +180,15 @@ int cmd_apply(int argc, char **argv)
 	struct rt_ctx rc;
 	struct rt_err e = {0};
 	struct progress pr;
-	progress_init(&pr, stdout, json, cli_out.quiet);
-	struct schedout so = {&pr, NULL, cli_out.verbose, matrix, &rc};
-	schedule = schedule && t->n_faults > 0;
+	progress_init(&pr, out, json, cli_out.quiet || o->brief);
 	int status = EXIT_ERR;
 	struct res_list desired = {0}, observed = {0};
 	struct plan p = {0};
 	bool planned = false;
 	char *abs = realpath(file, NULL);
 
-	if (rt_open(&rc, t->name, (const char *const *)argv, lock_ms, &e) < 0)
+	if (rt_open(&rc, t->name, (const char *const *)o->argv, o->lock_ms, &e) < 0)
 		goto out;
-	/* Root and the lock first (their messages explain more), then the
-	 * schedule's needs, before anything changes. */
-	if (schedule && preflight_schedule(t, events, &so) < 0)
-		goto out_quiet;
 	rc.on_event = progress_event;
 	rc.ud = &pr;
 	if (abs && journal_set_file(&rc.journal, abs, &e) < 0)
@@ -170,8 +208,10 @@ int cmd_apply(int argc, char **argv)
 	if (vm_preflight(&p, &e) < 0 || rt_preflight(&rc, &p, &e) < 0 ||
 	    rt_adopt(&rc, &observed, &e) < 0)
 		goto out;
+	if (cli_out.verbose && !json && p.n_actions)
+		plan_print_text(&p, out, cli_color_for(out));
 	if (!json && !cli_out.quiet && p.n_actions)
-		printf("aspen apply: %s: %zu to create, %zu to update, %zu to replace, %zu to delete\n",
+		fprintf(out, "aspen apply: %s: %zu to create, %zu to update, %zu to replace, %zu to delete\n",
 		       t->name, p.n_create, p.n_update, p.n_replace, p.n_delete);
 	if (rt_execute(&rc, &p, &e) < 0)
 		goto out;
@@ -179,7 +219,7 @@ int cmd_apply(int argc, char **argv)
 	bool spawned = false;
 	for (size_t i = 0; i < p.n_actions; i++)
 		spawned |= p.actions[i].phase == PHASE_CREATE && p.actions[i].desired->kind == RES_PROCESS;
-	if (wait && wait_healthy(&rc, t, &pr, spawned, &e) < 0) {
+	if (o->wait && wait_healthy(&rc, t, &pr, spawned, &e) < 0) {
 		fprintf(stderr, "aspen apply: %s\n", e.msg);
 		fprintf(stderr, "aspen apply: the cluster is up but not healthy; look at the logs in %s, "
 			"then 'aspen apply' again or 'aspen destroy %s'\n", rc.run_dir, t->name);
@@ -190,17 +230,17 @@ int cmd_apply(int argc, char **argv)
 		char kv[256];
 		snprintf(kv, sizeof(kv), "\"topology\":\"%s\",\"mutations\":%zu,\"elapsed_us\":%llu",
 			 t->name, rc.mutations, (unsigned long long)dt);
-		progress_json(stdout, "applied", kv);
+		progress_json(out, "applied", kv);
 	} else if (!cli_out.quiet) {
 		if (p.n_actions == 0)
-			printf("No changes: %s already matches %s (0 mutations, %.1f ms).\n", t->name,
+			fprintf(out, "No changes: %s already matches %s (0 mutations, %.1f ms).\n", t->name,
 			       file, (double)dt / 1000.0);
 		else
-			printf("Apply complete: %zu created, %zu updated, %zu replaced, %zu deleted "
+			fprintf(out, "Apply complete: %zu created, %zu updated, %zu replaced, %zu deleted "
 			       "in %.1f ms.\n", p.n_create, p.n_update, p.n_replace, p.n_delete,
 			       (double)dt / 1000.0);
 	}
-	status = schedule ? run_schedule(&rc, t, &p, &so) : EXIT_OK;
+	status = o->then ? o->then(&rc, t, &desired, o->ud) : EXIT_OK;
 	goto out_quiet;
 out:
 	fprintf(stderr, "aspen apply: %s\n", e.msg);
@@ -211,7 +251,6 @@ out_quiet:
 	if (planned)
 		plan_free(&p);
 	rt_close(&rc);
-	schedout_close(&so);
 	free(abs);
 	topo_free(t);
 	return status;

@@ -7,6 +7,7 @@
  * deletes in reverse dependency order, then removes the journal. Idempotent: a second
  * destroy, or one after a half-finished apply, exits 0. */
 #include "cli/cli.h"
+#include "cli/destroy.h"
 #include "cli/progress.h"
 #include "cli/schedout.h"
 #include "compiler/compile.h"
@@ -29,18 +30,17 @@ int cmd_destroy(int argc, char **argv)
 		{"state-dir", 0, true, OPT_STATE_DIR},
 		{NULL, 0, false, 0},
 	};
-	bool json = false;
-	int lock_ms = 0;
+	struct destroy_opts o = {.argv = argv, .out = stdout};
 	const char *arg;
 	int c, first;
 	while ((c = cli_getopt("destroy", argc, argv, opts, &arg, &first)) > 0) {
 		if (c == 'h')
 			return cli_help("destroy");
 		if (c == OPT_JSON)
-			json = true;
+			o.json = true;
 		if (c == OPT_STATE_DIR)
 			setenv("ASPEN_STATE_DIR", arg, 1);
-		if (c == OPT_LOCK_TIMEOUT && cli_parse_ms(arg, &lock_ms) < 0)
+		if (c == OPT_LOCK_TIMEOUT && cli_parse_ms(arg, &o.lock_ms) < 0)
 			return cli_usage_error("destroy", "--lock-timeout takes a duration like 30s, not '%s'", arg);
 	}
 	if (c < 0)
@@ -50,18 +50,28 @@ int cmd_destroy(int argc, char **argv)
 	char *name = cli_topology_name(argv[first]);
 	if (!name)
 		return EXIT_ERR;
+	o.name = name;
+	int status = destroy_run(&o);
+	free(name);
+	return status;
+}
 
+int destroy_run(const struct destroy_opts *o)
+{
+	const char *name = o->name;
+	bool json = o->json;
+	FILE *out = o->out;
 	struct timespec ts0, ts1;
 	clock_gettime(CLOCK_MONOTONIC, &ts0);
 	struct rt_ctx rc;
 	struct rt_err e = {0};
 	struct progress pr;
-	progress_init(&pr, stdout, json, cli_out.quiet);
+	progress_init(&pr, out, json, cli_out.quiet || o->brief);
 	struct res_list observed = {0};
 	struct plan p = {0};
 	bool planned = false;
 	int status = EXIT_ERR;
-	if (rt_open(&rc, name, (const char *const *)argv, lock_ms, &e) < 0)
+	if (rt_open(&rc, name, (const char *const *)o->argv, o->lock_ms, &e) < 0)
 		goto out;
 	rc.on_event = progress_event;
 	rc.ud = &pr;
@@ -97,12 +107,12 @@ int cmd_destroy(int argc, char **argv)
 		char kv[256];
 		snprintf(kv, sizeof(kv), "\"topology\":\"%s\",\"deleted\":%zu,\"elapsed_ms\":%.1f",
 			 name, p.n_actions, ms);
-		progress_json(stdout, "destroyed", kv);
+		progress_json(out, "destroyed", kv);
 	} else if (!cli_out.quiet) {
 		if (p.n_actions == 0)
-			printf("Nothing to destroy: %s has no resources on this host.\n", name);
+			fprintf(out, "Nothing to destroy: %s has no resources on this host.\n", name);
 		else
-			printf("Destroy complete: %s, %zu resources deleted in %.1f ms.\n", name,
+			fprintf(out, "Destroy complete: %s, %zu resources deleted in %.1f ms.\n", name,
 			       p.n_actions, ms);
 	}
 	status = EXIT_OK;
@@ -113,6 +123,5 @@ out_quiet:
 	if (planned)
 		plan_free(&p);
 	rt_close(&rc);
-	free(name);
 	return status;
 }

@@ -220,6 +220,8 @@ int cmd_status(int argc, char **argv)
 				cJSON_AddItemToArray(arr, o);
 			} else {
 				printf("%-28s %-10s %s\n", r->id, state, buf);
+				for (size_t k = 0; cli_out.verbose && k < r->n_props; k++)
+					printf("    %s = %s\n", r->props[k].key, r->props[k].value);
 			}
 		}
 	}

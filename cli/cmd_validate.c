@@ -11,18 +11,14 @@ int cmd_validate(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
 		{"format", 0, true, OPT_FORMAT},
-		{"quiet", 'q', false, 'q'},
 		{NULL, 0, false, 0},
 	};
 	enum diag_format fmt = DIAG_TEXT;
-	bool quiet = cli_out.quiet;
 	const char *arg;
 	int c, first;
 	while ((c = cli_getopt("validate", argc, argv, opts, &arg, &first)) > 0) {
 		if (c == 'h')
 			return cli_help("validate");
-		if (c == 'q')
-			quiet = true;
 		if (c == OPT_FORMAT) {
 			if (!strcmp(arg, "text"))
 				fmt = DIAG_TEXT;
@@ -40,6 +36,7 @@ int cmd_validate(int argc, char **argv)
 		return cli_usage_error("validate", "no topology file given");
 
 	int rc = EXIT_OK;
+	bool quiet = cli_out.quiet;     /* -q: common to every command (cli_getopt) */
 	bool color = fmt == DIAG_TEXT && cli_color_for(stderr);
 	for (int i = first; i < argc; i++) {
 		struct diag_list d;

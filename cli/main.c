@@ -22,7 +22,7 @@ const struct cli_cmd cli_commands[] = {
 	 "  --format text     human-readable (default)\n"
 	 "  --format github   GitHub Actions annotations (::error file=...)\n"
 	 "  --format json     one JSON array of diagnostics per file\n"
-	 "  -q, --quiet       print nothing for valid files\n"
+	 "  -q, --quiet       print nothing for valid files (errors only)\n"
 	 "\n"
 	 "Exit status: 0 when every file is valid, 1 otherwise.\n"},
 	{"plan", cmd_plan, "show the actions apply would take, and the fault timeline",
@@ -77,6 +77,10 @@ const struct cli_cmd cli_commands[] = {
 	 "the topology's faults), so a destroy after a crashed schedule leaves no rule,\n"
 	 "qdisc or stopped process.\n"
 	 "\n"
+	 "  --json               one JSON event per line instead of text\n"
+	 "  --lock-timeout DUR   wait up to DUR for another aspen on this topology\n"
+	 "  --state-dir DIR      the journal is in DIR/<name> (default /var/lib/aspen)\n"
+	 "\n"
 	 "Exit status: 0 nothing of the topology is left, 1 error.\n"},
 	{"status", cmd_status, "resources, processes and health of a live topology",
 	 "usage: aspen status [--json] [--matrix] [--state-dir DIR] [NAME|FILE]\n"
@@ -84,12 +88,18 @@ const struct cli_cmd cli_commands[] = {
 	 "Without NAME, list the topologies this host has state for. With NAME, probe\n"
 	 "every resource aspen recorded and show whether it is present, missing or\n"
 	 "untracked (found by its ownership mark after a crash), each node process's\n"
-	 "state, and the active faults. Changes nothing.\n"
+	 "state, and the active faults. Changes nothing. With NAME, needs root.\n"
 	 "\n"
-	 "  --json     the same as one JSON object\n"
-	 "  --matrix   also probe every ordered pair of netns nodes with one ping from\n"
-	 "             inside the source's namespace, and print who reaches whom\n"
-	 "             (rows: from, columns: to; \u2713 / \u2717, or ok / -- without UTF-8)\n"},
+	 "  --json               the same as one JSON object\n"
+	 "  --state-dir DIR      the journals are in DIR (default /var/lib/aspen)\n"
+	 "  -v, --verbose        every property of each resource\n"
+	 "  --matrix             also probe every ordered pair of netns nodes (echo\n"
+	 "                       requests sent from inside the source's namespace,\n"
+	 "                       watched for inside the destination's) and print who\n"
+	 "                       reaches whom (rows: from, columns: to; \u2713 / \u2717, or\n"
+	 "                       ok / -- without a UTF-8 locale)\n"
+	 "\n"
+	 "Exit status: 0 ok, 1 error.\n"},
 	{"fault", cmd_fault, "apply one fault now, by hand (ad hoc)",
 	 "usage: aspen fault NAME KIND ARGS... [--for DUR] [--direction D] [--matrix] [--json]\n"
 	 "                   [--lock-timeout DUR] [--state-dir DIR]\n"
@@ -131,6 +141,48 @@ const struct cli_cmd cli_commands[] = {
 	 "\n"
 	 "Exit status: 0 healed, 1 error (faults that could not be reverted stay\n"
 	 "journaled; heal again).\n"},
+	{"run", cmd_run, "apply, run a command against the cluster, destroy",
+	 "usage: aspen run [--keep] [--no-schedule] [--lock-timeout DUR] [--state-dir DIR]\n"
+	 "                 FILE -- COMMAND [ARGS...]\n"
+	 "\n"
+	 "The test-suite entry point. Apply FILE and wait for every node's health\n"
+	 "checks, run COMMAND (in aspen's own network namespace, with aspen's stdin,\n"
+	 "stdout and stderr) while the fault schedule runs, then destroy the cluster:\n"
+	 "also when COMMAND fails or aspen is interrupted. aspen's own messages go to\n"
+	 "stderr. SIGINT, SIGTERM and SIGHUP sent to aspen are passed on to COMMAND.\n"
+	 "\n"
+	 "COMMAND's environment adds:\n"
+	 "  ASPEN_TOPOLOGY        the topology's name\n"
+	 "  ASPEN_NODES           every node's name, space-separated, in file order\n"
+	 "  ASPEN_PEERS           NAME=IP of every node with an address\n"
+	 "  ASPEN_IP_<NODE>       the node's first address (NODE uppercased, - as _)\n"
+	 "  ASPEN_NETNS_<NODE>    a netns node's namespace (ip netns exec ...)\n"
+	 "  ASPEN_CLUSTER_JSON    a JSON file with the whole cluster: nodes, kinds,\n"
+	 "                        interfaces, addresses, namespaces, sockets, pids, logs\n"
+	 "\n"
+	 "  --keep               leave the cluster up afterwards (for debugging)\n"
+	 "  --no-schedule        do not run the fault schedule\n"
+	 "  --lock-timeout DUR   wait up to DUR for another aspen on this topology\n"
+	 "  --state-dir DIR      keep the journal in DIR/<name> (default /var/lib/aspen)\n"
+	 "\n"
+	 "Exit status: COMMAND's (128+N when signal N ended it); 1 when apply or\n"
+	 "destroy failed; 128+N when signal N interrupted aspen before COMMAND ran.\n"
+	 "Needs root.\n"},
+	{"graph", cmd_graph, "draw the topology: DOT, Mermaid or SVG",
+	 "usage: aspen graph [--format dot|mermaid|svg] [-o OUT] FILE\n"
+	 "\n"
+	 "Write FILE's topology as a picture: nodes with their kind and addresses,\n"
+	 "networks with their bridge, subnet and gateway, one edge per interface\n"
+	 "(its name and IP), and the fault schedule as a strip in time order.\n"
+	 "Reads nothing but FILE; needs no privileges.\n"
+	 "\n"
+	 "  -f, --format dot       Graphviz DOT (default)\n"
+	 "  -f, --format mermaid   a Mermaid flowchart (for Markdown ```mermaid blocks)\n"
+	 "  -f, --format svg       DOT rendered by Graphviz's `dot -Tsvg` (needs graphviz)\n"
+	 "  -o, --output OUT       write to OUT instead of standard output; without\n"
+	 "                         --format, OUT's extension (.dot .gv .mmd .svg) chooses\n"
+	 "\n"
+	 "Exit status: 0 ok, 1 invalid topology or rendering failed, 64 usage error.\n"},
 	{NULL, NULL, NULL, NULL},
 };
 
@@ -143,10 +195,16 @@ static void usage_main(FILE *f)
 		   "Commands:\n");
 	for (const struct cli_cmd *c = cli_commands; c->name; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
-	fprintf(f, "\nExit status: 0 ok, 1 error, 2 changes (plan --detailed-exitcode),\n"
-		   "64 usage error, 130 / 143 a fault schedule interrupted by SIGINT / SIGTERM.\n"
+	fprintf(f, "\nOptions (also accepted after COMMAND):\n"
+		   "  --no-color     no colour (colour is only used on a terminal anyway)\n"
+		   "  -q, --quiet    errors only\n"
+		   "  -v, --verbose  more detail\n"
+		   "\nExit status: 0 ok, 1 error, 2 changes (plan --detailed-exitcode),\n"
+		   "64 usage error; 130 / 143 a fault schedule interrupted by SIGINT / SIGTERM\n"
+		   "(its active faults reverted); aspen run: its command's.\n"
 		   "Environment: NO_COLOR disables colour; ASPEN_STATE_DIR, ASPEN_RUN_DIR move\n"
-		   "state and runtime files; ASPEN_CH_BINARY names cloud-hypervisor.\n");
+		   "state and runtime files; ASPEN_CH_BINARY names cloud-hypervisor.\n"
+		   "More: aspen COMMAND --help, man aspen.\n");
 }
 
 static const struct cli_cmd *find_cmd(const char *name)
@@ -188,10 +246,14 @@ void cli_out_init(void)
 	cli_out.color = !(nc && *nc) && !(term && strcmp(term, "dumb") == 0);
 }
 
+/* Output options every command takes as well as aspen itself, so that
+ * `aspen apply -q FILE` works like `aspen -q apply FILE`. */
+enum { GOPT_QUIET = 'q', GOPT_VERBOSE = 'v', GOPT_NO_COLOR = 900 };
+
 int cli_getopt(const char *cmd, int argc, char **argv, const struct cli_opt *opts,
 	       const char **arg_out, int *optind_out)
 {
-	struct option lo[32];
+	struct option lo[40];
 	char so[96];
 	size_t n = 0, s = 0;
 	so[s++] = ':';  /* report a missing value as ':' rather than '?' */
@@ -205,32 +267,51 @@ int cli_getopt(const char *cmd, int argc, char **argv, const struct cli_opt *opt
 		}
 	}
 	lo[n++] = (struct option){"help", no_argument, NULL, 'h'};
+	lo[n++] = (struct option){"quiet", no_argument, NULL, GOPT_QUIET};
+	lo[n++] = (struct option){"verbose", no_argument, NULL, GOPT_VERBOSE};
+	lo[n++] = (struct option){"no-color", no_argument, NULL, GOPT_NO_COLOR};
 	lo[n] = (struct option){NULL, 0, NULL, 0};
 	so[s++] = 'h';
+	so[s++] = 'q';
+	so[s++] = 'v';
 	so[s] = '\0';
 	opterr = 0;
-	int c = getopt_long(argc, argv, so, lo, NULL);
-	if (c == -1) {
-		*optind_out = optind;
-		return 0;
+	for (;;) {
+		int c = getopt_long(argc, argv, so, lo, NULL);
+		if (c == -1) {
+			*optind_out = optind;
+			return 0;
+		}
+		if (c == '?') {
+			if (optopt)
+				cli_usage_error(cmd, "unknown option -%c", optopt);
+			else
+				cli_usage_error(cmd, "unknown option %s", argv[optind - 1]);
+			return -1;
+		}
+		if (c == ':') {
+			cli_usage_error(cmd, "option %s needs a value", argv[optind - 1]);
+			return -1;
+		}
+		if (c == GOPT_QUIET) {
+			cli_out.quiet = true;
+			continue;
+		}
+		if (c == GOPT_VERBOSE) {
+			cli_out.verbose = true;
+			continue;
+		}
+		if (c == GOPT_NO_COLOR) {
+			cli_out.color = false;
+			continue;
+		}
+		/* Map a short option back to its id. */
+		for (size_t i = 0; opts[i].long_name; i++)
+			if (opts[i].short_name && c == opts[i].short_name)
+				c = opts[i].id;
+		*arg_out = optarg;
+		return c;
 	}
-	if (c == '?') {
-		if (optopt)
-			cli_usage_error(cmd, "unknown option -%c", optopt);
-		else
-			cli_usage_error(cmd, "unknown option %s", argv[optind - 1]);
-		return -1;
-	}
-	if (c == ':') {
-		cli_usage_error(cmd, "option %s needs a value", argv[optind - 1]);
-		return -1;
-	}
-	/* Map a short option back to its id. */
-	for (size_t i = 0; opts[i].long_name; i++)
-		if (opts[i].short_name && c == opts[i].short_name)
-			c = opts[i].id;
-	*arg_out = optarg;
-	return c;
 }
 
 int main(int argc, char **argv)

@@ -1,7 +1,11 @@
 /* context.c — the runtime context: lock, journal, netlink handles.
  *
  * Handles into node namespaces are opened on first use and cached for the
- * whole run, so applying 100 nodes costs 100 sockets, not one per action. */
+ * whole run, so applying 100 nodes costs 100 sockets, not one per action.
+ * So are the links each handle has seen: one dump per namespace answers
+ * every later lookup (a probe of 100 nodes asked the kernel ~500 times for
+ * links by name), and the drivers report each link they change so the
+ * cache never answers from a stale entry. */
 #include "runtime/runtime.h"
 
 #include <dirent.h>
@@ -53,6 +57,14 @@ int rt_open(struct rt_ctx *c, const char *topology, const char *const *argv,
 
 void rt_close(struct rt_ctx *c)
 {
+	rt_link_changed(c, NULL, NULL);
+	free(c->lc);
+	c->lc = NULL;
+	c->cap_lc = 0;
+	free(c->del_links);
+	free(c->del_ns);
+	c->del_links = c->del_ns = NULL;
+	c->n_del_links = c->cap_del_links = c->n_del_ns = c->cap_del_ns = 0;
 	for (size_t i = 0; i < c->n_ns; i++) {
 		nl_free(c->ns[i].nl);
 		if (c->ns[i].fd >= 0)
@@ -60,8 +72,6 @@ void rt_close(struct rt_ctx *c)
 	}
 	free(c->ns);
 	c->ns = NULL;
-	free(c->deferred);
-	c->deferred = NULL;
 	c->n_ns = 0;
 	nl_free(c->host);
 	c->host = NULL;
@@ -130,6 +140,7 @@ void rt_ns_forget(struct rt_ctx *c, const char *name)
 {
 	for (size_t i = 0; i < c->n_ns; i++) {
 		if (strcmp(c->ns[i].name, name) == 0) {
+			rt_link_changed(c, c->ns[i].nl, NULL);
 			nl_free(c->ns[i].nl);
 			close(c->ns[i].fd);
 			c->ns[i] = c->ns[--c->n_ns];
@@ -146,18 +157,185 @@ bool rt_ns_dying(const struct rt_ctx *c, const char *name)
 	return false;
 }
 
-int rt_defer_link_gone(struct rt_ctx *c, const char *name, struct rt_err *e)
+bool rt_link_dying(const struct rt_ctx *c, const char *name)
 {
-	if (c->n_deferred == c->cap_deferred) {
-		size_t cap = c->cap_deferred ? c->cap_deferred * 2 : 32;
-		const char **v = realloc(c->deferred, cap * sizeof(*v));
-		if (!v)
+	for (size_t i = 0; name && i < c->n_dying_links; i++)
+		if (strcmp(c->dying_links[i], name) == 0)
+			return true;
+	return false;
+}
+
+static int defer(struct rt_deferred **v, size_t *n, size_t *cap, const struct resource *r,
+		 int ifindex, struct rt_err *e)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 32;
+		struct rt_deferred *nv = realloc(*v, nc * sizeof(*nv));
+		if (!nv)
 			return rt_errf(e, ENOMEM, "out of memory");
-		c->deferred = v;
-		c->cap_deferred = cap;
+		*v = nv;
+		*cap = nc;
 	}
-	c->deferred[c->n_deferred++] = arena_strdup(&c->arena, name);
+	(*v)[(*n)++] = (struct rt_deferred){r, ifindex};
 	return 0;
+}
+
+int rt_defer_link_delete(struct rt_ctx *c, const struct resource *r, int ifindex,
+			 struct rt_err *e)
+{
+	return defer(&c->del_links, &c->n_del_links, &c->cap_del_links, r, ifindex, e);
+}
+
+int rt_defer_ns_delete(struct rt_ctx *c, const struct resource *r, struct rt_err *e)
+{
+	return defer(&c->del_ns, &c->n_del_ns, &c->cap_del_ns, r, 0, e);
+}
+
+/* ---------------- link cache ---------------- */
+
+static struct rt_linkcache *lc_of(struct rt_ctx *c, struct nl *nl, bool add)
+{
+	for (size_t i = 0; i < c->n_lc; i++)
+		if (c->lc[i].nl == nl)
+			return &c->lc[i];
+	if (!add)
+		return NULL;
+	if (c->n_lc == c->cap_lc) {
+		size_t cap = c->cap_lc ? c->cap_lc * 2 : 16;
+		struct rt_linkcache *v = realloc(c->lc, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		c->lc = v;
+		c->cap_lc = cap;
+	}
+	c->lc[c->n_lc] = (struct rt_linkcache){.nl = nl};
+	return &c->lc[c->n_lc++];
+}
+
+static struct nl_link_info *lc_find(struct rt_linkcache *lc, const char *name)
+{
+	for (size_t i = 0; i < lc->n; i++)
+		if (strcmp(lc->v[i].name, name) == 0)
+			return &lc->v[i];
+	return NULL;
+}
+
+static int lc_put(struct rt_linkcache *lc, const struct nl_link_info *li)
+{
+	struct nl_link_info *old = lc_find(lc, li->name);
+	if (old) {
+		*old = *li;
+		return 0;
+	}
+	if (lc->n == lc->cap) {
+		size_t cap = lc->cap ? lc->cap * 2 : 8;
+		struct nl_link_info *v = realloc(lc->v, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		lc->v = v;
+		lc->cap = cap;
+	}
+	lc->v[lc->n++] = *li;
+	return 0;
+}
+
+struct lc_walk {
+	struct rt_linkcache *lc;
+	int (*fn)(const struct nl_link_info *l, void *arg, struct rt_err *e);
+	void *arg;
+	bool oom, stopped;
+};
+
+static int lc_seen(const struct nl_link_info *l, void *arg, struct rt_err *e)
+{
+	struct lc_walk *w = arg;
+	if (w->lc && lc_put(w->lc, l) < 0) {
+		w->oom = true;          /* the cache stays incomplete */
+		w->lc = NULL;
+	}
+	int rc = w->fn ? w->fn(l, w->arg, e) : 0;
+	w->stopped |= rc > 0;
+	return rc;
+}
+
+/* fn over a copy of a complete cache: fn may look links up meanwhile. */
+static int lc_each(struct rt_linkcache *lc, int (*fn)(const struct nl_link_info *l, void *arg,
+		   struct rt_err *e), void *arg, struct rt_err *e)
+{
+	struct nl_link_info *copy = malloc((lc->n ? lc->n : 1) * sizeof(*copy));
+	if (!copy)
+		return rt_errf(e, ENOMEM, "out of memory");
+	size_t n = lc->n;
+	memcpy(copy, lc->v, n * sizeof(*copy));
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = fn(&copy[i], arg, e);
+	free(copy);
+	return rc < 0 ? -1 : 0;
+}
+
+int rt_link_each(struct rt_ctx *c, struct nl *nl, int (*fn)(const struct nl_link_info *l,
+		 void *arg, struct rt_err *e), void *arg, struct rt_err *e)
+{
+	struct rt_linkcache *lc = lc_of(c, nl, true);
+	if (lc && lc->complete && fn)
+		return lc_each(lc, fn, arg, e);
+	if (lc)
+		lc->n = 0;
+	struct lc_walk w = {lc, fn, arg, false, false};
+	int rc = nl_link_dump(nl, lc_seen, &w, e);
+	if (lc) {
+		/* A callback that stopped early leaves a partial list. */
+		lc->filled = true;
+		lc->complete = rc == 0 && !w.oom && !w.stopped;
+		if (rc < 0)
+			lc->n = 0;
+	}
+	return rc;
+}
+
+int rt_link(struct rt_ctx *c, struct nl *nl, const char *name, struct nl_link_info *out,
+	    struct rt_err *e)
+{
+	struct rt_linkcache *lc = lc_of(c, nl, true);
+	struct nl_link_info *hit = lc && name ? lc_find(lc, name) : NULL;
+	if (hit) {
+		*out = *hit;
+		return 0;
+	}
+	if (lc && !lc->filled && name) {
+		if (rt_link_each(c, nl, NULL, NULL, e) < 0)
+			return -1;
+		if ((hit = lc_find(lc, name))) {
+			*out = *hit;
+			return 0;
+		}
+	}
+	if (lc && lc->complete && name)
+		return rt_errf(e, ENODEV, "find link %s: %s", name, strerror(ENODEV));
+	if (nl_link_find(nl, name, out, e) < 0)
+		return -1;
+	if (lc)
+		lc_put(lc, out);        /* out of memory: merely not cached */
+	return 0;
+}
+
+void rt_link_changed(struct rt_ctx *c, struct nl *nl, const char *name)
+{
+	for (size_t i = 0; i < c->n_lc; i++) {
+		struct rt_linkcache *lc = &c->lc[i];
+		if (nl && lc->nl != nl)
+			continue;
+		if (!name) {
+			free(lc->v);
+			c->lc[i--] = c->lc[--c->n_lc];
+			continue;
+		}
+		struct nl_link_info *hit = lc_find(lc, name);
+		if (hit)
+			*hit = lc->v[--lc->n];
+		lc->complete = false;
+	}
 }
 
 int rt_nl_for(struct rt_ctx *c, const struct resource *r, struct nl **out, struct rt_err *e)

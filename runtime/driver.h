@@ -18,6 +18,8 @@
 #define ASPEN_DRIVER_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "compiler/resource.h"
 #include "runtime/err.h"
@@ -33,6 +35,11 @@ struct res_driver {
 	 * *out (allocated in the context's arena), starting from a copy of r. */
 	int (*probe)(struct rt_ctx *c, const struct resource *r, bool *present,
 		     struct resource *out, struct rt_err *e);
+	/* Optional: create rs[0..n), independent of each other, at once (as
+	 * create would, one by one). rc[i] and err[i] get each one's outcome,
+	 * us[i] the microseconds it took. */
+	void (*create_many)(struct rt_ctx *c, const struct resource *const *rs, size_t n, int *rc,
+			    struct rt_err *err, uint64_t *us);
 };
 
 #endif

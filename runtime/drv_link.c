@@ -5,7 +5,13 @@
  * the kernel call and the journal) and a collision otherwise: aspen then
  * stops, names the object and says how to resolve it, and touches nothing.
  * Probes report live values only for the properties the resource sets, so
- * kernel defaults never show as drift. */
+ * kernel defaults never show as drift.
+ *
+ * Lookups go through the run's link cache (rt_link); every call that
+ * changes a link tells it (rt_link_changed). Deleting a bridge or a veth
+ * checks ownership at once but leaves the kernel call to the end of the
+ * delete phase, where all of them go in one batch: each link deleted alone
+ * costs the kernel ~20-50 ms of RCU waiting. */
 #include "runtime/runtime.h"
 
 #include <errno.h>
@@ -59,7 +65,7 @@ static int bridge_ifindex(struct rt_ctx *c, const struct resource *r, int *out, 
 	if (!br)
 		return 0;
 	struct nl_link_info li;
-	if (nl_link_find(c->host, br, &li, e) < 0)
+	if (rt_link(c, c->host, br, &li, e) < 0)
 		return rt_err_prefix(e, "bridge %s", br);
 	*out = li.ifindex;
 	return 0;
@@ -78,7 +84,7 @@ static int probe_common(struct rt_ctx *c, const struct resource *r, const struct
 		struct rt_err ignore;
 		if (li->master == 0)
 			res_set(&c->arena, out, "bridge", "");
-		else if (nl_link_find(c->host, br, &bi, &ignore) < 0 || bi.ifindex != li->master)
+		else if (rt_link(c, c->host, br, &bi, &ignore) < 0 || bi.ifindex != li->master)
 			res_setf(&c->arena, out, "bridge", "ifindex %d", li->master);
 	}
 	(void)e;
@@ -95,7 +101,7 @@ static int link_probe(struct rt_ctx *c, const struct resource *r, bool *present,
 	*present = false;
 	if (!name)
 		return 0;
-	if (nl_link_find(c->host, name, li, e) < 0)
+	if (rt_link(c, c->host, name, li, e) < 0)
 		return e->errnum == ENODEV ? 0 : -1;
 	if (strcmp(li->alias, rt_mark(c, r, mark, sizeof(mark))) != 0)
 		return 0;
@@ -109,7 +115,23 @@ static int link_destroy(struct rt_ctx *c, const struct resource *r, struct rt_er
 	const char *name = res_get(r, "name");
 	if (!name)
 		return 0;
+	rt_link_changed(c, c->host, name);
 	return nl_link_del_owned(c->host, name, rt_mark(c, r, mark, sizeof(mark)), e);
+}
+
+/* Check now that the link is ours, delete it with the phase's batch. */
+static int link_destroy_later(struct rt_ctx *c, const struct resource *r, struct rt_err *e)
+{
+	char mark[ASPEN_MARK_MAX + 1];
+	const char *name = res_get(r, "name");
+	struct nl_link_info li;
+	if (!name)
+		return 0;
+	if (rt_link(c, c->host, name, &li, e) < 0)
+		return e->errnum == ENODEV ? 0 : -1;
+	if (nl_link_check_mark(&li, rt_mark(c, r, mark, sizeof(mark)), e) < 0)
+		return -1;
+	return rt_defer_link_delete(c, r, li.ifindex, e);
 }
 
 static int link_update(struct rt_ctx *c, const struct resource *old, const struct resource *r,
@@ -117,6 +139,7 @@ static int link_update(struct rt_ctx *c, const struct resource *old, const struc
 {
 	struct nl_link_conf conf = {.mtu = prop_uint(r, "mtu")};
 	(void)old;
+	rt_link_changed(c, c->host, res_get(r, "name"));
 	return nl_link_configure(c->host, res_get(r, "name"), &conf, e);
 }
 
@@ -142,6 +165,7 @@ static int bridge_create(struct rt_ctx *c, const struct resource *r, struct rt_e
 	bridge_mac(rt_mark(c, r, mark, sizeof(mark)), mac);
 	struct nl_bridge_opts o = {.name = name, .mac = mac, .alias = mark,
 				   .mtu = prop_uint(r, "mtu"), .up = true};
+	rt_link_changed(c, c->host, name);
 	if (nl_bridge_add(c->host, &o, e) == 0)
 		return 0;
 	if (e->errnum != EEXIST)
@@ -166,7 +190,8 @@ static int bridge_probe(struct rt_ctx *c, const struct resource *r, bool *presen
 	return 0;
 }
 
-const struct res_driver drv_bridge = {bridge_create, link_update, link_destroy, bridge_probe};
+const struct res_driver drv_bridge = {bridge_create, link_update, link_destroy_later, bridge_probe,
+				      NULL};
 
 /* ---------------- veth ---------------- */
 
@@ -188,6 +213,8 @@ static int veth_create(struct rt_ctx *c, const struct resource *r, struct rt_err
 		.peer_netns_fd = nsfd, .peer_mac = has_mac ? mac : NULL, .peer_up = true,
 		.peer_nl = nsnl,
 	};
+	rt_link_changed(c, c->host, name);
+	rt_link_changed(c, nsnl, o.peer_name);
 	if (nl_veth_add(c->host, &o, e) == 0)
 		return 0;
 	if (e->errnum != EEXIST)
@@ -215,7 +242,7 @@ static int veth_probe(struct rt_ctx *c, const struct resource *r, bool *present,
 	struct rt_err ignore;
 	const char *ns = res_get(r, "netns"), *pname = res_get(r, "peer");
 	if (!ns || rt_ns_nl(c, ns, &nsnl, NULL, &ignore) < 0 ||
-	    nl_link_find(nsnl, pname, &peer, &ignore) < 0) {
+	    rt_link(c, nsnl, pname, &peer, &ignore) < 0) {
 		res_set(&c->arena, out, "peer", "");     /* the peer is gone: replace */
 		return 0;
 	}
@@ -234,25 +261,14 @@ static int veth_update(struct rt_ctx *c, const struct resource *old, const struc
 	if (rt_ns_nl(c, res_get(r, "netns"), &nsnl, NULL, e) < 0)
 		return -1;
 	struct nl_link_conf conf = {.mtu = prop_uint(r, "mtu")};
+	rt_link_changed(c, nsnl, res_get(r, "peer"));
 	return nl_link_configure(nsnl, res_get(r, "peer"), &conf, e);
 }
 
-/* A veth whose namespace this same plan deletes goes with the namespace:
- * the kernel removes every link of a dying namespace in one batch, where
- * deleting veths one by one costs ~18 ms each on these kernels. The executor
- * waits for the deferred names to be gone at the end of the delete phase. */
-static int veth_destroy(struct rt_ctx *c, const struct resource *r, struct rt_err *e)
-{
-	const char *ns = res_get(r, "netns"), *name = res_get(r, "name");
-	char mark[ASPEN_MARK_MAX + 1];
-	struct nl_link_info li;
-	if (ns && name && rt_ns_dying(c, ns) && nl_link_find(c->host, name, &li, e) == 0 &&
-	    strcmp(li.alias, rt_mark(c, r, mark, sizeof(mark))) == 0)
-		return rt_defer_link_gone(c, name, e);
-	return link_destroy(c, r, e);
-}
-
-const struct res_driver drv_veth = {veth_create, veth_update, veth_destroy, veth_probe};
+/* Deleting the host end deletes the pair: deferred to the delete phase's
+ * batch, which runs before the namespaces go (exec.c), so the kernel does
+ * not have to find the veth in a dead namespace's slower cleanup. */
+const struct res_driver drv_veth = {veth_create, veth_update, link_destroy_later, veth_probe, NULL};
 
 /* ---------------- tap ---------------- */
 
@@ -265,6 +281,7 @@ static int tap_create_drv(struct rt_ctx *c, const struct resource *r, struct rt_
 		return -1;
 	struct tap_opts o = {name, rt_mark(c, r, mark, sizeof(mark)), master, prop_uint(r, "mtu"),
 			     true, false};
+	rt_link_changed(c, c->host, name);
 	if (tap_create(c->host, &o, e) == 0)
 		return 0;
 	if (e->errnum != EEXIST)
@@ -283,4 +300,4 @@ static int tap_probe(struct rt_ctx *c, const struct resource *r, bool *present,
 	return link_probe(c, r, present, out, &li, e);
 }
 
-const struct res_driver drv_tap = {tap_create_drv, link_update, link_destroy, tap_probe};
+const struct res_driver drv_tap = {tap_create_drv, link_update, link_destroy, tap_probe, NULL};

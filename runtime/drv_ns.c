@@ -4,7 +4,10 @@
  *
  * Addresses and routes carry no mark of their own: they are aspen's because
  * the link or namespace they sit on is. Deleting one whose link or
- * namespace is already gone is success — the kernel took it with it. */
+ * namespace is already gone is success — the kernel took it with it; so is
+ * deleting one whose link or namespace this plan deletes (no kernel call).
+ * Namespaces are created several at once (create_many, on all CPUs) and
+ * deleted at the end of the delete phase (exec.c). */
 #include "runtime/runtime.h"
 
 #include <arpa/inet.h>
@@ -17,25 +20,51 @@
 
 /* ---------------- netns ---------------- */
 
+static void netns_collision(const char *name, struct rt_err *e)
+{
+	if (e->errnum == EEXIST)
+		rt_errf(e, EEXIST, "network namespace %s already exists and was not made by this "
+			"topology; aspen leaves it alone: delete it (ip netns delete %s) or rename "
+			"the topology", name, name);
+}
+
 static int netns_create_drv(struct rt_ctx *c, const struct resource *r, struct rt_err *e)
 {
 	char mark[ASPEN_MARK_MAX + 1];
 	const char *name = res_get(r, "name");
 	if (netns_create(name, rt_mark(c, r, mark, sizeof(mark)), e) == 0)
 		return 0;
-	if (e->errnum == EEXIST)
-		rt_errf(e, EEXIST, "network namespace %s already exists and was not made by this "
-			"topology; aspen leaves it alone: delete it (ip netns delete %s) or rename "
-			"the topology", name, name);
+	netns_collision(name, e);
 	return -1;
 }
 
+static void netns_create_many(struct rt_ctx *c, const struct resource *const *rs, size_t n,
+			      int *rc, struct rt_err *err, uint64_t *us)
+{
+	struct netns_req *v = arena_array(&c->arena, n, sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		char *mark = arena_alloc(&c->arena, ASPEN_MARK_MAX + 1);
+		v[i] = (struct netns_req){.name = res_get(rs[i], "name"),
+					  .mark = rt_mark(c, rs[i], mark, ASPEN_MARK_MAX + 1)};
+	}
+	struct rt_err ignore;
+	netns_create_all(v, n, 0, &ignore);
+	for (size_t i = 0; i < n; i++) {
+		rc[i] = v[i].rc;
+		err[i] = v[i].err;
+		us[i] = v[i].us;
+		if (rc[i] < 0)
+			netns_collision(v[i].name, &err[i]);
+	}
+}
+
+/* Ours or not is settled at the end of the delete phase, by
+ * netns_delete_owned (exec.c). Handles into it are closed now: an open
+ * socket would keep the namespace alive. */
 static int netns_destroy_drv(struct rt_ctx *c, const struct resource *r, struct rt_err *e)
 {
-	char mark[ASPEN_MARK_MAX + 1];
-	const char *name = res_get(r, "name");
-	rt_ns_forget(c, name);
-	return netns_delete_owned(name, rt_mark(c, r, mark, sizeof(mark)), e);
+	rt_ns_forget(c, res_get(r, "name"));
+	return rt_defer_ns_delete(c, r, e);
 }
 
 static int netns_probe(struct rt_ctx *c, const struct resource *r, bool *present,
@@ -60,7 +89,8 @@ static int no_update(struct rt_ctx *c, const struct resource *old, const struct 
 	return rt_errf(e, ENOTSUP, "%s cannot be changed in place", r->id);
 }
 
-const struct res_driver drv_netns = {netns_create_drv, no_update, netns_destroy_drv, netns_probe};
+const struct res_driver drv_netns = {netns_create_drv, no_update, netns_destroy_drv, netns_probe,
+				     netns_create_many};
 
 /* The handle for r's namespace; *gone when the namespace no longer exists. */
 static int nl_or_gone(struct rt_ctx *c, const struct resource *r, struct nl **nl, bool *gone,
@@ -75,13 +105,21 @@ static int nl_or_gone(struct rt_ctx *c, const struct resource *r, struct nl **nl
 	return rt_nl_for(c, r, nl, e);
 }
 
+/* True when the plan deletes what r sits on: its namespace, or (on the
+ * host) its link. */
+static bool goes_with_its_home(const struct rt_ctx *c, const struct resource *r)
+{
+	const char *ns = res_get(r, "netns");
+	return ns && *ns ? rt_ns_dying(c, ns) : rt_link_dying(c, res_get(r, "dev"));
+}
+
 /* ifindex of the link r's "dev" names; *gone when it does not exist. */
-static int dev_index(struct nl *nl, const struct resource *r, int *ifindex, bool *gone,
-		     struct rt_err *e)
+static int dev_index(struct rt_ctx *c, struct nl *nl, const struct resource *r, int *ifindex,
+		     bool *gone, struct rt_err *e)
 {
 	struct nl_link_info li;
 	*gone = false;
-	if (nl_link_find(nl, res_get(r, "dev"), &li, e) < 0) {
+	if (rt_link(c, nl, res_get(r, "dev"), &li, e) < 0) {
 		if (e->errnum != ENODEV)
 			return -1;
 		*gone = true;
@@ -98,7 +136,7 @@ static int addr_create(struct rt_ctx *c, const struct resource *r, struct rt_err
 	struct nl *nl;
 	int ifindex;
 	bool gone;
-	if (rt_nl_for(c, r, &nl, e) < 0 || dev_index(nl, r, &ifindex, &gone, e) < 0)
+	if (rt_nl_for(c, r, &nl, e) < 0 || dev_index(c, nl, r, &ifindex, &gone, e) < 0)
 		return -1;
 	if (gone)
 		return rt_errf(e, ENODEV, "link %s does not exist", res_get(r, "dev"));
@@ -110,9 +148,11 @@ static int addr_destroy(struct rt_ctx *c, const struct resource *r, struct rt_er
 	struct nl *nl;
 	int ifindex;
 	bool gone;
+	if (goes_with_its_home(c, r))
+		return 0;
 	if (nl_or_gone(c, r, &nl, &gone, e) < 0)
 		return -1;
-	if (gone || dev_index(nl, r, &ifindex, &gone, e) < 0 || gone)
+	if (gone || dev_index(c, nl, r, &ifindex, &gone, e) < 0 || gone)
 		return gone ? 0 : -1;
 	return nl_addr_del(nl, ifindex, res_get(r, "address"), e);
 }
@@ -129,7 +169,7 @@ static int addr_probe(struct rt_ctx *c, const struct resource *r, bool *present,
 	*present = false;
 	if (nl_or_gone(c, r, &nl, &gone, e) < 0)
 		return -1;
-	if (gone || dev_index(nl, r, &ifindex, &gone, e) < 0 || gone)
+	if (gone || dev_index(c, nl, r, &ifindex, &gone, e) < 0 || gone)
 		return gone ? 0 : -1;
 	if (nl_addr4_parse(res_get(r, "address"), &want, e) < 0 ||
 	    nl_addr_list(nl, ifindex, have, 16, &n, e) < 0)
@@ -146,7 +186,7 @@ static int addr_update(struct rt_ctx *c, const struct resource *old, const struc
 	return addr_destroy(c, old, e) < 0 ? -1 : addr_create(c, r, e);
 }
 
-const struct res_driver drv_addr = {addr_create, addr_update, addr_destroy, addr_probe};
+const struct res_driver drv_addr = {addr_create, addr_update, addr_destroy, addr_probe, NULL};
 
 /* ---------------- route ---------------- */
 
@@ -155,7 +195,7 @@ static int route_create(struct rt_ctx *c, const struct resource *r, struct rt_er
 	struct nl *nl;
 	int ifindex;
 	bool gone;
-	if (rt_nl_for(c, r, &nl, e) < 0 || dev_index(nl, r, &ifindex, &gone, e) < 0)
+	if (rt_nl_for(c, r, &nl, e) < 0 || dev_index(c, nl, r, &ifindex, &gone, e) < 0)
 		return -1;
 	if (gone)
 		return rt_errf(e, ENODEV, "link %s does not exist", res_get(r, "dev"));
@@ -173,7 +213,7 @@ static int route_matches(struct rt_ctx *c, const struct resource *r, struct nl *
 	*match = false;
 	if (nl_or_gone(c, r, nl, &gone, e) < 0)
 		return -1;
-	if (gone || dev_index(*nl, r, &ifindex, &gone, e) < 0 || gone)
+	if (gone || dev_index(c, *nl, r, &ifindex, &gone, e) < 0 || gone)
 		return gone ? 0 : -1;
 	if (nl_route_default_get(*nl, &rt, e) < 0)
 		return e->errnum == ENOENT ? 0 : -1;
@@ -186,13 +226,15 @@ static int route_destroy(struct rt_ctx *c, const struct resource *r, struct rt_e
 {
 	struct nl *nl;
 	bool match;
+	if (goes_with_its_home(c, r))
+		return 0;
 	if (route_matches(c, r, &nl, &match, e) < 0)
 		return -1;
 	if (!match)
 		return 0;
 	int ifindex;
 	bool gone;
-	if (dev_index(nl, r, &ifindex, &gone, e) < 0 || gone)
+	if (dev_index(c, nl, r, &ifindex, &gone, e) < 0 || gone)
 		return gone ? 0 : -1;
 	return nl_route_default_del(nl, res_get(r, "gateway"), ifindex, e);
 }
@@ -211,4 +253,4 @@ static int route_update(struct rt_ctx *c, const struct resource *old, const stru
 	return route_destroy(c, old, e) < 0 ? -1 : route_create(c, r, e);
 }
 
-const struct res_driver drv_route = {route_create, route_update, route_destroy, route_probe};
+const struct res_driver drv_route = {route_create, route_update, route_destroy, route_probe, NULL};

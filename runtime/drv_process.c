@@ -2,9 +2,9 @@
  *
  * The command runs inside the node's namespace, daemonized, with output in
  * <run dir>/<node>.log. It is named by pid + start time (proc.h), recorded
- * both in the journal and in <run dir>/<node>.pid; the pidfile is written the
- * moment the process exists, so a crash before the journal save still leaves
- * a trace that destroy follows. A process whose pid was recycled is never
+ * both in the journal and in <run dir>/<node>.pid. The pidfile is written by
+ * the spawning child itself (proc.c) before the pid is even reported back,
+ * so a crash of aspen at any point still leaves a trace destroy follows. A process whose pid was recycled is never
  * signalled: proc.c checks the start time first. */
 #include "runtime/runtime.h"
 
@@ -63,16 +63,6 @@ static const char **inherited(struct rt_ctx *c)
 	return v;
 }
 
-static int write_pidfile(const char *path, const struct proc_id *p, struct rt_err *e)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return rt_errf(e, errno, "write %s: %s", path, strerror(errno));
-	dprintf(fd, "%d %llu\n", (int)p->pid, p->starttime);
-	close(fd);
-	return 0;
-}
-
 static int read_pidfile(const char *path, struct proc_id *p)
 {
 	FILE *f = fopen(path, "re");
@@ -127,13 +117,14 @@ static int process_create(struct rt_ctx *c, const struct resource *r, struct rt_
 	struct proc_spec s = {
 		.argv = argv, .envp = (const char *const *)envp, .workdir = wd && *wd ? wd : "/",
 		.netns_path = nspath, .netns_fd = -1, .log_path = log, .daemonize = true,
+		.pidfile = pidf,
 	};
 	int rc = proc_spawn(&s, &p, e);
 	nodeenv_free(envp);
 	if (rc < 0)
 		return rt_err_prefix(e, "start %s", argv[0]);
 	journal_set_process(&c->journal, r->id, &p);
-	return write_pidfile(pidf, &p, e);
+	return 0;
 }
 
 static int process_destroy(struct rt_ctx *c, const struct resource *r, struct rt_err *e)
@@ -165,4 +156,4 @@ static int process_update(struct rt_ctx *c, const struct resource *old, const st
 }
 
 const struct res_driver drv_process = {process_create, process_update, process_destroy,
-				       process_probe};
+				       process_probe, NULL};

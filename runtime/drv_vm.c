@@ -171,11 +171,8 @@ static void log_tail(const char *path, char *buf, size_t len)
 
 static int write_pidfile(const char *path, const struct proc_id *p, struct rt_err *e)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
+	if (proc_write_pidfile(path, p) < 0)
 		return rt_errf(e, errno, "write %s: %s", path, strerror(errno));
-	dprintf(fd, "%d %llu\n", (int)p->pid, p->starttime);
-	close(fd);
 	return 0;
 }
 
@@ -394,14 +391,12 @@ static int vmm_start(struct rt_ctx *c, const struct resource *r, const char *soc
 	const char *argv[] = {bin, "--api-socket", api, "--log-file", vlog, NULL};
 	struct proc_spec s = {
 		.argv = argv, .envp = NULL, .workdir = "/", .netns_path = NULL, .netns_fd = -1,
-		.log_path = log, .daemonize = true,
+		.log_path = log, .daemonize = true, .pidfile = pidf,
 	};
 	struct proc_id p;
 	if (proc_spawn(&s, &p, e) < 0)
 		return rt_err_prefix(e, "start %s", bin);
 	record_process(c, r->id, &p);
-	if (write_pidfile(pidf, &p, e) < 0)
-		return -1;      /* the journal names it: destroy stops it */
 	struct ch *ch;
 	if (client(sock, request_ms(), &ch, e) < 0)
 		return -1;
@@ -500,7 +495,7 @@ static int vmm_update(struct rt_ctx *c, const struct resource *old, const struct
 	return vmm_destroy(c, old, e) < 0 ? -1 : vmm_create(c, r, e);
 }
 
-const struct res_driver drv_vmm = {vmm_create, vmm_update, vmm_destroy, vmm_probe};
+const struct res_driver drv_vmm = {vmm_create, vmm_update, vmm_destroy, vmm_probe, NULL};
 
 /* ---------------- vm/<node> ---------------- */
 
@@ -581,7 +576,7 @@ static int vm_update(struct rt_ctx *c, const struct resource *old, const struct 
 	return vm_destroy(c, old, e) < 0 ? -1 : vm_create(c, r, e);
 }
 
-const struct res_driver drv_vm = {vm_create, vm_update, vm_destroy, vm_probe};
+const struct res_driver drv_vm = {vm_create, vm_update, vm_destroy, vm_probe, NULL};
 
 /* ---------------- node-level calls (vm.h) ---------------- */
 

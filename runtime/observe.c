@@ -164,12 +164,16 @@ int rt_observe(struct rt_ctx *c, const struct res_list *desired, struct res_list
 	       struct rt_err *e)
 {
 	memset(out, 0, sizeof(*out));
+	/* One dump of the host's links answers the probes' lookups and
+	 * discovery alike (rt_link). */
+	if (rt_link_each(c, c->host, NULL, NULL, e) < 0)
+		return rt_err_prefix(e, "list links");
 	const struct res_list *j = &c->journal.resources;
 	for (size_t i = 0; i < j->n; i++)
 		if (probe_into(c, out, &j->v[i], e) < 0)
 			return -1;
 	void *arg[3] = {c, out, (void *)desired};
-	if (nl_link_dump(c->host, link_cb, arg, e) < 0)
+	if (rt_link_each(c, c->host, link_cb, arg, e) < 0)
 		return rt_err_prefix(e, "list links");
 	if (discover_netns(c, out, desired, e) < 0 || discover_pidfiles(c, out, desired, e) < 0)
 		return -1;

@@ -12,6 +12,7 @@
 #include "runtime/proc.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -393,6 +394,46 @@ static _Noreturn void spawn_exec(const struct proc_spec *s, int nsfd, int nullfd
 	spawn_fail(wfd, STAGE_EXEC);
 }
 
+/* Decimal digits of v at the end of buf; returns the start. */
+static char *fmt_ull(char *end, unsigned long long v)
+{
+	*--end = '\0';
+	do
+		*--end = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	return end;
+}
+
+static size_t cat(char *dst, size_t at, size_t cap, const char *s)
+{
+	while (*s && at + 1 < cap)
+		dst[at++] = *s++;
+	dst[at] = '\0';
+	return at;
+}
+
+int proc_write_pidfile(const char *path, const struct proc_id *id)
+{
+	char tmp[4200], line[64], num[24];
+	size_t n = cat(tmp, 0, sizeof(tmp), path);
+	if (cat(tmp, n, sizeof(tmp), ".tmp") != n + 4)
+		return -1;
+	size_t l = cat(line, 0, sizeof(line), fmt_ull(num + sizeof(num), (unsigned long long)id->pid));
+	l = cat(line, l, sizeof(line), " ");
+	l = cat(line, l, sizeof(line), fmt_ull(num + sizeof(num), id->starttime));
+	l = cat(line, l, sizeof(line), "\n");
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	bool ok = write(fd, line, l) == (ssize_t)l;
+	close(fd);
+	if (!ok || rename(tmp, path) < 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
 /* Daemon mode: the intermediate child. */
 static _Noreturn void spawn_detach(const struct proc_spec *s, int nsfd, int nullfd, int logfd,
 				   int wfd, const char *workdir)
@@ -409,6 +450,8 @@ static _Noreturn void spawn_detach(const struct proc_spec *s, int nsfd, int null
 	char state;
 	if (proc_read_stat(pid, &state, &m.starttime) < 0)
 		m.starttime = 0;
+	if (s->pidfile && m.starttime)
+		proc_write_pidfile(s->pidfile, &(struct proc_id){pid, m.starttime});
 	spawn_send(wfd, &m);
 	_exit(0);
 }

@@ -48,6 +48,11 @@ struct proc_spec {
 	const char *log_path;           /* stdout+stderr appended here (created 0600);
 					 * NULL = /dev/null */
 	bool daemonize;                 /* double fork: not aspen's child */
+	const char *pidfile;            /* daemonize only: "<pid> <starttime>\n" is
+					 * written here (temp + rename) by the
+					 * intermediate child, which outlives a
+					 * crash of aspen: the process can never
+					 * exist without its pidfile. NULL = none */
 };
 
 enum proc_state {
@@ -64,6 +69,10 @@ enum proc_state {
  * which must reap it (waitpid). Signal dispositions and the signal mask are
  * reset to defaults in the child. */
 int proc_spawn(const struct proc_spec *s, struct proc_id *out, struct rt_err *e);
+
+/* Write "<pid> <starttime>\n" to path atomically (temp file + rename),
+ * mode 0600. Async-signal-safe: usable between fork and exec. */
+int proc_write_pidfile(const char *path, const struct proc_id *id);
 
 /* Read the start time of pid from /proc. -1 (ESRCH) when there is no such
  * pid. */

@@ -56,6 +56,25 @@ struct rt_nscache {
 	struct nl *nl;
 };
 
+struct nl_link_info;
+
+/* What is known of the links of one handle's namespace during a run (see
+ * rt_link): filled by one dump, kept up to date by the drivers' calls to
+ * rt_link_changed. */
+struct rt_linkcache {
+	struct nl *nl;
+	bool filled;            /* a dump went into it */
+	bool complete;          /* and no link was added or changed since */
+	struct nl_link_info *v;
+	size_t n, cap;
+};
+
+/* A delete whose kernel work waits for the end of the delete phase. */
+struct rt_deferred {
+	const struct resource *r;
+	int ifindex;            /* links: the object whose ownership was checked */
+};
+
 struct rt_ctx {
 	const char *topology;
 	struct arena arena;             /* observed resources, scratch */
@@ -74,10 +93,13 @@ struct rt_ctx {
 	rt_event_fn on_event; void *ud;
 	int stop_grace_ms;              /* SIGTERM -> SIGKILL grace for processes */
 	size_t mutations;               /* actions that changed the system */
-	/* Delete phase: namespaces this plan deletes, and host links that will
-	 * vanish with them (waited for at the end of the phase). */
+	struct rt_linkcache *lc; size_t n_lc, cap_lc;
+	/* Delete phase: the namespaces and links this plan deletes, and the
+	 * deletes deferred to the end of the phase (exec.c). */
 	const char **dying_ns; size_t n_dying_ns;
-	const char **deferred; size_t n_deferred, cap_deferred;
+	const char **dying_links; size_t n_dying_links;
+	struct rt_deferred *del_links; size_t n_del_links, cap_del_links;
+	struct rt_deferred *del_ns; size_t n_del_ns, cap_del_ns;
 };
 
 /* Lock the topology (timeout as lock_acquire; RT_NO_LOCK for read-only
@@ -126,8 +148,32 @@ void rt_ns_forget(struct rt_ctx *c, const char *name);
 int rt_nl_for(struct rt_ctx *c, const struct resource *r, struct nl **out, struct rt_err *e);
 /* True when the running plan deletes namespace name. */
 bool rt_ns_dying(const struct rt_ctx *c, const char *name);
-/* Record a link that will vanish with its namespace. */
-int rt_defer_link_gone(struct rt_ctx *c, const char *name, struct rt_err *e);
+/* True when the running plan deletes the host link called name. */
+bool rt_link_dying(const struct rt_ctx *c, const char *name);
+/* Delete link ifindex (resource r, its ownership checked) at the end of the
+ * delete phase, with every other deferred link in one kernel batch
+ * (nl_link_del_many): deleting links one by one costs ~20-50 ms each. */
+int rt_defer_link_delete(struct rt_ctx *c, const struct resource *r, int ifindex,
+			 struct rt_err *e);
+/* Delete namespace resource r at the end of the delete phase, after the
+ * deferred links: its veths then go in that batch, not in the kernel's
+ * slower cleanup of a dead namespace. */
+int rt_defer_ns_delete(struct rt_ctx *c, const struct resource *r, struct rt_err *e);
+
+/* The link called name in nl's namespace, from a per-run cache: the first
+ * lookup in a namespace dumps all its links (one round trip, as one lookup
+ * costs); later ones cost nothing until a driver reports a change. A
+ * missing link fails with ENODEV, as nl_link_find. */
+int rt_link(struct rt_ctx *c, struct nl *nl, const char *name, struct nl_link_info *out,
+	    struct rt_err *e);
+/* Every link of nl's namespace: from the cache when nothing changed since
+ * it was filled, else through one dump that fills it. fn may be NULL (fill
+ * only). */
+int rt_link_each(struct rt_ctx *c, struct nl *nl, int (*fn)(const struct nl_link_info *l,
+		 void *arg, struct rt_err *e), void *arg, struct rt_err *e);
+/* Say that link name of nl was created, changed or deleted (name NULL: any
+ * link of nl; nl NULL: of any namespace), so the cache asks the kernel. */
+void rt_link_changed(struct rt_ctx *c, struct nl *nl, const char *name);
 /* The part of an id after "kind/": "node1.eth0" for "veth/node1.eth0". */
 const char *rt_id_name(const char *id);
 

@@ -7,6 +7,12 @@
 #   e2e:    tests/e2e/*.sh, each in tests/sandbox.sh, with $ASPEN set
 # ONLY=unit|cli|kernel|e2e restricts the run. Kernel and e2e suites need root;
 # without it they are reported as skipped, never as passed.
+#
+# Tests assert no wall-clock times (speed belongs to `make bench`); a hang is
+# caught here instead: each suite runs under timeout(1), TERM at the limit and
+# KILL 10 s later, and counts as failed with a "timed out" line. Limits in
+# seconds: ASPEN_TEST_TIMEOUT (unit, cli, kernel; default 300) and
+# ASPEN_E2E_TIMEOUT (e2e; default 600).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${BUILD:?}" "${ASPEN:?}"
@@ -14,15 +20,25 @@ export ASPEN BUILD
 export ASPEN_TESTS="$here"
 pass=0 fail=0 skip=0 failed=""
 log=$(mktemp -d /tmp/aspen-tests.XXXXXX)
+test_timeout=${ASPEN_TEST_TIMEOUT:-300}
+e2e_timeout=${ASPEN_E2E_TIMEOUT:-600}
 
 run_one() { # kind name cmd...
 	kind=$1 name=$2; shift 2
-	if "$@" >"$log/$name.log" 2>&1; then
+	limit=$test_timeout
+	[ "$kind" = e2e ] && limit=$e2e_timeout
+	if timeout -k 10 "$limit" "$@" >"$log/$name.log" 2>&1; then
 		pass=$((pass + 1)); echo "PASS  $kind/$name"
 	else
 		rc=$?
 		if [ "$rc" = 77 ]; then
 			skip=$((skip + 1)); echo "SKIP  $kind/$name: $(tail -n 1 "$log/$name.log")"
+		elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+			fail=$((fail + 1)); failed="$failed $kind/$name"
+			how="timed out after ${limit}s (hung?)"
+			[ "$rc" = 137 ] && how="killed: timed out after ${limit}s and ignored TERM, or SIGKILL"
+			echo "FAIL  $kind/$name: $how; last output:"
+			sed 's/^/      /' "$log/$name.log" | tail -n 30
 		else
 			fail=$((fail + 1)); failed="$failed $kind/$name"
 			echo "FAIL  $kind/$name (exit $rc)"; sed 's/^/      /' "$log/$name.log" | tail -n 60

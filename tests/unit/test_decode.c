@@ -679,10 +679,8 @@ static void test_thousand_nodes(void **state)
 		assert_string_equal(t->nodes[999].name, "node999");
 		done(t);
 	}
+	/* Printed, not asserted: speed belongs to `make bench`. */
 	fprintf(stderr, "1000 nodes, 500 faults, %zu bytes: %.2f ms per load\n", len, best * 1e3);
-	/* Generous: a few ms is normal, this only catches quadratic work
-	 * (and leaves room for valgrind). */
-	assert_true(best < 1.0);
 	free(buf);
 }
 

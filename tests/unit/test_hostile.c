@@ -1,5 +1,6 @@
 /* test_hostile.c — input built to hurt: every case must end in an error
- * diagnostic (never a crash, never a hang) within a bounded time. Run under
+ * diagnostic (never a crash, never a hang; run-tests.sh's timeout catches a
+ * hang, times are printed, not asserted). Run under
  * `make test SAN=1` this is also the memory-safety check of the front end. */
 #include "tests/testutil.h"
 
@@ -18,18 +19,11 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Time limits are for native speed; valgrind (which preloads its
- * vgpreload_*.so) runs code 20-50 times slower. */
-static double slowdown(void)
-{
-	const char *p = getenv("LD_PRELOAD");
-	return p && strstr(p, "vgpreload") ? 50.0 : 1.0;
-}
-
 /* Load buf; require failure with a diagnostic containing `want` (when not
- * NULL), within `secs`. Returns nothing; frees everything. */
-static void expect_fail(const char *what, const char *buf, size_t len, const char *want,
-			double secs)
+ * NULL). The time taken is printed, never asserted: speed belongs to
+ * `make bench`, and a hang is caught by run-tests.sh's timeout. Returns
+ * nothing; frees everything. */
+static void expect_fail(const char *what, const char *buf, size_t len, const char *want)
 {
 	struct diag_list d;
 	diag_init(&d, what);
@@ -46,21 +40,19 @@ static void expect_fail(const char *what, const char *buf, size_t len, const cha
 		fail_msg("%s: no diagnostic mentions \"%s\"", what, want);
 	}
 	fprintf(stderr, "%-28s %8.2f ms  %s\n", what, dt * 1e3, d.n ? d.v[0].msg : "");
-	if (dt > secs * slowdown())
-		fail_msg("%s: took %.2f s (limit %.1f s)", what, dt, secs * slowdown());
 	topo_free(t);
 	diag_clear(&d);
 }
 
 static void expect_fail_str(const char *what, const char *s, const char *want)
 {
-	expect_fail(what, s, strlen(s), want, 2.0);
+	expect_fail(what, s, strlen(s), want);
 }
 
 static void test_empty_and_comments(void **state)
 {
 	(void)state;
-	expect_fail("empty", "", 0, "no YAML document", 1.0);
+	expect_fail("empty", "", 0, "no YAML document");
 	expect_fail_str("only-comments", "# a comment\n   # another\n\n", "no YAML document");
 	expect_fail_str("only-whitespace", "   \n\n\t\n", NULL);
 	expect_fail_str("explicit-empty-doc", "---\n...\n", "expected a mapping");
@@ -73,7 +65,7 @@ static void test_binary(void **state)
 {
 	(void)state;
 	char nul[] = "apiVersion: aspen/v1\nname: x\0y\nnodes: {a: {}}\n";
-	expect_fail("nul-byte", nul, sizeof(nul) - 1, "NUL byte", 1.0);
+	expect_fail("nul-byte", nul, sizeof(nul) - 1, "NUL byte");
 	expect_fail_str("escaped-nul", "apiVersion: \"aspen\\0v1\"\nname: x\nnodes: {a: {}}\n",
 			"NUL character");
 	expect_fail_str("bad-utf8", "apiVersion: aspen/v1\nname: \xc3\x28\n", "UTF-8");
@@ -108,7 +100,7 @@ static void test_deep_nesting(void **state)
 		b[o++] = '[';
 	for (size_t i = 0; i < depth; i++)
 		b[o++] = ']';
-	expect_fail("flow-nesting-10000", b, o, "nesting deeper than 64", 2.0);
+	expect_fail("flow-nesting-10000", b, o, "nesting deeper than 64");
 
 	/* Block mappings, each level indented one more space. */
 	free(b);
@@ -125,7 +117,7 @@ static void test_deep_nesting(void **state)
 	o += depth;
 	memcpy(b + o, "v\n", 2);
 	o += 2;
-	expect_fail("block-nesting-2000", b, o, "nesting deeper than 64", 5.0);
+	expect_fail("block-nesting-2000", b, o, "nesting deeper than 64");
 	free(b);
 
 	/* Nesting at the limit is fine for the tree (the decoder then
@@ -150,11 +142,11 @@ static void test_big_scalar(void **state)
 	memset(b + o, 'x', n);
 	o += n;
 	b[o++] = '\n';
-	expect_fail("scalar-1MiB", b, o, "at most 65536", 2.0);
+	expect_fail("scalar-1MiB", b, o, "at most 65536");
 	/* The same as a key. */
 	memset(b, 'k', n);
 	memcpy(b + n, ": v\n", 4);
-	expect_fail("key-1MiB", b, n + 4, "at most 65536", 2.0);
+	expect_fail("key-1MiB", b, n + 4, "at most 65536");
 	free(b);
 }
 
@@ -217,7 +209,7 @@ static void test_many_keys(void **state)
 		memcpy(b + o, "dup: 1\n", 7);
 		o += 7;
 	}
-	expect_fail("dup-keys-200k", b, o, "duplicate key \"dup\"", 5.0);
+	expect_fail("dup-keys-200k", b, o, "duplicate key \"dup\"");
 
 	free(b);
 
@@ -232,7 +224,7 @@ static void test_many_keys(void **state)
 		o += (size_t)sprintf(b + o, "*a%zu,", i);
 	b[o++] = ']';
 	b[o++] = '\n';
-	expect_fail("anchors-100k", b, o, "missing required key", 5.0);
+	expect_fail("anchors-100k", b, o, "missing required key");
 	free(b);
 }
 
@@ -262,7 +254,7 @@ static void test_huge_file(void **state)
 	char *b = malloc(n);
 	for (size_t i = 0; i < n; i += 8)
 		memcpy(b + i, "a: bbb\n#", 8);
-	expect_fail("50MB-buffer", b, n, "at most 16 MiB", 0.5);
+	expect_fail("50MB-buffer", b, n, "at most 16 MiB");
 
 	char path[] = "/tmp/aspen-hostile-XXXXXX";
 	int fd = mkstemp(path);
@@ -279,7 +271,6 @@ static void test_huge_file(void **state)
 	assert_int_equal(d.n_errors, 1);
 	assert_non_null(strstr(d.v[0].msg, "52428800 bytes"));
 	fprintf(stderr, "%-28s %8.2f ms  %s\n", "50MB-file", dt * 1e3, d.v[0].msg);
-	assert_true(dt < 0.5 * slowdown());
 	diag_clear(&d);
 	unlink(path);
 
@@ -292,7 +283,6 @@ static void test_huge_file(void **state)
 	assert_null(t);
 	assert_true(diag_failed(&d));
 	fprintf(stderr, "%-28s %8.2f ms  %s\n", "/dev/zero", dt * 1e3, d.v[0].msg);
-	assert_true(dt < 5.0 * slowdown());
 	diag_clear(&d);
 }
 

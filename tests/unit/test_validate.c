@@ -1026,16 +1026,6 @@ static void test_partial_topology(void **state)
 	assert_string_equal(d->v[0].msg, "network \"lan\" is not defined");
 }
 
-static bool timing_meaningful(void)
-{
-#if defined(__SANITIZE_ADDRESS__)
-	return false;
-#else
-	const char *pre = getenv("LD_PRELOAD");
-	return !(pre && strstr(pre, "vgpreload"));
-#endif
-}
-
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -1077,9 +1067,8 @@ static void test_scale_1000_nodes(void **state)
 		expect_n(d, 0);
 		best = dt < best ? dt : best;
 	}
+	/* Printed, not asserted: speed belongs to `make bench`. */
 	fprintf(stderr, "validate: 1000 nodes, 2000 interfaces, 300 faults: %.3f ms\n", best);
-	if (timing_meaningful())
-		assert_true(best < 5.0);
 }
 
 int main(void)

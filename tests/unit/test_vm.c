@@ -332,7 +332,7 @@ static int rec_probe(struct rt_ctx *c, const struct resource *r, bool *present, 
 	return 0;
 }
 
-static const struct res_driver rec = {rec_create, rec_update, rec_destroy, rec_probe};
+static const struct res_driver rec = {rec_create, rec_update, rec_destroy, rec_probe, NULL};
 
 /* Run a plan creating the given resources (no deps) with the recording
  * driver for every kind; parallel kinds as given. */
