@@ -79,7 +79,7 @@ static int apply_schedule(struct rt_ctx *rc, const struct topology *t,
 	struct plan p = {0};
 	arena_init(&p.arena);
 	plan_timeline(&p, t);
-	struct sched_opts o = {NULL, schedout_event, so, false};
+	struct sched_opts o = {.on_event = schedout_event, .ud = so};
 	struct sched_result res;
 	struct rt_err e = {0};
 	int status = EXIT_OK;

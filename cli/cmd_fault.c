@@ -191,7 +191,7 @@ static int run_fault(const struct args *a, const struct adhoc *ah, struct rt_ctx
 	if (sched_check(t, NULL, e) < 0)
 		goto out;
 	if (!a->for_s) {
-		struct sched_opts o = {NULL, schedout_event, so, true};
+		struct sched_opts o = {.on_event = schedout_event, .ud = so, .keep_journaled = true};
 		if (sched_apply_one(rc, t, f, key, &o, e) < 0)      /* --matrix: printed by the event */
 			goto out;
 		if (!a->json && !cli_out.quiet && sched_revertible(f->kind))
@@ -202,7 +202,7 @@ static int run_fault(const struct args *a, const struct adhoc *ah, struct rt_ctx
 	}
 	const char *desc = fault_describe(&t->arena, t, f);
 	struct timeline_entry tl[2] = {{0, TL_APPLY, f, desc}, {f->for_us, TL_REVERT, f, desc}};
-	struct sched_opts o = {NULL, schedout_event, so, true};
+	struct sched_opts o = {.on_event = schedout_event, .ud = so, .keep_journaled = true};
 	struct sched_result res;
 	if (sched_run(rc, t, tl, 2, &o, &res, e) < 0) {
 		r = res.signal ? -res.signal : -1;

@@ -24,7 +24,7 @@ enum { OPT_JSON = 1000, OPT_LOCK_TIMEOUT, OPT_STATE_DIR };
 int cli_heal(struct rt_ctx *rc, const char *key, struct schedout *so, size_t *n,
 	     struct rt_err *e)
 {
-	struct sched_opts o = {NULL, schedout_event, so, false};
+	struct sched_opts o = {.on_event = schedout_event, .ud = so};
 	if (sched_heal(rc, key, &o, n, e) < 0)
 		return -1;
 	if (key)

@@ -21,6 +21,7 @@
 #include "cli/apply.h"
 #include "cli/cli.h"
 #include "cli/destroy.h"
+#include "cli/schedout.h"
 #include "compiler/compile.h"
 #include "runtime/nodeenv.h"
 #include "runtime/proc.h"
@@ -45,10 +46,8 @@ extern char **environ;
 typedef int (*run_schedule_fn)(struct rt_ctx *c, const struct topology *t,
 			       volatile sig_atomic_t *stop, struct rt_err *e);
 
-/* This build's scheduler: none yet. Wiring one in is these two lines:
- *     #include "runtime/schedule.h"
- *     static const run_schedule_fn run_schedule = schedule_run;     */
-static const run_schedule_fn run_schedule = NULL;
+/* This build's scheduler (cli/schedout.c, runtime/schedule.h). */
+static const run_schedule_fn run_schedule = schedout_run_until;
 
 enum { OPT_KEEP = 1000, OPT_NO_SCHEDULE, OPT_LOCK_TIMEOUT, OPT_STATE_DIR };
 

@@ -168,3 +168,21 @@ int schedout_matrix(struct schedout *so, struct rt_err *e)
 	matrix_free(&m);
 	return 0;
 }
+
+int schedout_run_until(struct rt_ctx *c, const struct topology *t, volatile sig_atomic_t *stop,
+		       struct rt_err *e)
+{
+	if (sched_check(t, NULL, e) < 0)
+		return -1;
+	struct progress pr;
+	progress_init(&pr, stderr, false, cli_out.quiet);
+	struct schedout so = {&pr, NULL, cli_out.verbose, false, c};
+	struct plan p = {0};
+	arena_init(&p.arena);
+	plan_timeline(&p, t);
+	struct sched_opts o = {.on_event = schedout_event, .ud = &so, .stop = stop};
+	struct sched_result res;
+	int rc = sched_run(c, t, p.timeline, p.n_timeline, &o, &res, e);
+	plan_free(&p);
+	return rc;
+}

@@ -373,8 +373,17 @@ struct run {
 	const struct timeline_entry *next_te;
 };
 
+#define RUN_STOPPED (-2)
+#define RUN_STOP_POLL_MS 50     /* how often a stop flag set by another thread is seen */
+
+static bool run_stopped(const struct run *r)
+{
+	return r->o && r->o->stop && *r->o->stop;
+}
+
 /* Wait until t0 + at_us. Returns 0 when the time came, the signal number
- * when SIGINT/SIGTERM arrived first, -1 on a system error. */
+ * when SIGINT/SIGTERM arrived first, RUN_STOPPED when the stop flag was
+ * set, -1 on a system error. */
 static int run_wait(struct run *r, uint64_t at_us, struct rt_err *e)
 {
 	uint64_t when = r->t0 + at_us;
@@ -386,9 +395,13 @@ static int run_wait(struct run *r, uint64_t at_us, struct rt_err *e)
 		if (timerfd_settime(r->tfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
 			return rt_errf(e, errno, "schedule: timerfd_settime: %s", strerror(errno));
 	}
+	bool stoppable = r->o && r->o->stop;
 	for (;;) {
+		if (run_stopped(r))
+			return RUN_STOPPED;
+		/* A negative fd is ignored by poll: no signalfd in stop mode. */
 		struct pollfd p[2] = {{r->sfd, POLLIN, 0}, {r->tfd, POLLIN, 0}};
-		int n = poll(p, due ? 1 : 2, due ? 0 : -1);
+		int n = poll(p, due ? 1 : 2, due ? 0 : stoppable ? RUN_STOP_POLL_MS : -1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -534,6 +547,8 @@ static int run_loop(struct run *r, const struct timeline_entry *tl, size_t n, st
 	sched_emit(r->o, &ev);
 	for (size_t i = 0; i < n; i++) {
 		int w = run_wait(r, tl[i].at_us, e);
+		if (w == RUN_STOPPED)
+			return RUN_STOPPED;
 		if (w < 0)
 			return -1;
 		if (w > 0) {
@@ -571,19 +586,29 @@ static void sched_signals(sigset_t *set)
 	}
 }
 
+/* Stop mode, timeline done: faults without `for` stay until told to stop. */
+static void run_hold(struct run *r)
+{
+	while (r->n_act && !run_stopped(r))
+		poll(NULL, 0, RUN_STOP_POLL_MS);
+}
+
 int sched_run(struct rt_ctx *c, const struct topology *t, const struct timeline_entry *tl,
 	      size_t n, const struct sched_opts *o, struct sched_result *res, struct rt_err *e)
 {
 	memset(res, 0, sizeof(*res));
 	struct run r = {.c = c, .t = t, .o = o, .res = res, .tfd = -1, .sfd = -1};
+	bool stop_mode = o && o->stop;
 	sigset_t set, old;
 	sched_signals(&set);
-	pthread_sigmask(SIG_BLOCK, &set, &old);
+	if (!stop_mode)
+		pthread_sigmask(SIG_BLOCK, &set, &old);
 	int rc = -1;
 	r.act = calloc(n + 1, sizeof(*r.act));
-	r.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (!stop_mode)
+		r.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	r.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (!r.act || r.sfd < 0 || r.tfd < 0) {
+	if (!r.act || (!stop_mode && r.sfd < 0) || r.tfd < 0) {
 		rt_errf(e, errno ? errno : ENOMEM, "schedule: %s", strerror(errno ? errno : ENOMEM));
 		goto out;
 	}
@@ -597,12 +622,20 @@ int sched_run(struct rt_ctx *c, const struct topology *t, const struct timeline_
 	r.t0 = sched_mono_us();
 	r.rt0_ms = sched_real_ms();
 	int lr = run_loop(&r, tl, n, e);
-	if (lr == 0) {
-		res->left_active = r.n_act;
-		struct sched_event done = {.ev = SCHED_EV_DONE, .n = res->applied,
-					   .t_us = sched_mono_us() - r.t0};
-		sched_emit(o, &done);
-		rc = 0;
+	if (lr == 0 || lr == RUN_STOPPED) {
+		if (lr == 0) {
+			struct sched_event done = {.ev = SCHED_EV_DONE, .n = res->applied,
+						   .t_us = sched_mono_us() - r.t0};
+			sched_emit(o, &done);
+		}
+		if (stop_mode) {
+			run_hold(&r);
+			res->stopped = run_stopped(&r);
+			rc = run_unwind(&r, e);
+		} else {
+			res->left_active = r.n_act;
+			rc = 0;
+		}
 		goto out;
 	}
 	if (lr > 0) {
@@ -629,7 +662,8 @@ out:
 	if (r.sfd >= 0)
 		close(r.sfd);
 	free(r.act);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!stop_mode)
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
 }
 

@@ -30,6 +30,7 @@
 #define ASPEN_SCHEDULE_H
 
 #include <cJSON.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -84,6 +85,12 @@ struct sched_opts {
 	sched_event_fn on_event;        /* may be NULL */
 	void *ud;
 	bool keep_journaled;            /* sched_run: leave earlier runs' records alone */
+	/* Stop mode (`aspen run`, where the caller owns the signals): when set,
+	 * sched_run touches no signal; it stops when *stop becomes nonzero
+	 * (seen within 50 ms, at once when a signal interrupts its wait), holds
+	 * faults without `for` after the timeline until then, and reverts
+	 * every fault it applied before returning. */
+	volatile sig_atomic_t *stop;
 };
 
 /* What a run did. */
@@ -92,6 +99,7 @@ struct sched_result {
 	size_t reverted;        /* records reverted (on time or on a signal) */
 	size_t left_active;     /* revertible faults without `for`, still active (journaled) */
 	int signal;             /* SIGINT or SIGTERM when interrupted, else 0 */
+	bool stopped;           /* stop mode: *stop ended the run */
 };
 
 /* Exit statuses of a run stopped by a signal: 128 + the signal. */

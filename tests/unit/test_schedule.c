@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +39,24 @@ static struct rec {
 	timer_t timer;
 	bool timer_made;
 	bool never_armed;               /* a revert saw "never" journaled ahead of time */
+	const char *stop_key;           /* applying this key sets STOP (stop mode) */
+	const char *stop_later_key;     /* ... arms a thread timer that sets STOP */
+	bool sigint_blocked;            /* an apply saw SIGINT blocked */
 } R;
+
+static volatile sig_atomic_t STOP;
+static pthread_t stopper;
+static bool stopper_made;
+
+/* Another thread sets the flag 30 ms later, as `aspen run`'s waiter does. */
+static void *set_stop(void *arg)
+{
+	(void)arg;
+	struct timespec ts = {0, 30 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+	STOP = 1;
+	return NULL;
+}
 
 /* One log line: "WHAT KEY[ (journaled)]". */
 static void rec_log(const char *what, const char *key, bool journaled)
@@ -119,6 +137,15 @@ static int r_apply(struct rt_ctx *c, const struct topology *t, const struct topo
 	assert_non_null(cJSON_GetObjectItemCaseSensitive(undo, "desc"));
 	if (R.arm_key && !strcmp(key, R.arm_key))
 		arm_timer(R.arm_signal);
+	sigset_t cur;
+	pthread_sigmask(SIG_BLOCK, NULL, &cur);
+	R.sigint_blocked |= sigismember(&cur, SIGINT);
+	if (R.stop_key && !strcmp(key, R.stop_key))
+		STOP = 1;
+	if (R.stop_later_key && !strcmp(key, R.stop_later_key)) {
+		assert_int_equal(pthread_create(&stopper, NULL, set_stop, NULL), 0);
+		stopper_made = true;
+	}
 	if (R.fail_apply && !strcmp(key, R.fail_apply))
 		return rt_errf(e, EIO, "injected failure of %s", fault_kind_names[f->kind]);
 	return 0;
@@ -208,6 +235,9 @@ static int teardown(void **state)
 	(void)state;
 	if (R.timer_made)
 		timer_delete(R.timer);
+	if (stopper_made)
+		pthread_join(stopper, NULL);
+	stopper_made = false;
 	journal_free(&C.journal);
 	arena_free(&C.arena);
 	plan_free(&P);
@@ -569,6 +599,59 @@ static void test_deadline_is_absolute(void **state)
 	assert_true(on_disk("one"));
 }
 
+/* Stop mode (`aspen run`): no signal is touched; the flag stops the run
+ * and every applied fault is reverted, newest first. */
+static void test_stop_flag(void **state)
+{
+	(void)state;
+	load("  - {name: one, at: 1ms, for: 10s, partition: [[a], [b, c]]}\n"
+	     "  - {name: two, at: 2ms, loss: {nodes: [b], percent: 20%}}\n"
+	     "  - {name: later, at: 10s, for: 1s, link-down: [c.eth0]}\n");
+	STOP = 0;
+	R.stop_key = "two";
+	struct sched_opts o = OPTS;
+	o.stop = &STOP;
+	struct sched_result res;
+	struct rt_err e = {0};
+	assert_int_equal(sched_run(&C, T, P.timeline, P.n_timeline, &o, &res, &e), 0);
+	assert_true(res.stopped);
+	assert_int_equal(res.signal, 0);
+	assert_false(R.sigint_blocked);
+	static const char *const want[] = {
+		"prepare one", "apply one (journaled)", "prepare two", "apply two (journaled)",
+		"prepare later", "revert two (journaled)", "revert one (journaled)",
+	};
+	assert_log(want, sizeof(want) / sizeof(want[0]));
+	assert_int_equal(disk_count(), 0);
+}
+
+/* Stop mode, timeline done: a fault without `for` stays until the flag. */
+static void test_stop_holds_until_flag(void **state)
+{
+	(void)state;
+	load("  - {name: one, at: 1ms, for: 1ms, partition: [[a], [b, c]]}\n"
+	     "  - {name: two, at: 2ms, loss: {nodes: [b], percent: 20%}}\n");
+	STOP = 0;
+	R.stop_later_key = "two";
+	struct sched_opts o = OPTS;
+	o.stop = &STOP;
+	struct sched_result res;
+	struct rt_err e = {0};
+	assert_int_equal(sched_run(&C, T, P.timeline, P.n_timeline, &o, &res, &e), 0);
+	assert_true(STOP);
+	assert_true(res.stopped);
+	static const char *const want[] = {
+		"prepare one", "apply one (journaled)", "revert one (journaled)",
+		"prepare two", "apply two (journaled)",
+		"revert two (journaled)",       /* only once the flag was set */
+	};
+	assert_log(want, sizeof(want) / sizeof(want[0]));
+	assert_int_equal(disk_count(), 0);
+	char b[128];
+	assert_string_equal(ev_short(n_events - 2, b, sizeof(b)), "schedule_done");
+	assert_string_equal(ev_short(n_events - 1, b, sizeof(b)), "fault_reverted two");
+}
+
 static void test_keys(void **state)
 {
 	(void)state;
@@ -598,6 +681,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_leftovers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keep_journaled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deadline_is_absolute, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_flag, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_holds_until_flag, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
