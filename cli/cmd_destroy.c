@@ -2,9 +2,9 @@
  *
  * Works from the journal and discovery alone, so the topology file may be
  * gone or broken: a FILE argument only supplies the name. Heals active
- * faults first when the journal shows the fault engine was used (cli_heal:
- * journaled records, then every trace of the topology's faults), then
- * deletes in reverse dependency order, then removes the journal. Idempotent: a second
+ * faults first when the journal records any (cli_heal: the records, then
+ * every trace of the topology's faults), then deletes in reverse
+ * dependency order, then removes the journal. Idempotent: a second
  * destroy, or one after a half-finished apply, exits 0. */
 #include "cli/cli.h"
 #include "cli/destroy.h"
@@ -75,11 +75,12 @@ int destroy_run(const struct destroy_opts *o)
 		goto out;
 	rc.on_event = progress_event;
 	rc.ud = &pr;
-	/* Faults first. A fault is journaled before it is applied, so a journal
-	 * that never held the "faults" list had none (and the sweep, which asks
-	 * every VMM whether it is paused, is not worth its timeouts then). */
+	/* Faults first. A fault is journaled before it is applied and leaves
+	 * the journal only once reverted, so with no record nothing of the
+	 * fault engine is live (and the sweep, which asks every VMM whether it
+	 * is paused, is not worth its timeouts then: `aspen heal` sweeps). */
 	struct schedout so = {&pr, NULL, cli_out.verbose, false, &rc};
-	if (rc.journal.faults) {
+	if (cJSON_GetArraySize(rc.journal.faults) > 0) {
 		if (cli_heal(&rc, NULL, &so, NULL, &e) < 0)
 			goto out;
 		journal_set_faults(&rc.journal, NULL);  /* healed: no record is left to act on */
