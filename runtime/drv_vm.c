@@ -53,6 +53,7 @@ static long env_ms(long dflt)
 }
 
 static long request_ms(void) { return env_ms(CH_DEFAULT_REQUEST_MS); }
+long vm_request_ms(void) { return request_ms(); }
 static long ready_ms(void) { return env_ms(VM_READY_MS); }
 static long quick_ms(void)
 {

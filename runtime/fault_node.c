@@ -25,10 +25,10 @@
 
 #include "runtime/ch_client.h"
 #include "runtime/proc.h"
+#include "runtime/vm.h"
 
 #define NODE_KILL_WAIT_MS 5000
 #define NODE_CH_CONNECT_MS 1000
-#define NODE_CH_REQUEST_MS 30000
 
 static const struct resource *node_res(struct rt_ctx *c, const char *kind, const char *node)
 {
@@ -78,7 +78,7 @@ static int node_ch(struct rt_ctx *c, const char *node, ch_op op, const char *wha
 			       node);
 	if (ch_open(&ch, sock, e) < 0)
 		return -1;
-	ch_set_timeouts(ch, NODE_CH_CONNECT_MS, NODE_CH_REQUEST_MS);
+	ch_set_timeouts(ch, NODE_CH_CONNECT_MS, vm_request_ms());
 	int rc = op(ch, e);
 	ch_close(ch);
 	return rc < 0 ? rt_err_prefix(e, "%s %s", what, node) : 0;
@@ -93,7 +93,7 @@ static int node_vm_unpause(struct rt_ctx *c, const char *sock, struct rt_err *e)
 	(void)c;
 	if (ch_open(&ch, sock, e) < 0)
 		return -1;
-	ch_set_timeouts(ch, NODE_CH_CONNECT_MS, NODE_CH_REQUEST_MS);
+	ch_set_timeouts(ch, NODE_CH_CONNECT_MS, vm_request_ms());
 	int rc = 0;
 	if (ch_vm_info(ch, state, NULL, NULL) == 0 && strcmp(state, "Paused") == 0)
 		rc = ch_vm_resume(ch, e);

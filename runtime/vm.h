@@ -75,4 +75,8 @@ int vm_config(const char *run_dir, const struct resource *r, cJSON **out, struct
  *     node3: cloud-hypervisor binary: not found in PATH (...) */
 int vm_preflight(const struct plan *p, struct rt_err *e);
 
+/* The per-request timeout for VMM API calls: $ASPEN_CH_TIMEOUT_MS or the
+ * default. Every caller of a VMM API uses it. */
+long vm_request_ms(void);
+
 #endif
