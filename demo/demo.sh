@@ -4,11 +4,10 @@
 # `make demo` runs it inside tests/sandbox.sh (private network, mount and pid
 # namespaces), so the demo creates its bridge and namespaces where nothing of
 # this machine can see them, and they vanish with it. Steps: validate, plan,
-# apply, status, a ping matrix between the nodes from inside their
-# namespaces; then, when this aspen has a fault scheduler (its --help lists
-# the fault command), `aspen run` with a watcher that pings every second
-# while the file's schedule partitions node1 from the others and heals it;
-# finally destroy, and show that nothing is left.
+# apply, status, the reachability matrix; a partition by hand and its heal,
+# each followed by the matrix; then `aspen run` with a watcher that pings
+# every second while the file's schedule partitions node1 from the others
+# and heals it; finally destroy, and show that nothing is left.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 ASPEN=${1:-$here/aspen}
@@ -75,18 +74,21 @@ for n in $NODES; do
 done
 matrix
 
-if "$ASPEN" --help | grep -q '^  fault '; then
-	say "the schedule: node1 is cut off at 2s and healed at 6s (aspen run, with a watcher)"
-	show "$ASPEN" run --lock-timeout 5s "$T" -- sh "$here/demo/demo.sh" --watch
-	if "$ASPEN" --help | grep -q '^  heal '; then
-		say "aspen heal removes any fault left on a live topology"
-		show "$ASPEN" apply -q "$T"
-		show "$ASPEN" heal $N
-		matrix
-	fi
-else
-	say "this aspen has no fault scheduler yet (see README): the partition step is skipped"
-fi
+say "aspen status --matrix: can each node reach each other one? (real packets)"
+show "$ASPEN" status --matrix $N
+
+say "a partition by hand: node1 against node2 and node3, until healed"
+show "$ASPEN" fault $N partition node1 / node2,node3
+show "$ASPEN" status --matrix $N
+
+say "aspen heal reverts it"
+show "$ASPEN" heal $N
+show "$ASPEN" status --matrix $N
+
+say "the file's own schedule: node1 cut off at 2s, healed at 6s, node3 lossy from 8s to 12s"
+say "(aspen run applies, waits for health, runs a command while the schedule runs, then destroys)"
+show "$ASPEN" run --lock-timeout 5s "$T" -- sh "$here/demo/demo.sh" --watch
+show "$ASPEN" apply -q --no-schedule "$T"
 
 say "aspen destroy removes everything it created, from its journal"
 show "$ASPEN" destroy $N
