@@ -87,7 +87,7 @@ int cmd_plan(int argc, char **argv)
 		/* What apply would refuse before changing anything. */
 		struct rt_err pe;
 		if (vm_preflight(&p, &pe) < 0) {
-			fprintf(stderr, "aspen plan: error: %s\n", pe.msg);
+			fprintf(stderr, "aspen plan: error: apply would stop here: %s\n", pe.msg);
 			rc = EXIT_ERR;
 		}
 		plan_free(&p);

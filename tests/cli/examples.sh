@@ -1,0 +1,29 @@
+# Every example in topologies/ validates with no diagnostic at all, plans,
+# starts with the yaml-language-server line, and together they show every
+# fault kind of the language.
+set -eu
+: "${ASPEN:?}" "${ASPEN_TESTS:?}"
+root=$(cd "$ASPEN_TESTS/.." && pwd)
+fail() { echo "FAIL: $*" >&2; exit 1; }
+tmp=$(mktemp -d /tmp/aspen-examples.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+for f in "$root"/topologies/*.yaml; do
+	n=$((n + 1))
+	"$ASPEN" validate -q "$f" >"$tmp/out" 2>&1 || { cat "$tmp/out"; fail "$f does not validate"; }
+	[ ! -s "$tmp/out" ] || { cat "$tmp/out"; fail "$f: diagnostics on a valid example"; }
+	head -n 1 "$f" | grep -q '^# yaml-language-server: \$schema=../schemas/aspen-v1.schema.json$' \
+		|| fail "$f: the first line must load the JSON Schema"
+	# The whole plan is printed; a VM example may still exit 1 on a machine
+	# without Cloud Hypervisor or its images (preflight), and says why.
+	rc=0; "$ASPEN" plan --json "$f" >"$tmp/plan.json" 2>"$tmp/err" || rc=$?
+	[ $rc = 0 ] || grep -q "problems* with VM nodes" "$tmp/err" || { cat "$tmp/err"; fail "$f: plan"; }
+	jq -e '.actions | length > 0' "$tmp/plan.json" >/dev/null || fail "$f: empty plan"
+done
+[ $n -ge 4 ] || fail "only $n examples"
+for kind in partition latency loss duplicate corrupt reorder rate link-down kill pause resume start restart reboot; do
+	grep -q "\b$kind:" "$root"/topologies/*.yaml || fail "no example shows a $kind fault"
+done
+grep -q 'from:' "$root"/topologies/*.yaml || fail "no example shows a one-way partition"
+grep -q 'isolate:' "$root"/topologies/*.yaml || fail "no example isolates a node"
+echo "ok: $n examples"
