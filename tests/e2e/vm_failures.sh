@@ -78,7 +78,7 @@ nothing_created
 step "... plan shows the same errors"
 aspen_fails plan "$F"
 out_has "+ vm/node1"
-out_has "aspen plan: error: 2 problems with VM nodes"
+out_has "aspen plan: error: apply would stop here: 2 problems with VM nodes"
 out_has "node1, node2, node3: kernel $IMG/vmlinux: No such file or directory"
 aspen_ok destroy $N
 assert_vm_clean $N
