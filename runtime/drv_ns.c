@@ -129,17 +129,24 @@ static int dev_index(struct rt_ctx *c, struct nl *nl, const struct resource *r, 
 	return 0;
 }
 
+/* The handle and ifindex of r's "dev", which must exist (create paths). */
+static int live_dev(struct rt_ctx *c, const struct resource *r, struct nl **nl, int *ifindex,
+		    struct rt_err *e)
+{
+	bool gone;
+	if (rt_nl_for(c, r, nl, e) < 0 || dev_index(c, *nl, r, ifindex, &gone, e) < 0)
+		return -1;
+	return gone ? rt_errf(e, ENODEV, "link %s does not exist", res_get(r, "dev")) : 0;
+}
+
 /* ---------------- addr ---------------- */
 
 static int addr_create(struct rt_ctx *c, const struct resource *r, struct rt_err *e)
 {
 	struct nl *nl;
 	int ifindex;
-	bool gone;
-	if (rt_nl_for(c, r, &nl, e) < 0 || dev_index(c, nl, r, &ifindex, &gone, e) < 0)
+	if (live_dev(c, r, &nl, &ifindex, e) < 0)
 		return -1;
-	if (gone)
-		return rt_errf(e, ENODEV, "link %s does not exist", res_get(r, "dev"));
 	return nl_addr_add(nl, ifindex, res_get(r, "address"), e);
 }
 
@@ -194,11 +201,8 @@ static int route_create(struct rt_ctx *c, const struct resource *r, struct rt_er
 {
 	struct nl *nl;
 	int ifindex;
-	bool gone;
-	if (rt_nl_for(c, r, &nl, e) < 0 || dev_index(c, nl, r, &ifindex, &gone, e) < 0)
+	if (live_dev(c, r, &nl, &ifindex, e) < 0)
 		return -1;
-	if (gone)
-		return rt_errf(e, ENODEV, "link %s does not exist", res_get(r, "dev"));
 	return nl_route_default_add(nl, res_get(r, "gateway"), ifindex, e);
 }
 
