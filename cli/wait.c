@@ -53,25 +53,6 @@ static void on_progress(const struct health_check *c, size_t index, bool passed,
 	fflush(pr->out);
 }
 
-/* The last line of a node's log, for an error message. */
-static void log_tail(const char *path, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return;
-	char line[512];
-	while (fgets(line, sizeof(line), f)) {
-		if (line[0] == '\n')
-			continue;
-		size_t n = strnlen(line, len - 1);
-		memcpy(buf, line, n);
-		buf[n] = '\0';
-	}
-	fclose(f);
-	buf[strcspn(buf, "\n")] = '\0';
-}
-
 /* Every node command must still be running, every VM Running (or Paused). */
 static int check_processes(struct rt_ctx *c, const struct topology *t, struct rt_err *e)
 {
@@ -87,7 +68,7 @@ static int check_processes(struct rt_ctx *c, const struct topology *t, struct rt
 		if (p && proc_alive(p))
 			continue;
 		snprintf(logp, sizeof(logp), "%s/%s.log", c->run_dir, n->name);
-		log_tail(logp, tail, sizeof(tail));
+		rt_log_tail(logp, 1, tail, sizeof(tail));
 		return rt_errf(e, ESRCH, "%s: command %s exited%s%s%s (log: %s)", n->name,
 			       n->command.v[0], tail[0] ? ": \"" : "", tail, tail[0] ? "\"" : "", logp);
 	}

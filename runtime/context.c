@@ -376,3 +376,28 @@ int rt_forget(struct rt_ctx *c, struct rt_err *e)
 		return -1;
 	return remove_run_dir(c->run_dir, e);
 }
+
+void rt_log_tail(const char *path, size_t lines, char *buf, size_t len)
+{
+	enum { MAXL = 3 };
+	char last[MAXL][256];
+	size_t n = 0, used = 0;
+	if (lines > MAXL)
+		lines = MAXL;
+	buf[0] = '\0';
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	char line[256];
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!line[strspn(line, " \t")])
+			continue;
+		memcpy(last[n % MAXL], line, sizeof(line));
+		n++;
+	}
+	fclose(f);
+	for (size_t i = n > lines ? n - lines : 0; i < n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? " / " : "",
+					 last[i % MAXL] + strspn(last[i % MAXL], " \t"));
+}

@@ -146,30 +146,6 @@ static bool vmm_find_live(struct rt_ctx *c, const char *node, const char *sock, 
 	return proc_starttime(p->pid, &p->starttime, &ignore) == 0 && proc_alive(p);
 }
 
-/* The last lines of a log, joined with " / ", for an error message. */
-static void log_tail(const char *path, char *buf, size_t len)
-{
-	char lines[3][256] = {{0}};
-	size_t n = 0;
-	buf[0] = '\0';
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return;
-	char line[256];
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\r\n")] = '\0';
-		if (!line[strspn(line, " \t")])
-			continue;
-		memcpy(lines[n % 3], line, sizeof(line));
-		n++;
-	}
-	fclose(f);
-	size_t used = 0;
-	for (size_t i = n > 3 ? n - 3 : 0; i < n && used < len; i++)
-		used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? " / " : "",
-					 lines[i % 3] + strspn(lines[i % 3], " \t"));
-}
-
 static int write_pidfile(const char *path, const struct proc_id *p, struct rt_err *e)
 {
 	if (proc_write_pidfile(path, p) < 0)
@@ -408,9 +384,9 @@ static int vmm_start(struct rt_ctx *c, const struct resource *r, const char *soc
 	/* Say why, then leave nothing behind. */
 	struct rt_err why = *e, ignore;
 	bool exited = !proc_alive(&p);
-	log_tail(exited ? log : vlog, tail, sizeof(tail));
+	rt_log_tail(exited ? log : vlog, 3, tail, sizeof(tail));
 	if (!tail[0] && !exited)
-		log_tail(log, tail, sizeof(tail));
+		rt_log_tail(log, 3, tail, sizeof(tail));
 	if (exited)
 		rt_errf(e, ECHILD, "%s exited before its API came up%s%s (log: %s)", bin,
 			tail[0] ? ": " : "", tail, log);
@@ -645,7 +621,7 @@ int rt_vm_check(struct rt_ctx *c, const char *node, struct rt_err *e)
 	if (!vmm_find(c, node, &p) || !proc_alive(&p)) {
 		if (run_file(c, node, "log", log, sizeof(log), e) < 0)
 			return -1;
-		log_tail(log, tail, sizeof(tail));
+		rt_log_tail(log, 3, tail, sizeof(tail));
 		return rt_errf(e, ESRCH, "%s: the VMM exited%s%s%s (log: %s)", node, tail[0] ? ": \"" : "",
 			       tail, tail[0] ? "\"" : "", log);
 	}

@@ -174,6 +174,9 @@ int rt_link_each(struct rt_ctx *c, struct nl *nl, int (*fn)(const struct nl_link
 /* Say that link name of nl was created, changed or deleted (name NULL: any
  * link of nl; nl NULL: of any namespace), so the cache asks the kernel. */
 void rt_link_changed(struct rt_ctx *c, struct nl *nl, const char *name);
+/* The last `lines` (at most 3) non-blank lines of a log file, joined with
+ * " / ", into buf: what an error message quotes of a node's or VMM's log. */
+void rt_log_tail(const char *path, size_t lines, char *buf, size_t len);
 /* The part of an id after "kind/": "node1.eth0" for "veth/node1.eth0". */
 const char *rt_id_name(const char *id);
 
