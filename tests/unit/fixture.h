@@ -183,4 +183,22 @@ static FX_UNUSED struct resource *fx_find(const struct res_list *l, const char *
 		fclose(out);                                          \
 	} while (0)
 
+/* n netns nodes node0..node<n-1> running `sleep infinity` on one /16
+ * network "lan" with a gateway, node i at 10.0.x.y = 10.0.0.2 + i: the
+ * large topology the scale tests share. */
+static FX_UNUSED struct topology *fx_big_cluster(int n)
+{
+	struct topology *t = fx_topology("big", (size_t)n);
+	fx_network(t, "lan", "10.0.0.0/16", "10.0.0.1", 0);
+	for (int i = 0; i < n; i++) {
+		char name[16], ip[20];
+		snprintf(name, sizeof(name), "node%d", i);
+		snprintf(ip, sizeof(ip), "10.0.%d.%d", (i + 2) / 256, (i + 2) % 256);
+		struct topo_node *nd = fx_node(t, name, NODE_NETNS);
+		fx_iface(t, nd, "lan", ip);
+		fx_command(t, nd, (const char *const[]){"sleep", "infinity", NULL});
+	}
+	return t;
+}
+
 #endif

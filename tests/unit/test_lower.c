@@ -424,16 +424,7 @@ static void test_large_cluster(void **state)
 {
 	(void)state;
 	enum { N = 300 };
-	struct topology *t = fx_topology("big", N);
-	fx_network(t, "lan", "10.0.0.0/16", "10.0.0.1", 0);
-	for (int i = 0; i < N; i++) {
-		char name[16], ip[20];
-		snprintf(name, sizeof(name), "node%d", i);
-		snprintf(ip, sizeof(ip), "10.0.%d.%d", (i + 2) / 256, (i + 2) % 256);
-		struct topo_node *n = fx_node(t, name, NODE_NETNS);
-		fx_iface(t, n, "lan", ip);
-		fx_command(t, n, (const char *const[]){"sleep", "1", NULL});
-	}
+	struct topology *t = fx_big_cluster(N);
 	struct res_list l = {0};
 	topo_lower(t, &l);
 	assert_int_equal(l.n, 2 + (size_t)N * 5);

@@ -720,16 +720,7 @@ static void test_thousand_nodes(void **state)
 {
 	(void)state;
 	enum { N = 1000 };
-	struct topology *t = fx_topology("big", N);
-	fx_network(t, "lan", "10.0.0.0/16", "10.0.0.1", 0);
-	for (int i = 0; i < N; i++) {
-		char name[16], ip[20];
-		snprintf(name, sizeof(name), "node%d", i);
-		snprintf(ip, sizeof(ip), "10.0.%d.%d", (i + 2) / 256, (i + 2) % 256);
-		struct topo_node *n = fx_node(t, name, NODE_NETNS);
-		fx_iface(t, n, "lan", ip);
-		fx_command(t, n, (const char *const[]){"sleep", "infinity", NULL});
-	}
+	struct topology *t = fx_big_cluster(N);
 	struct res_list des = {0}, none = {0};
 	topo_lower(t, &des);
 	assert_int_equal(des.n, 2 + 5 * N);
