@@ -21,12 +21,13 @@
 #include "runtime/nl.h"
 #include "runtime/proc.h"
 
-static bool listed(const struct res_list *l, const char *id)
+/* The resource with this id in l (NULL-safe), or NULL. */
+static const struct resource *find_in(const struct res_list *l, const char *id)
 {
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; l && i < l->n; i++)
 		if (strcmp(l->v[i].id, id) == 0)
-			return true;
-	return false;
+			return &l->v[i];
+	return NULL;
 }
 
 static struct resource *copy_res(struct rt_ctx *c, struct res_list *out, const struct resource *r)
@@ -64,14 +65,6 @@ static const char *mark_id(const struct rt_ctx *c, const char *mark)
 	return mark + strlen(ASPEN_MARK_PREFIX) + strlen(c->topology) + 1;
 }
 
-static const struct resource *find_in(const struct res_list *l, const char *id)
-{
-	for (size_t i = 0; l && i < l->n; i++)
-		if (strcmp(l->v[i].id, id) == 0)
-			return &l->v[i];
-	return NULL;
-}
-
 /* An object found by its mark. When the topology still wants a resource
  * with that id, the desired resource is the template the probe checks the
  * live object against (so a crash leaves no needless replacement);
@@ -80,7 +73,7 @@ static const struct resource *find_in(const struct res_list *l, const char *id)
 static int discovered(struct rt_ctx *c, struct res_list *out, const struct res_list *desired,
 		      const char *id, const char *name, struct rt_err *e)
 {
-	if (listed(out, id) || journal_find_resource(&c->journal, id))
+	if (find_in(out, id) || journal_find_resource(&c->journal, id))
 		return 0;
 	const struct resource *want = find_in(desired, id);
 	if (want && (!name || !res_get(want, "name") || strcmp(res_get(want, "name"), name) == 0))
