@@ -50,7 +50,7 @@ CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -I. $(DEP_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(LDFLAGS)
 # The user's LDLIBS (even one given on the command line) come first, then ours.
-ALL_LDLIBS := $(LDLIBS) $(DEP_LIBS) -lpthread
+ALL_LDLIBS := $(LDLIBS) $(DEP_LIBS) -lpthread -lm
 
 ifeq ($(SAN),1)
   B := build-san

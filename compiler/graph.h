@@ -1,10 +1,12 @@
 /* graph.h — a topology as a picture: Graphviz DOT and Mermaid text.
  *
- * One drawing, two notations. Nodes show their kind and addresses; networks
- * their bridge, subnet and gateway; each edge joins a node to a network and
- * carries the interface name and its IP. The fault schedule is a strip of
- * its own, one box per fault in time order ("2s → 6s  split-leader:
- * partition [node1] | [node2 node3]"), chained left to right.
+ * Nodes show their name and kind; networks their bridge, subnet and
+ * gateway; each edge joins a node to a network and carries the interface
+ * name and its IP (the only place an address is written). DOT places
+ * everything itself (see graph.c): the topology in its own shape, the fault
+ * schedule as bars on a time axis with a scale, concurrent faults in
+ * parallel lanes, each tied to the nodes it hits. Mermaid cannot pin
+ * positions: there the schedule is a strip of boxes in time order.
  *
  * Pure: walks a validated topology and writes text. Output is deterministic
  * (file order; ids are indices, so any valid name is safe in either
