@@ -28,11 +28,16 @@ LIBS_PKGS := yaml-0.1:libyaml-dev libcjson:libcjson-dev libcurl:libcurl4-openssl
 TEST_PKGS := cmocka:libcmocka-dev
 DEB_PKGS  := build-essential pkg-config $(foreach p,$(LIBS_PKGS) $(TEST_PKGS),$(word 2,$(subst :, ,$(p)))) \
              iproute2 iputils-ping nftables util-linux procps valgrind clang libclang-rt-14-dev \
-             curl jq groff-base
+             curl jq groff-base man-db bash-completion graphviz
 
 pc_names  = $(foreach p,$(1),$(word 1,$(subst :, ,$(p))))
 
-ifneq ($(PKG_CONFIG),)
+# pkg-config itself may be missing on a fresh machine (make deps installs
+# it): then every probe below would print "pkg-config: not found", so none
+# runs, and check-deps says what to do in one line.
+HAVE_PKG_CONFIG := $(if $(PKG_CONFIG),$(shell command -v $(PKG_CONFIG) 2>/dev/null))
+
+ifneq ($(HAVE_PKG_CONFIG),)
   # One line per missing library, naming the package that provides it.
   MISSING := $(foreach p,$(LIBS_PKGS) $(TEST_PKGS),$(if $(shell $(PKG_CONFIG) --exists $(word 1,$(subst :, ,$(p))) && echo y),,$(p)))
   DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(call pc_names,$(LIBS_PKGS)) 2>/dev/null)
@@ -91,6 +96,9 @@ all: check-deps $(ASPEN)
 
 check-deps:
 ifneq ($(PKG_CONFIG),)
+ifeq ($(HAVE_PKG_CONFIG),)
+	@echo "aspen: $(PKG_CONFIG) is not installed: run 'make deps' (as root), or pass PKG_CONFIG= to use Debian's paths" >&2; exit 1
+endif
 	@$(if $(strip $(MISSING)),$(foreach p,$(MISSING),echo "aspen: missing library $(word 1,$(subst :, ,$(p))): install it with 'apt-get install $(word 2,$(subst :, ,$(p)))' (or 'make deps')" >&2;) exit 1,true)
 endif
 

@@ -8,6 +8,9 @@
 # ONLY=unit|cli|kernel|e2e restricts the run. Kernel and e2e suites need root;
 # without it they are reported as skipped, never as passed.
 #
+# A test that cannot run at all exits 77 (SKIP); one that runs but must leave
+# a part out prints "skipped: WHAT: WHY", and the summary lists those lines.
+#
 # Tests assert no wall-clock times (speed belongs to `make bench`); a hang is
 # caught here instead: each suite runs under timeout(1), TERM at the limit and
 # KILL 10 s later, and counts as failed with a "timed out" line. Limits in
@@ -29,6 +32,9 @@ run_one() { # kind name cmd...
 	[ "$kind" = e2e ] && limit=$e2e_timeout
 	if timeout -k 10 "$limit" "$@" >"$log/$name.log" 2>&1; then
 		pass=$((pass + 1)); echo "PASS  $kind/$name"
+		# A part of a passing test that could not run says "skipped: ...":
+		# named again in the summary, so no check is skipped silently.
+		grep '^skipped: ' "$log/$name.log" | sed "s|^skipped: |  $kind/$name: |" >>"$log/skipped-checks"
 	else
 		rc=$?
 		if [ "$rc" = 77 ]; then
@@ -86,6 +92,10 @@ if want e2e; then
 	done
 fi
 
+if [ -s "$log/skipped-checks" ]; then
+	echo "checks skipped inside passing tests:"
+	cat "$log/skipped-checks"
+fi
 rm -rf "$log"
 [ -n "$failed" ] && echo "failed:$failed"
 echo "$pass passed, $fail failed, $skip skipped"

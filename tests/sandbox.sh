@@ -7,6 +7,12 @@
 # vanish with the sandbox. The pid namespace guarantees that every process a
 # test starts dies with it, even if the test itself crashes.
 set -eu
+# Making / private needs / to be a mount point, which it is not in a plain
+# chroot; say so in one line rather than leave unshare's "Invalid argument".
+if command -v mountpoint >/dev/null 2>&1 && ! mountpoint -q /; then
+	echo "sandbox.sh: / is not a mount point (a plain chroot?): bind-mount the chroot's directory onto itself (mount --bind DIR DIR) before chroot, or use unshare --root / systemd-nspawn" >&2
+	exit 1
+fi
 export ASPEN_SANDBOX=1   # tools that touch the kernel (bench_nl) refuse to run outside
 exec unshare --net --mount --pid --fork --mount-proc --propagation private -- \
 	sh -c 'mount -t tmpfs -o mode=0755 aspen-sandbox /run &&

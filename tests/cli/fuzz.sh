@@ -15,7 +15,7 @@ secs=${FUZZ_SECONDS:-20}
 keep=${FUZZ_KEEP:-/tmp/aspen-fuzz-crashes}
 
 if ! command -v clang >/dev/null 2>&1; then
-	echo "skip: clang is not installed (Debian: apt-get install clang libclang-rt-14-dev)"
+	echo "skipped: the fuzz run: clang is not installed (make deps installs clang libclang-rt-14-dev)"
 	exit 77
 fi
 work=$(mktemp -d /tmp/aspen-fuzz.XXXXXX) || exit 1
@@ -24,7 +24,7 @@ trap 'rm -rf "$work"' EXIT INT TERM
 printf '#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }\n' >"$work/probe.c"
 if ! clang -fsanitize=fuzzer "$work/probe.c" -o "$work/probe" >"$work/probe.log" 2>&1; then
 	cat "$work/probe.log"
-	echo "skip: clang's libFuzzer runtime is missing (Debian: apt-get install libclang-rt-14-dev)"
+	echo "skipped: the fuzz run: clang's libFuzzer runtime is missing (make deps installs libclang-rt-14-dev)"
 	exit 77
 fi
 

@@ -37,7 +37,7 @@ if [ -x "$bench" ]; then
 	"$bench" "$tmp/3.yaml" 1 >"$tmp/out" 2>&1
 	rc=$?
 	if [ $rc = 77 ]; then
-		echo "note: $(cat "$tmp/out") — generated files not loaded"
+		echo "skipped: loading the generated files: $(cat "$tmp/out")"
 	elif [ $rc = 0 ]; then
 		for n in 3 2000; do
 			"$bench" "$tmp/$n.yaml" 1 >"$tmp/out" 2>&1 || { cat "$tmp/out"; fail "bench $n"; }

@@ -105,7 +105,7 @@ grep -q "install it (apt-get install graphviz), or use --format dot" "$tmp/err" 
 [ -e "$tmp/none.svg" ] && fail "svg without dot left a file"
 
 if ! command -v dot >/dev/null 2>&1; then
-	echo "graphviz not installed: DOT parse and SVG checks skipped (apt-get install graphviz)"
+	echo "skipped: DOT parse and SVG checks: graphviz not installed (make deps installs it)"
 	exit 0
 fi
 for f in "$tmp"/*.dot "$D" "$G/graph-minimal.dot"; do

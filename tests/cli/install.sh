@@ -54,11 +54,21 @@ if command -v groff >/dev/null; then
 	[ -z "$w" ] || fail "groff warns: $w"
 	groff -man -Tutf8 -rLL=80n -P-cbou "$page" >"$tmp/man.txt" 2>/dev/null || fail "groff render"
 else
-	echo "note: groff not installed: man page rendering not checked (apt-get install groff-base)"
+	echo "skipped: man page rendering: groff not installed (make deps installs groff-base)"
 fi
 if command -v man >/dev/null; then
-	w=$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)
-	[ -z "$w" ] || fail "man --warnings: $w"
+	# Without a locale (the ASCII device) and with a UTF-8 one: no warning
+	# under either, and each shows the matrix marks it can print.
+	for loc in "" C.UTF-8; do
+		w=$(env -u LANGUAGE LANG=$loc LC_ALL=$loc MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)
+		[ -z "$w" ] || fail "man --warnings under LANG='$loc': $w"
+	done
+	env LANG= LC_ALL= MANWIDTH=200 man -l "$page" 2>/dev/null | grep -q 'destinations; ok / --' ||
+		fail "man without a locale: no ASCII matrix marks"
+	env LANG=C.UTF-8 LC_ALL=C.UTF-8 MANWIDTH=200 man -l "$page" 2>/dev/null | grep -q 'destinations; ✓ / ✗' ||
+		fail "man under C.UTF-8: no check mark and cross"
+else
+	echo "skipped: man page under man: man not installed (make deps installs man-db)"
 fi
 if [ -s "$tmp/man.txt" ]; then
 	# Every command, in the page.

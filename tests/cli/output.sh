@@ -71,17 +71,13 @@ done
 "$ASPEN" plan -v "$T" >/dev/null 2>&1 || fail "plan -v"
 "$ASPEN" graph --verbose --quiet "$T" >/dev/null || fail "graph --verbose --quiet"
 
-# --json is JSON (checked by python3's parser when it is installed).
+# --json is JSON (checked by jq's parser).
 "$ASPEN" plan --json "$T" >"$tmp/plan.json" 2>/dev/null || fail "plan --json"
 "$ASPEN" status --json >"$tmp/status.json" || fail "status --json"
 [ "$(cat "$tmp/status.json")" = '{"topologies":[]}' ] || fail "status --json: $(cat "$tmp/status.json")"
 "$ASPEN" validate --format json "$tmp/bad.yaml" >"$tmp/validate.json" 2>/dev/null
-if command -v python3 >/dev/null; then
-	for f in plan status validate; do
-		python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/$f.json" ||
-			fail "$f --json is not JSON: $(head -c 300 "$tmp/$f.json")"
-	done
-else
-	echo "note: python3 not installed: JSON syntax not checked"
-fi
+command -v jq >/dev/null || fail "jq not installed (make deps installs it)"
+for f in plan status validate; do
+	jq -e . "$tmp/$f.json" >/dev/null || fail "$f --json is not JSON: $(head -c 300 "$tmp/$f.json")"
+done
 echo ok

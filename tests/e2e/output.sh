@@ -64,9 +64,7 @@ tail -n 1 "$WORK/out" | grep -q '^{"event":"applied","topology":"outt"' || fail 
 aspen_ok destroy --json $N >/dev/null
 grep -v '^{.*}$' "$WORK/out" && fail "destroy --json: a line that is not an object"
 tail -n 1 "$WORK/out" | grep -q '^{"event":"destroyed","topology":"outt"' || fail "destroy --json: last event"
-if command -v python3 >/dev/null; then
-	python3 -c 'import json,sys
-for l in open(sys.argv[1]): json.loads(l)' "$WORK/out" || fail "destroy --json is not JSON lines"
-fi
+command -v jq >/dev/null || fail "jq not installed (make deps installs it)"
+jq -c . "$WORK/out" >/dev/null || fail "destroy --json is not JSON lines"
 assert_clean $N
 echo ok
