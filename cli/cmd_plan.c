@@ -90,7 +90,7 @@ int cmd_plan(int argc, char **argv)
 			fprintf(stderr, "aspen plan: error: apply would stop here: %s\n", pe.msg);
 			rc = EXIT_ERR;
 		}
-		if (hostnet_preflight(opened ? live.host : NULL, t, &pe) < 0) {
+		if (hostnet_preflight(opened ? live.host : NULL, t, &p, &pe) < 0) {
 			fprintf(stderr, "aspen plan: error: apply would stop here: %s\n", pe.msg);
 			rc = EXIT_ERR;
 		}

@@ -6,9 +6,11 @@
  * host already reaches some of those addresses another way (its LAN, a VPN,
  * docker0), the new route takes that traffic to the bridge, or competes with
  * the host's own route: the test cluster cuts the host off from a real
- * network. So apply (and plan) compare each such subnet with every IPv4
- * address and route of aspen's own network namespace, read over rtnetlink,
- * and refuse with the address or route it would clash with.
+ * network. So apply (and plan) compare each such subnet whose gateway
+ * address the plan creates with every IPv4 address and route of aspen's
+ * own network namespace, read over rtnetlink, and refuse with the address
+ * or route it would clash with. A plan that puts no gateway on the host
+ * (a no-op re-apply) reads nothing.
  *
  * What is left out, and why:
  * - Links that carry an aspen mark. This topology's own bridge after an
@@ -204,11 +206,30 @@ static void hn_free(struct hostnet *h)
 	free(h->routes);
 }
 
-int hostnet_preflight(struct nl *host, const struct topology *t, struct rt_err *e)
+/* Does the plan create (or re-create) network w's gateway address? Only
+ * then does something new go on the host: a no-op re-apply pays no dumps. */
+static bool hn_creates_gateway(const struct plan *p, const struct topo_network *w)
+{
+	for (size_t i = 0; i < p->n_actions; i++) {
+		const struct action *a = &p->actions[i];
+		if (a->phase == PHASE_CREATE && a->op != ACT_UPDATE && a->desired->kind == RES_ADDR &&
+		    strncmp(a->desired->id, "addr/", 5) == 0 && !strcmp(a->desired->id + 5, w->name))
+			return true;
+	}
+	return false;
+}
+
+static bool hn_wanted(const struct plan *p, const struct topo_network *w)
+{
+	return w->name && w->has_subnet && w->has_gateway && hn_creates_gateway(p, w);
+}
+
+int hostnet_preflight(struct nl *host, const struct topology *t, const struct plan *p,
+		      struct rt_err *e)
 {
 	bool any = false;
-	for (size_t i = 0; i < t->n_networks; i++)
-		any |= t->networks[i].name && t->networks[i].has_subnet && t->networks[i].has_gateway;
+	for (size_t i = 0; i < t->n_networks && !any; i++)
+		any = hn_wanted(p, &t->networks[i]);
 	if (!any)
 		return 0;
 	struct nl *own = NULL;
@@ -232,7 +253,7 @@ int hostnet_preflight(struct nl *host, const struct topology *t, struct rt_err *
 	for (size_t i = 0; i < t->n_networks; i++) {
 		const struct topo_network *w = &t->networks[i];
 		char what[300], net[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
-		if (!w->name || !w->has_subnet || !w->has_gateway)
+		if (!hn_wanted(p, w))
 			continue;
 		hn_clash(&h, w, what, sizeof(what));
 		if (!what[0])
