@@ -16,10 +16,12 @@ readelf -d "$ASPEN" >"$tmp/dyn" || fail "readelf -d $ASPEN"
 grep -q NEEDED "$tmp/dyn" || fail "readelf shows no NEEDED entries: not a dynamic binary?"
 if grep NEEDED "$tmp/dyn" | grep -q curl; then fail "aspen is linked against libcurl"; fi
 
+# No gateway: plan's verdict cannot depend on this machine's own routes.
+printf 'apiVersion: aspen/v1\nname: lazy\nnetworks:\n  lan: {subnet: 10.100.0.0/24}\nnodes:\n  n1: {kind: netns, interfaces: [{network: lan, ip: 10.100.0.2}]}\n' >"$tmp/ns.yaml"
 export ASPEN_LIBCURL=/nonexistent/libcurl.so.4
 "$ASPEN" validate "$root/topologies/cluster3-netns.yaml" >"$tmp/out" 2>&1 ||
 	{ cat "$tmp/out"; fail "validate needs libcurl"; }
-"$ASPEN" plan "$root/topologies/cluster3-netns.yaml" >"$tmp/out" 2>&1 ||
+"$ASPEN" plan "$tmp/ns.yaml" >"$tmp/out" 2>&1 ||
 	{ cat "$tmp/out"; fail "plan of namespace nodes needs libcurl"; }
 
 "$ASPEN" plan "$root/topologies/cluster3.yaml" >"$tmp/out" 2>&1 && fail "plan of VMs without libcurl passed"
