@@ -9,6 +9,8 @@
 #   2. namespace apply/destroy against iproute2 at N = 3, 10, 100
 #      (bench/netns-bench.sh, inside tests/sandbox.sh: never on the host's
 #      interfaces; needs root, skipped otherwise). BENCH_SIZES="3 10" narrows.
+#   1b. whole-command start of --version, validate and plan next to `ip -V`
+#      (bench/startup.sh; inside tests/sandbox.sh when root)
 #   3. sections other branches provide: bench/vm.sh (VM boot parallelism),
 #      bench/schedule.sh (fault schedule precision), when present
 set -u
@@ -38,6 +40,14 @@ else
 	rc=$?
 	sed 's/^/  /' "$tmp/compile"
 	if [ $rc = 77 ]; then echo "  skipped"; else echo "  bench_compile failed (exit $rc)"; status=1; fi
+fi
+
+# ---- 1b. whole commands ----
+section "1b. whole-command start: --version, validate, plan of cluster3-netns vs ip -V"
+if [ "$(id -u)" = 0 ] && unshare --net true 2>/dev/null; then
+	"$root/tests/sandbox.sh" sh "$here/startup.sh" || { echo "  startup.sh failed"; status=1; }
+else
+	sh "$here/startup.sh" || { echo "  startup.sh failed"; status=1; }
 fi
 
 # ---- 2. namespaces vs iproute2 ----

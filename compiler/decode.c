@@ -818,7 +818,7 @@ static void network_field(struct dec *dc, void *obj, const struct field *f, cons
 	uint64_t u;
 	switch (f->id) {
 	case F_NET_SUBNET:
-		get_prefix(dc, v, f, &nw->subnet);
+		nw->has_subnet = get_prefix(dc, v, f, &nw->subnet) == 0;
 		nw->subnet_pos = v->pos;
 		break;
 	case F_NET_GATEWAY:

@@ -43,6 +43,7 @@ struct strv {                   /* an argv-like list of strings */
 struct topo_network {
 	const char *name;
 	struct pos pos;                 /* of the key naming the network */
+	bool has_subnet;                /* false: missing or unreadable (already reported) */
 	struct ipv4_prefix subnet;      struct pos subnet_pos;
 	bool has_gateway; uint32_t gateway; struct pos gateway_pos;
 	const char *bridge;             /* user-chosen bridge name, or NULL */

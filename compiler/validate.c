@@ -365,7 +365,7 @@ static void check_overlaps(struct vctx *v)
 	struct topology *t = v->t;
 	size_t *o = arena_array(&v->a, t->n_networks + 1, sizeof *o), n = 0;
 	for (size_t i = 0; i < t->n_networks; i++)
-		if (t->networks[i].name)
+		if (t->networks[i].name && t->networks[i].has_subnet)
 			o[n++] = i;
 	qsort_r(o, n, sizeof *o, net_by_base, t->networks);
 	size_t far = SIZE_MAX;
@@ -387,6 +387,62 @@ static void check_overlaps(struct vctx *v)
 	}
 }
 
+/* Address blocks no test network may touch (RFC 6890). Each would break
+ * the host, or the nodes, in its own way; the reason is part of the error. */
+static const struct {
+	uint32_t base; uint8_t len;
+	const char *what, *why;
+} special_blocks[] = {
+	{ 0x00000000u, 8, "\"this network\" (0.0.0.0/8)",
+	  "the kernel treats these as unspecified source addresses" },
+	{ 0x7f000000u, 8, "loopback (127.0.0.0/8)",
+	  "the kernel delivers these to lo and never sends them on a link" },
+	{ 0xa9fe0000u, 16, "link-local (169.254.0.0/16)",
+	  "it is for automatic addressing, and cloud hosts reach their metadata service "
+	  "at 169.254.169.254" },
+	{ 0xe0000000u, 4, "multicast (224.0.0.0/4)", "multicast groups are not a subnet" },
+	{ 0xf0000000u, 4, "reserved (240.0.0.0/4, with the broadcast address 255.255.255.255)",
+	  "hosts do not route these" },
+};
+
+#define MIN_SUBNET_LEN 8
+#define PRIVATE_HINT "use a private range (RFC 1918: 10.0.0.0/8, 172.16.0.0/12, " \
+	"192.168.0.0/16) with room for the nodes, such as 10.100.0.0/24"
+
+/* A subnet shorter than /8 (the default route at /0) or touching a special
+ * block is refused: with a gateway it becomes a connected route on the
+ * host that takes traffic from the host's own routes (issue 9). */
+static void check_dangerous(struct vctx *v, const struct topo_network *w)
+{
+	char a[16];
+	const char *path = vpath(v, "networks.%s.subnet", w->name);
+	uint8_t len = w->subnet.len;
+	ip_str(a, net_base(w));
+	if (len == 0) {
+		diag_error(v->d, w->subnet_pos, path, "subnet %s/0 of network %s is the default "
+			   "route: it covers every IPv4 address and would take over the host's "
+			   "routing", a, w->name);
+		diag_hint(v->d, PRIVATE_HINT);
+		return;
+	}
+	if (len < MIN_SUBNET_LEN) {
+		diag_error(v->d, w->subnet_pos, path, "subnet %s/%u of network %s is shorter than "
+			   "/%d: it covers %llu addresses and would take over large parts of the "
+			   "host's routing", a, len, w->name, MIN_SUBNET_LEN, 1ull << (32 - len));
+		diag_hint(v->d, PRIVATE_HINT);
+		return;
+	}
+	for (size_t k = 0; k < sizeof special_blocks / sizeof special_blocks[0]; k++) {
+		uint8_t l = special_blocks[k].len < len ? special_blocks[k].len : len;
+		if ((net_base(w) & prefix_mask(l)) != (special_blocks[k].base & prefix_mask(l)))
+			continue;
+		diag_error(v->d, w->subnet_pos, path, "subnet %s/%u of network %s is %s: %s", a, len,
+			   w->name, special_blocks[k].what, special_blocks[k].why);
+		diag_hint(v->d, PRIVATE_HINT);
+		return;
+	}
+}
+
 static void check_networks(struct vctx *v)
 {
 	for (size_t i = 0; i < v->t->n_networks; i++) {
@@ -400,6 +456,8 @@ static void check_networks(struct vctx *v)
 				   w->subnet.len);
 			diag_hint(v->d, "did you mean %s/%u?", ip_str(b, net_base(w)), w->subnet.len);
 		}
+		if (w->has_subnet)
+			check_dangerous(v, w);
 		if (w->has_gateway)
 			check_gateway(v, w);
 		if (w->bridge)

@@ -8,13 +8,12 @@
 #include "runtime/ch_client.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
+#include "runtime/curl.h"
 
 struct ch {
 	CURL *curl;
@@ -44,17 +43,12 @@ static size_t ch_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-static void ch_global_init(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 int ch_open(struct ch **out, const char *socket_path, struct rt_err *e)
 {
-	/* Clients are opened from worker threads too (parallel VM boot). */
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	pthread_once(&once, ch_global_init);
 	*out = NULL;
+	/* libcurl is loaded here, at the first VM: see curl.h. */
+	if (rtcurl_load(e) < 0)
+		return -1;
 	struct ch *ch = calloc(1, sizeof(*ch));
 	if (!ch || !(ch->path = strdup(socket_path)) || !(ch->curl = curl_easy_init())) {
 		ch_close(ch);

@@ -768,9 +768,8 @@ int nl_addr_del(struct nl *nl, int ifindex, const char *cidr, struct rt_err *e)
 }
 
 struct nl_addr_walk {
-	int ifindex;
-	struct nl_addr4 *out;
-	size_t cap, n;
+	nl_addr_fn fn;
+	void *arg;
 };
 
 static int nl_addr_seen(struct nl_msg *msg, void *arg)
@@ -783,25 +782,46 @@ static int nl_addr_seen(struct nl_msg *msg, void *arg)
 		return NL_OK;
 	const struct ifaddrmsg *ifa = nlmsg_data(h);
 	struct nlattr *a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
-	if (ifa->ifa_family != AF_INET || (int)ifa->ifa_index != w->ifindex || !a ||
-	    nla_len(a) != 4)
+	if (ifa->ifa_family != AF_INET || !a || nla_len(a) != 4)
 		return NL_OK;
-	if (w->n < w->cap) {
-		memcpy(&w->out[w->n].addr, nla_data(a), 4);
-		w->out[w->n].prefixlen = ifa->ifa_prefixlen;
-	}
-	w->n++;
+	struct nl_addr4 v = { .prefixlen = ifa->ifa_prefixlen };
+	memcpy(&v.addr, nla_data(a), 4);
+	w->fn((int)ifa->ifa_index, &v, w->arg);
 	return NL_OK;
+}
+
+int nl_addr_dump(struct nl *nl, nl_addr_fn fn, void *arg, struct rt_err *e)
+{
+	struct nl_addr_walk w = { fn, arg };
+	int rc = nl_dump_request(nl, RTM_GETADDR, AF_INET, nl_addr_seen, &w);
+	if (rc < 0)
+		return nl_fail(nl, e, rc, "list addresses");
+	return 0;
+}
+
+struct nl_addr_list {
+	int ifindex;
+	struct nl_addr4 *out;
+	size_t cap, n;
+};
+
+static void nl_addr_listed(int ifindex, const struct nl_addr4 *a, void *arg)
+{
+	struct nl_addr_list *l = arg;
+	if (ifindex != l->ifindex)
+		return;
+	if (l->n < l->cap)
+		l->out[l->n] = *a;
+	l->n++;
 }
 
 int nl_addr_list(struct nl *nl, int ifindex, struct nl_addr4 *out, size_t cap, size_t *n,
 		 struct rt_err *e)
 {
-	struct nl_addr_walk w = { .ifindex = ifindex, .out = out, .cap = cap };
-	int rc = nl_dump_request(nl, RTM_GETADDR, AF_INET, nl_addr_seen, &w);
-	if (rc < 0)
-		return nl_fail(nl, e, rc, "list addresses of ifindex %d", ifindex);
-	*n = w.n;
+	struct nl_addr_list l = { .ifindex = ifindex, .out = out, .cap = cap };
+	if (nl_addr_dump(nl, nl_addr_listed, &l, e) < 0)
+		return rt_err_prefix(e, "ifindex %d", ifindex);
+	*n = l.n;
 	return 0;
 }
 
@@ -904,5 +924,48 @@ int nl_route_default_del(struct nl *nl, const char *gateway, int ifindex, struct
 	int rc = nl_route_msg(nl, RTM_DELROUTE, 0, &r);
 	if (rc < 0 && nl->kerr != ESRCH)
 		return nl_fail(nl, e, rc, "delete default route via %s dev %d", gateway, ifindex);
+	return 0;
+}
+
+/* ---------------- IPv4 routes: all of them ---------------- */
+
+struct nl_route_all {
+	nl_route_fn fn;
+	void *arg;
+};
+
+static int nl_route_any(struct nl_msg *msg, void *arg)
+{
+	struct nl_route_all *w = arg;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct nlattr *tb[RTA_MAX + 1];
+	if (h->nlmsg_type != RTM_NEWROUTE || nlmsg_parse(h, sizeof(struct rtmsg), tb, RTA_MAX,
+							  NULL) < 0)
+		return NL_OK;
+	const struct rtmsg *rtm = nlmsg_data(h);
+	if (rtm->rtm_family != AF_INET)
+		return NL_OK;
+	struct nl_route4_info r = {
+		.dst_len = rtm->rtm_dst_len,
+		.table = tb[RTA_TABLE] ? nla_get_u32(tb[RTA_TABLE]) : rtm->rtm_table,
+		.type = rtm->rtm_type,
+	};
+	if (tb[RTA_DST] && nla_len(tb[RTA_DST]) == 4)
+		memcpy(&r.dst, nla_data(tb[RTA_DST]), 4);
+	if (tb[RTA_GATEWAY] && nla_len(tb[RTA_GATEWAY]) == 4)
+		memcpy(&r.gateway, nla_data(tb[RTA_GATEWAY]), 4);
+	/* A multipath route has its devices in RTA_MULTIPATH: oif stays 0. */
+	if (tb[RTA_OIF])
+		r.oif = (int)nla_get_u32(tb[RTA_OIF]);
+	w->fn(&r, w->arg);
+	return NL_OK;
+}
+
+int nl_route_dump(struct nl *nl, nl_route_fn fn, void *arg, struct rt_err *e)
+{
+	struct nl_route_all w = { fn, arg };
+	int rc = nl_dump_request(nl, RTM_GETROUTE, AF_INET, nl_route_any, &w);
+	if (rc < 0)
+		return nl_fail(nl, e, rc, "list routes");
 	return 0;
 }

@@ -1,4 +1,5 @@
-/* nl.h — rtnetlink primitives: links, IPv4 addresses, default routes.
+/* nl.h — rtnetlink primitives: links, IPv4 addresses, default routes,
+ * and dumps of every IPv4 address and route (the host checks of hostnet.c).
  *
  * A struct nl is one rtnetlink socket bound to one network namespace for its
  * whole life (a socket stays in the namespace it was created in). Open one
@@ -179,6 +180,12 @@ int nl_addr_del(struct nl *nl, int ifindex, const char *cidr, struct rt_err *e);
 int nl_addr_list(struct nl *nl, int ifindex, struct nl_addr4 *out, size_t cap, size_t *n,
 		 struct rt_err *e);
 
+/* Called by nl_addr_dump once per IPv4 address of the namespace. */
+typedef void (*nl_addr_fn)(int ifindex, const struct nl_addr4 *a, void *arg);
+
+/* Every IPv4 address of the handle's namespace, on every link. */
+int nl_addr_dump(struct nl *nl, nl_addr_fn fn, void *arg, struct rt_err *e);
+
 /* ---------------- IPv4 default route ---------------- */
 
 struct nl_route4 {
@@ -196,5 +203,22 @@ int nl_route_default_del(struct nl *nl, const char *gateway, int ifindex, struct
 
 /* Read the main table's IPv4 default route; none fails with ENOENT. */
 int nl_route_default_get(struct nl *nl, struct nl_route4 *out, struct rt_err *e);
+
+/* ---------------- IPv4 routes: all of them ---------------- */
+
+struct nl_route4_info {
+	struct in_addr dst;
+	unsigned dst_len;
+	struct in_addr gateway;         /* 0.0.0.0: none */
+	int oif;                        /* 0: none, or several next hops */
+	unsigned table;                 /* RT_TABLE_MAIN, RT_TABLE_LOCAL, ... */
+	unsigned type;                  /* RTN_UNICAST, RTN_LOCAL, RTN_BLACKHOLE, ... */
+};
+
+/* Called by nl_route_dump once per IPv4 route. */
+typedef void (*nl_route_fn)(const struct nl_route4_info *r, void *arg);
+
+/* Every IPv4 route of the handle's namespace, in every table. */
+int nl_route_dump(struct nl *nl, nl_route_fn fn, void *arg, struct rt_err *e);
 
 #endif

@@ -8,6 +8,7 @@
  * the message stays readable for big topologies. `plan` prints the same
  * lines. */
 #include "runtime/vm.h"
+#include "runtime/curl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PF_MAX 32
+#define PF_PROBLEMS_MAX 32
 
 struct problem {
 	char nodes[256];
@@ -26,7 +27,7 @@ struct problem {
 };
 
 struct pf {
-	struct problem v[PF_MAX];
+	struct problem v[PF_PROBLEMS_MAX];
 	size_t n, dropped;
 };
 
@@ -50,7 +51,7 @@ static void pf_add(struct pf *pf, const char *node, const char *fmt, ...)
 			snprintf(pf->v[i].nodes + len, sizeof(pf->v[i].nodes) - len, ", ...");
 		return;
 	}
-	if (pf->n == PF_MAX) {
+	if (pf->n == PF_PROBLEMS_MAX) {
 		pf->dropped++;
 		return;
 	}
@@ -144,11 +145,19 @@ int vm_preflight(const struct plan *p, struct rt_err *e)
 		return rt_errf(e, ENOMEM, "out of memory");
 	if (!p->topology || paths_run_dir(p->topology, run_dir, sizeof(run_dir), NULL) < 0)
 		snprintf(run_dir, sizeof(run_dir), "/run/aspen/topology");
+	int curl = 1;           /* libcurl: 1 not tried yet, 0 loaded, -1 missing */
+	struct rt_err ce;
 	for (size_t i = 0; i < p->n_actions; i++) {
 		const struct action *a = &p->actions[i];
 		if (a->phase != PHASE_CREATE || a->op == ACT_UPDATE)
 			continue;
 		const struct resource *r = a->desired;
+		/* The VMM API client's library, loaded at its first use. (A
+		 * VMM created comes with its VM: checking VMs names each once.) */
+		if (r->kind == RES_VM && curl == 1)
+			curl = rtcurl_load(&ce);
+		if (r->kind == RES_VM && curl < 0)
+			pf_add(pf, rt_id_name(r->id), "%s", ce.msg);
 		if (r->kind == RES_VMM) {
 			check_vmm(pf, r);
 			size_t len = strlen(vmms);

@@ -121,6 +121,16 @@ int rt_observe(struct rt_ctx *c, const struct res_list *desired, struct res_list
  * with an object aspen does not own. Reports every collision at once. */
 int rt_preflight(struct rt_ctx *c, const struct plan *p, struct rt_err *e);
 
+/* Before anything changes: no network whose gateway address the plan
+ * creates (which puts its subnet on a host bridge) overlaps an IPv4 address
+ * or route the host has on a link aspen did not create (hostnet.c says what
+ * is left out, and why). host is the handle in aspen's namespace, or NULL
+ * to open one for the call (plan without root). Reports every network at
+ * once, each at the subnet's FILE:LINE:COL. */
+struct topology;
+int hostnet_preflight(struct nl *host, const struct topology *t, const struct plan *p,
+		      struct rt_err *e);
+
 /* Run the plan's actions in order. The journal is saved after every batch
  * of independent actions (and so after every action that a later one
  * depends on). Stops at the first failure: what succeeded is journaled, so

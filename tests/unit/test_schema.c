@@ -3,16 +3,21 @@
  * table's keys (both directions), required keys agree, enum values agree,
  * node fields are documented with their kind, the fault's oneOf lists exactly
  * the actions, and the schema has no object definition the decoder lacks.
+ * The subnet definition's patterns accept exactly the prefixes aspen
+ * validate accepts (the dangerous-subnet rules of validate.c), checked on
+ * every first octet at several second octets and prefix lengths.
  *
  * The schema is found through ASPEN_TESTS=<repo>/tests (set by
  * tests/run-tests.sh), or ./tests when run by hand from the repo root. */
 #include "tests/testutil.h"
 
 #include <cJSON.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "compiler/compile.h"
 #include "compiler/fields.h"
 #include "compiler/topology.h"
 
@@ -246,6 +251,68 @@ static void test_no_orphan_definitions(void **state)
 	assert_string_equal(draft->valuestring, "http://json-schema.org/draft-07/schema#");
 }
 
+static void compile_pattern(regex_t *re, cJSON *o)
+{
+	cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "pattern");
+	assert_true(cJSON_IsString(p));
+	/* The patterns stay within what ECMA-262 and POSIX ERE read alike. */
+	assert_int_equal(regcomp(re, p->valuestring, REG_EXTENDED | REG_NOSUB), 0);
+}
+
+/* Does aspen validate accept a network with this subnet? */
+static bool aspen_accepts(const char *subnet)
+{
+	char yaml[256];
+	int n = snprintf(yaml, sizeof yaml, "apiVersion: %s\nname: s\nnetworks:\n  lan: {subnet: %s}\n"
+			 "nodes: {a: {kind: netns}}\n", TOPO_API_VERSION, subnet);
+	struct diag_list d;
+	diag_init(&d, "s.yaml");
+	struct topology *t = topo_load_buffer("s.yaml", yaml, (size_t)n, &d);
+	bool ok = t && !diag_failed(&d);
+	topo_free(t);
+	diag_clear(&d);
+	return ok;
+}
+
+static void test_subnet_patterns_agree(void **state)
+{
+	(void)state;
+	cJSON *def = object_for("subnet");
+	assert_non_null(def);
+	regex_t yes, no;
+	compile_pattern(&yes, def);
+	compile_pattern(&no, cJSON_GetObjectItemCaseSensitive(def, "not"));
+	static const unsigned seconds[] = { 0, 1, 253, 254, 255 };
+	static const unsigned lens[] = { 0, 1, 4, 7, 8, 9, 12, 16, 24, 31, 32 };
+	int problems = 0, accepted = 0, checked = 0;
+	for (unsigned a = 0; a < 256; a++) {
+		for (size_t i = 0; i < sizeof seconds / sizeof seconds[0]; i++) {
+			for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+				uint32_t ip = a << 24 | seconds[i] << 16 | 7u;
+				uint32_t mask = lens[k] ? 0xffffffffu << (32 - lens[k]) : 0;
+				ip &= mask;
+				char s[32];
+				snprintf(s, sizeof s, "%u.%u.%u.%u/%u", ip >> 24, ip >> 16 & 255,
+					 ip >> 8 & 255, ip & 255, lens[k]);
+				bool schema_ok = regexec(&yes, s, 0, NULL, 0) == 0 &&
+						 regexec(&no, s, 0, NULL, 0) != 0;
+				bool ok = aspen_accepts(s);
+				checked++;
+				accepted += ok;
+				if (schema_ok != ok && problems++ < 10)
+					fprintf(stderr, "subnet %s: the schema %s it, aspen validate %s it\n",
+						s, schema_ok ? "accepts" : "refuses", ok ? "accepts" : "refuses");
+			}
+		}
+	}
+	regfree(&yes);
+	regfree(&no);
+	fprintf(stderr, "subnet patterns: %d prefixes checked, %d accepted\n", checked, accepted);
+	/* Both answers occur, so the comparison means something. */
+	assert_true(accepted > 0 && accepted < checked);
+	assert_int_equal(problems, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +320,7 @@ int main(void)
 		cmocka_unit_test(test_enums_and_kinds),
 		cmocka_unit_test(test_fault_actions),
 		cmocka_unit_test(test_no_orphan_definitions),
+		cmocka_unit_test(test_subnet_patterns_agree),
 	};
 	return cmocka_run_group_tests(tests, load_schema, free_schema);
 }

@@ -55,6 +55,7 @@ static struct topo_network *tb_net(struct topology *t, const char *name, const c
 	unsigned l = g_line++;
 	w->name = name;
 	w->pos = (struct pos){ l, 3 };
+	w->has_subnet = true;
 	w->subnet = (struct ipv4_prefix){ ip(addr), (uint8_t)len };
 	w->subnet_pos = (struct pos){ l, COL_NET_SUBNET };
 	if (gw) {
@@ -448,6 +449,81 @@ static void test_overlapping_subnets(void **state)
 	snprintf(m, sizeof m, "subnet 10.0.0.0/8 of network e overlaps 10.101.0.0/24 of "
 		 "network c (at %u:12)", t->networks[2].subnet_pos.line);
 	expect(d, 2, E, e->subnet_pos, "networks.e.subnet", m, NULL);
+}
+
+/* Subnets that would take over the host's routing or that no link may
+ * carry are refused, each with its reason; the blocks' neighbours are fine. */
+static void test_dangerous_subnets(void **state)
+{
+	static const struct { const char *addr; unsigned len; const char *is; } refused[] = {
+		{ "0.0.0.0", 0, "the default route" },
+		{ "0.0.0.0", 1, "shorter than /8" },
+		{ "128.0.0.0", 1, "shorter than /8" },
+		{ "64.0.0.0", 7, "shorter than /8" },
+		{ "0.0.0.0", 8, "\"this network\" (0.0.0.0/8)" },
+		{ "0.0.0.0", 30, "\"this network\" (0.0.0.0/8)" },
+		{ "127.0.0.0", 8, "loopback (127.0.0.0/8)" },
+		{ "127.255.255.0", 24, "loopback (127.0.0.0/8)" },
+		{ "169.254.0.0", 16, "link-local (169.254.0.0/16)" },
+		{ "169.254.169.254", 32, "link-local (169.254.0.0/16)" },
+		{ "224.0.0.0", 8, "multicast (224.0.0.0/4)" },
+		{ "239.255.255.255", 32, "multicast (224.0.0.0/4)" },
+		{ "240.0.0.0", 8, "reserved (240.0.0.0/4" },
+		{ "255.255.255.255", 32, "reserved (240.0.0.0/4" },
+	};
+	static const struct { const char *addr; unsigned len; } fine[] = {
+		{ "1.0.0.0", 8 }, { "10.0.0.0", 8 }, { "126.255.255.0", 24 }, { "128.0.0.0", 8 },
+		{ "169.253.255.0", 24 }, { "169.255.0.0", 16 }, { "172.16.0.0", 12 },
+		{ "192.168.0.0", 16 }, { "223.255.255.252", 30 }, { "10.1.2.3", 32 },
+	};
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		struct topology *t = tb_topo("t", 1);
+		struct topo_network *w = tb_net(t, "lan", refused[i].addr, refused[i].len, NULL);
+		struct diag_list *d = run(t);
+		expect_n(d, 1);
+		char want[64];
+		snprintf(want, sizeof want, "subnet %s/%u of network lan is %s", refused[i].addr,
+			 refused[i].len, refused[i].is);
+		if (strncmp(d->v[0].msg, want, strlen(want)) != 0)
+			fail_msg("%s/%u: got \"%s\", want \"%s...\"", refused[i].addr,
+				 refused[i].len, d->v[0].msg, want);
+		assert_int_equal(d->v[0].sev, E);
+		assert_int_equal(d->v[0].pos.line, w->subnet_pos.line);
+		assert_int_equal(d->v[0].pos.col, w->subnet_pos.col);
+		assert_string_equal(d->v[0].path, "networks.lan.subnet");
+		assert_non_null(d->v[0].hint);
+		assert_non_null(strstr(d->v[0].hint, "10.100.0.0/24"));
+		topo_free(t);
+	}
+	for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+		struct topology *t = tb_topo("t", 1);
+		tb_net(t, "lan", fine[i].addr, fine[i].len, NULL);
+		struct diag_list *d = run(t);
+		if (d->n)
+			fail_msg("%s/%u: refused: %s", fine[i].addr, fine[i].len, d->v[0].msg);
+		topo_free(t);
+	}
+
+	/* The whole message and hint, once. */
+	struct topology *t = *state = tb_topo("t", 1);
+	struct topo_network *w = tb_net(t, "lan", "0.0.0.0", 0, "10.0.0.1");
+	struct diag_list *d = run(t);
+	expect_n(d, 1);
+	expect(d, 0, E, w->subnet_pos, "networks.lan.subnet",
+	       "subnet 0.0.0.0/0 of network lan is the default route: it covers every IPv4 "
+	       "address and would take over the host's routing",
+	       "use a private range (RFC 1918: 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16) with "
+	       "room for the nodes, such as 10.100.0.0/24");
+}
+
+/* A subnet the decoder could not read (already reported there) is left
+ * alone: it is not a /0 that overlaps everything. */
+static void test_unread_subnet_quiet(void **state)
+{
+	struct topology *t = *state = tb_topo("t", 1);
+	tb_net(t, "lan", "10.100.0.0", 24, NULL);
+	tb_net(t, "bad", "0.0.0.0", 0, NULL)->has_subnet = false;
+	expect_n(run(t), 0);
 }
 
 static void test_bridge_name(void **state)
@@ -1088,6 +1164,8 @@ int main(void)
 		T(test_gateway_checks),
 		T(test_subnet_host_bits),
 		T(test_overlapping_subnets),
+		T(test_dangerous_subnets),
+		T(test_unread_subnet_quiet),
 		T(test_bridge_name),
 		T(test_duplicate_ip),
 		T(test_duplicate_mac),
