@@ -28,11 +28,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "runtime/ch_client.h"
@@ -349,12 +353,108 @@ static bool state_up(const char *st)
 
 /* ---------------- vmm/<node> ---------------- */
 
-/* Start the VMM and wait for its API. On failure nothing of it is left. */
+/* ---------------- watching a VMM start ---------------- */
+
+/* aspen becomes the reaper of the VMMs it daemonizes, so a VMM that dies
+ * at start stays a zombie of ours until we have read its exit status (a
+ * double-forked process is nobody's child otherwise, and its status would
+ * be gone by the time we look). The VMMs that live on are reparented to
+ * init when aspen exits, as before; those that exit while aspen runs are
+ * reaped by proc_stop or stay zombies until then, which proc_alive()
+ * already counts as gone. */
+static void vmm_reaper_once(void)
+{
+	prctl(PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L);
+}
+
+/* A pidfd on the just-spawned VMM p, or -1 (no pidfd_open: then only the
+ * deadline ends the wait, as on old kernels). */
+static int vmm_pidfd(const struct proc_id *p)
+{
+	int fd = (int)syscall(SYS_pidfd_open, p->pid, 0);
+	unsigned long long st = 0;
+	if (fd >= 0 && (proc_starttime(p->pid, &st, NULL) < 0 || st != p->starttime)) {
+		close(fd);      /* gone and recycled already: nothing to watch */
+		return -1;
+	}
+	return fd;
+}
+
+/* "exited with status 1", "was killed by signal 9", or "exited" when the
+ * VMM is not our child (another reaper took it). Reaps it. */
+static void vmm_exit_text(int pidfd, const struct proc_id *p, char *buf, size_t len)
+{
+	siginfo_t si = {0};
+	int r = pidfd >= 0 ? waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED | WNOHANG)
+			   : waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG);
+	if (r == 0 && si.si_pid && si.si_code == CLD_EXITED)
+		snprintf(buf, len, "exited with status %d", si.si_status);
+	else if (r == 0 && si.si_pid)
+		snprintf(buf, len, "was killed by signal %d (%s)", si.si_status, strsignal(si.si_status));
+	else
+		snprintf(buf, len, "exited");
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? st.st_size : 0;
+}
+
+/* Cloud Hypervisor's own account of a failed start: the error chain it
+ * prints on stderr (src/main.rs, cli_print_error_chain)
+ *   Error: Cloud Hypervisor exited with the following chain of errors:
+ *     0: Failed to open hypervisor interface (is hypervisor interface available?)
+ *     1: Failed to create the hypervisor
+ *     2: no supported hypervisor
+ * as one line "Failed to open ...: Failed to create ...: no supported
+ * hypervisor", read from the log after offset `from` (what this start
+ * wrote). Without a chain, the last lines of the log. */
+static void vmm_error_lines(const char *log, off_t from, char *buf, size_t len)
+{
+	FILE *f = fopen(log, "re");
+	char line[512];
+	size_t used = 0;
+	bool in_chain = false;
+	buf[0] = '\0';
+	if (!f)
+		return;
+	if (from > 0)
+		fseeko(f, from, SEEK_SET);
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (strstr(line, "exited with the following")) {
+			in_chain = true;
+			used = 0;
+			buf[0] = '\0';
+			continue;
+		}
+		const char *t = line + strspn(line, " \t");
+		if (!in_chain || !*t || line[0] != ' ') {
+			in_chain = false;
+			continue;
+		}
+		const char *colon = t + strspn(t, "0123456789");
+		if (colon > t && colon[0] == ':' && colon[1] == ' ')
+			t = colon + 2;
+		if (used < len)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? ": " : "", t);
+	}
+	fclose(f);
+	if (!buf[0])
+		rt_log_tail(log, 3, buf, len);
+}
+
+/* Start the VMM and wait for its API. On failure nothing of it is left.
+ * The VMM logs at info level (-v) into <node>.vmm.log, so its account of
+ * a later failure (a device it could not open) is there; its stderr, where
+ * a failed start prints the error chain, goes to <node>.log. */
 static int vmm_start(struct rt_ctx *c, const struct resource *r, const char *sock, struct rt_err *e)
 {
+	static pthread_once_t reaper = PTHREAD_ONCE_INIT;
 	const char *node = node_of(r);
 	char bin[PATHS_MAX], rd[PATHS_MAX], log[PATHS_MAX], vlog[PATHS_MAX], pidf[PATHS_MAX];
-	char api[PATHS_MAX + 8], tail[600];
+	char api[PATHS_MAX + 8], tail[700], how[64];
 	if (vm_binary(res_get(r, "binary"), bin, sizeof(bin), e) < 0 ||
 	    paths_make_run_dir(c->topology, rd, sizeof(rd), e) < 0 || make_socket_dir(sock, e) < 0 ||
 	    run_file(c, node, "log", log, sizeof(log), e) < 0 ||
@@ -364,35 +464,46 @@ static int vmm_start(struct rt_ctx *c, const struct resource *r, const char *soc
 	/* A socket left by a VMM that died: CH refuses to bind over it. */
 	if (unlink(sock) < 0 && errno != ENOENT)
 		return rt_errf(e, errno, "remove stale socket %s: %s", sock, strerror(errno));
+	pthread_once(&reaper, vmm_reaper_once);
 	snprintf(api, sizeof(api), "path=%s", sock);
-	const char *argv[] = {bin, "--api-socket", api, "--log-file", vlog, NULL};
+	const char *argv[] = {bin, "-v", "--api-socket", api, "--log-file", vlog, NULL};
 	struct proc_spec s = {
 		.argv = argv, .envp = NULL, .workdir = "/", .netns_path = NULL, .netns_fd = -1,
 		.log_path = log, .daemonize = true, .pidfile = pidf,
 	};
 	struct proc_id p;
+	off_t log_from = file_size(log);
 	if (proc_spawn(&s, &p, e) < 0)
 		return rt_err_prefix(e, "start %s", bin);
 	record_process(c, r->id, &p);
+	int pidfd = vmm_pidfd(&p);
 	struct ch *ch;
-	if (client(sock, request_ms(), &ch, e) < 0)
-		return -1;
-	int rc = ch_wait_ready(ch, ready_ms(), e);
-	ch_close(ch);
-	if (rc == 0)
+	int rc = client(sock, request_ms(), &ch, e);
+	if (rc == 0) {
+		rc = ch_wait_ready_pid(ch, ready_ms(), pidfd, e);
+		ch_close(ch);
+	}
+	if (rc == 0) {
+		if (pidfd >= 0)
+			close(pidfd);
 		return 0;
+	}
 	/* Say why, then leave nothing behind. */
 	struct rt_err why = *e, ignore;
-	bool exited = !proc_alive(&p);
-	rt_log_tail(exited ? log : vlog, 3, tail, sizeof(tail));
-	if (!tail[0] && !exited)
-		rt_log_tail(log, 3, tail, sizeof(tail));
-	if (exited)
-		rt_errf(e, ECHILD, "%s exited before its API came up%s%s (log: %s)", bin,
+	if (why.errnum == ECHILD || !proc_alive(&p)) {
+		vmm_exit_text(pidfd, &p, how, sizeof(how));
+		vmm_error_lines(log, log_from, tail, sizeof(tail));
+		rt_errf(e, ECHILD, "%s %s before its API came up%s%s (log: %s)", bin, how,
 			tail[0] ? ": " : "", tail, log);
-	else
+	} else {
+		rt_log_tail(vlog, 3, tail, sizeof(tail));
+		if (!tail[0])
+			rt_log_tail(log, 3, tail, sizeof(tail));
 		rt_errf(e, why.errnum, "%s%s%s (log: %s)", why.msg, tail[0] ? "; VMM log: " : "", tail,
 			log);
+	}
+	if (pidfd >= 0)
+		close(pidfd);
 	proc_stop(&p, 1000, &ignore);
 	unlink(pidf);
 	unlink(sock);
