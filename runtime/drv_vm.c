@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <net/if.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,6 +41,7 @@
 #include <unistd.h>
 
 #include "runtime/ch_client.h"
+#include "runtime/ch_version.h"
 #include "runtime/proc.h"
 #include "runtime/vmconfig.h"
 
@@ -171,6 +173,16 @@ static void forget_process(struct rt_ctx *c, const char *id)
 	rt_shared_unlock(c);
 }
 
+/* Remove the API socket of a VMM that is gone, and the <socket>.lock a
+ * v53 VMM takes beside it and never removes (api/http/mod.rs). */
+static void vmm_unlink_socket(const char *sock)
+{
+	char lock[PATHS_MAX + 8];
+	unlink(sock);
+	snprintf(lock, sizeof(lock), "%s.lock", sock);
+	unlink(lock);
+}
+
 /* Create the directory holding sock when it is not there (0700). */
 static int make_socket_dir(const char *sock, struct rt_err *e)
 {
@@ -266,7 +278,8 @@ static const char *json_str(const cJSON *o, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-int vm_config(const char *run_dir, const struct resource *r, cJSON **out, struct rt_err *e)
+int vm_config(const char *run_dir, const struct resource *r, unsigned ch_version, cJSON **out,
+	      struct rt_err *e)
 {
 	const char *node = node_of(r), *v;
 	char console_file[PATHS_MAX], serial_file[PATHS_MAX];
@@ -303,6 +316,7 @@ int vm_config(const char *run_dir, const struct resource *r, cJSON **out, struct
 		nv[i] = (struct vmconfig_net){json_str(n, "tap"), json_str(n, "mac")};
 	in.disks = dv;
 	in.nets = nv;
+	in.disk_image_type_raw = ch_version_needs_image_type(ch_version);
 	rc = vmconfig_build(&in, out, e);
 	if (rc < 0)
 		rt_err_prefix(e, "%s", node);
@@ -445,6 +459,22 @@ static void vmm_error_lines(const char *log, off_t from, char *buf, size_t len)
 		rt_log_tail(log, 3, buf, len);
 }
 
+/* The VMM answers: is it a release aspen can drive? Newer than the table
+ * is allowed, with a warning on stderr (once per VMM start). */
+static int vmm_check_version(struct ch *ch, const char *node, struct rt_err *e)
+{
+	struct ch_ping ping;
+	char warn[300];
+	if (ch_ping(ch, &ping, e) < 0)
+		return -1;
+	unsigned v = ch_version_parse(ping.version);
+	if (ch_version_check(v, warn, sizeof(warn), e) < 0)
+		return -1;
+	if (warn[0])
+		fprintf(stderr, "aspen: warning: %s: %s\n", node, warn);
+	return 0;
+}
+
 /* Start the VMM and wait for its API. On failure nothing of it is left.
  * The VMM logs at info level (-v) into <node>.vmm.log, so its account of
  * a later failure (a device it could not open) is there; its stderr, where
@@ -481,12 +511,24 @@ static int vmm_start(struct rt_ctx *c, const struct resource *r, const char *soc
 	int rc = client(sock, request_ms(), &ch, e);
 	if (rc == 0) {
 		rc = ch_wait_ready_pid(ch, ready_ms(), pidfd, e);
+		if (rc == 0)
+			rc = vmm_check_version(ch, node, e);
 		ch_close(ch);
 	}
 	if (rc == 0) {
 		if (pidfd >= 0)
 			close(pidfd);
 		return 0;
+	}
+	if (e->errnum == ENOTSUP) {     /* it runs, but aspen cannot drive it */
+		struct rt_err ignore;
+		if (pidfd >= 0)
+			close(pidfd);
+		proc_stop(&p, 1000, &ignore);
+		unlink(pidf);
+		vmm_unlink_socket(sock);
+		forget_process(c, r->id);
+		return -1;
 	}
 	/* Say why, then leave nothing behind. */
 	struct rt_err why = *e, ignore;
@@ -506,7 +548,7 @@ static int vmm_start(struct rt_ctx *c, const struct resource *r, const char *soc
 		close(pidfd);
 	proc_stop(&p, 1000, &ignore);
 	unlink(pidf);
-	unlink(sock);
+	vmm_unlink_socket(sock);
 	forget_process(c, r->id);
 	return -1;
 }
@@ -552,7 +594,7 @@ static int vmm_destroy(struct rt_ctx *c, const struct resource *r, struct rt_err
 		    proc_stop(&p, c->stop_grace_ms, e) < 0)
 			return rt_err_prefix(e, "stop VMM pid %d", (int)p.pid);
 	}
-	unlink(sock);
+	vmm_unlink_socket(sock);
 	if (run_file(c, node, "vmm.pid", pidf, sizeof(pidf), NULL) == 0)
 		unlink(pidf);
 	forget_process(c, r->id);
@@ -587,21 +629,62 @@ const struct res_driver drv_vmm = {vmm_create, vmm_update, vmm_destroy, vmm_prob
 
 /* ---------------- vm/<node> ---------------- */
 
+/* CH looks a TAP up in /sys/class/net (net_util/src/open_tap.rs); sysfs
+ * shows the network namespace it was mounted in. When aspen's TAP is not
+ * there, v48-v52 take it for a TAP they created and give it their default
+ * host address, 192.168.249.1/24: refuse before vm.boot instead. */
+static int vm_taps_visible(const struct resource *r, struct rt_err *e)
+{
+	const char *v = res_get(r, "net");
+	cJSON *nets = cJSON_Parse(v ? v : "[]");
+	const cJSON *n;
+	int rc = 0;
+	cJSON_ArrayForEach(n, nets) {
+		const char *tap = json_str(n, "tap");
+		char path[300], idx[32] = "";
+		if (!tap)
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/net/%s/ifindex", tap);
+		FILE *f = fopen(path, "re");
+		bool same = f && fgets(idx, sizeof(idx), f) && strtoul(idx, NULL, 10) == if_nametoindex(tap);
+		if (f)
+			fclose(f);
+		if (!same) {
+			rc = rt_errf(e, ENODEV, "TAP %s is not in /sys/class/net: sysfs shows another network "
+				     "namespace, and Cloud Hypervisor (before v53) would give the TAP its "
+				     "default address 192.168.249.1/24; mount sysfs in this namespace "
+				     "(mount -t sysfs sysfs /sys in a private mount namespace)", tap);
+			break;
+		}
+	}
+	cJSON_Delete(nets);
+	return rc;
+}
+
 static int vm_create(struct rt_ctx *c, const struct resource *r, struct rt_err *e)
 {
 	const char *node = node_of(r);
 	char sock[PATHS_MAX], st[16];
 	cJSON *cfg, *have = NULL;
 	struct ch *ch;
+	struct ch_ping ping;
 	struct rt_err ie;
-	if (vm_config(c->run_dir, r, &cfg, e) < 0)
-		return -1;
 	node_socket(c, node, NULL, sock, sizeof(sock));
-	if (client(sock, request_ms(), &ch, e) < 0) {
-		cJSON_Delete(cfg);
+	if (client(sock, request_ms(), &ch, e) < 0)
+		return -1;
+	/* What the VmConfig holds depends on the release (ch_version.h). */
+	if (ch_ping(ch, &ping, e) < 0) {
+		ch_close(ch);
+		return -1;
+	}
+	unsigned version = ch_version_parse(ping.version);
+	if (vm_config(c->run_dir, r, version, &cfg, e) < 0) {
+		ch_close(ch);
 		return -1;
 	}
 	int rc = -1;
+	if (ch_version_sets_tap_ip(version) && vm_taps_visible(r, e) < 0)
+		goto out;
 	if (ch_vm_info(ch, st, &have, &ie) == 0) {
 		if (state_up(st) && json_covers(have, cfg)) {  /* adopt: a crash left it booted */
 			rc = 0;
@@ -707,7 +790,7 @@ int rt_vm_kill(struct rt_ctx *c, const char *node, struct rt_err *e)
 		return rt_err_prefix(e, "%s: kill VMM pid %d", node, (int)p.pid);
 	if (proc_wait_exit(&p, 5000, e) < 0)
 		return rt_err_prefix(e, "%s: VMM pid %d", node, (int)p.pid);
-	unlink(sock);
+	vmm_unlink_socket(sock);
 	return 0;
 }
 
@@ -740,5 +823,23 @@ int rt_vm_check(struct rt_ctx *c, const char *node, struct rt_err *e)
 		return -1;
 	if (!state_up(st))
 		return rt_errf(e, ESRCH, "%s: the VM is %s, not Running", node, st);
+	return 0;
+}
+
+int rt_vm_version(struct rt_ctx *c, const char *node, char *out, size_t len, struct rt_err *e)
+{
+	char sock[PATHS_MAX];
+	struct ch *ch;
+	struct ch_ping ping;
+	node_socket(c, node, NULL, sock, sizeof(sock));
+	if (access(sock, F_OK) < 0)
+		return rt_errf(e, ENOENT, "%s: VMM not running (no socket %s)", node, sock);
+	if (client(sock, quick_ms(), &ch, e) < 0)
+		return -1;
+	int rc = ch_ping(ch, &ping, e);
+	ch_close(ch);
+	if (rc < 0)
+		return rt_err_prefix(e, "%s", node);
+	snprintf(out, len, "%s", ping.build_version[0] ? ping.build_version : ping.version);
 	return 0;
 }

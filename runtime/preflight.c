@@ -110,7 +110,7 @@ static void check_vm(struct pf *pf, const char *run_dir, const struct resource *
 	cJSON_Delete(disks);
 	cJSON *cfg;
 	struct rt_err e;
-	if (vm_config(run_dir, r, &cfg, &e) < 0)
+	if (vm_config(run_dir, r, 0, &cfg, &e) < 0)
 		pf_add(pf, node, "%s", e.msg + (strncmp(e.msg, node, strlen(node)) == 0 &&
 						 e.msg[strlen(node)] == ':' ? strlen(node) + 2 : 0));
 	else

@@ -56,10 +56,17 @@ int rt_vm_check(struct rt_ctx *c, const char *node, struct rt_err *e);
  * saying where it looked when there is no such executable. */
 int vm_binary(const char *prop, char *out, size_t len, struct rt_err *e);
 
-/* The VmConfig (runtime/vmconfig.h) of a vm/<node> resource. Console and
- * serial in `log` mode write <run_dir>/<node>.console.log and
- * <node>.serial.log. *out is freed by the caller with cJSON_Delete. */
-int vm_config(const char *run_dir, const struct resource *r, cJSON **out, struct rt_err *e);
+/* The VmConfig (runtime/vmconfig.h) of a vm/<node> resource, in the form
+ * Cloud Hypervisor version ch_version (ch_version.h; 0: unknown, v48's
+ * form) needs. Console and serial in `log` mode write
+ * <run_dir>/<node>.console.log and <node>.serial.log. *out is freed by the
+ * caller with cJSON_Delete. */
+int vm_config(const char *run_dir, const struct resource *r, unsigned ch_version, cJSON **out,
+	      struct rt_err *e);
+
+/* The version of node's running VMM as vmm.ping reports its build
+ * ("v48.0"), into out; -1 with the reason when it does not answer. */
+int rt_vm_version(struct rt_ctx *c, const char *node, char *out, size_t len, struct rt_err *e);
 
 /* ---- preflight (preflight.c) ---- */
 
