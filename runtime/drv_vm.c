@@ -67,6 +67,26 @@ static long quick_ms(void)
 	return t < VM_QUICK_MS ? t : VM_QUICK_MS;
 }
 
+long vm_shutdown_ms(unsigned long long guest_bytes)
+{
+	long t = VM_QUICK_MS + (long)(guest_bytes >> 30) * 1000 + ((guest_bytes >> 29) & 1) * 500;
+	long cap = request_ms();
+	return t < cap ? t : cap;
+}
+
+/* The guest memory of node's VM as the journal has it (0: unknown). */
+static unsigned long long node_memory(struct rt_ctx *c, const char *node)
+{
+	char id[300];
+	snprintf(id, sizeof(id), "vm/%s", node);
+	rt_shared_lock(c);
+	const struct resource *j = journal_find_resource(&c->journal, id);
+	const char *m = j ? res_get(j, "memory") : NULL;
+	unsigned long long v = m ? strtoull(m, NULL, 10) : 0;
+	rt_shared_unlock(c);
+	return v;
+}
+
 static const char *node_of(const struct resource *r)
 {
 	return rt_id_name(r->id);
@@ -581,7 +601,8 @@ static int vmm_destroy(struct rt_ctx *c, const struct resource *r, struct rt_err
 		struct ch *ch;
 		struct rt_err ignore;
 		bool asked = false;
-		if (client(sock, quick_ms(), &ch, &ignore) == 0) {
+		long wait_ms = vm_shutdown_ms(node_memory(c, node));
+		if (client(sock, wait_ms, &ch, &ignore) == 0) {
 			/* An answer, even a refusal ("VM is not running"), means the
 			 * API is alive; no answer: go straight to signals. */
 			if (ch_vm_shutdown(ch, &ignore) == 0 || ignore.errnum == 0) {
@@ -590,7 +611,7 @@ static int vmm_destroy(struct rt_ctx *c, const struct resource *r, struct rt_err
 			}
 			ch_close(ch);
 		}
-		if ((!asked || proc_wait_exit(&p, (int)quick_ms(), &ignore) < 0) &&
+		if ((!asked || proc_wait_exit(&p, (int)wait_ms, &ignore) < 0) &&
 		    proc_stop(&p, c->stop_grace_ms, e) < 0)
 			return rt_err_prefix(e, "stop VMM pid %d", (int)p.pid);
 	}
@@ -718,8 +739,9 @@ static int vm_destroy(struct rt_ctx *c, const struct resource *r, struct rt_err 
 	char sock[PATHS_MAX];
 	struct ch *ch;
 	struct rt_err ie;
+	const char *m = res_get(r, "memory");
 	node_socket(c, node_of(r), NULL, sock, sizeof(sock));
-	if (client(sock, quick_ms(), &ch, e) < 0)
+	if (client(sock, vm_shutdown_ms(m ? strtoull(m, NULL, 10) : 0), &ch, e) < 0)
 		return -1;
 	int rc = 0;
 	/* "VM is not running" is fine. No answer (the VMM is gone or hung):

@@ -10,8 +10,9 @@
  *
  * Timeouts: each API request waits at most $ASPEN_CH_TIMEOUT_MS (default
  * 30 s; also bounds the wait for a new VMM's socket, default 10 s); probes
- * and destroys wait at most 2 s per request, so a hung VMM costs a destroy
- * seconds, not minutes. */
+ * wait at most 2 s per request and destroys 2 s plus 1 s per GiB of guest
+ * memory (vm_shutdown_ms), so a hung VMM costs a destroy seconds, not
+ * minutes. */
 #ifndef ASPEN_RT_VM_H
 #define ASPEN_RT_VM_H
 
@@ -85,5 +86,11 @@ int vm_preflight(const struct plan *p, struct rt_err *e);
 /* The per-request timeout for VMM API calls: $ASPEN_CH_TIMEOUT_MS or the
  * default. Every caller of a VMM API uses it. */
 long vm_request_ms(void);
+
+/* How long destroy waits for vm.shutdown, vm.delete, vmm.shutdown and the
+ * VMM's exit before it signals: 2 s plus 1 s per GiB of guest memory
+ * (tearing down a large guest's memory and devices takes longer), at most
+ * vm_request_ms(). 512 MiB: 2.5 s; 16 GiB: 18 s (docs/vms.md). */
+long vm_shutdown_ms(unsigned long long guest_bytes);
 
 #endif

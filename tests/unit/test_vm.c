@@ -399,6 +399,29 @@ static void test_exec_parallel(void **state)
 	close_ctx(&c);
 }
 
+/* $ASPEN_PARALLEL bounds the worker threads: each call waits (2 s at
+ * most) for three in flight, which an unbounded executor reaches at once
+ * and a bound of two never does. */
+static void test_exec_parallel_bounded(void **state)
+{
+	(void)state;
+	static const char *const ids[] = {"vm/a", "vm/b", "vm/c", "vm/d"};
+	static const enum res_kind kinds[] = {RES_VM, RES_VM, RES_VM, RES_VM};
+	struct rt_ctx c;
+	struct rt_err e = {0};
+	setenv("ASPEN_PARALLEL", "2", 1);
+	want_together = 3;
+	int rc = run_plan(ids, kinds, 4, true, &c, &e);
+	unsetenv("ASPEN_PARALLEL");
+	assert_int_equal(rc, 0);
+	assert_int_equal(calls, 4);
+	assert_int_equal(max_inflight, 2);
+	assert_true(off_main);
+	for (size_t i = 0; i < 4; i++)
+		assert_non_null(journal_find_resource(&c.journal, ids[i]));
+	close_ctx(&c);
+}
+
 static void test_exec_sequential_kinds(void **state)
 {
 	(void)state;
@@ -444,6 +467,22 @@ static void test_exec_parallel_failures(void **state)
 	close_ctx(&c);
 }
 
+/* Destroy waits scale with the guest, capped by $ASPEN_CH_TIMEOUT_MS. */
+static void test_shutdown_ms(void **state)
+{
+	(void)state;
+	unsetenv("ASPEN_CH_TIMEOUT_MS");
+	assert_int_equal(vm_shutdown_ms(0), 2000);
+	assert_int_equal(vm_shutdown_ms(256ull << 20), 2000);
+	assert_int_equal(vm_shutdown_ms(512ull << 20), 2500);
+	assert_int_equal(vm_shutdown_ms(1ull << 30), 3000);
+	assert_int_equal(vm_shutdown_ms(16ull << 30), 18000);
+	assert_int_equal(vm_shutdown_ms(64ull << 30), 30000);   /* the request timeout */
+	setenv("ASPEN_CH_TIMEOUT_MS", "300", 1);
+	assert_int_equal(vm_shutdown_ms(16ull << 30), 300);
+	unsetenv("ASPEN_CH_TIMEOUT_MS");
+}
+
 /* vmm.ping's version: parsed, refused before v28, warned after the table. */
 static void test_ch_version(void **state)
 {
@@ -481,7 +520,9 @@ int main(void)
 		cmocka_unit_test(test_binary),
 		cmocka_unit_test(test_preflight),
 		cmocka_unit_test(test_ch_version),
+		cmocka_unit_test(test_shutdown_ms),
 		cmocka_unit_test(test_exec_parallel),
+		cmocka_unit_test(test_exec_parallel_bounded),
 		cmocka_unit_test(test_exec_sequential_kinds),
 		cmocka_unit_test(test_exec_parallel_failures),
 	};
