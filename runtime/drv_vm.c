@@ -3,7 +3,8 @@
  *
  * The idea: a VM node is a supervised process that happens to speak HTTP.
  * The VMM is started like a node command (drv_process.c): daemonized, its
- * own session, stdout/stderr in <run dir>/<node>.log, CH's own log in
+ * own session, stderr in <run dir>/<node>.log, stdout (where the guest
+ * console goes, Tty mode) in <node>.console.log, CH's own log in
  * <node>.vmm.log, named by pid + start time in the journal and in the
  * pidfile <node>.vmm.pid the moment it exists, so a crash of aspen at any
  * point leaves a trace destroy follows. It is ready when vmm.ping answers.
@@ -267,9 +268,13 @@ static int out_mode(const char *run_dir, const char *node, const char *what, con
 	memset(o, 0, sizeof(*o));
 	if (!strcmp(mode, "off")) {
 		o->mode = VMCONFIG_OUT_OFF;
-	} else if (!strcmp(mode, "tty")) {
-		o->mode = VMCONFIG_OUT_TTY;   /* the VMM's stdout: <node>.log */
-	} else if (!strcmp(mode, "log")) {
+	} else if (!strcmp(mode, "tty") || (!strcmp(mode, "log") && !strcmp(what, "console"))) {
+		/* The VMM's stdout, <node>.console.log, which aspen opened for
+		 * appending: CH dups it at every boot and reboot, where File mode
+		 * would truncate, so the console keeps the history of every boot
+		 * (docs/vms.md, "Console history"). */
+		o->mode = VMCONFIG_OUT_TTY;
+	} else if (!strcmp(mode, "log")) {      /* serial: per boot, see serial_rotate */
 		if ((size_t)snprintf(file, len, "%s/%s.%s.log", run_dir, node, what) >= len)
 			return rt_errf(e, ENAMETOOLONG, "%s: runtime path too long", node);
 		o->mode = VMCONFIG_OUT_FILE;
@@ -495,6 +500,19 @@ static int vmm_check_version(struct ch *ch, const char *node, struct rt_err *e)
 	return 0;
 }
 
+/* CH truncates a File-mode serial log at every boot: keep the previous
+ * boot's as <node>.serial.log.1 before a boot aspen asks for (vm.create +
+ * vm.boot, vm.reboot). A reboot the guest makes itself is not seen. */
+static void serial_rotate(const char *run_dir, const char *node)
+{
+	char cur[PATHS_MAX], old[PATHS_MAX + 4];
+	struct stat st;
+	snprintf(cur, sizeof(cur), "%s/%s.serial.log", run_dir, node);
+	snprintf(old, sizeof(old), "%s.1", cur);
+	if (stat(cur, &st) == 0 && st.st_size > 0)
+		rename(cur, old);
+}
+
 /* Start the VMM and wait for its API. On failure nothing of it is left.
  * The VMM logs at info level (-v) into <node>.vmm.log, so its account of
  * a later failure (a device it could not open) is there; its stderr, where
@@ -504,12 +522,13 @@ static int vmm_start(struct rt_ctx *c, const struct resource *r, const char *soc
 	static pthread_once_t reaper = PTHREAD_ONCE_INIT;
 	const char *node = node_of(r);
 	char bin[PATHS_MAX], rd[PATHS_MAX], log[PATHS_MAX], vlog[PATHS_MAX], pidf[PATHS_MAX];
-	char api[PATHS_MAX + 8], tail[700], how[64];
+	char api[PATHS_MAX + 8], tail[700], how[64], out[PATHS_MAX];
 	if (vm_binary(res_get(r, "binary"), bin, sizeof(bin), e) < 0 ||
 	    paths_make_run_dir(c->topology, rd, sizeof(rd), e) < 0 || make_socket_dir(sock, e) < 0 ||
 	    run_file(c, node, "log", log, sizeof(log), e) < 0 ||
 	    run_file(c, node, "vmm.log", vlog, sizeof(vlog), e) < 0 ||
-	    run_file(c, node, "vmm.pid", pidf, sizeof(pidf), e) < 0)
+	    run_file(c, node, "vmm.pid", pidf, sizeof(pidf), e) < 0 ||
+	    run_file(c, node, "console.log", out, sizeof(out), e) < 0)
 		return -1;
 	/* A socket left by a VMM that died: CH refuses to bind over it. */
 	if (unlink(sock) < 0 && errno != ENOENT)
@@ -519,7 +538,7 @@ static int vmm_start(struct rt_ctx *c, const struct resource *r, const char *soc
 	const char *argv[] = {bin, "-v", "--api-socket", api, "--log-file", vlog, NULL};
 	struct proc_spec s = {
 		.argv = argv, .envp = NULL, .workdir = "/", .netns_path = NULL, .netns_fd = -1,
-		.log_path = log, .daemonize = true, .pidfile = pidf,
+		.log_path = log, .stdout_path = out, .daemonize = true, .pidfile = pidf,
 	};
 	struct proc_id p;
 	off_t log_from = file_size(log);
@@ -720,6 +739,7 @@ static int vm_create(struct rt_ctx *c, const struct resource *r, struct rt_err *
 		*e = ie;
 		goto out;
 	}
+	serial_rotate(c->run_dir, node);
 	if (ch_vm_create(ch, cfg, e) < 0)
 		goto out;
 	if (ch_vm_boot(ch, e) < 0) {
@@ -798,6 +818,7 @@ int rt_vm_resume(struct rt_ctx *c, const char *node, struct rt_err *e)
 
 int rt_vm_reboot(struct rt_ctx *c, const char *node, struct rt_err *e)
 {
+	serial_rotate(c->run_dir, node);
 	return node_call(c, node, ch_vm_reboot, e);
 }
 
