@@ -1,4 +1,5 @@
-/* ch_client.h — aspen's client for Cloud Hypervisor's REST API (v48).
+/* ch_client.h — aspen's client for Cloud Hypervisor's REST API (v48 to v53;
+ * what differs between releases is in ch_version.h).
  *
  * One struct ch per VMM: a libcurl easy handle bound to the VMM's unix
  * socket and reused for every request, so the connection is kept alive.

@@ -1,4 +1,5 @@
-/* chd.h — the Cloud Hypervisor v48 API double: shared types.
+/* chd.h — the Cloud Hypervisor API double (v48, or v50.1..v53 behaviours
+ * with CHD_VERSION): shared types.
  *
  * ch-double is built from the .c files beside this header into build/tools/ch-double:
  *   main.c    command line, signals, the poll loop, fault injection (CHD_*)

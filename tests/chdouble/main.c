@@ -1,4 +1,5 @@
-/* main.c — ch-double: a stand-in for the cloud-hypervisor v48 binary.
+/* main.c — ch-double: a stand-in for the cloud-hypervisor binary, v48 by
+ * default, another release with CHD_VERSION (docs/ch-api.md "Versions").
  *
  * Same command line as far as aspen uses it: `--api-socket path=/x.sock`,
  * `--api-socket /x.sock` or `fd=N`, `--version` / `-V` ("cloud-hypervisor
@@ -9,7 +10,12 @@
  * Serves one request at a time, as CH's single HTTP thread does, and exits 0
  * after vmm.shutdown, SIGTERM or SIGINT, removing its socket.
  *
+ * Like CH it sets up its log file, then "creates the hypervisor", then binds
+ * the socket: a failure before that prints CH's error chain and exits 1.
+ *
  * Steering from tests (environment):
+ *   CHD_VERSION=v53.0        speak as that release (default v48.0)
+ *   CHD_NO_KVM=1             the host has no KVM: error chain, exit 1, no socket
  *   CHD_BOOT_DELAY_MS=N      vm.boot (and vm.reboot) take N ms longer
  *   CHD_FAIL_NTH=N           the N-th request (1-based, any path) answers 500
  *   CHD_FAIL_ENDPOINT=a,b    these endpoints (vm.boot, ...) always answer 500
@@ -21,7 +27,8 @@
  *   CHD_POWER_BUTTON=ignore  the "guest" ignores vm.power-button; by default it
  *                            powers off CHD_POWEROFF_MS (50) ms later and the
  *                            VMM exits 0, as CH does when its guest powers off
- * Every request is logged on stderr (or --log-file): "#N PUT /api/v1/vm.boot -> 204". */
+ * Logs as CH does (chd_log: warnings, -v info, -vv debug) on stderr or
+ * --log-file; each request is an info line "#N PUT /api/v1/vm.boot -> 204". */
 #include "tests/chdouble/chd.h"
 
 #include <errno.h>

@@ -6,11 +6,14 @@
  * after a shutdown, a second vm.create fails until vm.delete, and vm.boot on
  * a paused VM resumes it. Booting does what a client can observe of v48's
  * Vm::new and Vm::boot, in the same order: validate the config, open the
- * disks, open each net[].tap (TUNSETIFF, bring it up, vnet header size,
- * read its MAC into host_mac), open the initramfs and the kernel, lock the
- * disk images, then go Running. The fds stay open until shutdown, delete or
- * vmm.shutdown. A TAP that does not exist fails the way an unprivileged CH
- * fails: the double never creates interfaces.
+ * disks (v50.1+: detect their image type), open each net[].tap (looked up
+ * in /sys/class/net first; TUNSETIFF, bring it up, vnet header size, read
+ * its MAC into host_mac), open the initramfs and the kernel; then in
+ * Vm::boot lock the disk images, load the kernel (ELF64 or bzImage header)
+ * and go Running. A failure in Vm::boot keeps the VM, Created. The fds
+ * stay open until shutdown, delete or vmm.shutdown. A TAP that does not
+ * exist fails the way an unprivileged CH fails: the double never creates
+ * interfaces.
  *
  * Every failure answers with CH's error chain, outermost first, built from
  * the #[error] texts of v48 (api/mod.rs, vm.rs, device_manager.rs,

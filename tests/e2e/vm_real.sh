@@ -28,7 +28,7 @@ missing=""
 { [ -n "$busybox" ] && ! ldd "$busybox" >/dev/null 2>&1; } || missing="$missing static busybox,"
 command -v mkfs.ext4 >/dev/null || missing="$missing mkfs.ext4,"
 if [ -n "$missing" ]; then
-	echo "SKIP: real Cloud Hypervisor test needs${missing%,} (docs/vms.md)"
+	echo "real Cloud Hypervisor test needs${missing%,} (docs/vms.md)"
 	exit 77
 fi
 unset ASPEN_SKIP_KVM_CHECK
