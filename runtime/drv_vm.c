@@ -52,16 +52,19 @@
 
 /* ---------------- settings and paths ---------------- */
 
-static long env_ms(long dflt)
+static long env_ms(const char *name, long dflt)
 {
-	const char *s = getenv("ASPEN_CH_TIMEOUT_MS");
+	const char *s = getenv(name);
 	long v = s && *s ? strtol(s, NULL, 10) : 0;
 	return v > 0 ? v : dflt;
 }
 
-static long request_ms(void) { return env_ms(CH_DEFAULT_REQUEST_MS); }
+static long request_ms(void) { return env_ms("ASPEN_CH_TIMEOUT_MS", CH_DEFAULT_REQUEST_MS); }
 long vm_request_ms(void) { return request_ms(); }
-static long ready_ms(void) { return env_ms(VM_READY_MS); }
+/* Its own knob: a short request timeout (to see a hung VMM quickly) must
+ * not also cut short the start of a VMM on a loaded machine; a VMM that
+ * dies at start ends the wait at once anyway. */
+static long ready_ms(void) { return env_ms("ASPEN_CH_READY_MS", VM_READY_MS); }
 static long quick_ms(void)
 {
 	long t = request_ms();

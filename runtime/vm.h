@@ -9,7 +9,8 @@
  * its pidfile <run dir>/<node>.vmm.pid.
  *
  * Timeouts: each API request waits at most $ASPEN_CH_TIMEOUT_MS (default
- * 30 s; also bounds the wait for a new VMM's socket, default 10 s); probes
+ * 30 s), a new VMM's socket at most $ASPEN_CH_READY_MS (default 10 s, and
+ * a VMM that exits first ends that wait at once); probes
  * wait at most 2 s per request and destroys 2 s plus 1 s per GiB of guest
  * memory (vm_shutdown_ms), so a hung VMM costs a destroy seconds, not
  * minutes. */

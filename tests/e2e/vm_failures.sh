@@ -59,7 +59,7 @@ aspen_ok destroy $N
 assert_vm_clean $N
 
 step "the VMM never creates its socket"
-ASPEN_CH_TIMEOUT_MS=300 CHD_NO_SOCKET=1 aspen_fails apply "$F"
+ASPEN_CH_READY_MS=300 CHD_NO_SOCKET=1 aspen_fails apply "$F"
 out_has "create vmm/node1: vmm.ping: /run/aspen/$N/node1.sock did not answer within 300 ms"
 out_has "log: /run/aspen/$N/node1.log"
 [ -z "$(vmm_procs)" ] || fail "a VMM that never answered was left running: $(vmm_procs)"
