@@ -64,7 +64,7 @@ else
 fi
 
 # ---- 3. hooks ----
-section "3. VM boot parallelism (bench/vm.sh, branch vm)"
+section "3. VM bring-up of 1/10/50 VMs and fail-fast (bench/vm.sh)"
 if [ -f "$here/vm.sh" ]; then sh "$here/vm.sh" || status=1; else echo "  not available yet"; fi
 section "3. fault schedule precision (bench/schedule.sh, branch sched)"
 if [ -f "$here/schedule.sh" ]; then sh "$here/schedule.sh" || status=1; else echo "  not available yet"; fi

@@ -25,6 +25,7 @@
 #include "compiler/compile.h"
 #include "runtime/nodeenv.h"
 #include "runtime/proc.h"
+#include "runtime/vm.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -187,6 +188,9 @@ static cJSON *cluster_json(struct rt_ctx *c, const struct topology *t, const str
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "name", nd->name);
 		cJSON_AddStringToObject(o, "kind", nd->kind == NODE_VM ? "vm" : "netns");
+		char version[64];
+		if (nd->kind == NODE_VM && rt_vm_version(c, nd->name, version, sizeof(version), NULL) == 0)
+			cJSON_AddStringToObject(o, "vmm_version", version);   /* vmm.ping's build_version */
 		if (node_first_ip(nd, ip, sizeof(ip)))
 			cJSON_AddStringToObject(o, "ip", ip);
 		cJSON *ifs = cJSON_AddArrayToObject(o, "interfaces");

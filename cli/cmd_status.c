@@ -194,9 +194,15 @@ int cmd_status(int argc, char **argv)
 			char buf[128];
 			detail(r, buf, sizeof(buf));
 			const struct proc_id *pid = journal_find_process(&rc.journal, r->id);
+			char version[64] = "";
 			if ((r->kind == RES_PROCESS || r->kind == RES_VMM) && pid) {
 				state = proc_state_name(proc_state(pid));
 				snprintf(buf, sizeof(buf), "pid %d", (int)pid->pid);
+			}
+			if (r->kind == RES_VMM && pid && rt_vm_version(&rc, rt_id_name(r->id), version,
+								      sizeof(version), NULL) == 0) {
+				size_t len = strlen(buf);
+				snprintf(buf + len, sizeof(buf) - len, ", cloud-hypervisor %s", version);
 			}
 			char vmstate[16];
 			struct rt_err ve;
@@ -214,6 +220,8 @@ int cmd_status(int argc, char **argv)
 				cJSON_AddStringToObject(o, "state", state);
 				if (pid && (r->kind == RES_PROCESS || r->kind == RES_VMM))
 					cJSON_AddNumberToObject(o, "pid", pid->pid);
+				if (version[0])
+					cJSON_AddStringToObject(o, "version", version);
 				cJSON *props = cJSON_AddObjectToObject(o, "props");
 				for (size_t k = 0; k < r->n_props; k++)
 					cJSON_AddStringToObject(props, r->props[k].key, r->props[k].value);

@@ -8,6 +8,7 @@
 #include "runtime/ch_client.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,7 +245,23 @@ static long ch_now_ms(void)
 	return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-int ch_wait_ready(struct ch *ch, long timeout_ms, struct rt_err *e)
+/* Sleep ms, or less when the process behind pidfd exits (it becomes
+ * readable). True when it exited. */
+static bool ch_pause_or_exit(int pidfd, long ms)
+{
+	if (pidfd < 0) {
+		struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
+		return false;
+	}
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+	int r;
+	while ((r = poll(&p, 1, (int)ms)) < 0 && errno == EINTR)
+		;
+	return r > 0;
+}
+
+int ch_wait_ready_pid(struct ch *ch, long timeout_ms, int pidfd, struct rt_err *e)
 {
 	long deadline = ch_now_ms() + timeout_ms, pause_ms = 5;
 	struct rt_err last = {0};
@@ -257,13 +274,20 @@ int ch_wait_ready(struct ch *ch, long timeout_ms, struct rt_err *e)
 		left = deadline - ch_now_ms();
 		if (left <= 0)
 			break;
-		struct timespec ts = {0, (pause_ms < left ? pause_ms : left) * 1000000L};
-		nanosleep(&ts, NULL);
+		/* A VMM that failed at start (no KVM, a bad flag) exits before it
+		 * binds its socket: waiting out the deadline would tell nothing. */
+		if (ch_pause_or_exit(pidfd, pause_ms < left ? pause_ms : left))
+			return rt_errf(e, ECHILD, "vmm.ping: the VMM exited before %s answered", ch->path);
 		if (pause_ms < 100)
 			pause_ms *= 2;
 	}
 	return rt_errf(e, ETIMEDOUT, "vmm.ping: %s did not answer within %ld ms%s%s", ch->path, timeout_ms,
 		       last.msg[0] ? "; last try: " : "", last.msg);
+}
+
+int ch_wait_ready(struct ch *ch, long timeout_ms, struct rt_err *e)
+{
+	return ch_wait_ready_pid(ch, timeout_ms, -1, e);
 }
 
 int ch_vm_create(struct ch *ch, const cJSON *vmconfig, struct rt_err *e)

@@ -1,4 +1,5 @@
-/* ch_client.h — aspen's client for Cloud Hypervisor's REST API (v48).
+/* ch_client.h — aspen's client for Cloud Hypervisor's REST API (v48 to v53;
+ * what differs between releases is in ch_version.h).
  *
  * One struct ch per VMM: a libcurl easy handle bound to the VMM's unix
  * socket and reused for every request, so the connection is kept alive.
@@ -50,6 +51,9 @@ int ch_ping(struct ch *ch, struct ch_ping *out, struct rt_err *e);
  * the socket path and the last reason ("... did not answer within 2000 ms:
  * cannot connect: No such file or directory"); errnum is ETIMEDOUT. */
 int ch_wait_ready(struct ch *ch, long timeout_ms, struct rt_err *e);
+/* The same, watching the VMM through pidfd (a pidfd_open descriptor, or -1):
+ * when the process exits first, -1 at once with errnum ECHILD. */
+int ch_wait_ready_pid(struct ch *ch, long timeout_ms, int pidfd, struct rt_err *e);
 
 /* PUT vm.create with vmconfig as the body (see runtime/vmconfig.h). */
 int ch_vm_create(struct ch *ch, const cJSON *vmconfig, struct rt_err *e);

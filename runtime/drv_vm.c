@@ -3,7 +3,8 @@
  *
  * The idea: a VM node is a supervised process that happens to speak HTTP.
  * The VMM is started like a node command (drv_process.c): daemonized, its
- * own session, stdout/stderr in <run dir>/<node>.log, CH's own log in
+ * own session, stderr in <run dir>/<node>.log, stdout (where the guest
+ * console goes, Tty mode) in <node>.console.log, CH's own log in
  * <node>.vmm.log, named by pid + start time in the journal and in the
  * pidfile <node>.vmm.pid the moment it exists, so a crash of aspen at any
  * point leaves a trace destroy follows. It is ready when vmm.ping answers.
@@ -28,14 +29,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <net/if.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "runtime/ch_client.h"
+#include "runtime/ch_version.h"
 #include "runtime/proc.h"
 #include "runtime/vmconfig.h"
 
@@ -45,20 +52,43 @@
 
 /* ---------------- settings and paths ---------------- */
 
-static long env_ms(long dflt)
+static long env_ms(const char *name, long dflt)
 {
-	const char *s = getenv("ASPEN_CH_TIMEOUT_MS");
+	const char *s = getenv(name);
 	long v = s && *s ? strtol(s, NULL, 10) : 0;
 	return v > 0 ? v : dflt;
 }
 
-static long request_ms(void) { return env_ms(CH_DEFAULT_REQUEST_MS); }
+static long request_ms(void) { return env_ms("ASPEN_CH_TIMEOUT_MS", CH_DEFAULT_REQUEST_MS); }
 long vm_request_ms(void) { return request_ms(); }
-static long ready_ms(void) { return env_ms(VM_READY_MS); }
+/* Its own knob: a short request timeout (to see a hung VMM quickly) must
+ * not also cut short the start of a VMM on a loaded machine; a VMM that
+ * dies at start ends the wait at once anyway. */
+static long ready_ms(void) { return env_ms("ASPEN_CH_READY_MS", VM_READY_MS); }
 static long quick_ms(void)
 {
 	long t = request_ms();
 	return t < VM_QUICK_MS ? t : VM_QUICK_MS;
+}
+
+long vm_shutdown_ms(unsigned long long guest_bytes)
+{
+	long t = VM_QUICK_MS + (long)(guest_bytes >> 30) * 1000 + ((guest_bytes >> 29) & 1) * 500;
+	long cap = request_ms();
+	return t < cap ? t : cap;
+}
+
+/* The guest memory of node's VM as the journal has it (0: unknown). */
+static unsigned long long node_memory(struct rt_ctx *c, const char *node)
+{
+	char id[300];
+	snprintf(id, sizeof(id), "vm/%s", node);
+	rt_shared_lock(c);
+	const struct resource *j = journal_find_resource(&c->journal, id);
+	const char *m = j ? res_get(j, "memory") : NULL;
+	unsigned long long v = m ? strtoull(m, NULL, 10) : 0;
+	rt_shared_unlock(c);
+	return v;
 }
 
 static const char *node_of(const struct resource *r)
@@ -167,6 +197,16 @@ static void forget_process(struct rt_ctx *c, const char *id)
 	rt_shared_unlock(c);
 }
 
+/* Remove the API socket of a VMM that is gone, and the <socket>.lock a
+ * v53 VMM takes beside it and never removes (api/http/mod.rs). */
+static void vmm_unlink_socket(const char *sock)
+{
+	char lock[PATHS_MAX + 8];
+	unlink(sock);
+	snprintf(lock, sizeof(lock), "%s.lock", sock);
+	unlink(lock);
+}
+
 /* Create the directory holding sock when it is not there (0700). */
 static int make_socket_dir(const char *sock, struct rt_err *e)
 {
@@ -231,9 +271,13 @@ static int out_mode(const char *run_dir, const char *node, const char *what, con
 	memset(o, 0, sizeof(*o));
 	if (!strcmp(mode, "off")) {
 		o->mode = VMCONFIG_OUT_OFF;
-	} else if (!strcmp(mode, "tty")) {
-		o->mode = VMCONFIG_OUT_TTY;   /* the VMM's stdout: <node>.log */
-	} else if (!strcmp(mode, "log")) {
+	} else if (!strcmp(mode, "tty") || (!strcmp(mode, "log") && !strcmp(what, "console"))) {
+		/* The VMM's stdout, <node>.console.log, which aspen opened for
+		 * appending: CH dups it at every boot and reboot, where File mode
+		 * would truncate, so the console keeps the history of every boot
+		 * (docs/vms.md, "Console history"). */
+		o->mode = VMCONFIG_OUT_TTY;
+	} else if (!strcmp(mode, "log")) {      /* serial: per boot, see serial_rotate */
 		if ((size_t)snprintf(file, len, "%s/%s.%s.log", run_dir, node, what) >= len)
 			return rt_errf(e, ENAMETOOLONG, "%s: runtime path too long", node);
 		o->mode = VMCONFIG_OUT_FILE;
@@ -262,7 +306,8 @@ static const char *json_str(const cJSON *o, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-int vm_config(const char *run_dir, const struct resource *r, cJSON **out, struct rt_err *e)
+int vm_config(const char *run_dir, const struct resource *r, unsigned ch_version, cJSON **out,
+	      struct rt_err *e)
 {
 	const char *node = node_of(r), *v;
 	char console_file[PATHS_MAX], serial_file[PATHS_MAX];
@@ -299,6 +344,7 @@ int vm_config(const char *run_dir, const struct resource *r, cJSON **out, struct
 		nv[i] = (struct vmconfig_net){json_str(n, "tap"), json_str(n, "mac")};
 	in.disks = dv;
 	in.nets = nv;
+	in.disk_image_type_raw = ch_version_needs_image_type(ch_version);
 	rc = vmconfig_build(&in, out, e);
 	if (rc < 0)
 		rt_err_prefix(e, "%s", node);
@@ -349,53 +395,202 @@ static bool state_up(const char *st)
 
 /* ---------------- vmm/<node> ---------------- */
 
-/* Start the VMM and wait for its API. On failure nothing of it is left. */
+/* ---------------- watching a VMM start ---------------- */
+
+/* aspen becomes the reaper of the VMMs it daemonizes, so a VMM that dies
+ * at start stays a zombie of ours until we have read its exit status (a
+ * double-forked process is nobody's child otherwise, and its status would
+ * be gone by the time we look). The VMMs that live on are reparented to
+ * init when aspen exits, as before; those that exit while aspen runs are
+ * reaped by proc_stop or stay zombies until then, which proc_alive()
+ * already counts as gone. */
+static void vmm_reaper_once(void)
+{
+	prctl(PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L);
+}
+
+/* A pidfd on the just-spawned VMM p, or -1 (no pidfd_open: then only the
+ * deadline ends the wait, as on old kernels). */
+static int vmm_pidfd(const struct proc_id *p)
+{
+	int fd = (int)syscall(SYS_pidfd_open, p->pid, 0);
+	unsigned long long st = 0;
+	if (fd >= 0 && (proc_starttime(p->pid, &st, NULL) < 0 || st != p->starttime)) {
+		close(fd);      /* gone and recycled already: nothing to watch */
+		return -1;
+	}
+	return fd;
+}
+
+/* "exited with status 1", "was killed by signal 9", or "exited" when the
+ * VMM is not our child (another reaper took it). Reaps it. */
+static void vmm_exit_text(int pidfd, const struct proc_id *p, char *buf, size_t len)
+{
+	siginfo_t si = {0};
+	int r = pidfd >= 0 ? waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED | WNOHANG)
+			   : waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG);
+	if (r == 0 && si.si_pid && si.si_code == CLD_EXITED)
+		snprintf(buf, len, "exited with status %d", si.si_status);
+	else if (r == 0 && si.si_pid)
+		snprintf(buf, len, "was killed by signal %d (%s)", si.si_status, strsignal(si.si_status));
+	else
+		snprintf(buf, len, "exited");
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? st.st_size : 0;
+}
+
+/* Cloud Hypervisor's own account of a failed start: the error chain it
+ * prints on stderr (src/main.rs, cli_print_error_chain)
+ *   Error: Cloud Hypervisor exited with the following chain of errors:
+ *     0: Failed to open hypervisor interface (is hypervisor interface available?)
+ *     1: Failed to create the hypervisor
+ *     2: no supported hypervisor
+ * as one line "Failed to open ...: Failed to create ...: no supported
+ * hypervisor", read from the log after offset `from` (what this start
+ * wrote). Without a chain, the last lines of the log. */
+static void vmm_error_lines(const char *log, off_t from, char *buf, size_t len)
+{
+	FILE *f = fopen(log, "re");
+	char line[512];
+	size_t used = 0;
+	bool in_chain = false;
+	buf[0] = '\0';
+	if (!f)
+		return;
+	if (from > 0)
+		fseeko(f, from, SEEK_SET);
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (strstr(line, "exited with the following")) {
+			in_chain = true;
+			used = 0;
+			buf[0] = '\0';
+			continue;
+		}
+		const char *t = line + strspn(line, " \t");
+		if (!in_chain || !*t || line[0] != ' ') {
+			in_chain = false;
+			continue;
+		}
+		const char *colon = t + strspn(t, "0123456789");
+		if (colon > t && colon[0] == ':' && colon[1] == ' ')
+			t = colon + 2;
+		if (used < len)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? ": " : "", t);
+	}
+	fclose(f);
+	if (!buf[0])
+		rt_log_tail(log, 3, buf, len);
+}
+
+/* The VMM answers: is it a release aspen can drive? Newer than the table
+ * is allowed, with a warning on stderr (once per VMM start). */
+static int vmm_check_version(struct ch *ch, const char *node, struct rt_err *e)
+{
+	struct ch_ping ping;
+	char warn[300];
+	if (ch_ping(ch, &ping, e) < 0)
+		return -1;
+	unsigned v = ch_version_parse(ping.version);
+	if (ch_version_check(v, warn, sizeof(warn), e) < 0)
+		return -1;
+	if (warn[0])
+		fprintf(stderr, "aspen: warning: %s: %s\n", node, warn);
+	return 0;
+}
+
+/* CH truncates a File-mode serial log at every boot: keep the previous
+ * boot's as <node>.serial.log.1 before a boot aspen asks for (vm.create +
+ * vm.boot, vm.reboot). A reboot the guest makes itself is not seen. */
+static void serial_rotate(const char *run_dir, const char *node)
+{
+	char cur[PATHS_MAX], old[PATHS_MAX + 4];
+	struct stat st;
+	snprintf(cur, sizeof(cur), "%s/%s.serial.log", run_dir, node);
+	snprintf(old, sizeof(old), "%s.1", cur);
+	if (stat(cur, &st) == 0 && st.st_size > 0)
+		rename(cur, old);
+}
+
+/* Start the VMM and wait for its API. On failure nothing of it is left.
+ * The VMM logs at info level (-v) into <node>.vmm.log, so its account of
+ * a later failure (a device it could not open) is there; its stderr, where
+ * a failed start prints the error chain, goes to <node>.log. */
 static int vmm_start(struct rt_ctx *c, const struct resource *r, const char *sock, struct rt_err *e)
 {
+	static pthread_once_t reaper = PTHREAD_ONCE_INIT;
 	const char *node = node_of(r);
 	char bin[PATHS_MAX], rd[PATHS_MAX], log[PATHS_MAX], vlog[PATHS_MAX], pidf[PATHS_MAX];
-	char api[PATHS_MAX + 8], tail[600];
+	char api[PATHS_MAX + 8], tail[700], how[64], out[PATHS_MAX];
 	if (vm_binary(res_get(r, "binary"), bin, sizeof(bin), e) < 0 ||
 	    paths_make_run_dir(c->topology, rd, sizeof(rd), e) < 0 || make_socket_dir(sock, e) < 0 ||
 	    run_file(c, node, "log", log, sizeof(log), e) < 0 ||
 	    run_file(c, node, "vmm.log", vlog, sizeof(vlog), e) < 0 ||
-	    run_file(c, node, "vmm.pid", pidf, sizeof(pidf), e) < 0)
+	    run_file(c, node, "vmm.pid", pidf, sizeof(pidf), e) < 0 ||
+	    run_file(c, node, "console.log", out, sizeof(out), e) < 0)
 		return -1;
 	/* A socket left by a VMM that died: CH refuses to bind over it. */
 	if (unlink(sock) < 0 && errno != ENOENT)
 		return rt_errf(e, errno, "remove stale socket %s: %s", sock, strerror(errno));
+	pthread_once(&reaper, vmm_reaper_once);
 	snprintf(api, sizeof(api), "path=%s", sock);
-	const char *argv[] = {bin, "--api-socket", api, "--log-file", vlog, NULL};
+	const char *argv[] = {bin, "-v", "--api-socket", api, "--log-file", vlog, NULL};
 	struct proc_spec s = {
 		.argv = argv, .envp = NULL, .workdir = "/", .netns_path = NULL, .netns_fd = -1,
-		.log_path = log, .daemonize = true, .pidfile = pidf,
+		.log_path = log, .stdout_path = out, .daemonize = true, .pidfile = pidf,
 	};
 	struct proc_id p;
+	off_t log_from = file_size(log);
 	if (proc_spawn(&s, &p, e) < 0)
 		return rt_err_prefix(e, "start %s", bin);
 	record_process(c, r->id, &p);
+	int pidfd = vmm_pidfd(&p);
 	struct ch *ch;
-	if (client(sock, request_ms(), &ch, e) < 0)
-		return -1;
-	int rc = ch_wait_ready(ch, ready_ms(), e);
-	ch_close(ch);
-	if (rc == 0)
+	int rc = client(sock, request_ms(), &ch, e);
+	if (rc == 0) {
+		rc = ch_wait_ready_pid(ch, ready_ms(), pidfd, e);
+		if (rc == 0)
+			rc = vmm_check_version(ch, node, e);
+		ch_close(ch);
+	}
+	if (rc == 0) {
+		if (pidfd >= 0)
+			close(pidfd);
 		return 0;
+	}
+	if (e->errnum == ENOTSUP) {     /* it runs, but aspen cannot drive it */
+		struct rt_err ignore;
+		if (pidfd >= 0)
+			close(pidfd);
+		proc_stop(&p, 1000, &ignore);
+		unlink(pidf);
+		vmm_unlink_socket(sock);
+		forget_process(c, r->id);
+		return -1;
+	}
 	/* Say why, then leave nothing behind. */
 	struct rt_err why = *e, ignore;
-	bool exited = !proc_alive(&p);
-	rt_log_tail(exited ? log : vlog, 3, tail, sizeof(tail));
-	if (!tail[0] && !exited)
-		rt_log_tail(log, 3, tail, sizeof(tail));
-	if (exited)
-		rt_errf(e, ECHILD, "%s exited before its API came up%s%s (log: %s)", bin,
+	if (why.errnum == ECHILD || !proc_alive(&p)) {
+		vmm_exit_text(pidfd, &p, how, sizeof(how));
+		vmm_error_lines(log, log_from, tail, sizeof(tail));
+		rt_errf(e, ECHILD, "%s %s before its API came up%s%s (log: %s)", bin, how,
 			tail[0] ? ": " : "", tail, log);
-	else
+	} else {
+		rt_log_tail(vlog, 3, tail, sizeof(tail));
+		if (!tail[0])
+			rt_log_tail(log, 3, tail, sizeof(tail));
 		rt_errf(e, why.errnum, "%s%s%s (log: %s)", why.msg, tail[0] ? "; VMM log: " : "", tail,
 			log);
+	}
+	if (pidfd >= 0)
+		close(pidfd);
 	proc_stop(&p, 1000, &ignore);
 	unlink(pidf);
-	unlink(sock);
+	vmm_unlink_socket(sock);
 	forget_process(c, r->id);
 	return -1;
 }
@@ -428,7 +623,8 @@ static int vmm_destroy(struct rt_ctx *c, const struct resource *r, struct rt_err
 		struct ch *ch;
 		struct rt_err ignore;
 		bool asked = false;
-		if (client(sock, quick_ms(), &ch, &ignore) == 0) {
+		long wait_ms = vm_shutdown_ms(node_memory(c, node));
+		if (client(sock, wait_ms, &ch, &ignore) == 0) {
 			/* An answer, even a refusal ("VM is not running"), means the
 			 * API is alive; no answer: go straight to signals. */
 			if (ch_vm_shutdown(ch, &ignore) == 0 || ignore.errnum == 0) {
@@ -437,11 +633,11 @@ static int vmm_destroy(struct rt_ctx *c, const struct resource *r, struct rt_err
 			}
 			ch_close(ch);
 		}
-		if ((!asked || proc_wait_exit(&p, (int)quick_ms(), &ignore) < 0) &&
+		if ((!asked || proc_wait_exit(&p, (int)wait_ms, &ignore) < 0) &&
 		    proc_stop(&p, c->stop_grace_ms, e) < 0)
 			return rt_err_prefix(e, "stop VMM pid %d", (int)p.pid);
 	}
-	unlink(sock);
+	vmm_unlink_socket(sock);
 	if (run_file(c, node, "vmm.pid", pidf, sizeof(pidf), NULL) == 0)
 		unlink(pidf);
 	forget_process(c, r->id);
@@ -476,21 +672,62 @@ const struct res_driver drv_vmm = {vmm_create, vmm_update, vmm_destroy, vmm_prob
 
 /* ---------------- vm/<node> ---------------- */
 
+/* CH looks a TAP up in /sys/class/net (net_util/src/open_tap.rs); sysfs
+ * shows the network namespace it was mounted in. When aspen's TAP is not
+ * there, v48-v52 take it for a TAP they created and give it their default
+ * host address, 192.168.249.1/24: refuse before vm.boot instead. */
+static int vm_taps_visible(const struct resource *r, struct rt_err *e)
+{
+	const char *v = res_get(r, "net");
+	cJSON *nets = cJSON_Parse(v ? v : "[]");
+	const cJSON *n;
+	int rc = 0;
+	cJSON_ArrayForEach(n, nets) {
+		const char *tap = json_str(n, "tap");
+		char path[300], idx[32] = "";
+		if (!tap)
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/net/%s/ifindex", tap);
+		FILE *f = fopen(path, "re");
+		bool same = f && fgets(idx, sizeof(idx), f) && strtoul(idx, NULL, 10) == if_nametoindex(tap);
+		if (f)
+			fclose(f);
+		if (!same) {
+			rc = rt_errf(e, ENODEV, "TAP %s is not in /sys/class/net: sysfs shows another network "
+				     "namespace, and Cloud Hypervisor (before v53) would give the TAP its "
+				     "default address 192.168.249.1/24; mount sysfs in this namespace "
+				     "(mount -t sysfs sysfs /sys in a private mount namespace)", tap);
+			break;
+		}
+	}
+	cJSON_Delete(nets);
+	return rc;
+}
+
 static int vm_create(struct rt_ctx *c, const struct resource *r, struct rt_err *e)
 {
 	const char *node = node_of(r);
 	char sock[PATHS_MAX], st[16];
 	cJSON *cfg, *have = NULL;
 	struct ch *ch;
+	struct ch_ping ping;
 	struct rt_err ie;
-	if (vm_config(c->run_dir, r, &cfg, e) < 0)
-		return -1;
 	node_socket(c, node, NULL, sock, sizeof(sock));
-	if (client(sock, request_ms(), &ch, e) < 0) {
-		cJSON_Delete(cfg);
+	if (client(sock, request_ms(), &ch, e) < 0)
+		return -1;
+	/* What the VmConfig holds depends on the release (ch_version.h). */
+	if (ch_ping(ch, &ping, e) < 0) {
+		ch_close(ch);
+		return -1;
+	}
+	unsigned version = ch_version_parse(ping.version);
+	if (vm_config(c->run_dir, r, version, &cfg, e) < 0) {
+		ch_close(ch);
 		return -1;
 	}
 	int rc = -1;
+	if (ch_version_sets_tap_ip(version) && vm_taps_visible(r, e) < 0)
+		goto out;
 	if (ch_vm_info(ch, st, &have, &ie) == 0) {
 		if (state_up(st) && json_covers(have, cfg)) {  /* adopt: a crash left it booted */
 			rc = 0;
@@ -505,6 +742,7 @@ static int vm_create(struct rt_ctx *c, const struct resource *r, struct rt_err *
 		*e = ie;
 		goto out;
 	}
+	serial_rotate(c->run_dir, node);
 	if (ch_vm_create(ch, cfg, e) < 0)
 		goto out;
 	if (ch_vm_boot(ch, e) < 0) {
@@ -524,8 +762,9 @@ static int vm_destroy(struct rt_ctx *c, const struct resource *r, struct rt_err 
 	char sock[PATHS_MAX];
 	struct ch *ch;
 	struct rt_err ie;
+	const char *m = res_get(r, "memory");
 	node_socket(c, node_of(r), NULL, sock, sizeof(sock));
-	if (client(sock, quick_ms(), &ch, e) < 0)
+	if (client(sock, vm_shutdown_ms(m ? strtoull(m, NULL, 10) : 0), &ch, e) < 0)
 		return -1;
 	int rc = 0;
 	/* "VM is not running" is fine. No answer (the VMM is gone or hung):
@@ -582,6 +821,7 @@ int rt_vm_resume(struct rt_ctx *c, const char *node, struct rt_err *e)
 
 int rt_vm_reboot(struct rt_ctx *c, const char *node, struct rt_err *e)
 {
+	serial_rotate(c->run_dir, node);
 	return node_call(c, node, ch_vm_reboot, e);
 }
 
@@ -596,7 +836,7 @@ int rt_vm_kill(struct rt_ctx *c, const char *node, struct rt_err *e)
 		return rt_err_prefix(e, "%s: kill VMM pid %d", node, (int)p.pid);
 	if (proc_wait_exit(&p, 5000, e) < 0)
 		return rt_err_prefix(e, "%s: VMM pid %d", node, (int)p.pid);
-	unlink(sock);
+	vmm_unlink_socket(sock);
 	return 0;
 }
 
@@ -629,5 +869,23 @@ int rt_vm_check(struct rt_ctx *c, const char *node, struct rt_err *e)
 		return -1;
 	if (!state_up(st))
 		return rt_errf(e, ESRCH, "%s: the VM is %s, not Running", node, st);
+	return 0;
+}
+
+int rt_vm_version(struct rt_ctx *c, const char *node, char *out, size_t len, struct rt_err *e)
+{
+	char sock[PATHS_MAX];
+	struct ch *ch;
+	struct ch_ping ping;
+	node_socket(c, node, NULL, sock, sizeof(sock));
+	if (access(sock, F_OK) < 0)
+		return rt_errf(e, ENOENT, "%s: VMM not running (no socket %s)", node, sock);
+	if (client(sock, quick_ms(), &ch, e) < 0)
+		return -1;
+	int rc = ch_ping(ch, &ping, e);
+	ch_close(ch);
+	if (rc < 0)
+		return rt_err_prefix(e, "%s", node);
+	snprintf(out, len, "%s", ping.build_version[0] ? ping.build_version : ping.version);
 	return 0;
 }

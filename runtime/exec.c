@@ -37,6 +37,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 
@@ -202,8 +203,7 @@ struct job {
 	int rc;
 	uint64_t us;
 	struct rt_err err;
-	pthread_t thread;
-	bool threaded, ran;
+	bool threaded, ran;     /* threaded: run by the batch's worker pool */
 };
 
 static void job_run(struct job *j)
@@ -214,10 +214,42 @@ static void job_run(struct job *j)
 	j->ran = true;
 }
 
-static void *job_thread(void *arg)
+/* The parallel jobs of a batch are shared by at most rt_parallel_limit()
+ * worker threads, each taking the next job not yet taken. */
+struct pool {
+	struct job *jobs;
+	size_t n, next;
+	pthread_mutex_t mu;
+};
+
+static void *pool_worker(void *arg)
 {
-	job_run(arg);
-	return NULL;
+	struct pool *p = arg;
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		while (p->next < p->n && !p->jobs[p->next].threaded)
+			p->next++;
+		struct job *j = p->next < p->n ? &p->jobs[p->next++] : NULL;
+		pthread_mutex_unlock(&p->mu);
+		if (!j)
+			return NULL;
+		job_run(j);
+	}
+}
+
+/* How many parallel actions run at once: $ASPEN_PARALLEL, else four per
+ * online CPU (at least 4). A VMM start is mostly waiting (exec, the socket,
+ * vm.boot), but also a few ms of CPU each; 200 of them at once on 2 cores
+ * took up to 5.5 s each, 8 at a time keeps each start short and the batch
+ * as fast (docs/executor.md). */
+static size_t rt_parallel_limit(void)
+{
+	const char *s = getenv("ASPEN_PARALLEL");
+	long v = s && *s ? strtol(s, NULL, 10) : 0;
+	if (v > 0)
+		return (size_t)v;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return cpus > 1 ? (size_t)cpus * 4 : 4;
 }
 
 static bool is_parallel(const struct rt_ctx *c, const struct action *a)
@@ -329,7 +361,7 @@ static size_t create_run(struct rt_ctx *c, const struct plan *p, size_t i, size_
 static int run_batch(struct rt_ctx *c, const struct plan *p, size_t i, size_t end, size_t crash,
 		     struct rt_err *e)
 {
-	size_t n = end - i, n_par = 0, failed = 0;
+	size_t n = end - i, n_par = 0, failed = 0, n_workers = 0;
 	struct job *jobs = calloc(n, sizeof(*jobs));
 	if (!jobs)
 		return rt_errf(e, ENOMEM, "out of memory");
@@ -337,12 +369,20 @@ static int run_batch(struct rt_ctx *c, const struct plan *p, size_t i, size_t en
 		jobs[k] = (struct job){.c = c, .a = &p->actions[i + k], .index = i + k};
 		n_par += is_parallel(c, jobs[k].a);
 	}
-	for (size_t k = 0; k < n && n_par > 1; k++) {
+	struct pool pool = {.jobs = jobs, .n = n, .mu = PTHREAD_MUTEX_INITIALIZER};
+	size_t limit = rt_parallel_limit();
+	pthread_t *workers = n_par > 1 ? calloc(n_par < limit ? n_par : limit, sizeof(*workers)) : NULL;
+	for (size_t k = 0; k < n && workers; k++) {
 		if (!is_parallel(c, jobs[k].a))
 			continue;
 		emit(c, RT_EV_START, jobs[k].a, jobs[k].index, p->n_actions, 0, NULL);
-		jobs[k].threaded = pthread_create(&jobs[k].thread, NULL, job_thread, &jobs[k]) == 0;
+		jobs[k].threaded = true;
 	}
+	while (workers && n_workers < (n_par < limit ? n_par : limit) &&
+	       pthread_create(&workers[n_workers], NULL, pool_worker, &pool) == 0)
+		n_workers++;
+	if (workers && n_workers == 0)          /* no thread at all: run them here */
+		pool_worker(&pool);
 	for (size_t k = 0; k < n && failed == 0; k++) {
 		if (jobs[k].threaded)
 			continue;
@@ -357,12 +397,12 @@ static int run_batch(struct rt_ctx *c, const struct plan *p, size_t i, size_t en
 		job_run(&jobs[k]);
 		settle(c, p, &jobs[k], crash, &failed, e);
 	}
-	for (size_t k = 0; k < n; k++) {
-		if (!jobs[k].threaded)
-			continue;
-		pthread_join(jobs[k].thread, NULL);
-		settle(c, p, &jobs[k], crash, &failed, e);
-	}
+	for (size_t w = 0; w < n_workers; w++)
+		pthread_join(workers[w], NULL);
+	for (size_t k = 0; k < n; k++)
+		if (jobs[k].threaded)
+			settle(c, p, &jobs[k], crash, &failed, e);
+	free(workers);
 	free(jobs);
 	if (failed > 1) {
 		size_t len = strlen(e->msg);

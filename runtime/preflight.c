@@ -111,11 +111,59 @@ static void check_vm(struct pf *pf, const char *run_dir, const struct resource *
 	cJSON_Delete(disks);
 	cJSON *cfg;
 	struct rt_err e;
-	if (vm_config(run_dir, r, &cfg, &e) < 0)
+	if (vm_config(run_dir, r, 0, &cfg, &e) < 0)
 		pf_add(pf, node, "%s", e.msg + (strncmp(e.msg, node, strlen(node)) == 0 &&
 						 e.msg[strlen(node)] == ':' ? strlen(node) + 2 : 0));
 	else
 		cJSON_Delete(cfg);
+}
+
+/* What one cloud-hypervisor process costs beside its guest's RAM: page
+ * tables, device queues and buffers, its own heap and binary; the figure
+ * measured on the original harness (about 110 MB per VM). */
+#define PF_VMM_OVERHEAD (110ull << 20)
+
+/* MemAvailable of /proc/meminfo in bytes, 0 when unknown. The path can be
+ * changed for tests only ($ASPEN_TEST_MEMINFO, docs/vms.md): the API
+ * double uses no guest memory, so big test plans would otherwise be
+ * refused on small machines, and a refusal could not be tested. */
+static unsigned long long mem_available(void)
+{
+	const char *path = getenv("ASPEN_TEST_MEMINFO");
+	FILE *f = fopen(path && *path ? path : "/proc/meminfo", "re");
+	char line[128];
+	unsigned long long kib = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib * 1024;
+}
+
+/* Guest memory plus a VMM's overhead for every VM the plan creates,
+ * against MemAvailable: 200 VMs of 512 MiB need ~120 GiB, which the OOM
+ * killer would otherwise be the first to notice. VMs already running are
+ * in MemAvailable already. */
+static void check_memory(struct pf *pf, const struct plan *p, const char *nodes)
+{
+	unsigned long long guests = 0, avail = mem_available();
+	size_t n = 0;
+	for (size_t i = 0; i < p->n_actions; i++) {
+		const struct action *a = &p->actions[i];
+		const char *m;
+		if (a->phase != PHASE_CREATE || a->op == ACT_UPDATE || a->desired->kind != RES_VM)
+			continue;
+		n++;
+		guests += (m = res_get(a->desired, "memory")) ? strtoull(m, NULL, 10) : 512ull << 20;
+	}
+	unsigned long long need = guests + n * PF_VMM_OVERHEAD;
+	if (n == 0 || avail == 0 || need <= avail)
+		return;
+	pf_add(pf, nodes, "%zu VM%s need %.1f GiB (%.1f GiB of guest memory + %llu MiB per VMM) but "
+	       "MemAvailable is %.1f GiB (give the nodes less `memory:`, start fewer, or free memory)",
+	       n, n == 1 ? "" : "s", (double)need / (1 << 30), (double)guests / (1 << 30),
+	       PF_VMM_OVERHEAD >> 20, (double)avail / (1 << 30));
 }
 
 /* /dev/kvm, once for all the VMMs the plan starts. */
@@ -167,6 +215,7 @@ int vm_preflight(const struct plan *p, struct rt_err *e)
 		}
 	}
 	check_kvm(pf, vmms);
+	check_memory(pf, p, vmms);
 	if (pf->n == 0) {
 		free(pf);
 		return 0;

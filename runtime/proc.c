@@ -383,9 +383,13 @@ static _Noreturn void spawn_exec(const struct proc_spec *s, int nsfd, int nullfd
 		spawn_fail(wfd, STAGE_SETPGID);
 	if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) < 0)
 		spawn_fail(wfd, STAGE_SETNS);
+	int outfd = logfd;
+	if (s->stdout_path && (outfd = open(s->stdout_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+					    O_NOCTTY, 0600)) < 0)
+		spawn_fail(wfd, STAGE_DUP);
 	if (workdir && chdir(workdir) < 0)
 		spawn_fail(wfd, STAGE_CHDIR);
-	if (dup2(nullfd, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0)
+	if (dup2(nullfd, 0) < 0 || dup2(outfd, 1) < 0 || dup2(logfd, 2) < 0)
 		spawn_fail(wfd, STAGE_DUP);
 	/* Whatever else the caller left open must not leak into the program. */
 	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);

@@ -47,6 +47,8 @@ struct proc_spec {
 	int netns_fd;                   /* used when netns_path is NULL; -1 = none */
 	const char *log_path;           /* stdout+stderr appended here (created 0600);
 					 * NULL = /dev/null */
+	const char *stdout_path;        /* stdout alone appended here instead (created
+					 * 0600 in the child); NULL = log_path */
 	bool daemonize;                 /* double fork: not aspen's child */
 	const char *pidfile;            /* daemonize only: "<pid> <starttime>\n" is
 					 * written here (temp + rename) by the

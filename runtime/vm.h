@@ -9,9 +9,11 @@
  * its pidfile <run dir>/<node>.vmm.pid.
  *
  * Timeouts: each API request waits at most $ASPEN_CH_TIMEOUT_MS (default
- * 30 s; also bounds the wait for a new VMM's socket, default 10 s); probes
- * and destroys wait at most 2 s per request, so a hung VMM costs a destroy
- * seconds, not minutes. */
+ * 30 s), a new VMM's socket at most $ASPEN_CH_READY_MS (default 10 s, and
+ * a VMM that exits first ends that wait at once); probes
+ * wait at most 2 s per request and destroys 2 s plus 1 s per GiB of guest
+ * memory (vm_shutdown_ms), so a hung VMM costs a destroy seconds, not
+ * minutes. */
 #ifndef ASPEN_RT_VM_H
 #define ASPEN_RT_VM_H
 
@@ -56,10 +58,17 @@ int rt_vm_check(struct rt_ctx *c, const char *node, struct rt_err *e);
  * saying where it looked when there is no such executable. */
 int vm_binary(const char *prop, char *out, size_t len, struct rt_err *e);
 
-/* The VmConfig (runtime/vmconfig.h) of a vm/<node> resource. Console and
- * serial in `log` mode write <run_dir>/<node>.console.log and
- * <node>.serial.log. *out is freed by the caller with cJSON_Delete. */
-int vm_config(const char *run_dir, const struct resource *r, cJSON **out, struct rt_err *e);
+/* The VmConfig (runtime/vmconfig.h) of a vm/<node> resource, in the form
+ * Cloud Hypervisor version ch_version (ch_version.h; 0: unknown, v48's
+ * form) needs. Console and serial in `log` mode write
+ * <run_dir>/<node>.console.log and <node>.serial.log. *out is freed by the
+ * caller with cJSON_Delete. */
+int vm_config(const char *run_dir, const struct resource *r, unsigned ch_version, cJSON **out,
+	      struct rt_err *e);
+
+/* The version of node's running VMM as vmm.ping reports its build
+ * ("v48.0"), into out; -1 with the reason when it does not answer. */
+int rt_vm_version(struct rt_ctx *c, const char *node, char *out, size_t len, struct rt_err *e);
 
 /* ---- preflight (preflight.c) ---- */
 
@@ -78,5 +87,11 @@ int vm_preflight(const struct plan *p, struct rt_err *e);
 /* The per-request timeout for VMM API calls: $ASPEN_CH_TIMEOUT_MS or the
  * default. Every caller of a VMM API uses it. */
 long vm_request_ms(void);
+
+/* How long destroy waits for vm.shutdown, vm.delete, vmm.shutdown and the
+ * VMM's exit before it signals: 2 s plus 1 s per GiB of guest memory
+ * (tearing down a large guest's memory and devices takes longer), at most
+ * vm_request_ms(). 512 MiB: 2.5 s; 16 GiB: 18 s (docs/vms.md). */
+long vm_shutdown_ms(unsigned long long guest_bytes);
 
 #endif

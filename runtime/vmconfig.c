@@ -134,7 +134,8 @@ static bool vmconfig_disks(cJSON *root, const struct vmconfig_in *in)
 			return false;
 		}
 		if (!vmconfig_str(d, "path", in->disks[i].path) ||
-		    !cJSON_AddBoolToObject(d, "readonly", in->disks[i].readonly))
+		    !cJSON_AddBoolToObject(d, "readonly", in->disks[i].readonly) ||
+		    (in->disk_image_type_raw && !cJSON_AddStringToObject(d, "image_type", "Raw")))
 			return false;
 	}
 	return a != NULL;

@@ -63,6 +63,8 @@ struct vmconfig_in {
 	size_t n_nets;
 	struct vmconfig_out console;    /* zeroed = "Off" */
 	struct vmconfig_out serial;     /* zeroed = "Off" */
+	bool disk_image_type_raw;       /* every disk says "image_type": "Raw"
+					 * (CH v50.1+, see ch_version.h) */
 };
 
 /* Build the VmConfig for in. On success *out is a new cJSON object the caller

@@ -1,4 +1,5 @@
-/* chd.h — the Cloud Hypervisor v48 API double: shared types.
+/* chd.h — the Cloud Hypervisor API double (v48, or v50.1..v53 behaviours
+ * with CHD_VERSION): shared types.
  *
  * ch-double is built from the .c files beside this header into build/tools/ch-double:
  *   main.c    command line, signals, the poll loop, fault injection (CHD_*)
@@ -62,6 +63,10 @@ bool jpos_before(struct jpos a, struct jpos b);
  * failure -1 with serde_json's message ("missing field `payload` at line 1
  * column 2") in msg. */
 int schema_vmconfig(const char *body, size_t len, cJSON **out, char *msg, size_t msgsz);
+/* The fields later releases added or changed, over v48's config out:
+ * DiskConfig.image_type (v50.1+, default "Unknown"), NetConfig.ip/mask
+ * without defaults (v53). -1 with serde's message for a bad image_type. */
+int schema_version_fields(const char *body, cJSON *out, unsigned version, char *msg, size_t msgsz);
 
 /* ---------------- http.c ---------------- */
 
@@ -104,7 +109,15 @@ struct chd_faults {
 	const char *state_file;
 	bool power_button_ignored;
 	unsigned long poweroff_ms;
+	unsigned version;               /* CHD_VERSION: major * 100 + minor (4800, 5300) */
 };
+
+/* The releases whose behaviour the double can take (CHD_VERSION=v48.0 ...),
+ * by the first release that has each difference (docs/ch-api.md). */
+#define CHD_V_IMAGE_TYPE 5001   /* DiskConfig.image_type; raw autodetect -> no sector 0 writes */
+#define CHD_V_NET_IP_OPT 5300   /* NetConfig.ip/mask: Option, no 192.168.249.1 default */
+#define CHD_V_404        5300   /* VmNotCreated / VmMissingConfig answer 404 */
+#define CHD_V_SOCK_LOCK  5300   /* <socket>.lock taken; a stale socket is removed */
 
 enum chd_after { CHD_CONTINUE, CHD_EXIT, CHD_HANG, CHD_CRASH };
 
@@ -122,6 +135,11 @@ void vmm_write_state(const char *state);
 
 /* main.c: sleep ms, returning early (true) when SIGTERM/SIGINT arrived. */
 bool chd_sleep_ms(unsigned long ms);
-void chd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* CH's log levels and line format (src/main.rs, Logger):
+ *   cloud-hypervisor: 1.234567ms: <vmm> WARN:vmm -- text\r\n
+ * Warnings and errors by default, INFO with -v, DEBUG with -vv. */
+enum chd_level { CHD_ERROR = 1, CHD_WARN, CHD_INFO, CHD_DEBUG };
+void chd_log(enum chd_level lv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+unsigned chd_version(void);
 
 #endif

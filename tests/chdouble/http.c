@@ -119,7 +119,7 @@ static int http_parse_error(struct http_conn *c, const char *msg)
 	char body[2400];
 	snprintf(body, sizeof(body), "{ \"error\": \"%s\nAll previous unanswered requests will be dropped.\" }",
 		 msg);
-	chd_log("request refused by the HTTP parser: %s", msg);
+	chd_log(CHD_WARN, "request refused by the HTTP parser: %s", msg);
 	http_send_raw(c->fd, 400, "Firecracker API", body);
 	return -1;
 }

@@ -1,4 +1,5 @@
-/* main.c — ch-double: a stand-in for the cloud-hypervisor v48 binary.
+/* main.c — ch-double: a stand-in for the cloud-hypervisor binary, v48 by
+ * default, another release with CHD_VERSION (docs/ch-api.md "Versions").
  *
  * Same command line as far as aspen uses it: `--api-socket path=/x.sock`,
  * `--api-socket /x.sock` or `fd=N`, `--version` / `-V` ("cloud-hypervisor
@@ -9,7 +10,12 @@
  * Serves one request at a time, as CH's single HTTP thread does, and exits 0
  * after vmm.shutdown, SIGTERM or SIGINT, removing its socket.
  *
+ * Like CH it sets up its log file, then "creates the hypervisor", then binds
+ * the socket: a failure before that prints CH's error chain and exits 1.
+ *
  * Steering from tests (environment):
+ *   CHD_VERSION=v53.0        speak as that release (default v48.0)
+ *   CHD_NO_KVM=1             the host has no KVM: error chain, exit 1, no socket
  *   CHD_BOOT_DELAY_MS=N      vm.boot (and vm.reboot) take N ms longer
  *   CHD_FAIL_NTH=N           the N-th request (1-based, any path) answers 500
  *   CHD_FAIL_ENDPOINT=a,b    these endpoints (vm.boot, ...) always answer 500
@@ -21,7 +27,8 @@
  *   CHD_POWER_BUTTON=ignore  the "guest" ignores vm.power-button; by default it
  *                            powers off CHD_POWEROFF_MS (50) ms later and the
  *                            VMM exits 0, as CH does when its guest powers off
- * Every request is logged on stderr (or --log-file): "#N PUT /api/v1/vm.boot -> 204". */
+ * Logs as CH does (chd_log: warnings, -v info, -vv debug) on stderr or
+ * --log-file; each request is an info line "#N PUT /api/v1/vm.boot -> 204". */
 #include "tests/chdouble/chd.h"
 
 #include <errno.h>
@@ -47,14 +54,30 @@ static bool g_quit;
 static const char *g_sock_path;
 static bool g_sock_created;
 
-void chd_log(const char *fmt, ...)
+static int g_verbose;
+static struct timespec g_t0;
+static unsigned g_version = 4800;
+
+unsigned chd_version(void)
 {
+	return g_version;
+}
+
+void chd_log(enum chd_level lv, const char *fmt, ...)
+{
+	static const char *const name[] = {"", "ERROR", "WARN", "INFO", "DEBUG"};
+	if ((int)lv > 2 + g_verbose)
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double ms = (double)(now.tv_sec - g_t0.tv_sec) * 1e3 + (double)(now.tv_nsec - g_t0.tv_nsec) / 1e6;
+	FILE *f = g_log ? g_log : stderr;
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(g_log ? g_log : stderr, "ch-double[%ld]: ", (long)getpid());
-	vfprintf(g_log ? g_log : stderr, fmt, ap);
-	fputc('\n', g_log ? g_log : stderr);
-	fflush(g_log ? g_log : stderr);
+	fprintf(f, "cloud-hypervisor: %.6fms: <ch-double> %s:vmm -- ", ms, name[lv]);
+	vfprintf(f, fmt, ap);
+	fputs("\r\n", f);
+	fflush(f);
 	va_end(ap);
 }
 
@@ -177,6 +200,30 @@ static void parse_args(int argc, char **argv, struct args *a)
 	}
 }
 
+/* v53 (vmm/src/api/http/mod.rs, acquire_api_socket_lock): a write lock on
+ * <path>.lock, kept for the life of the process and never removed; whoever
+ * holds it owns the path, so a socket found there is stale and removed. */
+static void api_socket_lock(const char *path)
+{
+	char lock[4200];
+	snprintf(lock, sizeof(lock), "%s.lock", path);
+	int fd = open(lock, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	if (fd >= 0 && fcntl(fd, F_OFD_SETLK, &fl) == 0) {
+		unlink(path);
+		return;         /* fd stays open: the lock lives as long as we do */
+	}
+	int err = errno;
+	fprintf(stderr, "Error: Cloud Hypervisor exited with the following chain of errors:\n"
+			"  0: Failed to start the VMM thread\n");
+	if (fd >= 0 && (err == EAGAIN || err == EACCES))
+		fprintf(stderr, "  1: API socket \"%s\" is already in use by another running instance\n", path);
+	else
+		fprintf(stderr, "  1: Error creation API server's socket\n  2: %s (os error %d)\n",
+			strerror(err), err);
+	exit(1);
+}
+
 /* CH's OptionParser on "path=...,fd=..." with a bare path as fallback. */
 static int api_socket_listen(const char *spec)
 {
@@ -191,6 +238,8 @@ static int api_socket_listen(const char *spec)
 		return (int)fd;
 	}
 	const char *path = strncmp(spec, "path=", 5) == 0 ? spec + 5 : spec;
+	if (g_version >= CHD_V_SOCK_LOCK)
+		api_socket_lock(path);
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -218,7 +267,7 @@ static void chd_exit(int status)
 	if (g_sock_created)
 		unlink(g_sock_path);
 	vmm_write_state("Exited");
-	chd_log("exiting with status %d", status);
+	chd_log(CHD_INFO, "exiting with status %d", status);
 	exit(status);
 }
 
@@ -243,7 +292,7 @@ static void serve_one(struct http_conn *c, struct http_req *req, unsigned long n
 		hang_forever();
 	http_send(http_conn_fd(c), &r);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	chd_log("#%lu %s %s -> %d (%.1f ms)%s%s", nth, http_method_name(req->method), req->path, r.status,
+	chd_log(CHD_INFO, "#%lu %s %s -> %d (%.1f ms)%s%s", nth, http_method_name(req->method), req->path, r.status,
 		(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
 		r.body && r.status >= 400 ? " " : "", r.body && r.status >= 400 ? r.body : "");
 	free(r.body);
@@ -312,13 +361,32 @@ static const char *env_s(const char *name)
 	return v && *v ? v : NULL;
 }
 
+/* "v53.0", "53.0" or "53" -> 5300; unset: v48.0. */
+static unsigned parse_version(const char *v)
+{
+	if (!v)
+		return 4800;
+	if (*v == 'v')
+		v++;
+	char *end;
+	unsigned long major = strtoul(v, &end, 10), minor = *end == '.' ? strtoul(end + 1, NULL, 10) : 0;
+	if (major < 1 || major > 999 || minor > 99) {
+		fprintf(stderr, "ch-double: CHD_VERSION=%s is not a version like v53.0\n", v);
+		exit(2);
+	}
+	return (unsigned)(major * 100 + minor);
+}
+
 int main(int argc, char **argv)
 {
 	struct args a = {0};
 	umask(077);             /* as CH: sockets and files only for this user */
+	clock_gettime(CLOCK_MONOTONIC, &g_t0);
+	g_version = parse_version(env_s("CHD_VERSION"));
 	parse_args(argc, argv, &a);
+	g_verbose = a.verbose;
 	if (a.version) {
-		printf("cloud-hypervisor v48.0\n");
+		printf("cloud-hypervisor v%u.%u\n", g_version / 100, g_version % 100);
 		if (a.verbose)
 			printf("Enabled features: [\"io_uring\", \"kvm\"]\n");
 		return 0;
@@ -345,15 +413,28 @@ int main(int argc, char **argv)
 	f.state_file = env_s("CHD_STATE_FILE");
 	f.power_button_ignored = env_s("CHD_POWER_BUTTON") && strcmp(env_s("CHD_POWER_BUTTON"), "ignore") == 0;
 	f.poweroff_ms = env_ul("CHD_POWEROFF_MS", 50);
+	f.version = g_version;
 	vmm_init(&f);
 
+	/* CH creates the hypervisor (opens /dev/kvm) before it binds the API
+	 * socket (src/main.rs, start_vmm): without KVM it never serves. */
+	if (env_s("CHD_NO_KVM")) {
+		chd_log(CHD_ERROR, "Fatal error: CreateHypervisor(HypervisorCreate(no supported hypervisor))");
+		fprintf(stderr, "Error: Cloud Hypervisor exited with the following chain of errors:\n"
+				"  0: Failed to open hypervisor interface (is hypervisor interface available?)\n"
+				"  1: Failed to create the hypervisor\n"
+				"  2: no supported hypervisor\n");
+		return 1;
+	}
+
 	if (env_s("CHD_NO_SOCKET") || !a.api_socket) {
-		chd_log(a.api_socket ? "CHD_NO_SOCKET: not creating %s" : "no --api-socket%s: nothing to serve",
+		chd_log(CHD_INFO, a.api_socket ? "CHD_NO_SOCKET: not creating %s" : "no --api-socket%s: nothing to serve",
 			a.api_socket ? a.api_socket : "");
 		hang_forever();
 	}
 	int lfd = api_socket_listen(a.api_socket);
-	chd_log("serving the Cloud Hypervisor v48 API on %s", a.api_socket);
+	chd_log(CHD_INFO, "serving the Cloud Hypervisor v%u.%u API on %s", g_version / 100, g_version % 100,
+		a.api_socket);
 	serve(lfd);
 	return 0;
 }

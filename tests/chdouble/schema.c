@@ -538,3 +538,41 @@ int schema_vmconfig(const char *body, size_t len, cJSON **out, char *msg, size_t
 	}
 	return 0;
 }
+
+int schema_version_fields(const char *body, cJSON *out, unsigned version, char *msg, size_t msgsz)
+{
+	static const char *const types[] = {"FixedVhd", "Qcow2", "Raw", "Vhdx", "Unknown", NULL};
+	cJSON *in = cJSON_Parse(body);
+	const cJSON *d, *n;
+	int i = 0, rc = 0;
+	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(out, "disks")) {
+		if (version < CHD_V_IMAGE_TYPE)
+			break;
+		const cJSON *src = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(in, "disks"), i++);
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(src, "image_type");
+		const char *v = cJSON_IsString(t) ? t->valuestring : "Unknown";
+		bool ok = false;
+		for (size_t k = 0; types[k]; k++)
+			ok |= strcmp(types[k], v) == 0;
+		if (!ok || (t && !cJSON_IsString(t))) {
+			/* serde's text; its position is not modelled here */
+			snprintf(msg, msgsz, "unknown variant `%s`, expected one of `FixedVhd`, `Qcow2`, `Raw`, "
+				 "`Vhdx`, `Unknown` at line 1 column 1", cJSON_IsString(t) ? v : "?");
+			rc = -1;
+			break;
+		}
+		cJSON_AddStringToObject((cJSON *)d, "image_type", v);
+	}
+	i = 0;
+	cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(out, "net")) {
+		if (version < CHD_V_NET_IP_OPT)
+			break;
+		const cJSON *src = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(in, "net"), i++);
+		const char *keys[] = {"ip", "mask"};
+		for (int k = 0; k < 2; k++)
+			if (!cJSON_GetObjectItemCaseSensitive(src, keys[k]))
+				cJSON_ReplaceItemInObjectCaseSensitive((cJSON *)n, keys[k], cJSON_CreateNull());
+	}
+	cJSON_Delete(in);
+	return rc;
+}

@@ -6,11 +6,14 @@
  * after a shutdown, a second vm.create fails until vm.delete, and vm.boot on
  * a paused VM resumes it. Booting does what a client can observe of v48's
  * Vm::new and Vm::boot, in the same order: validate the config, open the
- * disks, open each net[].tap (TUNSETIFF, bring it up, vnet header size,
- * read its MAC into host_mac), open the initramfs and the kernel, lock the
- * disk images, then go Running. The fds stay open until shutdown, delete or
- * vmm.shutdown. A TAP that does not exist fails the way an unprivileged CH
- * fails: the double never creates interfaces.
+ * disks (v50.1+: detect their image type), open each net[].tap (looked up
+ * in /sys/class/net first; TUNSETIFF, bring it up, vnet header size, read
+ * its MAC into host_mac), open the initramfs and the kernel; then in
+ * Vm::boot lock the disk images, load the kernel (ELF64 or bzImage header)
+ * and go Running. A failure in Vm::boot keeps the VM, Created. The fds
+ * stay open until shutdown, delete or vmm.shutdown. A TAP that does not
+ * exist fails the way an unprivileged CH fails: the double never creates
+ * interfaces.
  *
  * Every failure answers with CH's error chain, outermost first, built from
  * the #[error] texts of v48 (api/mod.rs, vm.rs, device_manager.rs,
@@ -21,7 +24,9 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <arpa/inet.h>
 #include <net/if_arp.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,12 +132,12 @@ void vmm_write_state(const char *state)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", V.f->state_file);
 	FILE *fp = fopen(tmp, "w");
 	if (!fp) {
-		chd_log("cannot write %s: %s", tmp, strerror(errno));
+		chd_log(CHD_ERROR, "cannot write %s: %s", tmp, strerror(errno));
 		return;
 	}
 	fprintf(fp, "%s\n", state);
 	if (fclose(fp) != 0 || rename(tmp, V.f->state_file) != 0)
-		chd_log("cannot write %s: %s", V.f->state_file, strerror(errno));
+		chd_log(CHD_ERROR, "cannot write %s: %s", V.f->state_file, strerror(errno));
 }
 
 static void vmm_state_changed(void)
@@ -187,7 +192,7 @@ static int console_open_one(cJSON *cc, bool is_serial, int *fd, struct chain *c)
 	const char *mode = cfg_str(cc, "mode"), *file = cfg_str(cc, "file");
 	if (strcmp(mode, "File") == 0) {
 		if (!file) {            /* CH unwraps None here and its VMM thread panics */
-			chd_log("console mode File without a file: CH v48 panics here");
+			chd_log(CHD_ERROR, "console mode File without a file: CH v48 panics here");
 			return -2;
 		}
 		*fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
@@ -213,7 +218,7 @@ static int console_open_one(cJSON *cc, bool is_serial, int *fd, struct chain *c)
 				chain_push(c, "No socket option support for console device");
 				return -1;
 			}
-			chd_log("serial mode Socket without a socket: CH v48 panics here");
+			chd_log(CHD_ERROR, "serial mode Socket without a socket: CH v48 panics here");
 			return -2;
 		}
 		struct sockaddr_un a = {.sun_family = AF_UNIX};
@@ -333,6 +338,51 @@ static void vm_fd_keep(int fd)
 		close(fd);
 }
 
+/* block::detect_image_type by magic; ImageType's Display in messages. */
+static const char *image_type_of(int fd)
+{
+	char head[8] = {0}, foot[8] = {0};
+	off_t end = lseek(fd, 0, SEEK_END);
+	if (pread(fd, head, sizeof(head), 0) == (ssize_t)sizeof(head)) {
+		if (memcmp(head, "QFI\xfb", 4) == 0)
+			return "Qcow2";
+		if (memcmp(head, "vhdxfile", 8) == 0)
+			return "Vhdx";
+	}
+	if (end >= 512 && pread(fd, foot, sizeof(foot), end - 512) == (ssize_t)sizeof(foot) &&
+	    memcmp(foot, "conectix", 8) == 0)
+		return "FixedVhd";
+	return "Raw";
+}
+
+static const char *image_type_display(const char *t)
+{
+	return !strcmp(t, "FixedVhd") ? "vhd" : !strcmp(t, "Qcow2") ? "qcow2" : !strcmp(t, "Raw") ? "raw" :
+	       !strcmp(t, "Vhdx") ? "vhdx" : "unknown";
+}
+
+/* v50.1+ (vmm/src/device_manager.rs, make_virtio_block_device): a disk
+ * without image_type is detected, the config updated, and a raw one gets
+ * sector 0 writes refused: a whole-disk filesystem cannot write its
+ * superblock. A given type must match what is detected. */
+static int disk_image_type(cJSON *d, int fd, struct chain *c)
+{
+	const char *want = cfg_str(d, "image_type"), *got = image_type_of(fd);
+	if (!want || !strcmp(want, "Unknown")) {
+		chd_log(CHD_WARN, "No image_type specified - detected as %s. Configuration updated to persist "
+			"type across reboots and migrations.", image_type_display(got));
+		if (!strcmp(got, "Raw"))
+			chd_log(CHD_WARN, "Autodetected raw image type. Disabling sector 0 writes.");
+		cfg_set_str(d, "image_type", got);
+		return 0;
+	}
+	if (strcmp(want, got) == 0)
+		return 0;
+	chain_push(c, "Disk image type does not match expected type: specified = %s, detected = %s",
+		   image_type_display(want), image_type_display(got));
+	return -1;
+}
+
 static int disks_open(unsigned *devcnt, struct chain *c)
 {
 	cJSON *d;
@@ -354,6 +404,8 @@ static int disks_open(unsigned *devcnt, struct chain *c)
 			return -1;
 		}
 		vm_fd_keep(fd);
+		if (V.f->version >= CHD_V_IMAGE_TYPE && disk_image_type(d, fd, c))
+			return -1;
 	}
 	return 0;
 }
@@ -395,13 +447,43 @@ static int tap_sock_ioctl(unsigned long req, struct ifreq *ifr)
 	return r;
 }
 
-/* Does the interface exist in our network namespace? (/sys may show another
- * namespace's devices when it was mounted outside this one.) */
+/* Does the interface exist in our network namespace? */
 static bool tap_exists(const char *name)
 {
 	struct ifreq ifr = {0};
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	return tap_sock_ioctl(SIOCGIFINDEX, &ifr) == 0;
+}
+
+/* What CH asks (net_util/src/open_tap.rs): is /sys/class/net/NAME there?
+ * sysfs shows the network namespace it was mounted in, which need not be
+ * the VMM's: then CH takes an existing TAP for one it creates. */
+static bool tap_in_sysfs(const char *name)
+{
+	char path[300];
+	snprintf(path, sizeof(path), "/sys/class/net/%s", name);
+	return access(path, F_OK) == 0;
+}
+
+/* Tap::set_ip_addr: what v48-v52 do to a TAP they did not find in sysfs
+ * (NetConfig.ip defaults to 192.168.249.1/24 there). */
+static int tap_set_ip(const cJSON *net, const char *name, struct chain *c)
+{
+	const char *ip = cfg_str(net, "ip"), *mask = cfg_str(net, "mask");
+	if (!ip)
+		return 0;
+	struct ifreq ifr = {0};
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	sin->sin_family = AF_INET;
+	if (inet_pton(AF_INET, ip, &sin->sin_addr) != 1)
+		return 0;               /* IPv6: not modelled */
+	chd_log(CHD_INFO, "TAP %s is not in /sys/class/net: setting its address %s", name, ip);
+	if (tap_sock_ioctl(SIOCSIFADDR, &ifr) < 0)
+		return chain_ioctl(c, SIOCSIFADDR, errno), chain_push(c, "Setting IP address failed"), -1;
+	if (mask && inet_pton(AF_INET, mask, &sin->sin_addr) == 1 && tap_sock_ioctl(SIOCSIFNETMASK, &ifr) < 0)
+		return chain_ioctl(c, SIOCSIFNETMASK, errno), chain_push(c, "Setting IP address failed"), -1;
+	return 0;
 }
 
 /* Tap::open_named: the TAP must exist (see the file comment). */
@@ -422,7 +504,7 @@ static int tap_open_named(const char *name, bool mq, struct chain *c)
 	int err = !exists ? EPERM : (ioctl(fd, TUNSETIFF, &ifr) < 0 ? errno : 0);
 	if (err) {
 		if (!exists)
-			chd_log("TAP %s does not exist: failing as an unprivileged CH would", name);
+			chd_log(CHD_WARN, "TAP %s does not exist: failing as an unprivileged CH would", name);
 		close(fd);
 		chain_errno(c, err);
 		chain_push(c, "Unable to configure tap interface");
@@ -443,15 +525,14 @@ static bool sysfs_read(const char *name, const char *attr, char *buf, size_t n)
 	return ok;
 }
 
-/* CH's check_mq_support reads tun_flags from sysfs; it is only trusted here
- * when sysfs shows this network namespace (same ifindex). */
+/* CH's check_mq_support: tun_flags from sysfs, skipped when not there. */
 static int tap_mq_check(const char *name, bool mq, struct chain *c)
 {
 	char buf[64] = "";
 	struct ifreq ifr = {0};
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	if (tap_sock_ioctl(SIOCGIFINDEX, &ifr) < 0 || !sysfs_read(name, "ifindex", buf, sizeof(buf)) ||
-	    strtol(buf, NULL, 10) != ifr.ifr_ifindex || !sysfs_read(name, "tun_flags", buf, sizeof(buf)))
+	(void)ifr;
+	if (!sysfs_read(name, "tun_flags", buf, sizeof(buf)))  /* "not there: no check needed" */
 		return 0;
 	unsigned long flags = strtoul(buf, NULL, 16);
 	if ((flags & IFF_MULTI_QUEUE) && !mq)
@@ -514,11 +595,16 @@ static int net_open(cJSON *net, struct chain *c)
 	}
 	if (tap_mq_check(name, pairs > 1, c))
 		return -1;
+	bool known = tap_in_sysfs(name);        /* asked before opening, as CH does */
+	if (known)
+		chd_log(CHD_WARN, "Tap %s already exists. IP configuration will not be overwritten.", name);
 	for (size_t q = 0; q < pairs; q++) {
 		int fd = tap_open_named(name, pairs > 1, c);
 		if (fd < 0)
 			return chain_push(c, "Open tap device failed"), -1;
 		vm_fd_keep(fd);
+		if (q == 0 && !known && tap_set_ip(net, name, c))
+			return -1;
 		if (q == 0 && tap_configure(net, name, c))
 			return -1;
 		if (tap_vnet_hdr(fd, c))
@@ -560,20 +646,72 @@ static int payload_check(struct chain *c)
 	return 0;
 }
 
-/* Vm::new then Vm::boot; on failure the half-built VM is dropped. */
+/* linux_loader's x86_64 path as Vm::load_kernel takes it: an ELF (PVH)
+ * kernel, else a bzImage ("HdrS" at 0x202, boot protocol 2.00 or later).
+ * The loader's texts are linux-loader's Display strings. */
+static int kernel_load(struct chain *c)
+{
+	const char *k = cfg_str(cfg("payload"), "kernel");
+	if (!k)
+		return 0;               /* firmware: loaded as is */
+	unsigned char h[0x210] = {0};
+	int fd = open(k, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? pread(fd, h, sizeof(h), 0) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n >= 5 && memcmp(h, "\x7f" "ELF", 4) == 0 && h[4] == 2)  /* ELFCLASS64 */
+		return 0;
+	if (n >= 0x208 && memcmp(h + 0x202, "HdrS", 4) == 0 && (h[0x206] | h[0x207] << 8) >= 0x200)
+		return 0;
+	if (n < 0x208)
+		chain_push(c, "Kernel Loader: Unable to read bzImage header");
+	else
+		chain_push(c, "Kernel Loader: Invalid bzImage binary");
+	chain_push(c, "Kernel Loader: failed to load bzImage kernel image");
+	chain_push(c, "Cannot load the kernel into memory");
+	chd_log(CHD_ERROR, "%s is neither an ELF (PVH) kernel nor a bzImage", k);
+	return -1;
+}
+
+/* The guest's first words on its console: no guest runs, so the double
+ * writes one line per boot where the guest would (File and Tty modes).
+ * Tests read it to see a boot or reboot happen. */
+static void guest_banner(void)
+{
+	static unsigned boots;
+	char line[96];
+	int len = snprintf(line, sizeof(line), "ch-double guest: boot %u (pid %ld)\n", ++boots, (long)getpid());
+	const char *modes[] = {cfg_str(cfg("console"), "mode"), cfg_str(cfg("serial"), "mode")};
+	int fds[] = {V.con_fd, V.ser_fd};
+	for (int i = 0; i < 2; i++)
+		if (fds[i] >= 0 && modes[i] && (!strcmp(modes[i], "File") || !strcmp(modes[i], "Tty")))
+			if (write(fds[i], line, (size_t)len) < 0)
+				chd_log(CHD_WARN, "console write: %s", strerror(errno));
+}
+
+/* Vm::new (validate, devices, open the payload files), then Vm::boot
+ * (lock the disks, load the kernel, run). A failure in Vm::new drops the
+ * half-built VM; a failure in Vm::boot keeps it, in state Created, with
+ * its devices open, as CH's Vmm keeps self.vm (vmm/src/lib.rs, vm_boot). */
 static int vm_new_and_boot(struct chain *c)
 {
 	unsigned devcnt = 0;
-	if (vm_validate(c))
-		goto fail;
-	if (disks_open(&devcnt, c) || nets_open(&devcnt, c)) {
-		chain_push(c, "Error from device manager");
-		goto fail;
+	if (!V.has_vm) {
+		if (vm_validate(c))
+			goto fail;
+		if (disks_open(&devcnt, c) || nets_open(&devcnt, c)) {
+			chain_push(c, "Error from device manager");
+			goto fail;
+		}
+		if (payload_check(c))
+			goto fail;
+		V.has_vm = true;
+		V.state = VS_CREATED;
 	}
-	if (payload_check(c) || disks_lock(c))
-		goto fail;
-	V.has_vm = true;
+	if (disks_lock(c) || kernel_load(c))
+		return -1;
 	V.state = VS_RUNNING;
+	guest_banner();
 	return 0;
 fail:
 	vm_fds_close();
@@ -593,7 +731,7 @@ static int vm_boot(struct chain *c)
 	}
 	if (V.f->boot_delay_ms)
 		chd_sleep_ms(V.f->boot_delay_ms);
-	if (!V.has_vm)
+	if (!V.has_vm || V.state == VS_CREATED)
 		return vm_new_and_boot(c);
 	if (V.state == VS_PAUSED) {
 		V.state = VS_RUNNING;
@@ -716,7 +854,7 @@ bool vmm_guest_powered_off(void)
 	if (now.tv_sec < V.power_at.tv_sec ||
 	    (now.tv_sec == V.power_at.tv_sec && now.tv_nsec < V.power_at.tv_nsec))
 		return false;
-	chd_log("guest powered off after the power button: the VMM exits, as CH does");
+	chd_log(CHD_INFO, "guest powered off after the power button: the VMM exits, as CH does");
 	return true;
 }
 
@@ -792,8 +930,9 @@ static int vm_counters(struct chain *c, char **body)
 static char *vmm_ping(void)
 {
 	char buf[256];
-	snprintf(buf, sizeof(buf), "{\"build_version\":\"v48.0\",\"version\":\"48.0.0\",\"pid\":%ld,"
-		 "\"features\":[\"io_uring\",\"kvm\"]}", (long)getpid());
+	unsigned v = V.f->version;
+	snprintf(buf, sizeof(buf), "{\"build_version\":\"v%u.%u\",\"version\":\"%u.%u.0\",\"pid\":%ld,"
+		 "\"features\":[\"io_uring\",\"kvm\"]}", v / 100, v % 100, v / 100, v % 100, (long)getpid());
 	return strdup(buf);
 }
 
@@ -878,9 +1017,11 @@ static void api_result(const struct endpoint *ep, int r, struct chain *c, struct
 		*after = CHD_CRASH;
 		return;
 	}
+	/* v53 (api/http/mod.rs, api_error_status_code): these two are 404 */
+	bool missing = c->n == 1 && (!strcmp(c->m[0], "VM is not created") || !strcmp(c->m[0], "VM config is missing"));
 	chain_push(c, "%s", ep->api_error);
 	chain_push(c, "Error from API");
-	resp_chain(resp, 500, c);
+	resp_chain(resp, missing && V.f->version >= CHD_V_404 ? 404 : 500, c);
 	vmm_state_changed();
 }
 
@@ -896,6 +1037,10 @@ static void handle_create(const struct http_req *req, struct http_resp *r, enum 
 	cJSON *conf;
 	if (schema_vmconfig(req->body, req->body_len, &conf, msg, sizeof(msg)))
 		return resp_msgs(r, 400, "Failed to deserialize JSON", msg);
+	if (schema_version_fields(req->body, conf, V.f->version, msg, sizeof(msg))) {
+		cJSON_Delete(conf);
+		return resp_msgs(r, 400, "Failed to deserialize JSON", msg);
+	}
 	struct chain c = {0};
 	int rc = 0;
 	if (V.config) {
@@ -982,11 +1127,11 @@ void vmm_handle(const struct http_req *req, unsigned long nth, struct http_resp 
 	const struct endpoint *ep = endpoint_find(req->path);
 	const char *name = ep ? ep->name : NULL;
 	if (name_in_list(V.f->crash_on, name)) {
-		chd_log("CHD_CRASH_ON=%s: crashing while handling request #%lu", name, nth);
+		chd_log(CHD_WARN, "CHD_CRASH_ON=%s: crashing while handling request #%lu", name, nth);
 		_exit(1);
 	}
 	if (name_in_list(V.f->hang_on, name)) {
-		chd_log("CHD_HANG_ON=%s: request #%lu will never be answered", name, nth);
+		chd_log(CHD_WARN, "CHD_HANG_ON=%s: request #%lu will never be answered", name, nth);
 		*after = CHD_HANG;
 		return;
 	}

@@ -1,8 +1,9 @@
 # lib_vm.sh — helpers for the VM end-to-end tests (sourced after lib.sh's
 # setup, which it sources itself). The VMM is the Cloud Hypervisor API
 # double ($BUILD/tools/ch-double), which needs no KVM, so the KVM preflight
-# check is off (ASPEN_SKIP_KVM_CHECK, test-only). Guest kernels and disks are
-# empty files: the double only checks they are readable.
+# check is off (ASPEN_SKIP_KVM_CHECK, test-only). The guest kernel is a bare
+# ELF64 header (the double checks what CH's loader checks first: an ELF or
+# a bzImage); disks are sparse raw files.
 . "$ASPEN_TESTS/e2e/lib.sh"
 : "${BUILD:?}"
 CHD=$BUILD/tools/ch-double
@@ -10,13 +11,22 @@ CHD=$BUILD/tools/ch-double
 export ASPEN_CH_BINARY="$CHD" ASPEN_SKIP_KVM_CHECK=1
 IMG=$WORK/images
 mkdir -p "$IMG"
+# Cloud Hypervisor (and the double) look TAPs up in /sys/class/net, which
+# shows the network namespace sysfs was mounted in: mount it for the
+# sandbox's own (its mount namespace is private, nothing leaks out).
+mount -t sysfs sysfs /sys || fail "cannot mount sysfs for the sandbox's network namespace"
+
+# vm_kernel FILE: a 64-byte ELF64 header, all a loader's first check reads.
+vm_kernel() {
+	{ printf '\177ELF\002\001\001'; head -c 57 /dev/zero; } >"$1"
+}
 
 # vm_topology FILE NAME N [EXTRA_NODE_YAML]: N VM nodes on one bridge like
 # topologies/cluster3.yaml, kernel and disks in $IMG. EXTRA is appended to
 # node2's map (e.g. "binary: /x").
 vm_topology() {
 	f=$1 name=$2 n=$3 extra=${4:-}
-	: >"$IMG/vmlinux"
+	vm_kernel "$IMG/vmlinux"
 	{
 		echo "apiVersion: aspen/v1"
 		echo "name: $name"

@@ -44,8 +44,22 @@ out_has "+ vmm/node1"
 aspen_ok destroy $N
 assert_vm_clean $N
 
+step "the VMM dies at start (no KVM): apply fails at once with CH's own error chain"
+# CH opens /dev/kvm before it binds its socket; without it, it prints its
+# error chain on stderr and exits 1. The default socket wait is 10 s: an
+# error that names the exit status (not "did not answer within") shows the
+# VMM was watched, not polled until the deadline (bench/vm.sh times it).
+CHD_NO_KVM=1 aspen_fails apply "$F"
+out_has "create vmm/node1: $CHD exited with status 1 before its API came up: Failed to open hypervisor interface (is hypervisor interface available?): Failed to create the hypervisor: no supported hypervisor (log: /run/aspen/$N/node1.log)"
+grep -q "did not answer within" "$WORK/out" && fail "waited for the socket of a VMM that had exited"
+[ -z "$(vmm_procs)" ] || fail "VMMs left: $(vmm_procs)"
+# its own log, at info level (-v), is kept for the reader
+grep -q "ERROR:.*Fatal error" "/run/aspen/$N/node1.vmm.log" || fail "no error in the VMM's log"
+aspen_ok destroy $N
+assert_vm_clean $N
+
 step "the VMM never creates its socket"
-ASPEN_CH_TIMEOUT_MS=300 CHD_NO_SOCKET=1 aspen_fails apply "$F"
+ASPEN_CH_READY_MS=300 CHD_NO_SOCKET=1 aspen_fails apply "$F"
 out_has "create vmm/node1: vmm.ping: /run/aspen/$N/node1.sock did not answer within 300 ms"
 out_has "log: /run/aspen/$N/node1.log"
 [ -z "$(vmm_procs)" ] || fail "a VMM that never answered was left running: $(vmm_procs)"

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -109,6 +110,17 @@ static int read_file(const char *path, char *buf, size_t n)
 	return 0;
 }
 
+/* A bare ELF64 header: what CH's kernel loader checks first. */
+static void write_elf(const char *path)
+{
+	static const char elf[64] = "\x7f" "ELF\x02\x01\x01";
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fwrite(elf, 1, sizeof(elf), f);
+		fclose(f);
+	}
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -120,8 +132,15 @@ static int setup(void **state)
 	snprintf(disk, sizeof(disk), "%s/root.raw", dir);
 	snprintf(statefile, sizeof(statefile), "%s/state", dir);
 	snprintf(logfile, sizeof(logfile), "%s/double.log", dir);
-	write_file(kernel, "not really a kernel\n");
+	write_elf(kernel);
 	write_file(disk, "disk\n");
+	/* CH and the double look TAPs up in /sys/class/net: sysfs must show
+	 * this (the sandbox's) network namespace. The mount namespace is the
+	 * sandbox's own. */
+	if (mount("sysfs", "/sys", "sysfs", 0, NULL) < 0) {
+		fprintf(stderr, "mount sysfs: %s\n", strerror(errno));
+		return -1;
+	}
 	if (tap_persist(TAP, 1)) {
 		fprintf(stderr, "cannot create TAP %s: %s\n", TAP, strerror(errno));
 		return -1;
@@ -383,7 +402,13 @@ static void test_boot_failures(void **state)
 	create(ch, TAP);
 	expect_err(ch_vm_boot(ch, &e), &e, "The VM could not boot: Cannot open kernel file: "
 		   "No such file or directory (os error 2)");
+	/* Not a kernel CH can load: the boot fails after the disks are
+	 * locked, and the VM stays, Created, as CH keeps it. */
 	write_file(kernel, "k\n");
+	expect_err(ch_vm_boot(ch, &e), &e, "The VM could not boot: Cannot load the kernel into memory: "
+		   "Kernel Loader: failed to load bzImage kernel image: Kernel Loader: Unable to read bzImage header");
+	expect_state(ch, "Created");
+	write_elf(kernel);
 	OK(ch_vm_boot(ch, E));
 	double_stop(pid);
 	ch_close(ch);

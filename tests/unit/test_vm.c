@@ -26,6 +26,7 @@
 #include "compiler/compile.h"
 #include "compiler/diag.h"
 #include "runtime/runtime.h"
+#include "runtime/ch_version.h"
 #include "runtime/vm.h"
 
 static char dir[64];
@@ -133,7 +134,7 @@ static void test_config_from_lowering(void **state)
 	lower(&l, "");
 	cJSON *c;
 	struct rt_err e = {0};
-	assert_int_equal(vm_config("/run/aspen/t", find(&l, "vm/a"), &c, &e), 0);
+	assert_int_equal(vm_config("/run/aspen/t", find(&l, "vm/a"), 0, &c, &e), 0);
 	char want[256];
 	snprintf(want, sizeof(want), "%s/vmlinux", dir);
 	assert_string_equal(jstr(c, "payload.kernel"), want);
@@ -149,13 +150,23 @@ static void test_config_from_lowering(void **state)
 	const struct resource *tap = find(&l, "tap/a.eth0");
 	assert_string_equal(jstr(c, "net.0.tap"), res_get(tap, "name"));
 	assert_non_null(jstr(c, "net.0.mac"));
-	assert_string_equal(jstr(c, "console.mode"), "File");
-	assert_string_equal(jstr(c, "console.file"), "/run/aspen/t/a.console.log");
+	/* the console goes to the VMM's stdout, <node>.console.log (Tty mode:
+	 * CH's File mode would truncate it at every reboot) */
+	assert_string_equal(jstr(c, "console.mode"), "Tty");
+	assert_null(jstr(c, "console.file"));
 	assert_string_equal(jstr(c, "serial.mode"), "File");
 	assert_string_equal(jstr(c, "serial.file"), "/run/aspen/t/a.serial.log");
+	/* no image_type for v48 (unknown to it) or v50.0; "Raw" from v50.1 on */
+	assert_null(jstr(c, "disks.0.image_type"));
+	cJSON_Delete(c);
+	assert_int_equal(vm_config("/run/aspen/t", find(&l, "vm/a"), 5000, &c, &e), 0);
+	assert_null(jstr(c, "disks.0.image_type"));
+	cJSON_Delete(c);
+	assert_int_equal(vm_config("/run/aspen/t", find(&l, "vm/a"), 5300, &c, &e), 0);
+	assert_string_equal(jstr(c, "disks.0.image_type"), "Raw");
 	cJSON_Delete(c);
 
-	assert_int_equal(vm_config("/r", find(&l, "vm/b"), &c, &e), 0);
+	assert_int_equal(vm_config("/r", find(&l, "vm/b"), 0, &c, &e), 0);
 	assert_string_equal(jstr(c, "console.mode"), "Off");
 	assert_string_equal(jstr(c, "serial.mode"), "Off");
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(c, "disks"), 0),
@@ -175,19 +186,19 @@ static void test_config_bad_props(void **state)
 	res_set(&a, r, "net", "{not json");
 	cJSON *c = (cJSON *)1;
 	struct rt_err e = {0};
-	assert_int_equal(vm_config("/r", r, &c, &e), -1);
+	assert_int_equal(vm_config("/r", r, 0, &c, &e), -1);
 	assert_null(c);
 	assert_string_equal(e.msg, "x: bad net property");
 	res_set(&a, r, "net", "[]");
 	res_set(&a, r, "console", "pty");
-	assert_int_equal(vm_config("/r", r, &c, &e), -1);
+	assert_int_equal(vm_config("/r", r, 0, &c, &e), -1);
 	assert_string_equal(e.msg, "x: console mode 'pty' is not off, log or tty");
 	res_set(&a, r, "console", "tty");
 	res_set(&a, r, "cpus", "0");
-	assert_int_equal(vm_config("/r", r, &c, &e), -1);
+	assert_int_equal(vm_config("/r", r, 0, &c, &e), -1);
 	assert_non_null(strstr(e.msg, "x: vmconfig: cpus"));
 	res_set(&a, r, "cpus", "1");
-	assert_int_equal(vm_config("/r", r, &c, &e), 0);
+	assert_int_equal(vm_config("/r", r, 0, &c, &e), 0);
 	assert_string_equal(jstr(c, "console.mode"), "Tty");
 	cJSON_Delete(c);
 	arena_free(&a);
@@ -390,6 +401,29 @@ static void test_exec_parallel(void **state)
 	close_ctx(&c);
 }
 
+/* $ASPEN_PARALLEL bounds the worker threads: each call waits (2 s at
+ * most) for three in flight, which an unbounded executor reaches at once
+ * and a bound of two never does. */
+static void test_exec_parallel_bounded(void **state)
+{
+	(void)state;
+	static const char *const ids[] = {"vm/a", "vm/b", "vm/c", "vm/d"};
+	static const enum res_kind kinds[] = {RES_VM, RES_VM, RES_VM, RES_VM};
+	struct rt_ctx c;
+	struct rt_err e = {0};
+	setenv("ASPEN_PARALLEL", "2", 1);
+	want_together = 3;
+	int rc = run_plan(ids, kinds, 4, true, &c, &e);
+	unsetenv("ASPEN_PARALLEL");
+	assert_int_equal(rc, 0);
+	assert_int_equal(calls, 4);
+	assert_int_equal(max_inflight, 2);
+	assert_true(off_main);
+	for (size_t i = 0; i < 4; i++)
+		assert_non_null(journal_find_resource(&c.journal, ids[i]));
+	close_ctx(&c);
+}
+
 static void test_exec_sequential_kinds(void **state)
 {
 	(void)state;
@@ -435,6 +469,51 @@ static void test_exec_parallel_failures(void **state)
 	close_ctx(&c);
 }
 
+/* Destroy waits scale with the guest, capped by $ASPEN_CH_TIMEOUT_MS. */
+static void test_shutdown_ms(void **state)
+{
+	(void)state;
+	unsetenv("ASPEN_CH_TIMEOUT_MS");
+	assert_int_equal(vm_shutdown_ms(0), 2000);
+	assert_int_equal(vm_shutdown_ms(256ull << 20), 2000);
+	assert_int_equal(vm_shutdown_ms(512ull << 20), 2500);
+	assert_int_equal(vm_shutdown_ms(1ull << 30), 3000);
+	assert_int_equal(vm_shutdown_ms(16ull << 30), 18000);
+	assert_int_equal(vm_shutdown_ms(64ull << 30), 30000);   /* the request timeout */
+	setenv("ASPEN_CH_TIMEOUT_MS", "300", 1);
+	assert_int_equal(vm_shutdown_ms(16ull << 30), 300);
+	unsetenv("ASPEN_CH_TIMEOUT_MS");
+}
+
+/* vmm.ping's version: parsed, refused before v28, warned after the table. */
+static void test_ch_version(void **state)
+{
+	(void)state;
+	assert_int_equal(ch_version_parse("48.0.0"), 4800);
+	assert_int_equal(ch_version_parse("v53.0"), 5300);
+	assert_int_equal(ch_version_parse("50.1.0"), 5001);
+	assert_int_equal(ch_version_parse("27"), 2700);
+	assert_int_equal(ch_version_parse("dirty"), 0);
+	assert_int_equal(ch_version_parse(""), 0);
+	assert_int_equal(ch_version_parse(NULL), 0);
+	char warn[300];
+	struct rt_err e = {0};
+	assert_int_equal(ch_version_check(2700, warn, sizeof(warn), &e), -1);
+	assert_non_null(strstr(e.msg, "cloud-hypervisor v27.0 is older than v28"));
+	assert_int_equal(ch_version_check(0, warn, sizeof(warn), &e), -1);
+	assert_int_equal(ch_version_check(2800, warn, sizeof(warn), &e), 0);
+	assert_string_equal(warn, "");
+	assert_int_equal(ch_version_check(5300, warn, sizeof(warn), &e), 0);
+	assert_string_equal(warn, "");
+	assert_int_equal(ch_version_check(5400, warn, sizeof(warn), &e), 0);
+	assert_non_null(strstr(warn, "cloud-hypervisor v54.0 is newer than the releases aspen was checked against"));
+	assert_false(ch_version_needs_image_type(4800));
+	assert_false(ch_version_needs_image_type(5000));
+	assert_true(ch_version_needs_image_type(5001));
+	assert_true(ch_version_sets_tap_ip(5200));
+	assert_false(ch_version_sets_tap_ip(5300));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -442,7 +521,10 @@ int main(void)
 		cmocka_unit_test(test_config_bad_props),
 		cmocka_unit_test(test_binary),
 		cmocka_unit_test(test_preflight),
+		cmocka_unit_test(test_ch_version),
+		cmocka_unit_test(test_shutdown_ms),
 		cmocka_unit_test(test_exec_parallel),
+		cmocka_unit_test(test_exec_parallel_bounded),
 		cmocka_unit_test(test_exec_sequential_kinds),
 		cmocka_unit_test(test_exec_parallel_failures),
 	};
