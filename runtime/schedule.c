@@ -66,10 +66,11 @@ bool sched_revertible(enum fault_kind k)
 
 const char *sched_fault_key(const struct topo_fault *f, char *buf, size_t len)
 {
+	/* Repetitions of a generator: "<key>_<n>" (journal keys allow '_'). */
 	if (f->label)
-		snprintf(buf, len, "%s", f->label);
+		snprintf(buf, len, f->instance ? "%s_%zu" : "%s", f->label, f->instance);
 	else
-		snprintf(buf, len, "f%zu", f->index);
+		snprintf(buf, len, f->instance ? "f%zu_%zu" : "f%zu", f->index, f->instance);
 	return buf;
 }
 
