@@ -44,6 +44,12 @@ struct topology *topo_decode_buffer(const char *path, const char *buf, size_t le
  * problem to d. Implemented in validate.c and names.c. */
 void topo_validate(struct topology *t, struct diag_list *d);
 
+/* What node i's command gets in its environment (lower.c): the `cluster`
+ * string every node shares and the node's own env as a JSON object
+ * (runtime/nodeenv.c turns both into "KEY=value"). Allocated in a. */
+void topo_node_env(const struct topology *t, size_t i, struct arena *a, const char **cluster,
+		   const char **env);
+
 /* Expand generators (`every`, random picks) into t->faults from t->seed
  * (generate.c). Called by topo_validate before the schedule checks, so
  * they see every instance. The same seed gives the same faults on every
