@@ -169,7 +169,10 @@ static void text_schedule(const struct plan *p, FILE *out)
 		int l = text_fault_ref(f, sizeof(f), p->timeline[i].fault);
 		fw = l > fw ? l : fw;
 	}
-	if (p->uses_random)
+	if (p->uses_random && p->seed_source == SEED_RANDOM)
+		fprintf(out, "\nFault schedule (offsets from convergence; seed %" PRIu64 " drawn at "
+			"random: --seed %" PRIu64 " repeats it):\n", p->seed, p->seed);
+	else if (p->uses_random)
 		fprintf(out, "\nFault schedule (offsets from convergence; seed %" PRIu64 " from %s):\n",
 			p->seed, plan_seed_source(p->seed_source));
 	else
