@@ -1101,14 +1101,26 @@ static int use_cmp(const void *a, const void *b)
 	return (x->fault > y->fault) - (x->fault < y->fault);
 }
 
-struct clash { size_t later, earlier, iface; uint64_t from, to; };
+/* lo, hi: the two entries (file indices, lo < hi). A pair of entries is
+ * reported once, at its first clash: repetitions of generators would
+ * otherwise repeat one mistake many times. */
+struct clash { size_t later, earlier, iface; uint64_t from, to; size_t lo, hi; };
 
 static int clash_cmp(const void *a, const void *b)
 {
 	const struct clash *x = a, *y = b;
-	if (x->later != y->later)
-		return x->later < y->later ? -1 : 1;
-	return (x->earlier > y->earlier) - (x->earlier < y->earlier);
+	if (x->hi != y->hi)
+		return x->hi < y->hi ? -1 : 1;
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	if (x->from != y->from)
+		return x->from < y->from ? -1 : 1;
+	return (x->iface > y->iface) - (x->iface < y->iface);
+}
+
+static bool clash_same_pair(const struct clash *x, const struct clash *y)
+{
+	return x->lo == y->lo && x->hi == y->hi;
 }
 
 static size_t fault_mechs(const struct topo_fault *f, enum mech out[2])
@@ -1176,28 +1188,18 @@ static const char *iface_str(struct vctx *v, char buf[80], size_t global)
 	return buf;
 }
 
-/* A clash of generated faults depends on the seed: say which one. */
-static void diag_note_seed(struct vctx *v, const struct topo_fault *f, const struct topo_fault *g)
-{
-	(void)f;
-	(void)g;
-	if (v->t->uses_random)
-		diag_hint(v->d, "generated with seed %llu: the targets drawn from another seed may "
-			  "not clash, but this schedule is refused as drawn",
-			  (unsigned long long)v->t->seed);
-}
-
 static void report_clash(struct vctx *v, const struct clash *c)
 {
 	const struct topo_fault *f = &v->t->faults[c->later], *g = &v->t->faults[c->earlier];
-	char ifs[80], a[40], b[40];
+	char ifs[80], a[40], b[40], seed[64] = "";
+	if (v->t->uses_random)  /* another seed may draw targets that do not clash */
+		snprintf(seed, sizeof seed, " (targets drawn with seed %llu)",
+			 (unsigned long long)v->t->seed);
 	diag_error(v->d, f->kind_pos, vpath(v, "faults[%zu].%s", f->index, kind_name(f)),
-		   "faults[%zu] (%s at %u:%u) overlaps faults[%zu] (%s at %u:%u) on %s from %s to %s",
+		   "faults[%zu] (%s at %u:%u) overlaps faults[%zu] (%s at %u:%u) on %s from %s to %s%s",
 		   f->index, kind_name(f), f->kind_pos.line, f->kind_pos.col, g->index,
 		   kind_name(g), g->kind_pos.line, g->kind_pos.col, iface_str(v, ifs, c->iface),
-		   dur_str(a, c->from), dur_str(b, c->to));
-	if (f->has_every || g->has_every || f->instance || g->instance || v->t->uses_random)
-		diag_note_seed(v, f, g);
+		   dur_str(a, c->from), dur_str(b, c->to), seed);
 	enum mech m[2];
 	fault_mechs(f, m);
 	if (m[0] == M_NETEM)
@@ -1232,15 +1234,18 @@ static void check_overlapping_faults(struct vctx *v)
 			far = k;
 			continue;
 		}
-		if (u[k].start < u[far].end && u[k].fault != u[far].fault)
+		if (u[k].start < u[far].end && u[k].fault != u[far].fault) {
+			size_t a = v->t->faults[u[k].fault].index, b = v->t->faults[u[far].fault].index;
 			c[nc++] = (struct clash){ u[k].fault, u[far].fault, u[k].iface, u[k].start,
-						  u[k].end < u[far].end ? u[k].end : u[far].end };
+						  u[k].end < u[far].end ? u[k].end : u[far].end,
+						  a < b ? a : b, a < b ? b : a };
+		}
 		if (u[k].end > u[far].end)
 			far = k;
 	}
 	qsort(c, nc, sizeof *c, clash_cmp);
 	for (size_t k = 0; k < nc; k++)
-		if (k == 0 || clash_cmp(&c[k], &c[k - 1]) != 0)
+		if (k == 0 || !clash_same_pair(&c[k], &c[k - 1]))
 			report_clash(v, &c[k]);
 }
 
