@@ -966,6 +966,7 @@ static void dec_partition_pick(struct dec *dc, struct topo_fault *fl, const stru
 		}
 	}
 	bad_value(dc, v, f, NULL);
+	fl->u.partition.mode = PART_GRUDGE;     /* reported: no group checks on top */
 	const char *words[] = {"random-halves", "random-majority-ring", "random-node"};
 	const char *sug = diag_suggest(v->u.scalar.s, words, 3);
 	if (sug)
