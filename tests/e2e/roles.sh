@@ -83,6 +83,19 @@ grep '"key":"split"' "$EV" | head -1 |
 	grep -q '"desc":"partition \[n2\] | \[n1 n3\] (@leader = n2; @others = n1 n3)"' ||
 	{ cat "$EV"; fail "@others not resolved to the rest"; }
 
+step "by hand: aspen fault isolate @leader resolves now (the role moved to n3)"
+rm -f "$MARKS"/*; touch "$MARKS/n3"
+aspen_ok fault $N isolate @leader
+out_has "partition isolate n3 (@leader = n3)"
+ns_ping aspen-$N-n1 10.131.0.13 && fail "n1 reached n3, isolated by hand"
+ns_ping aspen-$N-n1 10.131.0.12 || fail "n1 -> n2 blocked"
+aspen_ok heal $N
+ns_ping aspen-$N-n1 10.131.0.13 || fail "n1 -> n3 after heal"
+aspen_fails fault $N isolate @ghost
+out_has "no node holds role @ghost"
+aspen_fails fault $N isolate @nobody
+out_has 'role "nobody" is not defined'
+
 step "nothing is left"
 left=$(nft list tables | grep aspen- || true)
 [ -z "$left" ] || fail "nft table left: $left"
