@@ -109,8 +109,11 @@ static bool gen_pick_targets(struct gen *g, struct topo_fault *f, uint64_t *st, 
 	if (killed)
 		for (size_t i = 0; i < t->n_nodes; i++)
 			taken[i] = taken[i] || killed[i];
-	struct target_list *dst = nl > 1 ? arena_array(&t->arena, nl, sizeof(*dst)) : src;
-	if (nl > 1) {
+	/* A partition's groups array is shared with the entry (f is a shallow
+	 * copy): copy it. The other kinds hold their one list inside f. */
+	struct target_list *dst = src;
+	if (f->kind == FAULT_PARTITION) {
+		dst = arena_array(&t->arena, nl + 1, sizeof(*dst));
 		memcpy(dst, src, nl * sizeof(*dst));
 		f->u.partition.groups = dst;
 	}

@@ -75,7 +75,9 @@ ip netns exec aspen-$N-n1 tc qdisc show dev eth0 | grep -q 'rate 8Mbit burst 64K
 fc_ok heal "$F"
 no_aspen_qdisc aspen-$N-n1 eth0
 transfer
-[ "$kbit" -gt 20000 ] || fail "still limited after heal: $kbit kbit/s"
+# Above what the 8 Mbit tbf (64K burst) could pass over 512K, with margin:
+# a busy machine has measured 18 Mbit/s here without any qdisc.
+[ "$kbit" -gt 12000 ] || fail "still limited after heal: $kbit kbit/s"
 
 step "a root qdisc aspen did not add is left alone"
 ip netns exec aspen-$N-n1 tc qdisc add dev eth0 root handle 1: tbf rate 50mbit burst 64k latency 50ms

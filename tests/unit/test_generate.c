@@ -74,7 +74,8 @@ static const char NEMESIS[] =
 	"  - {every: 20s, until: 40s, for: 3s, partition: random-majority-ring}\n"
 	"  - {every: 7s, until: 21s, for: 2s, loss: {nodes: random-node, percent: 20%}}\n"
 	"  - {every: 15s, until: 50s, kill: random}\n"
-	"  - {at: 1s, for: 1s, isolate: random-node}\n";
+	"  - {at: 1s, for: 1s, isolate: random-node}\n"
+	"  - {every: 10s, from: 2s, until: 40s, for: 1s, partition: [[random], [n1]]}\n";
 
 static void test_pinned(void **state)
 {
@@ -95,7 +96,12 @@ static void test_pinned(void **state)
 		"15s f3#2 kill n1\n"
 		"30s f3#3 kill n4\n"
 		"45s f3#4 kill n3\n"
-		"1s f4#0 partition isolate n3\n");
+		"1s f4#0 partition isolate n3\n"
+		/* each repetition draws its own node, never the one named beside it */
+		"2s f5#1 partition [n2] | [n1]\n"
+		"12s f5#2 partition [n4] | [n1]\n"
+		"22s f5#3 partition [n3] | [n1]\n"
+		"32s f5#4 partition [n2] | [n1]\n");
 	char *again = expand(NEMESIS, 42);
 	assert_string_equal(got, again);        /* the same seed, byte for byte */
 	char *other = expand(NEMESIS, 43);
