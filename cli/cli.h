@@ -58,6 +58,13 @@ struct topology;
 int cli_parse_ms(const char *s, int *out);               /* 0 or -1 */
 struct topology *cli_load(const char *file);             /* diagnostics printed */
 char *cli_topology_name(const char *arg);                /* malloc'd, NULL on error */
+/* The generators' seed (--seed N, or drawn at random): 0 or -1 (not a
+ * number in 0..2^63-1). cli_load and cli_seed_opts() use it. */
+struct topo_load_opts;
+int cli_seed_set(const char *arg);
+void cli_seed_random(void);             /* plan, apply, run: draw one unless --seed */
+const struct topo_load_opts *cli_seed_opts(void);
+void cli_seed_tell(const struct topology *t);   /* print a random seed once */
 
 int cmd_validate(int argc, char **argv);
 int cmd_plan(int argc, char **argv);

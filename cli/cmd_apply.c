@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 enum { OPT_JSON = 1000, OPT_LOCK_TIMEOUT, OPT_NO_WAIT, OPT_STATE_DIR, OPT_NO_SCHEDULE, OPT_EVENTS,
-       OPT_MATRIX };
+       OPT_MATRIX, OPT_SEED };
 
 static uint64_t mono_us(void)
 {
@@ -123,6 +123,7 @@ int cmd_apply(int argc, char **argv)
 		{"no-schedule", 0, false, OPT_NO_SCHEDULE},
 		{"events", 0, true, OPT_EVENTS},
 		{"matrix", 0, false, OPT_MATRIX},
+		{"seed", 0, true, OPT_SEED},
 		{NULL, 0, false, 0},
 	};
 	struct apply_opts o = {.argv = argv, .out = stdout, .wait = true};
@@ -141,6 +142,8 @@ int cmd_apply(int argc, char **argv)
 			schedule = false;
 		if (c == OPT_EVENTS)
 			as.events = arg;
+		if (c == OPT_SEED && cli_seed_set(arg) < 0)
+			return cli_usage_error("apply", "--seed takes a whole number from 0 to 2^63-1, not '%s'", arg);
 		if (c == OPT_MATRIX)
 			as.matrix = true;
 		if (c == OPT_STATE_DIR)
@@ -153,6 +156,7 @@ int cmd_apply(int argc, char **argv)
 	if (argc - first != 1)
 		return cli_usage_error("apply", "give exactly one topology file");
 	o.file = argv[first];
+	cli_seed_random();
 	if (!schedule)
 		return apply_run(&o);
 	struct progress pr;

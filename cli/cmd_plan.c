@@ -11,13 +11,14 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { OPT_JSON = 1000, OPT_DETAILED };
+enum { OPT_JSON = 1000, OPT_DETAILED, OPT_SEED };
 
 int cmd_plan(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
 		{"json", 0, false, OPT_JSON},
 		{"detailed-exitcode", 0, false, OPT_DETAILED},
+		{"seed", 0, true, OPT_SEED},
 		{NULL, 0, false, 0},
 	};
 	bool json = false, detailed = false;
@@ -30,6 +31,8 @@ int cmd_plan(int argc, char **argv)
 			json = true;
 		if (c == OPT_DETAILED)
 			detailed = true;
+		if (c == OPT_SEED && cli_seed_set(arg) < 0)
+			return cli_usage_error("plan", "--seed takes a whole number from 0 to 2^63-1, not '%s'", arg);
 	}
 	if (c < 0)
 		return EXIT_USAGE;
@@ -41,7 +44,8 @@ int cmd_plan(int argc, char **argv)
 	const char *file = argv[first];
 	struct diag_list d;
 	diag_init(&d, file);
-	struct topology *t = topo_load(file, &d);
+	cli_seed_random();
+	struct topology *t = topo_load_with(file, cli_seed_opts(), &d);
 	diag_sort(&d);
 	if (!t || diag_failed(&d)) {
 		diag_print(&d, stderr, DIAG_TEXT, cli_color_for(stderr));

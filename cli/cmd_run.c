@@ -50,7 +50,7 @@ typedef int (*run_schedule_fn)(struct rt_ctx *c, const struct topology *t,
 /* This build's scheduler (cli/schedout.c, runtime/schedule.h). */
 static const run_schedule_fn run_schedule = schedout_run_until;
 
-enum { OPT_KEEP = 1000, OPT_NO_SCHEDULE, OPT_LOCK_TIMEOUT, OPT_STATE_DIR };
+enum { OPT_KEEP = 1000, OPT_NO_SCHEDULE, OPT_LOCK_TIMEOUT, OPT_STATE_DIR, OPT_SEED };
 
 /* ---------------- signals ---------------- */
 
@@ -434,7 +434,7 @@ static char *quiet_name(const char *file, size_t *n_faults)
 {
 	struct diag_list d;
 	diag_init(&d, file);
-	struct topology *t = topo_load(file, &d);
+	struct topology *t = topo_load_with(file, cli_seed_opts(), &d);
 	char *name = t && !diag_failed(&d) ? strdup(t->name) : NULL;
 	*n_faults = name ? t->n_faults : 0;
 	topo_free(t);
@@ -449,6 +449,7 @@ int cmd_run(int argc, char **argv)
 		{"no-schedule", 0, false, OPT_NO_SCHEDULE},
 		{"lock-timeout", 0, true, OPT_LOCK_TIMEOUT},
 		{"state-dir", 0, true, OPT_STATE_DIR},
+		{"seed", 0, true, OPT_SEED},
 		{NULL, 0, false, 0},
 	};
 	/* Options end at "--"; everything after it is COMMAND, untouched. */
@@ -470,6 +471,8 @@ int cmd_run(int argc, char **argv)
 			r.schedule = false;
 		if (c == OPT_STATE_DIR)
 			setenv("ASPEN_STATE_DIR", arg, 1);
+		if (c == OPT_SEED && cli_seed_set(arg) < 0)
+			return cli_usage_error("run", "--seed takes a whole number from 0 to 2^63-1, not '%s'", arg);
 		if (c == OPT_LOCK_TIMEOUT && cli_parse_ms(arg, &o.lock_ms) < 0)
 			return cli_usage_error("run", "--lock-timeout takes a duration like 30s, not '%s'", arg);
 	}
@@ -482,6 +485,7 @@ int cmd_run(int argc, char **argv)
 	o.file = argv[first];
 	r.cmd = argv + dd + 1;
 
+	cli_seed_random();
 	size_t n_faults;
 	char *name = quiet_name(o.file, &n_faults);
 	if (name && r.schedule && !run_schedule && n_faults && !cli_out.quiet)

@@ -7,6 +7,14 @@
 
 enum { OPT_FORMAT = 1000 };
 
+/* " from N entries" (static buffer: one message at a time). */
+static const char *validate_entries(size_t n)
+{
+	static char buf[48];
+	snprintf(buf, sizeof(buf), " from %zu entr%s", n, n == 1 ? "y" : "ies");
+	return buf;
+}
+
 int cmd_validate(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
@@ -49,10 +57,13 @@ int cmd_validate(int argc, char **argv)
 		} else {
 			diag_print(&d, fmt == DIAG_GITHUB ? stdout : stderr, fmt, color);
 			if (!failed && !quiet && fmt == DIAG_TEXT)
-				printf("%s: ok: topology %s, %zu node%s, %zu network%s, %zu fault%s\n",
+				/* Generators: "7 faults from 4 entries". */
+				printf("%s: ok: topology %s, %zu node%s, %zu network%s, %zu fault%s%s\n",
 				       argv[i], t->name, t->n_nodes, t->n_nodes == 1 ? "" : "s",
 				       t->n_networks, t->n_networks == 1 ? "" : "s",
-				       t->n_faults, t->n_faults == 1 ? "" : "s");
+				       t->n_faults, t->n_faults == 1 ? "" : "s",
+				       t->n_faults != t->n_entries
+					       ? validate_entries(t->n_entries) : "");
 			else if (failed && fmt == DIAG_TEXT)
 				fprintf(stderr, "%s: %zu error%s\n", argv[i], d.n_errors,
 					d.n_errors == 1 ? "" : "s");

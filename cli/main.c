@@ -26,7 +26,7 @@ const struct cli_cmd cli_commands[] = {
 	 "\n"
 	 "Exit status: 0 when every file is valid, 1 otherwise.\n"},
 	{"plan", cmd_plan, "show the actions apply would take, and the fault timeline",
-	 "usage: aspen plan [--json] [--detailed-exitcode] FILE\n"
+	 "usage: aspen plan [--json] [--detailed-exitcode] [--seed N] FILE\n"
 	 "\n"
 	 "Compile FILE and print the ordered actions that `aspen apply` would run\n"
 	 "(+ create, ~ update in place, -/+ replace, - delete) and the fault schedule\n"
@@ -34,11 +34,14 @@ const struct cli_cmd cli_commands[] = {
 	 "\n"
 	 "  --json                the plan as stable JSON (docs/plan-json.md)\n"
 	 "  --detailed-exitcode   exit 0 when there is nothing to do, 2 when there are changes\n"
+	 "  --seed N              expand the fault generators (`every`, random picks) with\n"
+	 "                        seed N instead of the file's `seed:` (or a random one,\n"
+	 "                        printed in the timeline's header)\n"
 	 "\n"
 	 "Exit status: 0 ok, 1 error, 2 changes (only with --detailed-exitcode).\n"},
 	{"apply", cmd_apply, "create or converge the cluster, wait for health, run the fault schedule",
 	 "usage: aspen apply [--json] [--events FILE] [--matrix] [--no-schedule] [--no-wait]\n"
-	 "                   [--lock-timeout DUR] [--state-dir DIR] FILE\n"
+	 "                   [--lock-timeout DUR] [--state-dir DIR] [--seed N] FILE\n"
 	 "\n"
 	 "Compare FILE with what is live (the state journal plus a probe of the kernel\n"
 	 "and the VMMs), run the plan `aspen plan` shows, wait until every node passes\n"
@@ -61,6 +64,9 @@ const struct cli_cmd cli_commands[] = {
 	 "                       (default: fail at once, naming the holder)\n"
 	 "  --no-wait            do not wait for health checks\n"
 	 "  --state-dir DIR      keep the journal in DIR/<name> (default /var/lib/aspen)\n"
+	 "  --seed N             the seed of the fault generators (`every`, random picks):\n"
+	 "                       overrides the file's `seed:`; without either, one is\n"
+	 "                       drawn at random and printed\n"
 	 "\n"
 	 "Exit status: 0 converged, healthy and schedule complete; 1 error (what was\n"
 	 "done is journaled: apply again, heal, or destroy); 130 interrupted by SIGINT,\n"
@@ -143,7 +149,7 @@ const struct cli_cmd cli_commands[] = {
 	 "journaled; heal again).\n"},
 	{"run", cmd_run, "apply, run a command against the cluster, destroy",
 	 "usage: aspen run [--keep] [--no-schedule] [--lock-timeout DUR] [--state-dir DIR]\n"
-	 "                 FILE -- COMMAND [ARGS...]\n"
+	 "                 [--seed N] FILE -- COMMAND [ARGS...]\n"
 	 "\n"
 	 "The test-suite entry point. Apply FILE and wait for every node's health\n"
 	 "checks, run COMMAND (in aspen's own network namespace, with aspen's stdin,\n"
@@ -164,6 +170,9 @@ const struct cli_cmd cli_commands[] = {
 	 "  --no-schedule        do not run the fault schedule\n"
 	 "  --lock-timeout DUR   wait up to DUR for another aspen on this topology\n"
 	 "  --state-dir DIR      keep the journal in DIR/<name> (default /var/lib/aspen)\n"
+	 "  --seed N             the seed of the fault generators (`every`, random picks):\n"
+	 "                       overrides the file's `seed:`; without either, one is\n"
+	 "                       drawn at random and printed\n"
 	 "\n"
 	 "Exit status: COMMAND's (128+N when signal N ended it); 1 when apply or\n"
 	 "destroy failed; 128+N when signal N interrupted aspen before COMMAND ran.\n"

@@ -115,6 +115,10 @@ static void schedout_text(struct schedout *so, const struct sched_event *ev)
 		fprintf(out, "  %s %s%s FAILED%s: %s\n", ev->revert ? "" : off,
 			ev->desc ? ev->desc : "?", r, off_c, ev->err ? ev->err : "?");
 		break;
+	case SCHED_EV_SKIPPED:
+		fprintf(out, "  %s %s skipped: %s\n", off, ev->desc ? ev->desc : "?",
+			ev->err ? ev->err : "?");
+		break;
 	case SCHED_EV_SIGNAL:
 		fprintf(out, "  %s %s: reverting %zu active fault%s\n", off,
 			ev->signal == SIGINT ? "SIGINT" : "SIGTERM", ev->n, ev->n == 1 ? "" : "s");

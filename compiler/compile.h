@@ -26,6 +26,14 @@ struct topology *topo_load(const char *path, struct diag_list *d);
 struct topology *topo_load_buffer(const char *path, const char *buf, size_t len,
 				  struct diag_list *d);
 
+/* The same with the caller's say on the seed of generators (see struct
+ * topo_load_opts); topo_load() is topo_load_with(path, NULL, d): the file's
+ * `seed:`, else 0. */
+struct topology *topo_load_with(const char *path, const struct topo_load_opts *o,
+				struct diag_list *d);
+struct topology *topo_load_buffer_with(const char *path, const char *buf, size_t len,
+				       const struct topo_load_opts *o, struct diag_list *d);
+
 /* Decoding alone, without topo_validate: what the decoder's own tests use,
  * so they see the decoder's diagnostics and nothing else. */
 struct topology *topo_decode_buffer(const char *path, const char *buf, size_t len,
@@ -35,6 +43,21 @@ struct topology *topo_decode_buffer(const char *path, const char *buf, size_t le
  * absolute paths). Called by topo_load*() after decoding; appends every
  * problem to d. Implemented in validate.c and names.c. */
 void topo_validate(struct topology *t, struct diag_list *d);
+
+/* What node i's command gets in its environment (lower.c): the `cluster`
+ * string every node shares and the node's own env as a JSON object
+ * (runtime/nodeenv.c turns both into "KEY=value"). Allocated in a. */
+void topo_node_env(const struct topology *t, size_t i, struct arena *a, const char **cluster,
+		   const char **env);
+
+/* Expand generators (`every`, random picks) into t->faults from t->seed
+ * (generate.c). Called by topo_validate before the schedule checks, so
+ * they see every instance. The same seed gives the same faults on every
+ * machine: the PRNG is aspen's own (splitmix64), never rand(). */
+void topo_generate(struct topology *t, struct diag_list *d);
+
+/* The PRNG of the generators, exposed for tests: splitmix64. */
+uint64_t gen_next(uint64_t *state);
 
 /* Desired resources of a valid topology, allocated in t->arena. */
 void topo_lower(struct topology *t, struct res_list *out);

@@ -393,6 +393,22 @@ static int get_target(struct dec *dc, const struct ynode *n, bool nodes_only,
 		return -1;
 	const char *dot = strchr(s, '.');
 	out->pos = n->pos;
+	if (s[0] == '@') {
+		/* A role: validation checks that it is declared. */
+		if (!s[1] || dot) {
+			err(dc, n->pos, "expected @ROLE naming a role of `roles:` (or @others), got %s",
+			    q(dc, s));
+			diag_hint(dc->d, "a role names whole nodes: write \"@leader\", not "
+				  "\"@leader.eth0\"");
+			return -1;
+		}
+		out->role = arena_strdup(dc->a, s + 1);
+		return 0;
+	}
+	if (strcmp(s, "random") == 0 || strcmp(s, "random-node") == 0) {
+		out->random = true;     /* replaced by a node from the seed (generate.c) */
+		return 0;
+	}
 	if (!dot) {
 		out->node = arena_strdup(dc->a, s);
 		out->iface = NULL;
@@ -932,10 +948,39 @@ static void partition_field(struct dec *dc, void *obj, const struct field *f,
 	get_targets(dc, p->value, false, "partition", &fl->u.partition.groups[g]);
 }
 
+/* partition: random-halves | random-majority-ring | random-node */
+static void dec_partition_pick(struct dec *dc, struct topo_fault *fl, const struct field *f,
+			       const struct ynode *v)
+{
+	static const struct { const char *word; enum partition_pick pick; } picks[] = {
+		{"random-halves", PICK_HALVES},
+		{"random-majority-ring", PICK_RING},
+		{"random-node", PICK_NODE},
+		{"random", PICK_NODE},
+	};
+	for (size_t i = 0; i < sizeof(picks) / sizeof(picks[0]); i++) {
+		if (strcmp(v->u.scalar.s, picks[i].word) == 0) {
+			fl->pick = picks[i].pick;
+			fl->u.partition.mode = picks[i].pick == PICK_NODE ? PART_ISOLATE : PART_GROUPS;
+			return;
+		}
+	}
+	bad_value(dc, v, f, NULL);
+	fl->u.partition.mode = PART_GRUDGE;     /* reported: no group checks on top */
+	const char *words[] = {"random-halves", "random-majority-ring", "random-node"};
+	const char *sug = diag_suggest(v->u.scalar.s, words, 3);
+	if (sug)
+		diag_hint(dc->d, "did you mean \"%s\"?", sug);
+}
+
 static void dec_partition(struct dec *dc, struct topo_fault *fl, const struct field *f,
 			  const struct ypair *p)
 {
 	const struct ynode *v = p->value;
+	if (v->type == YN_SCALAR && !ytree_is_null(v)) {
+		dec_partition_pick(dc, fl, f, v);
+		return;
+	}
 	if (v->type == YN_SEQ) {
 		fl->u.partition.mode = PART_GROUPS;
 		fl->u.partition.groups = arena_array(dc->a, v->u.seq.n ? v->u.seq.n : 1,
@@ -971,7 +1016,22 @@ static void dec_partition(struct dec *dc, struct topo_fault *fl, const struct fi
 struct fault_dec {
 	struct topo_fault *fl;
 	const struct ynode *action_key;
+	const struct ynode *at_key;
 };
+
+/* The second action key of one fault: an error naming both. */
+static bool second_action(struct dec *dc, struct fault_dec *fd, const struct field *f,
+			  const struct ypair *p)
+{
+	if (!fd->action_key) {
+		fd->action_key = p->key;
+		return false;
+	}
+	err(dc, p->key->pos, "a fault has exactly one action, but this one has \"%s\" and \"%s\"",
+	    fd->action_key->u.scalar.s, f->key);
+	diag_hint(dc->d, "split it into two faults (they may share the same `at`)");
+	return true;
+}
 
 static void fault_field(struct dec *dc, void *obj, const struct field *f, const struct ypair *p)
 {
@@ -980,8 +1040,32 @@ static void fault_field(struct dec *dc, void *obj, const struct field *f, const 
 	const struct ynode *v = p->value;
 	switch (f->id) {
 	case F_FAULT_AT:
+		fd->at_key = p->key;
+		fl->has_at = true;
 		get_duration(dc, v, f, &fl->at_us);
 		fl->at_pos = v->pos;
+		break;
+	case F_FAULT_EVERY:
+		fl->has_every = get_duration(dc, v, f, &fl->every_us) == 0;
+		fl->every_pos = v->pos;
+		break;
+	case F_FAULT_FROM:
+		fl->has_from = get_duration(dc, v, f, &fl->from_us) == 0;
+		fl->from_pos = v->pos;
+		break;
+	case F_FAULT_UNTIL:
+		fl->has_until = get_duration(dc, v, f, &fl->until_us) == 0;
+		fl->until_pos = v->pos;
+		break;
+	case F_FAULT_ISOLATE:
+		if (second_action(dc, fd, f, p))
+			return;
+		fl->kind = FAULT_PARTITION;
+		fl->kind_pos = p->key->pos;
+		fl->u.partition.mode = PART_ISOLATE;
+		fl->u.partition.n_groups = 1;
+		fl->u.partition.groups = arena_array(dc->a, 1, sizeof(struct target_list));
+		get_targets(dc, v, false, "isolate", &fl->u.partition.groups[0]);
 		break;
 	case F_FAULT_FOR:
 		fl->has_for = get_duration(dc, v, f, &fl->for_us) == 0;
@@ -991,14 +1075,8 @@ static void fault_field(struct dec *dc, void *obj, const struct field *f, const 
 		get_string(dc, v, f, &fl->label);
 		break;
 	case F_FAULT_ACTION:
-		if (fd->action_key) {
-			err(dc, p->key->pos,
-			    "a fault has exactly one action, but this one has \"%s\" and \"%s\"",
-			    fd->action_key->u.scalar.s, f->key);
-			diag_hint(dc->d, "split it into two faults (they may share the same `at`)");
+		if (second_action(dc, fd, f, p))
 			return;
-		}
-		fd->action_key = p->key;
 		fl->kind = (enum fault_kind)f->action;
 		fl->kind_pos = p->key->pos;
 		if (f->type == FT_TARGETS)
@@ -1018,6 +1096,28 @@ static void action_list(char *buf, size_t n)
 	size_t o = 0;
 	for (int k = 0; k < FAULT__COUNT && o < n; k++)
 		o += (size_t)snprintf(buf + o, n - o, "%s%s", k ? ", " : "", fault_kind_names[k]);
+}
+
+/* `at` for one fault; `every` (with `from`, `until`) for a generator. */
+static void dec_fault_when(struct dec *dc, struct topo_fault *fl, const struct fault_dec *fd,
+			   const struct ynode *it)
+{
+	if (fl->has_every && fd->at_key) {
+		err(dc, fd->at_key->pos, "a repeating fault (`every`) starts at `from`, not `at`");
+		diag_hint(dc->d, "rename `at` to `from` (the first repetition; default 0)");
+	} else if (!fl->has_every && !fd->at_key &&
+		   !(fl->has_from || fl->has_until)) {
+		err(dc, it->pos, "missing required key \"at\"");
+		diag_hint(dc->d, "say when the fault starts (`at: 5s`), or repeat it with "
+			  "`every: 10s, until: 60s`");
+	} else if (!fl->has_every && (fl->has_from || fl->has_until)) {
+		struct pos p = fl->has_from ? fl->from_pos : fl->until_pos;
+		err(dc, p, "`from` and `until` bound a repeating fault, but this one has no `every`");
+		diag_hint(dc->d, "add `every: 10s`, or use `at` for a single fault");
+	} else if (fl->has_every && !fl->has_until) {
+		err(dc, fl->every_pos, "a repeating fault needs `until` (when the repetitions stop)");
+		diag_hint(dc->d, "add `until: 60s`");
+	}
 }
 
 static void dec_faults(struct dec *dc, const struct ynode *n, const struct field *f)
@@ -1046,6 +1146,7 @@ static void dec_faults(struct dec *dc, const struct ynode *n, const struct field
 		struct fault_dec fd = {.fl = fl};
 		uint64_t seen = walk(dc, it, tab, &fd, fault_field);
 		check_required(dc, tab, seen, it->pos);
+		dec_fault_when(dc, fl, &fd, it);
 		if (!fd.action_key) {
 			char buf[256];
 			action_list(buf, sizeof(buf));
@@ -1056,12 +1157,54 @@ static void dec_faults(struct dec *dc, const struct ynode *n, const struct field
 		}
 		path_pop(dc, saved);
 	}
+	t->n_entries = t->n_faults;
+}
+
+/* ---------------- roles ---------------- */
+
+static void role_field(struct dec *dc, void *obj, const struct field *f, const struct ypair *p)
+{
+	struct topo_role *r = obj;
+	switch (f->id) {
+	case F_ROLE_COMMAND:
+		get_command(dc, p->value, f, &r->command);
+		break;
+	case F_ROLE_TIMEOUT:
+		get_duration(dc, p->value, f, &r->timeout_us);
+		break;
+	default:
+		break;
+	}
+}
+
+static void dec_roles(struct dec *dc, const struct ynode *v, const struct field *f)
+{
+	struct topology *t = dc->t;
+	if (v->type != YN_MAP) {
+		if (!ytree_is_null(v))
+			bad_value(dc, v, f, NULL);
+		return;
+	}
+	const struct field_table *tab = fields_table("role");
+	t->roles = arena_array(dc->a, v->u.map.n ? v->u.map.n : 1, sizeof(*t->roles));
+	for (size_t i = 0; i < v->u.map.n; i++) {
+		const struct ypair *p = &v->u.map.v[i];
+		struct topo_role *r = &t->roles[t->n_roles++];
+		size_t saved = path_key(dc, p->key->u.scalar.s);
+		r->name = arena_strdup(dc->a, p->key->u.scalar.s);
+		r->pos = p->key->pos;
+		r->timeout_us = 2000000;
+		const struct ynode *m = as_map(dc, p->value, "role", false);
+		if (m)
+			check_required(dc, tab, walk(dc, m, tab, r, role_field), p->key->pos);
+		path_pop(dc, saved);
+	}
 }
 
 /* ---------------- the document ---------------- */
 
 struct top_dec {
-	const struct ypair *by[8];      /* pair per topology table index */
+	const struct ypair *by[16];     /* pair per topology table index */
 };
 
 static void top_field(struct dec *dc, void *obj, const struct field *f, const struct ypair *p)
@@ -1179,6 +1322,16 @@ static void dec_top(struct dec *dc, const struct ynode *root)
 		case F_FAULTS:
 			dec_faults(dc, p->value, f);
 			break;
+		case F_ROLES:
+			dec_roles(dc, p->value, f);
+			break;
+		case F_SEED: {
+			uint64_t u = 0;
+			dc->t->has_seed = get_uint(dc, p->value, f, &u) == 0;
+			dc->t->file_seed = u;
+			dc->t->seed_pos = p->value->pos;
+			break;
+		}
 		default:
 			break;
 		}
@@ -1285,16 +1438,45 @@ struct topology *topo_decode_buffer(const char *path, const char *buf, size_t le
 	return t;
 }
 
-struct topology *topo_load_buffer(const char *path, const char *buf, size_t len,
-				  struct diag_list *d)
+/* The seed the expansion uses: --seed, else the file's, else the fallback. */
+static void pick_seed(struct topology *t, const struct topo_load_opts *o)
+{
+	if (o && o->has_seed) {
+		t->seed = o->seed;
+		t->seed_source = SEED_OPTION;
+	} else if (t->has_seed) {
+		t->seed = t->file_seed;
+		t->seed_source = SEED_FILE;
+	} else if (o) {
+		t->seed = o->fallback;
+		t->seed_source = o->fallback_random ? SEED_RANDOM : SEED_DEFAULT;
+	}
+}
+
+struct topology *topo_load_buffer_with(const char *path, const char *buf, size_t len,
+				       const struct topo_load_opts *o, struct diag_list *d)
 {
 	struct topology *t = topo_decode_buffer(path, buf, len, d);
-	if (t)
+	if (t) {
+		pick_seed(t, o);
 		topo_validate(t, d);
+	}
 	return t;
 }
 
+struct topology *topo_load_buffer(const char *path, const char *buf, size_t len,
+				  struct diag_list *d)
+{
+	return topo_load_buffer_with(path, buf, len, NULL, d);
+}
+
 struct topology *topo_load(const char *path, struct diag_list *d)
+{
+	return topo_load_with(path, NULL, d);
+}
+
+struct topology *topo_load_with(const char *path, const struct topo_load_opts *o,
+				struct diag_list *d)
 {
 	if (!d->file)
 		d->file = path;
@@ -1352,7 +1534,7 @@ struct topology *topo_load(const char *path, struct diag_list *d)
 		free(buf);
 		return NULL;
 	}
-	struct topology *t = topo_load_buffer(path, buf, len, d);
+	struct topology *t = topo_load_buffer_with(path, buf, len, o, d);
 	free(buf);
 	return t;
 }

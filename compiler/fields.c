@@ -20,10 +20,17 @@ static const char *const direction_values[] = {"both", "egress", "ingress", NULL
 static const struct field topology_fields[] = {
 	{.key = "apiVersion", .id = F_API_VERSION, .type = FT_STRING, .flags = FF_REQUIRED},
 	{.key = "name", .id = F_TOPO_NAME, .type = FT_NAME, .flags = FF_REQUIRED},
+	{.key = "seed", .id = F_SEED, .type = FT_INT, .min = 0, .max = INT64_MAX},
+	{.key = "roles", .id = F_ROLES, .type = FT_NAMEMAP, .sub = "role"},
 	{.key = "defaults", .id = F_DEFAULTS, .type = FT_OBJECT, .sub = "defaults"},
 	{.key = "networks", .id = F_NETWORKS, .type = FT_NAMEMAP, .sub = "network"},
 	{.key = "nodes", .id = F_NODES, .type = FT_NAMEMAP, .sub = "node", .flags = FF_REQUIRED},
 	{.key = "faults", .id = F_FAULTS, .type = FT_OBJLIST, .sub = "fault"},
+};
+
+static const struct field role_fields[] = {
+	{.key = "command", .id = F_ROLE_COMMAND, .type = FT_COMMAND, .flags = FF_REQUIRED},
+	{.key = "timeout", .id = F_ROLE_TIMEOUT, .type = FT_DURATION},
 };
 
 static const struct field network_fields[] = {
@@ -85,9 +92,15 @@ static const struct field health_fields[] = {
 	{.key = k, .id = F_FAULT_ACTION, .type = t, .sub = s, .action = kind}
 
 static const struct field fault_fields[] = {
-	{.key = "at", .id = F_FAULT_AT, .type = FT_DURATION, .flags = FF_REQUIRED},
+	/* `at` is required unless `every` is given: decode.c checks it. */
+	{.key = "at", .id = F_FAULT_AT, .type = FT_DURATION},
 	{.key = "for", .id = F_FAULT_FOR, .type = FT_DURATION},
 	{.key = "name", .id = F_FAULT_NAME, .type = FT_NAME},
+	{.key = "every", .id = F_FAULT_EVERY, .type = FT_DURATION},
+	{.key = "from", .id = F_FAULT_FROM, .type = FT_DURATION},
+	{.key = "until", .id = F_FAULT_UNTIL, .type = FT_DURATION},
+	/* `isolate: X` is `partition: {isolate: X}` */
+	{.key = "isolate", .id = F_FAULT_ISOLATE, .type = FT_TARGETS},
 	ACTION("partition", FAULT_PARTITION, NULL, FT_PARTITION),
 	ACTION("latency", FAULT_LATENCY, "latency", FT_ACTION),
 	ACTION("loss", FAULT_LOSS, "loss", FT_ACTION),
@@ -149,6 +162,7 @@ static const struct field partition_isolate_fields[] = {
 static const struct field_table t_topology = TABLE("topology", topology_fields);
 static const struct field_table t_defaults = TABLE("defaults", defaults_fields);
 static const struct field_table t_network = TABLE("network", network_fields);
+static const struct field_table t_role = TABLE("role", role_fields);
 static const struct field_table t_node = TABLE("node", node_fields);
 static const struct field_table t_interface = TABLE("interface", interface_fields);
 static const struct field_table t_disk = TABLE("disk", disk_fields);
@@ -165,7 +179,7 @@ static const struct field_table t_oneway = TABLE("partition-oneway", partition_o
 static const struct field_table t_isolate = TABLE("partition-isolate", partition_isolate_fields);
 
 const struct field_table *const fields_tables[] = {
-	&t_topology, &t_defaults, &t_network, &t_node, &t_interface, &t_disk, &t_health,
+	&t_topology, &t_defaults, &t_network, &t_role, &t_node, &t_interface, &t_disk, &t_health,
 	&t_fault, &t_latency, &t_loss, &t_duplicate, &t_corrupt, &t_reorder, &t_rate,
 	&t_link_down, &t_oneway, &t_isolate,
 };
@@ -246,9 +260,10 @@ const char *fields_expect(const struct field *f, char *buf, size_t n)
 	case FT_NAMEMAP:
 		snprintf(buf, n, "a mapping from names to %ss", f->sub);
 		return buf;
-	case FT_TARGETS: return "a node, node.interface, or a list of them";
+	case FT_TARGETS: return "a node, node.interface, @role, random-node, or a list of them";
 	case FT_PARTITION:
-		return "groups like [[a, b], [c]], {from: [a], to: [b]} or {isolate: a}";
+		return "groups like [[a, b], [c]], {from: [a], to: [b]}, {isolate: a}, "
+		       "random-halves, random-majority-ring or random-node";
 	case FT_ACTION: return "a mapping of parameters";
 	}
 	return "a value";

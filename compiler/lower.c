@@ -218,7 +218,7 @@ static const char *env_build(const struct topology *t, const struct topo_node *n
  * every process resource, so lowering stays linear in the node count; the
  * process driver derives ASPEN_NODES, ASPEN_PEERS and ASPEN_IP_<NAME> from
  * it. Names hold no spaces or '=' (validation), so it needs no escaping. */
-static const char *cluster_string(struct topology *t)
+static const char *cluster_string_in(const struct topology *t, struct arena *a)
 {
 	struct sbuf b = {0};
 	sb_reset(&b);
@@ -235,9 +235,23 @@ static const char *cluster_string(struct topology *t)
 			sb_puts(&b, ip);
 		}
 	}
-	const char *s = arena_strndup(&t->arena, b.s, b.n);
+	const char *s = arena_strndup(a, b.s, b.n);
 	free(b.s);
 	return s;
+}
+
+static const char *cluster_string(struct topology *t)
+{
+	return cluster_string_in(t, &t->arena);
+}
+
+void topo_node_env(const struct topology *t, size_t i, struct arena *a, const char **cluster,
+		   const char **env)
+{
+	struct sbuf b = {0};
+	*cluster = cluster_string_in(t, a);
+	*env = arena_strdup(a, env_build(t, &t->nodes[i], &b));
+	free(b.s);
 }
 
 /* ---------------- netns nodes ---------------- */

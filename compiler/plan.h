@@ -74,7 +74,15 @@ struct plan {
 	struct action *actions; size_t n_actions;   /* entries, in execution order (see above) */
 	size_t n_create, n_update, n_replace, n_delete;
 	struct timeline_entry *timeline; size_t n_timeline;
+	/* The seed the timeline was drawn with, when some fault picks at
+	 * random (plan_timeline copies it from the topology). */
+	bool uses_random;
+	uint64_t seed;
+	enum seed_source seed_source;
 };
+
+/* "the file", "--seed", "random", "default": where a seed came from. */
+const char *plan_seed_source(enum seed_source s);
 
 /* Compute the plan. desired/observed are not copied: they must outlive the
  * plan. topo may be NULL (destroy from the journal alone: no timeline).

@@ -153,21 +153,36 @@ static bool text_has_detail(const struct action *a)
 	return false;
 }
 
+/* "faults[2]", or "faults[2]#3" for the third repetition of a generator. */
+static int text_fault_ref(char *buf, size_t n, const struct topo_fault *f)
+{
+	if (f->instance)
+		return snprintf(buf, n, "faults[%zu]#%zu", f->index, f->instance);
+	return snprintf(buf, n, "faults[%zu]", f->index);
+}
+
 static void text_schedule(const struct plan *p, FILE *out)
 {
 	int fw = 0;
 	for (size_t i = 0; i < p->n_timeline; i++) {
-		char f[40];
-		int l = snprintf(f, sizeof(f), "faults[%zu]", p->timeline[i].fault->index);
+		char f[48];
+		int l = text_fault_ref(f, sizeof(f), p->timeline[i].fault);
 		fw = l > fw ? l : fw;
 	}
-	fputs("\nFault schedule (offsets from convergence):\n", out);
+	if (p->uses_random && p->seed_source == SEED_RANDOM)
+		fprintf(out, "\nFault schedule (offsets from convergence; seed %" PRIu64 " drawn at "
+			"random: --seed %" PRIu64 " repeats it):\n", p->seed, p->seed);
+	else if (p->uses_random)
+		fprintf(out, "\nFault schedule (offsets from convergence; seed %" PRIu64 " from %s):\n",
+			p->seed, plan_seed_source(p->seed_source));
+	else
+		fputs("\nFault schedule (offsets from convergence):\n", out);
 	for (size_t i = 0; i < p->n_timeline; i++) {
 		const struct timeline_entry *e = &p->timeline[i];
-		char at[48], f[40];
+		char at[48], f[48];
 		snprintf(at, sizeof(at), "+%" PRIu64 ".%03" PRIu64 "s", e->at_us / 1000000u,
 			 e->at_us % 1000000u / 1000u);
-		snprintf(f, sizeof(f), "faults[%zu]", e->fault->index);
+		text_fault_ref(f, sizeof(f), e->fault);
 		fprintf(out, "%10s  %-6s  %-*s  %s", at, e->ev == TL_APPLY ? "apply" : "revert",
 			fw, f, e->desc);
 		if (e->fault->label)
@@ -333,6 +348,7 @@ static void json_schedule(struct jw *w, const struct plan *p)
 		jw_kstr(w, "at", at);
 		jw_kstr(w, "event", e->ev == TL_APPLY ? "apply" : "revert");
 		jw_kuint(w, "fault", e->fault->index);
+		jw_kuint(w, "instance", e->fault->instance);
 		jw_kstr(w, "label", e->fault->label);
 		jw_kstr(w, "kind", fault_kind_names[e->fault->kind]);
 		jw_kstr(w, "description", e->desc);
@@ -360,6 +376,11 @@ void plan_print_json(const struct plan *p, FILE *out)
 	jw_kuint(&w, "replace", p->n_replace);
 	jw_kuint(&w, "delete", p->n_delete);
 	jw_close(&w, '}');
+	jw_key(&w, "seed");
+	if (p->uses_random)
+		jw_uint(&w, p->seed);
+	else
+		jw_str(&w, NULL);
 	json_schedule(&w, p);
 	jw_close(&w, '}');
 	fputc('\n', out);

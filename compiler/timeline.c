@@ -124,7 +124,12 @@ static void d_targets(struct desc *d, const struct target_list *l)
 	for (size_t i = 0; i < l->n; i++) {
 		if (i)
 			d_puts(d, " ");
-		d_puts(d, l->v[i].node ? l->v[i].node : "?");
+		if (l->v[i].role) {
+			d_puts(d, "@");
+			d_puts(d, l->v[i].role);
+			continue;
+		}
+		d_puts(d, l->v[i].node ? l->v[i].node : l->v[i].random ? "random" : "?");
 		if (l->v[i].iface) {
 			d_puts(d, ".");
 			d_puts(d, l->v[i].iface);
@@ -162,6 +167,16 @@ static void d_partition(struct desc *d, const struct topo_fault *f)
 		d_puts(d, " isolate ");
 		if (ng > 0)
 			d_targets(d, &g[0]);
+		break;
+	case PART_GRUDGE:       /* node <- what it drops */
+		d_puts(d, " ring");
+		for (size_t i = 0; i + 1 < ng; i += 2) {
+			d_puts(d, i ? ", " : " ");
+			d_targets(d, &g[i + 1]);
+			d_puts(d, " drops [");
+			d_targets(d, &g[i]);
+			d_puts(d, "]");
+		}
 		break;
 	}
 }
@@ -216,6 +231,12 @@ static void d_fault(struct desc *d, const struct topo_fault *f, bool as_revert)
 		d_puts(d, (unsigned)f->kind < FAULT__COUNT ? fault_kind_names[f->kind] : "?");
 	switch (f->kind) {
 	case FAULT_PARTITION:
+		if (f->pick != PICK_NONE) {
+			static const char *const picks[] = {"", "random-halves", "random-majority-ring",
+							    "random-node"};
+			d_printf(d, " %s", picks[f->pick]);
+			break;
+		}
 		d_partition(d, f);
 		break;
 	case FAULT_LATENCY: case FAULT_LOSS: case FAULT_DUPLICATE:
@@ -262,8 +283,22 @@ static int tl_cmp(const void *x, const void *y)
 	return a->fault->index < b->fault->index ? -1 : a->fault->index > b->fault->index;
 }
 
+const char *plan_seed_source(enum seed_source s)
+{
+	switch (s) {
+	case SEED_FILE: return "the file";
+	case SEED_OPTION: return "--seed";
+	case SEED_RANDOM: return "random";
+	case SEED_DEFAULT: break;
+	}
+	return "default";
+}
+
 void plan_timeline(struct plan *p, const struct topology *t)
 {
+	p->uses_random = t->uses_random;
+	p->seed = t->seed;
+	p->seed_source = t->seed_source;
 	p->timeline = arena_array(&p->arena, t->n_faults * 2 + 1, sizeof(*p->timeline));
 	size_t n = 0;
 	for (size_t i = 0; i < t->n_faults; i++) {

@@ -45,3 +45,11 @@ size_t topo_find_network(const struct topology *t, const char *name)
 			return i;
 	return SIZE_MAX;
 }
+
+size_t topo_find_role(const struct topology *t, const char *name)
+{
+	for (size_t i = 0; i < t->n_roles; i++)
+		if (t->roles[i].name && strcmp(t->roles[i].name, name) == 0)
+			return i;
+	return SIZE_MAX;
+}

@@ -136,10 +136,15 @@ enum fault_kind {
 /* The YAML key of each kind: "partition", "latency", ..., "link-down", "kill". */
 extern const char *const fault_kind_names[FAULT__COUNT];
 
-/* A target is a node ("node1") or one of its interfaces ("node1.eth0"). */
+/* A target is a node ("node1") or one of its interfaces ("node1.eth0"),
+ * a role ("@leader", "@others": node NULL, resolved when the fault fires,
+ * runtime/roles.c) or a random pick ("random", "random-node": node NULL,
+ * replaced by a node when the compiler expands generators, generate.c). */
 struct fault_target {
 	const char *node;
 	const char *iface;              /* NULL: every interface of the node */
+	const char *role;               /* "@ROLE" without the '@', or NULL */
+	bool random;                    /* "random" / "random-node" */
 	struct pos pos;
 	size_t node_idx;                /* derived */
 	size_t iface_idx;               /* derived; valid when iface != NULL */
@@ -151,7 +156,11 @@ struct target_list {
 	struct pos pos;
 };
 
-enum partition_mode { PART_GROUPS, PART_ONEWAY, PART_ISOLATE };
+/* GRUDGE: a set of one-way cuts, groups[2k] -> groups[2k + 1] (what
+ * random-majority-ring expands to). */
+enum partition_mode { PART_GROUPS, PART_ONEWAY, PART_ISOLATE, PART_GRUDGE };
+/* A partition chosen from the seed when the generator is expanded. */
+enum partition_pick { PICK_NONE, PICK_HALVES, PICK_RING, PICK_NODE };
 enum direction { DIR_BOTH, DIR_EGRESS, DIR_INGRESS };
 
 struct topo_fault {
@@ -161,6 +170,16 @@ struct topo_fault {
 	bool has_for; uint64_t for_us;  struct pos for_pos;
 	enum fault_kind kind;           struct pos kind_pos;
 	const char *label;              /* optional `name:` of the fault, or NULL */
+	bool has_at;
+	/* A generator repeats the entry every `every` from `from` while the
+	 * start is before `until`; instances are separate faults (generate.c). */
+	bool has_every; uint64_t every_us; struct pos every_pos;
+	bool has_from; uint64_t from_us; struct pos from_pos;
+	bool has_until; uint64_t until_us; struct pos until_pos;
+	enum partition_pick pick;       /* partition: random-halves, ... */
+	size_t instance;                /* derived: 0 for a plain entry, 1.. for the
+					   instances of an expanded generator or random pick */
+	bool has_roles;                 /* derived: a target names a role */
 
 	union {
 		struct {
@@ -191,7 +210,34 @@ struct topo_fault {
 	} u;
 };
 
+/* ---------------- roles ---------------- */
+
+/* A role: a probe run once per node when a fault naming "@name" fires; the
+ * nodes whose probe exits 0 hold the role. */
+struct topo_role {
+	const char *name;
+	struct pos pos;                 /* of the key naming the role */
+	struct strv command;
+	uint64_t timeout_us;            /* default 2s */
+};
+
+/* "@others": every node no other target of the same fault names. */
+#define TOPO_ROLE_OTHERS "others"
+
 /* ---------------- the topology ---------------- */
+
+/* Where the seed of the generators came from. */
+enum seed_source { SEED_DEFAULT, SEED_FILE, SEED_OPTION, SEED_RANDOM };
+
+/* What the caller of topo_load_with() decides about the seed: `--seed N`
+ * (has_seed) wins over the file's `seed:`, which wins over fallback (a
+ * random seed the CLI drew: fallback_random; else 0 and SEED_DEFAULT). */
+struct topo_load_opts {
+	bool has_seed;
+	uint64_t seed;
+	uint64_t fallback;
+	bool fallback_random;
+};
 
 struct topology {
 	struct arena arena;             /* owns everything below */
@@ -202,7 +248,14 @@ struct topology {
 
 	struct topo_network *networks; size_t n_networks;
 	struct topo_node *nodes; size_t n_nodes;
-	struct topo_fault *faults; size_t n_faults;
+	struct topo_fault *faults; size_t n_faults;     /* after expansion */
+	size_t n_entries;               /* faults: entries in the file */
+	struct topo_role *roles; size_t n_roles;
+
+	bool has_seed; uint64_t file_seed; struct pos seed_pos;   /* `seed:` */
+	uint64_t seed;                  /* the seed the expansion used */
+	enum seed_source seed_source;
+	bool uses_random;               /* some entry picks from the seed */
 };
 
 void topo_free(struct topology *t);    /* accepts NULL */
@@ -211,5 +264,6 @@ void topo_free(struct topology *t);    /* accepts NULL */
  * hashed by topo_index() for large ones. */
 size_t topo_find_node(const struct topology *t, const char *name);
 size_t topo_find_network(const struct topology *t, const char *name);
+size_t topo_find_role(const struct topology *t, const char *name);
 
 #endif

@@ -768,8 +768,26 @@ static bool resolve_target(struct vctx *v, struct topo_fault *f, size_t fi,
 			   struct fault_target *tg)
 {
 	tg->node_idx = tg->iface_idx = SIZE_MAX;
-	if (!tg->node)
+	if (tg->role) {
+		f->has_roles = true;
+		if (strcmp(tg->role, TOPO_ROLE_OTHERS) == 0 || topo_find_role(v->t, tg->role) != SIZE_MAX)
+			return false;   /* resolved when the fault fires (runtime/roles.c) */
+		diag_error(v->d, tg->pos, target_path(v, f, fi), "role \"%s\" is not defined", tg->role);
+		const char **names = arena_array(&v->a, v->t->n_roles + 2, sizeof(*names));
+		size_t n = 0;
+		for (size_t i = 0; i < v->t->n_roles; i++)
+			names[n++] = v->t->roles[i].name;
+		names[n++] = TOPO_ROLE_OTHERS;
+		const char *s = diag_suggest(tg->role, names, n);
+		if (s)
+			diag_hint(v->d, "did you mean `@%s`?", s);
+		else if (v->t->n_roles == 0)
+			diag_hint(v->d, "declare it under `roles:` (a probe command per node), or "
+				  "use @others");
 		return false;
+	}
+	if (!tg->node)
+		return false;   /* random: picked when generators are expanded */
 	size_t n = find_node(v, tg->node);
 	if (n == SIZE_MAX) {
 		diag_error(v->d, tg->pos, target_path(v, f, fi), "node \"%s\" is not defined", tg->node);
@@ -810,6 +828,29 @@ static void resolve_list(struct vctx *v, struct topo_fault *f, size_t fi, struct
 {
 	for (size_t k = 0; k < l->n; k++)
 		resolve_target(v, f, fi, &l->v[k]);
+}
+
+/* "@others" names what the entry's other targets leave: once per entry. */
+static void check_others(struct vctx *v, struct topo_fault *f, size_t fi,
+			 struct target_list *l, size_t nl)
+{
+	const struct fault_target *first = NULL;
+	for (size_t g = 0; g < nl; g++) {
+		for (size_t k = 0; k < l[g].n; k++) {
+			const struct fault_target *tg = &l[g].v[k];
+			if (!tg->role || strcmp(tg->role, TOPO_ROLE_OTHERS) != 0)
+				continue;
+			if (!first) {
+				first = tg;
+				continue;
+			}
+			diag_error(v->d, tg->pos, target_path(v, f, fi),
+				   "@others is already used by this fault (at %u:%u)", first->pos.line,
+				   first->pos.col);
+			diag_hint(v->d, "@others means every node the fault's other targets do not "
+				  "name, so it can appear once");
+		}
+	}
 }
 
 static void check_for(struct vctx *v, const struct topo_fault *f, size_t i)
@@ -931,6 +972,8 @@ static void check_sides(struct vctx *v, struct topo_fault *f, size_t i)
 
 static void check_partition(struct vctx *v, struct topo_fault *f, size_t i)
 {
+	if (f->pick != PICK_NONE)
+		return;         /* the groups come from the seed (generate.c) */
 	size_t non_empty = 0, ng = f->u.partition.n_groups;
 	for (size_t g = 0; g < ng; g++) {
 		struct target_list *l = &f->u.partition.groups[g];
@@ -956,9 +999,12 @@ static void check_partition(struct vctx *v, struct topo_fault *f, size_t i)
 		if (ng < 1 || f->u.partition.groups[0].n == 0)
 			diag_error(v->d, f->kind_pos, path, "`isolate` needs at least one node");
 		break;
+	case PART_GRUDGE:       /* only generate.c makes these */
+		break;
 	}
 	if (f->u.partition.mode != PART_ISOLATE)
 		check_sides(v, f, i);
+	check_others(v, f, i, f->u.partition.groups, ng);
 }
 
 static void check_fault(struct vctx *v, struct topo_fault *f, size_t i)
@@ -971,6 +1017,7 @@ static void check_fault(struct vctx *v, struct topo_fault *f, size_t i)
 		return;
 	}
 	resolve_list(v, f, i, fault_targets(f));
+	check_others(v, f, i, fault_targets(f), 1);
 	if (f->kind != FAULT_LINK_DOWN && !kind_is_node_action(f->kind))
 		check_impair(v, f, i);
 }
@@ -1011,7 +1058,7 @@ static void hint_history(struct vctx *v, const char *need, const struct topo_nod
 	const struct topo_fault *g = &v->t->faults[h->by];
 	char when[40];
 	diag_hint(v->d, "it needs a %s node; %s is %s since faults[%zu] (%s at %u:%u) at %s",
-		  need, nd->name, state_names[h->st], h->by, kind_name(g), g->kind_pos.line,
+		  need, nd->name, state_names[h->st], g->index, kind_name(g), g->kind_pos.line,
 		  g->kind_pos.col, dur_str(when, h->since));
 }
 
@@ -1040,12 +1087,12 @@ static bool step(struct vctx *v, const struct event *e, struct nhist *h)
 	char when[40];
 	dur_str(when, e->time);
 	if (e->revert) {
-		diag_error(v->d, f->for_pos, vpath(v, "faults[%zu].for", e->fault),
+		diag_error(v->d, f->for_pos, vpath(v, "faults[%zu].for", f->index),
 			   "cannot resume %s at %s when this pause ends: it is %s", nd->name, when,
 			   state_names[h->st]);
 		hint_history(v, "paused", nd, h);
 	} else {
-		diag_error(v->d, f->kind_pos, vpath(v, "faults[%zu].%s", e->fault, kind_name(f)),
+		diag_error(v->d, f->kind_pos, vpath(v, "faults[%zu].%s", f->index, kind_name(f)),
 			   "cannot %s %s at %s: it is %s", kind_name(f), nd->name, when,
 			   state_names[h->st]);
 		hint_history(v, rule[r].need, nd, h);
@@ -1112,14 +1159,26 @@ static int use_cmp(const void *a, const void *b)
 	return (x->fault > y->fault) - (x->fault < y->fault);
 }
 
-struct clash { size_t later, earlier, iface; uint64_t from, to; };
+/* lo, hi: the two entries (file indices, lo < hi). A pair of entries is
+ * reported once, at its first clash: repetitions of generators would
+ * otherwise repeat one mistake many times. */
+struct clash { size_t later, earlier, iface; uint64_t from, to; size_t lo, hi; };
 
 static int clash_cmp(const void *a, const void *b)
 {
 	const struct clash *x = a, *y = b;
-	if (x->later != y->later)
-		return x->later < y->later ? -1 : 1;
-	return (x->earlier > y->earlier) - (x->earlier < y->earlier);
+	if (x->hi != y->hi)
+		return x->hi < y->hi ? -1 : 1;
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	if (x->from != y->from)
+		return x->from < y->from ? -1 : 1;
+	return (x->iface > y->iface) - (x->iface < y->iface);
+}
+
+static bool clash_same_pair(const struct clash *x, const struct clash *y)
+{
+	return x->lo == y->lo && x->hi == y->hi;
 }
 
 static size_t fault_mechs(const struct topo_fault *f, enum mech out[2])
@@ -1190,12 +1249,15 @@ static const char *iface_str(struct vctx *v, char buf[80], size_t global)
 static void report_clash(struct vctx *v, const struct clash *c)
 {
 	const struct topo_fault *f = &v->t->faults[c->later], *g = &v->t->faults[c->earlier];
-	char ifs[80], a[40], b[40];
-	diag_error(v->d, f->kind_pos, vpath(v, "faults[%zu].%s", c->later, kind_name(f)),
-		   "faults[%zu] (%s at %u:%u) overlaps faults[%zu] (%s at %u:%u) on %s from %s to %s",
-		   c->later, kind_name(f), f->kind_pos.line, f->kind_pos.col, c->earlier,
+	char ifs[80], a[40], b[40], seed[64] = "";
+	if (v->t->uses_random)  /* another seed may draw targets that do not clash */
+		snprintf(seed, sizeof seed, " (targets drawn with seed %llu)",
+			 (unsigned long long)v->t->seed);
+	diag_error(v->d, f->kind_pos, vpath(v, "faults[%zu].%s", f->index, kind_name(f)),
+		   "faults[%zu] (%s at %u:%u) overlaps faults[%zu] (%s at %u:%u) on %s from %s to %s%s",
+		   f->index, kind_name(f), f->kind_pos.line, f->kind_pos.col, g->index,
 		   kind_name(g), g->kind_pos.line, g->kind_pos.col, iface_str(v, ifs, c->iface),
-		   dur_str(a, c->from), dur_str(b, c->to));
+		   dur_str(a, c->from), dur_str(b, c->to), seed);
 	enum mech m[2];
 	fault_mechs(f, m);
 	if (m[0] == M_NETEM)
@@ -1230,22 +1292,47 @@ static void check_overlapping_faults(struct vctx *v)
 			far = k;
 			continue;
 		}
-		if (u[k].start < u[far].end && u[k].fault != u[far].fault)
+		if (u[k].start < u[far].end && u[k].fault != u[far].fault) {
+			size_t a = v->t->faults[u[k].fault].index, b = v->t->faults[u[far].fault].index;
 			c[nc++] = (struct clash){ u[k].fault, u[far].fault, u[k].iface, u[k].start,
-						  u[k].end < u[far].end ? u[k].end : u[far].end };
+						  u[k].end < u[far].end ? u[k].end : u[far].end,
+						  a < b ? a : b, a < b ? b : a };
+		}
 		if (u[k].end > u[far].end)
 			far = k;
 	}
 	qsort(c, nc, sizeof *c, clash_cmp);
 	for (size_t k = 0; k < nc; k++)
-		if (k == 0 || clash_cmp(&c[k], &c[k - 1]) != 0)
+		if (k == 0 || !clash_same_pair(&c[k], &c[k - 1]))
 			report_clash(v, &c[k]);
 }
 
+static void check_roles(struct vctx *v)
+{
+	for (size_t i = 0; i < v->t->n_roles; i++) {
+		const struct topo_role *r = &v->t->roles[i];
+		const char *path = vpath(v, "roles.%s", r->name);
+		if (!name_ok(r->name)) {
+			report_name(v, "role", r->name, r->pos, path);
+		} else if (strcmp(r->name, TOPO_ROLE_OTHERS) == 0) {
+			diag_error(v->d, r->pos, path, "role name \"others\" is reserved");
+			diag_hint(v->d, "@others names the nodes a fault's other targets leave; pick "
+				  "another name");
+		}
+		if (r->timeout_us == 0)
+			diag_error(v->d, r->pos, vpath(v, "roles.%s.timeout", r->name),
+				   "a role probe needs a timeout above 0");
+	}
+}
+
+/* Entries are checked as written, then expanded (generate.c); the
+ * schedule-wide checks see every instance. */
 static void check_faults(struct vctx *v)
 {
+	check_roles(v);
 	for (size_t i = 0; i < v->t->n_faults; i++)
-		check_fault(v, &v->t->faults[i], i);
+		check_fault(v, &v->t->faults[i], v->t->faults[i].index);
+	topo_generate(v->t, v->d);
 	simulate_states(v);
 	check_overlapping_faults(v);
 }

@@ -122,7 +122,7 @@ _aspen()
 		compopt -o filenames 2>/dev/null
 		return 0
 		;;
-	--lock-timeout)
+	--lock-timeout | --seed)
 		return 0
 		;;
 	esac

@@ -26,7 +26,7 @@ static bool adhoc_word_ok(const char *s)
 		return false;
 	for (; *s; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      *s == '.' || *s == '_' || *s == '%' || *s == '-' || *s == ','))
+		      *s == '.' || *s == '_' || *s == '%' || *s == '-' || *s == ',' || *s == '@'))
 			return false;
 	return true;
 }
@@ -107,7 +107,9 @@ static void sb_list(struct sbuf *b, const struct words *w, size_t from, size_t t
 		while (*s) {
 			size_t l = strcspn(s, ",");
 			if (l) {
-				sb_printf(b, "%s%.*s", first ? "" : ", ", (int)l, s);
+				/* "@leader" is quoted: '@' cannot start a plain YAML scalar */
+				const char *qt = s[0] == '@' ? "\"" : "";
+				sb_printf(b, "%s%s%.*s%s", first ? "" : ", ", qt, (int)l, s, qt);
 				first = false;
 			}
 			s += l + (s[l] == ',');

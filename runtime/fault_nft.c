@@ -23,7 +23,8 @@
  *
  * Partition groups drop, for every group, "iifname <group> oifname <others>"
  * and "iifname <group> ip daddr <others' addresses>" (routed). One-way
- * drops only from -> to. Isolate drops everything in or out of the node's
+ * drops only from -> to; a grudge (random-majority-ring) is a set of one-way
+ * cuts. Isolate drops everything in or out of the node's
  * ports, the host (gateway) included: an isolated node that still reached
  * the gateway would still reach every network the host routes to. Loss is
  * "numgen random mod 1000000 < percent * 10000" on the node's ports, iifname
@@ -287,6 +288,9 @@ static int nft_rules_partition(cJSON *cmds, const char *table, const char *chain
 		nj_rule(cmds, table, chain, nj_drop(nj_ports("oifname", g[0], n[0]), NULL), NULL);
 	} else if (rc == 0 && f->u.partition.mode == PART_ONEWAY && ng >= 2) {
 		nft_rules_cut(cmds, table, chain, g[0], n[0], g[1], n[1]);
+	} else if (rc == 0 && f->u.partition.mode == PART_GRUDGE) {
+		for (size_t i = 0; i + 1 < ng; i += 2)   /* one-way cuts, pair by pair */
+			nft_rules_cut(cmds, table, chain, g[i], n[i], g[i + 1], n[i + 1]);
 	} else if (rc == 0) {
 		size_t total = 0;
 		for (size_t i = 0; i < ng; i++)

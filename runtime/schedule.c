@@ -14,6 +14,7 @@
  * `aspen heal` after a SIGKILL complete. sched_heal works from the records
  * alone and is shared by `aspen heal`, `aspen destroy` and the signal path. */
 #include "runtime/schedule.h"
+#include "runtime/roles.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -66,10 +67,11 @@ bool sched_revertible(enum fault_kind k)
 
 const char *sched_fault_key(const struct topo_fault *f, char *buf, size_t len)
 {
+	/* Repetitions of a generator: "<key>_<n>" (journal keys allow '_'). */
 	if (f->label)
-		snprintf(buf, len, "%s", f->label);
+		snprintf(buf, len, f->instance ? "%s_%zu" : "%s", f->label, f->instance);
 	else
-		snprintf(buf, len, "f%zu", f->index);
+		snprintf(buf, len, f->instance ? "f%zu_%zu" : "f%zu", f->index, f->instance);
 	return buf;
 }
 
@@ -189,6 +191,7 @@ struct armed {
 	cJSON *undo;            /* owned by the journal when journaled, else by us */
 	bool journaled;
 	char key[64];
+	const char *desc;       /* with roles: as resolved ("isolate n2 (@leader = n2)") */
 };
 
 /* prepare -> record stamped -> into the journal and saved (revertible
@@ -199,6 +202,14 @@ static int fault_arm(struct rt_ctx *c, const struct topology *t, const struct to
 {
 	const struct fault_ops *ops = sched_ops(o);
 	memset(a, 0, sizeof(*a));
+	if (f->has_roles) {     /* targets chosen now: 1 = skip (no node holds a role) */
+		const char *note;
+		int rr = roles_resolve(c, t, f, &f, &note, e);
+		if (rr != 0)
+			return rr < 0 ? rt_err_prefix(e, "%s: roles", key) : 1;
+		desc = arena_printf(&c->arena, "%s (%s)", fault_describe(&c->arena, t, f), note);
+	}
+	a->desc = desc;
 	if (!ops->prepare || !ops->apply)
 		return rt_errf(e, ENOSYS, "%s: this aspen is built without fault mechanisms", key);
 	cJSON *undo = NULL;
@@ -273,9 +284,11 @@ int sched_apply_one(struct rt_ctx *c, const struct topology *t, const struct top
 	struct sched_event ev = {.ev = SCHED_EV_APPLIED, .key = key, .kind = sched_kind_name(f),
 				 .desc = desc};
 	struct armed a;
-	if (fault_arm(c, t, f, key, desc, 0, o, &a, e) < 0 ||
-	    fault_fire(c, t, &a, desc, o, &ev, e) < 0) {
-		ev.ev = SCHED_EV_FAILED;
+	int rc = fault_arm(c, t, f, key, desc, 0, o, &a, e);
+	if (rc == 0)
+		ev.desc = a.desc;
+	if (rc != 0 || fault_fire(c, t, &a, ev.desc, o, &ev, e) < 0) {
+		ev.ev = rc > 0 ? SCHED_EV_SKIPPED : SCHED_EV_FAILED;
 		ev.err = e->msg;
 		sched_emit(o, &ev);
 		return -1;
@@ -452,11 +465,14 @@ static int run_arm(struct run *r, const struct timeline_entry *te, struct rt_err
 	struct sched_event ev = {.ev = SCHED_EV_FAILED, .key = key, .kind = sched_kind_name(te->fault),
 				 .desc = te->desc, .at_us = te->at_us,
 				 .t_us = r->t0 ? sched_mono_us() - r->t0 : 0};
-	if (fault_arm(r->c, r->t, te->fault, key, te->desc, run_deadline(r, te->fault), r->o,
-		      &r->next, e) < 0) {
+	int rc = fault_arm(r->c, r->t, te->fault, key, te->desc, run_deadline(r, te->fault), r->o,
+			   &r->next, e);
+	if (rc != 0) {
+		if (rc > 0)
+			ev.ev = SCHED_EV_SKIPPED;
 		ev.err = e->msg;
 		sched_emit(r->o, &ev);
-		return -1;
+		return rc;
 	}
 	r->next_te = te;
 	return 0;
@@ -466,16 +482,20 @@ static int run_apply(struct run *r, const struct timeline_entry *te, uint64_t t_
 		     struct rt_err *e)
 {
 	const struct topo_fault *f = te->fault;
-	if (r->next_te != te && run_arm(r, te, e) < 0)
-		return -1;
+	if (r->next_te != te) {         /* not armed ahead: roles resolve now */
+		int rc = run_arm(r, te, e);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;         /* skipped: the event said why */
+	}
 	r->next_te = NULL;
 	struct armed *a = &r->next;
 	char key[64];
 	snprintf(key, sizeof(key), "%s", a->key);
 	bool journaled = a->journaled;
+	const char *desc = a->desc ? a->desc : te->desc;
 	struct sched_event ev = {.ev = SCHED_EV_APPLIED, .key = key, .kind = sched_kind_name(f),
-				 .desc = te->desc, .at_us = te->at_us, .t_us = t_us};
-	if (fault_fire(r->c, r->t, a, te->desc, r->o, &ev, e) < 0) {
+				 .desc = desc, .at_us = te->at_us, .t_us = t_us};
+	if (fault_fire(r->c, r->t, a, desc, r->o, &ev, e) < 0) {
 		ev.ev = SCHED_EV_FAILED;
 		ev.err = e->msg;
 		sched_emit(r->o, &ev);
@@ -486,7 +506,7 @@ static int run_apply(struct run *r, const struct timeline_entry *te, uint64_t t_
 		struct active *ac = &r->act[r->n_act++];
 		ac->f = f;
 		snprintf(ac->key, sizeof(ac->key), "%s", key);
-		ac->desc = te->desc;
+		ac->desc = desc;
 	}
 	sched_emit(r->o, &ev);
 	return 0;
@@ -564,8 +584,10 @@ static int run_loop(struct run *r, const struct timeline_entry *tl, size_t n, st
 			if (a && run_revert(r, a, true, tl[i].at_us, t_us, e) < 0)
 				return -1;
 		}
-		/* Journal the next fault now, while there is time. */
-		if (i + 1 < n && tl[i + 1].ev == TL_APPLY && run_arm(r, &tl[i + 1], e) < 0)
+		/* Journal the next fault now, while there is time (not one that
+		 * names roles: its targets are chosen at its time). */
+		if (i + 1 < n && tl[i + 1].ev == TL_APPLY && !tl[i + 1].fault->has_roles &&
+		    run_arm(r, &tl[i + 1], e) < 0)
 			return -1;
 	}
 	return 0;
@@ -617,7 +639,7 @@ int sched_run(struct rt_ctx *c, const struct topology *t, const struct timeline_
 	/* The first fault is journaled before t0 (its recorded deadline is
 	 * early by the time that takes), later ones while the schedule waits. */
 	r.rt0_ms = sched_real_ms();
-	if (n > 0 && tl[0].ev == TL_APPLY && run_arm(&r, &tl[0], e) < 0)
+	if (n > 0 && tl[0].ev == TL_APPLY && !tl[0].fault->has_roles && run_arm(&r, &tl[0], e) < 0)
 		goto out;
 	r.t0 = sched_mono_us();
 	r.rt0_ms = sched_real_ms();
@@ -677,6 +699,7 @@ static const char *const sched_ev_names[] = {
 	[SCHED_EV_LEFTOVER] = "fault_leftover_reverted",
 	[SCHED_EV_SIGNAL] = "interrupted",
 	[SCHED_EV_DONE] = "schedule_done",
+	[SCHED_EV_SKIPPED] = "fault_skipped",
 };
 
 char *sched_event_json(const struct sched_event *ev)
@@ -708,6 +731,11 @@ char *sched_event_json(const struct sched_event *ev)
 		break;
 	case SCHED_EV_LEFTOVER:
 		cJSON_AddNumberToObject(o, "cost_us", (double)ev->cost_us);
+		break;
+	case SCHED_EV_SKIPPED:
+		cJSON_AddNumberToObject(o, "at_us", (double)ev->at_us);
+		cJSON_AddNumberToObject(o, "t_us", (double)ev->t_us);
+		cJSON_AddStringToObject(o, "reason", ev->err ? ev->err : "");
 		break;
 	case SCHED_EV_SIGNAL:
 		cJSON_AddStringToObject(o, "signal", ev->signal == SIGINT ? "SIGINT" :

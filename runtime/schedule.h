@@ -61,6 +61,8 @@ enum sched_ev {
 	SCHED_EV_LEFTOVER,      /* a record of an earlier run was reverted before t0 */
 	SCHED_EV_SIGNAL,        /* SIGINT/SIGTERM: n active faults are about to be reverted */
 	SCHED_EV_DONE,          /* the timeline is done */
+	SCHED_EV_SKIPPED,       /* a fault naming roles was not applied: err says why
+				   (no node holds the role now) */
 };
 
 struct sched_event {
@@ -154,7 +156,8 @@ void sched_adhoc_key(const struct rt_ctx *c, char *buf, size_t len);
  *    "desc":"partition [node1] | [node2 node3]","at_us":5000000,
  *    "t_us":5000142,"late_us":142,"cost_us":410}
  * events: schedule_start, fault_applied, fault_reverted, fault_failed,
- * fault_leftover_reverted, interrupted, schedule_done. malloc'd. */
+ * fault_leftover_reverted, interrupted, schedule_done, fault_skipped
+ * (with "reason"). malloc'd. */
 char *sched_event_json(const struct sched_event *ev);
 
 #endif

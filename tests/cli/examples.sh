@@ -1,6 +1,6 @@
 # Every example in topologies/ validates with no diagnostic at all, plans,
 # starts with the yaml-language-server line, and together they show every
-# fault kind of the language.
+# fault kind of the language, roles and generators.
 set -eu
 : "${ASPEN:?}" "${ASPEN_TESTS:?}"
 root=$(cd "$ASPEN_TESTS/.." && pwd)
@@ -28,4 +28,8 @@ for kind in partition latency loss duplicate corrupt reorder rate link-down kill
 done
 grep -q 'from:' "$root"/topologies/*.yaml || fail "no example shows a one-way partition"
 grep -q 'isolate:' "$root"/topologies/*.yaml || fail "no example isolates a node"
+grep -q '^roles:' "$root"/topologies/*.yaml || fail "no example declares a role"
+grep -q '"@[a-z]' "$root"/topologies/*.yaml || fail "no example aims a fault at a role"
+grep -q 'every:' "$root"/topologies/*.yaml || fail "no example repeats a fault"
+grep -q 'random-majority-ring' "$root"/topologies/*.yaml || fail "no example draws a majorities ring"
 echo "ok: $n examples"

@@ -54,7 +54,9 @@ transfer() {
 aspen_ok apply --no-wait --no-schedule "$F" >/dev/null
 step "unlimited: far above 2 Mbit/s"
 transfer
-[ "$kbit" -gt 20000 ] || fail "baseline only $kbit kbit/s"
+# Only needs to be well above the limits tested below (2 and 8 Mbit/s): a
+# busy machine (2 cores, several test suites) has measured 19 Mbit/s here.
+[ "$kbit" -gt 12000 ] || fail "baseline only $kbit kbit/s"
 
 step "rate 2mbit on n1: tbf a5e0: inside n1's namespace, transfer near 2 Mbit/s"
 fc_ok apply "$F" 0
@@ -75,7 +77,9 @@ ip netns exec aspen-$N-n1 tc qdisc show dev eth0 | grep -q 'rate 8Mbit burst 64K
 fc_ok heal "$F"
 no_aspen_qdisc aspen-$N-n1 eth0
 transfer
-[ "$kbit" -gt 20000 ] || fail "still limited after heal: $kbit kbit/s"
+# Above what the 8 Mbit tbf (64K burst) could pass over 512K, with margin
+# (the same bound as the baseline).
+[ "$kbit" -gt 12000 ] || fail "still limited after heal: $kbit kbit/s"
 
 step "a root qdisc aspen did not add is left alone"
 ip netns exec aspen-$N-n1 tc qdisc add dev eth0 root handle 1: tbf rate 50mbit burst 64k latency 50ms
