@@ -107,6 +107,8 @@ step "a. namespace file and marker, no bind mount"
 trace -P /run/netns/$NS -e trace=mount
 n=$(nth mount "\"/run/netns/$NS\"" MS_BIND)
 crash_at mount "$n" -P /run/netns/$NS
+aspen_ok status $N >/dev/null
+out_has "netns/n1 *unfinished *namespace file not mounted"
 after_crash "a" unmounted_ns
 crash_at mount "$n" -P /run/netns/$NS
 converges "a"
