@@ -9,13 +9,15 @@
 #   c. link created by RTM_NEWLINK, alias (the mark) set by a later
 #      RTM_SETLINK: killed in between, for the bridge and for the veth
 #   d. veth marked, its peer not yet up
+#   e. (VM nodes) a TAP configured and marked but not yet persistent:
+#      it must die with aspen
 #
 # Each kill point is computed from a trace of a clean apply taken here
 # (strace -f; the injection counter counts per thread, and only the calls
 # a -P filter lets through), never hard-coded, so the test follows the code.
 # After each kill the test checks that the window was really hit.
 # CRASH_WINDOWS="a c" runs only those steps.
-. "$ASPEN_TESTS/e2e/lib.sh"
+. "$ASPEN_TESTS/e2e/lib_vm.sh"
 command -v strace >/dev/null || fail "strace is needed (Debian package strace)"
 N=crashwin
 NS=aspen-$N-n1
@@ -77,7 +79,7 @@ no_residue() {
 	[ ! -e "$ASPEN_STATE_DIR/$N" ] || fail "state left: $(ls -la "$ASPEN_STATE_DIR/$N")"
 	left=$(nft list tables 2>/dev/null || true)
 	[ -z "$left" ] || fail "nft tables left: $left"
-	left=$(ps -eo pid=,comm= | awk '$2 == "aspen" || $2 == "strace" || $2 == "sleep"')
+	left=$(ps -eo pid=,comm= | awk '$2 ~ /^(aspen|strace|sleep|ch-double)$/')
 	[ -z "$left" ] || fail "processes left: $left"
 	assert_clean $N
 }
@@ -102,7 +104,7 @@ converges() {
 	echo "$1: re-apply converges, then No changes"
 }
 
-want() { case " ${CRASH_WINDOWS:-a b c d} " in *" $1 "*) true ;; *) false ;; esac; }
+want() { case " ${CRASH_WINDOWS:-a b c d e} " in *" $1 "*) true ;; *) false ;; esac; }
 no_residue
 ns_marker=/run/aspen/netns/$NS.owner
 unmounted_ns() { [ -e /run/netns/$NS ] && [ -e $ns_marker ] && ! mountpoint -q /run/netns/$NS; }
@@ -172,5 +174,32 @@ crash_at sendmsg "$n"
 aspen_ok plan "$F" >/dev/null
 out_has "veth/n1.eth0"
 converges "d"
+fi
+
+if want e; then
+step "e. a TAP marked but not yet persistent"
+N=crashvm
+F=$WORK/$N.yaml
+vm_topology "$F" $N 1
+# Killed at the TAP's alias request, or at TUNSETPERSIST: either way the
+# TAP is not persistent yet and goes with aspen's descriptor.
+no_tap() { [ -z "$(ip -o link show type tun)" ]; }
+trace -v -e trace=sendmsg
+n=$(nth sendmsg RTM_SETLINK "\"aspen:$N:tap/node1.eth0\"")
+crash_at sendmsg "$n"
+after_crash "e (alias)" no_tap
+trace -e trace=ioctl
+n=$(nth ioctl TUNSETPERSIST)
+crash_at ioctl "$n"
+after_crash "e (TUNSETPERSIST)" no_tap
+crash_at ioctl "$n"
+aspen_ok apply "$F" >/dev/null
+aspen_ok apply "$F" >/dev/null
+out_has "No changes"
+ip -d link show type tun | grep -q "alias aspen:$N:tap/node1.eth0" || fail "e: no marked TAP"
+aspen_ok destroy $N >/dev/null
+no_residue
+assert_vm_clean $N
+echo "e: re-apply converges, then No changes"
 fi
 echo ok
