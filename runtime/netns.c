@@ -288,8 +288,11 @@ int netns_create(const char *name, const char *mark, struct rt_err *e)
 	int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
 	if (fd < 0) {
 		int en = errno;
+		/* Drop the marker if we wrote it now, or if the name went to
+		 * someone else meanwhile (EEXIST): a marker beside a foreign
+		 * file would claim that file. */
 		netns_owner_path(owner, sizeof(owner), name);
-		if (made)
+		if (made || en == EEXIST)
 			unlink(owner);
 		if (en == EEXIST)
 			return rt_errf(e, EEXIST, "create namespace %s: it appeared meanwhile and was "
