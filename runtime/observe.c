@@ -8,7 +8,10 @@
  * (<node>.pid: process/<node>; <node>.vmm.pid: vmm/<node>) and VMM API
  * sockets (<node>.sock: vmm/<node>, whose probe asks the VMM for its pid).
  * A discovered object becomes a resource with the properties a delete needs
- * (its name); the planner then replaces or deletes it like any other. */
+ * (its name); the planner then replaces or deletes it like any other.
+ * A link a crash left without its alias is not discovered here: the
+ * journal already lists it (its intent is saved before it is created,
+ * exec.c) and its probe proves it ours by its creation MAC. */
 #include "runtime/runtime.h"
 
 #include <dirent.h>
