@@ -28,7 +28,7 @@ LIBS_PKGS := yaml-0.1:libyaml-dev libcjson:libcjson-dev libcurl:libcurl4-openssl
 TEST_PKGS := cmocka:libcmocka-dev
 DEB_PKGS  := build-essential pkg-config $(foreach p,$(LIBS_PKGS) $(TEST_PKGS),$(word 2,$(subst :, ,$(p)))) \
              iproute2 iputils-ping nftables util-linux procps valgrind clang libclang-rt-14-dev \
-             curl jq groff-base man-db bash-completion graphviz
+             curl jq groff-base man-db bash-completion graphviz strace
 
 pc_names  = $(foreach p,$(1),$(word 1,$(subst :, ,$(p))))
 

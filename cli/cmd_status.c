@@ -181,7 +181,7 @@ int cmd_status(int argc, char **argv)
 		       rc.journal.updated ? "" : "");
 		printf("%-28s %-10s %s\n", "RESOURCE", "STATE", "DETAIL");
 	}
-	size_t missing = 0;
+	size_t missing = 0, unfinished = 0;
 	/* Journaled resources first (in journal order), then discovered ones. */
 	for (size_t pass = 0; pass < 2; pass++) {
 		const struct res_list *l = pass == 0 ? j : &live;
@@ -189,10 +189,18 @@ int cmd_status(int argc, char **argv)
 			const struct resource *r = &l->v[i];
 			if (pass == 1 && find(j, r->id))
 				continue;
-			bool present = pass == 1 || find(&live, r->id);
+			const struct resource *lv = pass == 1 ? r : find(&live, r->id);
+			bool present = lv != NULL;
 			const char *state = pass == 1 ? "untracked" : present ? "present" : "missing";
 			char buf[128];
 			detail(r, buf, sizeof(buf));
+			/* A probe's "state": half made (a crash) or drifted. */
+			const char *half = lv ? res_get(lv, "state") : NULL;
+			if (half) {
+				state = "unfinished";
+				snprintf(buf, sizeof(buf), "%s", half);
+				unfinished++;
+			}
 			const struct proc_id *pid = journal_find_process(&rc.journal, r->id);
 			char version[64] = "";
 			if ((r->kind == RES_PROCESS || r->kind == RES_VMM) && pid) {
@@ -238,13 +246,16 @@ int cmd_status(int argc, char **argv)
 		goto out_json;
 	if (json) {
 		cJSON_AddNumberToObject(root, "missing", (double)missing);
+		cJSON_AddNumberToObject(root, "unfinished", (double)unfinished);
 		char *s = cJSON_PrintUnformatted(root);
 		printf("%s\n", s);
 		cJSON_free(s);
 		cJSON_Delete(root);
-	} else if (missing) {
-		printf("\n%zu resource%s missing: run 'aspen plan' to see the repair, 'aspen apply' to make it.\n",
-		       missing, missing == 1 ? " is" : "s are");
+	} else if (missing || unfinished) {
+		size_t n = missing + unfinished;
+		printf("\n%zu resource%s %s: run 'aspen plan' to see the repair, 'aspen apply' to make it.\n",
+		       n, n == 1 ? " is" : "s are", !unfinished ? "missing" : !missing ? "unfinished" :
+		       "missing or unfinished");
 	}
 	status = EXIT_OK;
 out_json:

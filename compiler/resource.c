@@ -14,7 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const upd_mtu[] = {"mtu", NULL};
+/* "state" is never desired: a probe reports it when a live object lacks
+ * something create sets that no other property names (a half-made or
+ * drifted object); the update then finishes it (docs/executor.md). */
+static const char *const upd_link[] = {"mtu", "state", NULL};
+static const char *const upd_state[] = {"state", NULL};
 
 static const char *const sum_netns[] = {"name", NULL};
 static const char *const sum_bridge[] = {"name", "mtu", NULL};
@@ -27,11 +31,11 @@ static const char *const sum_vmm[] = {"socket", NULL};
 static const char *const sum_vm[] = {"cpus", "memory", NULL};
 
 const struct res_kind_info res_kinds[RES__COUNT] = {
-	[RES_NETNS] = {"netns", NULL, sum_netns},
-	[RES_BRIDGE] = {"bridge", upd_mtu, sum_bridge},
+	[RES_NETNS] = {"netns", upd_state, sum_netns},
+	[RES_BRIDGE] = {"bridge", upd_link, sum_bridge},
 	[RES_ADDR] = {"addr", NULL, sum_addr},
-	[RES_VETH] = {"veth", upd_mtu, sum_veth},
-	[RES_TAP] = {"tap", upd_mtu, sum_tap},
+	[RES_VETH] = {"veth", upd_link, sum_veth},
+	[RES_TAP] = {"tap", upd_link, sum_tap},
 	[RES_ROUTE] = {"route", NULL, sum_route},
 	[RES_PROCESS] = {"process", NULL, sum_process},
 	[RES_VMM] = {"vmm", NULL, sum_vmm},

@@ -1,11 +1,22 @@
 /* drv_link.c — drivers for the host's links: bridges, veth pairs, TAPs.
  *
- * Every link aspen makes carries its mark in the alias. Creating a link whose
- * name is taken is adoption when the alias is our mark (a crash came between
- * the kernel call and the journal) and a collision otherwise: aspen then
- * stops, names the object and says how to resolve it, and touches nothing.
+ * Every link aspen makes carries its mark in the alias. The kernel sets no
+ * alias in the request that creates a link, so bridges and veth host ends
+ * are also born with a MAC derived from the mark (mark_mac): a link a crash
+ * left between RTM_NEWLINK and the alias is still recognisably ours, and
+ * its probe reports it present but unfinished. A TAP is marked before it is
+ * made persistent (tap.c), so it never exists unmarked. Creating a link
+ * whose name is taken is adoption when it carries our mark (a crash came
+ * between the kernel call and the journal) and a collision otherwise: aspen
+ * then stops, names the object and says how to resolve it, and touches
+ * nothing.
+ *
  * Probes report live values only for the properties the resource sets, so
- * kernel defaults never show as drift.
+ * kernel defaults never show as drift; what create sets that no property
+ * names (the alias, a bridge's MAC and state, the peer's state and MTU) is
+ * checked too and reported as the probe-only property "state" (updatable),
+ * so a half-made or drifted link is planned as an update that finishes it.
+ * The host end's up/down state is not compared: link-down faults own it.
  *
  * Lookups go through the run's link cache (rt_link); every call that
  * changes a link tells it (rt_link_changed). Deleting a bridge or a veth
@@ -15,7 +26,7 @@
 #include "runtime/runtime.h"
 
 #include <errno.h>
-#include <stdint.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +60,7 @@ static int adopt_or_collide(struct rt_ctx *c, const struct resource *r, const ch
 	rt_mark(c, r, mark, sizeof(mark));
 	if (nl_link_find(c->host, name, &li, e) < 0)
 		return -1;
-	if (strcmp(li.alias, mark) == 0)
+	if (mark_link_owned(mark, li.alias, li.has_mac ? li.mac : NULL))
 		return 1;
 	if (li.alias[0])
 		return rt_errf(e, EEXIST, "%s %s already exists and belongs to someone else "
@@ -69,6 +80,27 @@ static int bridge_ifindex(struct rt_ctx *c, const struct resource *r, int *out, 
 		return rt_err_prefix(e, "bridge %s", br);
 	*out = li.ifindex;
 	return 0;
+}
+
+/* Append one finding to a probe's "state" text. */
+__attribute__((format(printf, 3, 4)))
+static void state_add(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	if (used && used + 2 < len) {
+		memcpy(buf + used, ", ", 3);
+		used += 2;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+static void state_set(struct rt_ctx *c, struct resource *out, const char *state)
+{
+	if (state[0])
+		res_set(&c->arena, out, "state", arena_strdup(&c->arena, state));
 }
 
 /* Fill the live props a probe can see: mtu (when set), bridge (the master's
@@ -91,21 +123,27 @@ static int probe_common(struct rt_ctx *c, const struct resource *r, const struct
 	return 0;
 }
 
-/* Shared probe: present only when the link exists AND carries r's mark; a
- * foreign link of that name is "absent" for aspen, so create reports it. */
+/* Shared probe: present only when the link exists AND carries r's mark
+ * (alias, or creation MAC without alias: then state says so); a foreign link
+ * of that name is "absent" for aspen, so create reports it. */
 static int link_probe(struct rt_ctx *c, const struct resource *r, bool *present,
-		      struct resource *out, struct nl_link_info *li, struct rt_err *e)
+		      struct resource *out, struct nl_link_info *li, char *state, size_t slen,
+		      struct rt_err *e)
 {
 	char mark[ASPEN_MARK_MAX + 1];
 	const char *name = res_get(r, "name");
 	*present = false;
+	state[0] = '\0';
 	if (!name)
 		return 0;
 	if (rt_link(c, c->host, name, li, e) < 0)
 		return e->errnum == ENODEV ? 0 : -1;
-	if (strcmp(li->alias, rt_mark(c, r, mark, sizeof(mark))) != 0)
+	if (!mark_link_owned(rt_mark(c, r, mark, sizeof(mark)), li->alias,
+			     li->has_mac ? li->mac : NULL))
 		return 0;
 	*present = true;
+	if (!li->alias[0])
+		state_add(state, slen, "no ownership alias");
 	return probe_common(c, r, li, out, e);
 }
 
@@ -134,10 +172,14 @@ static int link_destroy_later(struct rt_ctx *c, const struct resource *r, struct
 	return rt_defer_link_delete(c, r, li.ifindex, e);
 }
 
+/* Update: set again what create set that can change in place — the alias
+ * (a half-made link has none) and the MTU. */
 static int link_update(struct rt_ctx *c, const struct resource *old, const struct resource *r,
 		       struct rt_err *e)
 {
-	struct nl_link_conf conf = {.mtu = prop_uint(r, "mtu")};
+	char mark[ASPEN_MARK_MAX + 1];
+	struct nl_link_conf conf = {.alias = rt_mark(c, r, mark, sizeof(mark)),
+				    .mtu = prop_uint(r, "mtu")};
 	(void)old;
 	rt_link_changed(c, c->host, res_get(r, "name"));
 	return nl_link_configure(c->host, res_get(r, "name"), &conf, e);
@@ -145,24 +187,16 @@ static int link_update(struct rt_ctx *c, const struct resource *old, const struc
 
 /* ---------------- bridge ---------------- */
 
-/* A fixed, locally administered MAC derived from the mark: stable across
- * ports coming and going, and across destroy and apply. */
-static void bridge_mac(const char *mark, unsigned char mac[6])
-{
-	uint64_t h = 1469598103934665603ull;            /* FNV-1a 64 */
-	for (const unsigned char *p = (const unsigned char *)mark; *p; p++)
-		h = (h ^ *p) * 1099511628211ull;
-	mac[0] = 0x02;
-	for (int i = 1; i < 6; i++)
-		mac[i] = (unsigned char)(h >> (8 * i));
-}
+/* A bridge's MAC is fixed and derived from its mark (mark_mac): stable
+ * across ports coming and going, and across destroy and apply; it is also
+ * the bridge's creation-time ownership mark. */
 
 static int bridge_create(struct rt_ctx *c, const struct resource *r, struct rt_err *e)
 {
 	char mark[ASPEN_MARK_MAX + 1];
 	unsigned char mac[6];
 	const char *name = res_get(r, "name");
-	bridge_mac(rt_mark(c, r, mark, sizeof(mark)), mac);
+	mark_mac(rt_mark(c, r, mark, sizeof(mark)), mac);
 	struct nl_bridge_opts o = {.name = name, .mac = mac, .alias = mark,
 				   .mtu = prop_uint(r, "mtu"), .up = true};
 	rt_link_changed(c, c->host, name);
@@ -175,7 +209,8 @@ static int bridge_create(struct rt_ctx *c, const struct resource *r, struct rt_e
 		 rt_id_name(r->id));
 	if (adopt_or_collide(c, r, name, "bridge", fix, e) < 0)
 		return -1;
-	struct nl_link_conf conf = {.mtu = o.mtu, .set_up = true, .up = true};
+	struct nl_link_conf conf = {.alias = mark, .mac = mac, .mtu = o.mtu, .set_up = true,
+				    .up = true};
 	return nl_link_configure(c->host, name, &conf, e);
 }
 
@@ -183,22 +218,61 @@ static int bridge_probe(struct rt_ctx *c, const struct resource *r, bool *presen
 			struct resource *out, struct rt_err *e)
 {
 	struct nl_link_info li;
-	if (link_probe(c, r, present, out, &li, e) < 0)
+	char state[160], mark[ASPEN_MARK_MAX + 1];
+	unsigned char mac[6];
+	if (link_probe(c, r, present, out, &li, state, sizeof(state), e) < 0)
 		return -1;
-	if (*present && strcmp(li.kind, "bridge") != 0)
+	if (!*present)
+		return 0;
+	if (strcmp(li.kind, "bridge") != 0)
 		res_set(&c->arena, out, "kind", li.kind);  /* forces a replacement */
+	mark_mac(rt_mark(c, r, mark, sizeof(mark)), mac);
+	if (!li.has_mac || memcmp(li.mac, mac, sizeof(mac)) != 0)
+		state_add(state, sizeof(state), "MAC changed");
+	if (!li.up)
+		state_add(state, sizeof(state), "down");
+	state_set(c, out, state);
 	return 0;
 }
 
-const struct res_driver drv_bridge = {bridge_create, link_update, link_destroy_later, bridge_probe,
-				      NULL};
+/* Everything create sets but the name and kind: alias, MAC, MTU, up. */
+static int bridge_update(struct rt_ctx *c, const struct resource *old, const struct resource *r,
+			 struct rt_err *e)
+{
+	char mark[ASPEN_MARK_MAX + 1];
+	unsigned char mac[6];
+	(void)old;
+	mark_mac(rt_mark(c, r, mark, sizeof(mark)), mac);
+	struct nl_link_conf conf = {.alias = mark, .mac = mac, .mtu = prop_uint(r, "mtu"),
+				    .set_up = true, .up = true};
+	rt_link_changed(c, c->host, res_get(r, "name"));
+	return nl_link_configure(c->host, res_get(r, "name"), &conf, e);
+}
+
+const struct res_driver drv_bridge = {bridge_create, bridge_update, link_destroy_later,
+				      bridge_probe, NULL};
 
 /* ---------------- veth ---------------- */
+
+/* Set again what create set on the pair that can change in place: the host
+ * end's alias and MTU, the peer's MTU and state. Used by update, and by
+ * create when it adopts a pair of ours that a crash left unfinished. */
+static int veth_finish(struct rt_ctx *c, const struct resource *r, struct rt_err *e)
+{
+	if (link_update(c, NULL, r, e) < 0)
+		return -1;
+	struct nl *nsnl;
+	if (rt_ns_nl(c, res_get(r, "netns"), &nsnl, NULL, e) < 0)
+		return -1;
+	struct nl_link_conf conf = {.mtu = prop_uint(r, "mtu"), .set_up = true, .up = true};
+	rt_link_changed(c, nsnl, res_get(r, "peer"));
+	return nl_link_configure(nsnl, res_get(r, "peer"), &conf, e);
+}
 
 static int veth_create(struct rt_ctx *c, const struct resource *r, struct rt_err *e)
 {
 	char mark[ASPEN_MARK_MAX + 1];
-	unsigned char mac[6];
+	unsigned char mac[6], host_mac[6];
 	int master, nsfd;
 	struct nl *nsnl;
 	const char *name = res_get(r, "name"), *ns = res_get(r, "netns");
@@ -207,8 +281,9 @@ static int veth_create(struct rt_ctx *c, const struct resource *r, struct rt_err
 	if (bridge_ifindex(c, r, &master, e) < 0)
 		return -1;
 	bool has_mac = parse_mac(res_get(r, "mac"), mac) == 0;
+	mark_mac(rt_mark(c, r, mark, sizeof(mark)), host_mac);
 	struct nl_veth_opts o = {
-		.name = name, .alias = rt_mark(c, r, mark, sizeof(mark)), .master = master,
+		.name = name, .alias = mark, .mac = host_mac, .master = master,
 		.mtu = prop_uint(r, "mtu"), .up = true, .peer_name = res_get(r, "peer"),
 		.peer_netns_fd = nsfd, .peer_mac = has_mac ? mac : NULL, .peer_up = true,
 		.peer_nl = nsnl,
@@ -227,16 +302,18 @@ static int veth_create(struct rt_ctx *c, const struct resource *r, struct rt_err
 			       o.peer_name, ns);
 	if (adopt_or_collide(c, r, name, "link", "delete it, or rename the node", e) < 0)
 		return -1;
-	struct nl_link_conf conf = {.mtu = o.mtu, .set_master = true, .master = master,
-				    .set_up = true, .up = true};
-	return nl_link_configure(c->host, name, &conf, e);
+	struct nl_link_conf conf = {.set_master = true, .master = master, .set_up = true, .up = true};
+	if (nl_link_configure(c->host, name, &conf, e) < 0)
+		return -1;
+	return veth_finish(c, r, e);
 }
 
 static int veth_probe(struct rt_ctx *c, const struct resource *r, bool *present,
 		      struct resource *out, struct rt_err *e)
 {
 	struct nl_link_info li, peer;
-	if (link_probe(c, r, present, out, &li, e) < 0 || !*present)
+	char state[160];
+	if (link_probe(c, r, present, out, &li, state, sizeof(state), e) < 0 || !*present)
 		return *present ? -1 : 0;
 	struct nl *nsnl;
 	struct rt_err ignore;
@@ -249,20 +326,19 @@ static int veth_probe(struct rt_ctx *c, const struct resource *r, bool *present,
 	if (res_get(r, "mac") && peer.has_mac)
 		res_setf(&c->arena, out, "mac", "%02x:%02x:%02x:%02x:%02x:%02x", peer.mac[0],
 			 peer.mac[1], peer.mac[2], peer.mac[3], peer.mac[4], peer.mac[5]);
+	if (!peer.up)
+		state_add(state, sizeof(state), "peer %s down", pname);
+	if (res_get(r, "mtu") && peer.mtu != prop_uint(r, "mtu"))
+		state_add(state, sizeof(state), "peer MTU %u", peer.mtu);
+	state_set(c, out, state);
 	return 0;
 }
 
 static int veth_update(struct rt_ctx *c, const struct resource *old, const struct resource *r,
 		       struct rt_err *e)
 {
-	if (link_update(c, old, r, e) < 0)
-		return -1;
-	struct nl *nsnl;
-	if (rt_ns_nl(c, res_get(r, "netns"), &nsnl, NULL, e) < 0)
-		return -1;
-	struct nl_link_conf conf = {.mtu = prop_uint(r, "mtu")};
-	rt_link_changed(c, nsnl, res_get(r, "peer"));
-	return nl_link_configure(nsnl, res_get(r, "peer"), &conf, e);
+	(void)old;
+	return veth_finish(c, r, e);
 }
 
 /* Deleting the host end deletes the pair: deferred to the delete phase's
@@ -288,8 +364,8 @@ static int tap_create_drv(struct rt_ctx *c, const struct resource *r, struct rt_
 		return -1;
 	if (adopt_or_collide(c, r, name, "link", "delete it, or rename the node", e) < 0)
 		return -1;
-	struct nl_link_conf conf = {.mtu = o.mtu, .set_master = true, .master = master,
-				    .set_up = true, .up = true};
+	struct nl_link_conf conf = {.alias = mark, .mtu = o.mtu, .set_master = true,
+				    .master = master, .set_up = true, .up = true};
 	return nl_link_configure(c->host, name, &conf, e);
 }
 
@@ -297,7 +373,12 @@ static int tap_probe(struct rt_ctx *c, const struct resource *r, bool *present,
 		     struct resource *out, struct rt_err *e)
 {
 	struct nl_link_info li;
-	return link_probe(c, r, present, out, &li, e);
+	char state[160];
+	if (link_probe(c, r, present, out, &li, state, sizeof(state), e) < 0)
+		return -1;
+	if (*present)
+		state_set(c, out, state);
+	return 0;
 }
 
 const struct res_driver drv_tap = {tap_create_drv, link_update, link_destroy, tap_probe, NULL};

@@ -67,30 +67,55 @@ static int netns_destroy_drv(struct rt_ctx *c, const struct resource *r, struct 
 	return rt_defer_ns_delete(c, r, e);
 }
 
+/* Present whenever our marker is there: a namespace a crash left half made
+ * (marker only, file not mounted, lo down) is reported with "state", so
+ * destroy removes it and apply finishes it in place (update). */
 static int netns_probe(struct rt_ctx *c, const struct resource *r, bool *present,
 		       struct resource *out, struct rt_err *e)
 {
-	char mark[ASPEN_MARK_MAX + 1], owner[ASPEN_MARK_MAX + 1];
+	char mark[ASPEN_MARK_MAX + 1];
 	struct rt_err ignore;
-	const char *name = res_get(r, "name");
-	(void)out;
+	struct nl *nl;
+	struct nl_link_info lo;
+	const char *name = res_get(r, "name"), *state = NULL;
 	(void)e;
-	*present = name && netns_exists(name) &&
-		   netns_owner(name, owner, sizeof(owner), &ignore) == 0 &&
-		   strcmp(owner, rt_mark(c, r, mark, sizeof(mark))) == 0;
+	*present = false;
+	if (!name)
+		return 0;
+	switch (netns_state(name, rt_mark(c, r, mark, sizeof(mark)))) {
+	case NETNS_ABSENT:
+	case NETNS_FOREIGN:
+		return 0;
+	case NETNS_MARKED:
+		state = "no namespace file (marker only)";
+		break;
+	case NETNS_UNMOUNTED:
+		state = "namespace file not mounted";
+		break;
+	case NETNS_MOUNTED:
+		if (rt_ns_nl(c, name, &nl, NULL, &ignore) == 0 &&
+		    rt_link(c, nl, "lo", &lo, &ignore) == 0 && !lo.up)
+			state = "lo down";
+		break;
+	}
+	*present = true;
+	if (state)
+		res_set(&c->arena, out, "state", state);
 	return 0;
 }
 
-static int no_update(struct rt_ctx *c, const struct resource *old, const struct resource *r,
-		     struct rt_err *e)
+/* The only update is finishing a half-made namespace ("state"): netns_create
+ * completes one that carries our marker. */
+static int netns_update(struct rt_ctx *c, const struct resource *old, const struct resource *r,
+			struct rt_err *e)
 {
-	(void)c;
 	(void)old;
-	return rt_errf(e, ENOTSUP, "%s cannot be changed in place", r->id);
+	rt_ns_forget(c, res_get(r, "name"));
+	return netns_create_drv(c, r, e);
 }
 
-const struct res_driver drv_netns = {netns_create_drv, no_update, netns_destroy_drv, netns_probe,
-				     netns_create_many};
+const struct res_driver drv_netns = {netns_create_drv, netns_update, netns_destroy_drv,
+				     netns_probe, netns_create_many};
 
 /* The handle for r's namespace; *gone when the namespace no longer exists. */
 static int nl_or_gone(struct rt_ctx *c, const struct resource *r, struct nl **nl, bool *gone,

@@ -412,6 +412,31 @@ static int run_batch(struct rt_ctx *c, const struct plan *p, size_t i, size_t en
 	return failed ? -1 : 0;
 }
 
+/* Journal the intent of the batch [i, end)'s bridge and veth creates, so
+ * the save before the batch records them before the kernel call: the
+ * kernel cannot put the alias (the mark) on a link in the request that
+ * creates it, and the journal entry is what lets destroy find a link a
+ * crash left between RTM_NEWLINK and the alias (its creation-time MAC then
+ * proves it ours; docs/executor.md). A journaled resource that does not
+ * exist is harmless: its probe finds it absent. Returns how many were
+ * added, -1 on failure. */
+static int journal_intents(struct rt_ctx *c, const struct plan *p, size_t i, size_t end,
+			   struct rt_err *e)
+{
+	int added = 0;
+	for (size_t k = i; k < end; k++) {
+		const struct action *a = &p->actions[k];
+		if (a->phase != PHASE_CREATE || a->op == ACT_UPDATE ||
+		    (a->desired->kind != RES_BRIDGE && a->desired->kind != RES_VETH) ||
+		    journal_find_resource(&c->journal, a->desired->id))
+			continue;
+		if (journal_set_resource(&c->journal, a->desired, e) < 0)
+			return -1;
+		added++;
+	}
+	return added;
+}
+
 int rt_execute(struct rt_ctx *c, const struct plan *p, struct rt_err *e)
 {
 	size_t crash = crash_after();
@@ -425,12 +450,14 @@ int rt_execute(struct rt_ctx *c, const struct plan *p, struct rt_err *e)
 			rc = -1;
 			break;
 		}
-		/* Save what the previous batch added before anything that may
-		 * depend on it runs (a batch that only deleted needs no save
-		 * before the next one: the final save records it). */
-		if (creates && journal_save(&c->journal, e) < 0)
-			return -1;
+		/* Save what the previous batch added, and this batch's intents,
+		 * before anything that may depend on them runs (a batch that
+		 * only deleted needs no save before the next one: the final
+		 * save records it). */
 		end = batch_end(p, i);
+		int intents = journal_intents(c, p, i, end, e);
+		if (intents < 0 || ((creates || intents) && journal_save(&c->journal, e) < 0))
+			return -1;
 		creates = false;
 		for (size_t k = i; k < end; k++)
 			creates |= p->actions[k].phase == PHASE_CREATE;
@@ -449,15 +476,14 @@ int rt_execute(struct rt_ctx *c, const struct plan *p, struct rt_err *e)
 /* The name a create would claim, and whether something foreign holds it. */
 static bool foreign(struct rt_ctx *c, const struct resource *r, char *what, size_t len)
 {
-	char mark[ASPEN_MARK_MAX + 1], owner[ASPEN_MARK_MAX + 1];
+	char mark[ASPEN_MARK_MAX + 1];
 	struct rt_err ignore;
 	const char *name = res_get(r, "name");
 	if (!name)
 		return false;
 	rt_mark(c, r, mark, sizeof(mark));
 	if (r->kind == RES_NETNS) {
-		if (!netns_exists(name) ||
-		    (netns_owner(name, owner, sizeof(owner), &ignore) == 0 && !strcmp(owner, mark)))
+		if (netns_state(name, mark) != NETNS_FOREIGN)
 			return false;
 		snprintf(what, len, "network namespace %s exists and is not aspen's "
 			 "(delete it with 'ip netns delete %s', or rename the topology)", name, name);
@@ -466,7 +492,8 @@ static bool foreign(struct rt_ctx *c, const struct resource *r, char *what, size
 	if (r->kind != RES_BRIDGE && r->kind != RES_VETH && r->kind != RES_TAP)
 		return false;
 	struct nl_link_info li;
-	if (rt_link(c, c->host, name, &li, &ignore) < 0 || !strcmp(li.alias, mark))
+	if (rt_link(c, c->host, name, &li, &ignore) < 0 ||
+	    mark_link_owned(mark, li.alias, li.has_mac ? li.mac : NULL))
 		return false;
 	snprintf(what, len, "link %s exists and is not aspen's%s%s%s (delete it, or %s)", name,
 		 li.alias[0] ? " (alias \"" : "", li.alias, li.alias[0] ? "\")" : "",

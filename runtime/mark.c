@@ -6,6 +6,7 @@
 #include "runtime/mark.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,4 +46,25 @@ bool mark_in_topology(const char *s, const char *topology)
 	s += strlen(ASPEN_MARK_PREFIX);
 	size_t n = strlen(topology);
 	return n && strncmp(s, topology, n) == 0 && s[n] == ':';
+}
+
+void mark_mac(const char *mark, unsigned char mac[6])
+{
+	uint64_t h = 1469598103934665603ull;            /* FNV-1a 64 */
+	for (const unsigned char *p = (const unsigned char *)mark; *p; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	mac[0] = 0x02;
+	for (int i = 1; i < 6; i++)
+		mac[i] = (unsigned char)(h >> (8 * i));
+}
+
+bool mark_link_owned(const char *mark, const char *alias, const unsigned char *mac)
+{
+	if (!mark || !*mark)
+		return false;
+	if (alias && alias[0])
+		return strcmp(alias, mark) == 0;
+	unsigned char want[6];
+	mark_mac(mark, want);
+	return mac && memcmp(mac, want, sizeof(want)) == 0;
 }

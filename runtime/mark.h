@@ -28,4 +28,17 @@ bool mark_is_aspen(const char *s);
 /* True when s is an aspen mark of this topology ("aspen:<topology>:..."). */
 bool mark_in_topology(const char *s, const char *topology);
 
+/* The creation-time mark of a link: a locally administered MAC derived
+ * from its mark (FNV-1a 64), set by the RTM_NEWLINK that creates a bridge
+ * or a veth's host end. The kernel ignores IFLA_IFALIAS in RTM_NEWLINK, so
+ * the alias needs a second request; a link that a crash left between the
+ * two carries no alias but this MAC, and is recognised as the mark's
+ * (docs/executor.md, "Crash safety by construction"). */
+void mark_mac(const char *mark, unsigned char mac[6]);
+
+/* True when the link (alias, mac) carries mark: its alias is the mark, or
+ * it has no alias and mac is mark_mac(mark) (made, not yet aliased). mac
+ * may be NULL (the link has none). */
+bool mark_link_owned(const char *mark, const char *alias, const unsigned char *mac);
+
 #endif

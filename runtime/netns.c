@@ -11,10 +11,15 @@
  * be) as iproute2 does, so namespaces created here show up in mount
  * namespaces that were cloned from this one, and vanish from them on delete.
  *
- * Order on create: claim the name (O_EXCL), write the owner marker, then
- * make the namespace. A crash leaves at worst a file that carries our marker
- * (netns_create completes it) or an unmarked empty file (refused, never
- * deleted by aspen). */
+ * Order on create: write the owner marker (the intent: O_TMPFILE + linkat,
+ * so it appears complete or not at all), claim the name (O_EXCL), then make
+ * the namespace. A crash leaves at worst our marker alone or our marker with
+ * an unmounted file; discovery finds both by the marker, destroy removes
+ * them and apply finishes them. An unmarked file is never ours (refused,
+ * never deleted by aspen). The marker is written only after the name was
+ * seen free, so it never claims a namespace someone else made before; one
+ * made in the microseconds between that check and our O_EXCL makes the
+ * create fail and our marker go. */
 #include "runtime/netns.h"
 
 #include <errno.h>
@@ -103,33 +108,40 @@ static int netns_mkdir(const char *dir, struct rt_err *e)
 	return 0;
 }
 
-/* Write mark to NAME.owner atomically (temp file + rename), mode 0600. */
-static int netns_write_owner(const char *name, const char *mark, struct rt_err *e)
+/* Create NAME.owner holding mark, mode 0600: written into an unnamed file
+ * (O_TMPFILE) and linked into place, so no crash can leave a partial or
+ * temporary marker. An existing marker with the same mark is kept (*made
+ * false); one with another mark fails with EEXIST. */
+static int netns_claim_owner(const char *name, const char *mark, bool *made, struct rt_err *e)
 {
-	char path[256], tmp[272];
+	char path[256], fdpath[64];
+	*made = false;
 	if (netns_mkdir("/run/aspen", e) < 0 || netns_mkdir(NETNS_OWNER_DIR, e) < 0)
 		return -1;
 	netns_owner_path(path, sizeof(path), name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int fd = open(NETNS_OWNER_DIR, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return rt_errf(e, errno, "write %s: %s", tmp, strerror(errno));
+		return rt_errf(e, errno, "write %s: %s", path, strerror(errno));
 	size_t n = strlen(mark);
 	bool ok = write(fd, mark, n) == (ssize_t)n && write(fd, "\n", 1) == 1;
 	int en = errno;
-	if (close(fd) < 0 && ok) {
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+	if (ok && linkat(AT_FDCWD, fdpath, AT_FDCWD, path, AT_SYMLINK_FOLLOW) < 0) {
 		ok = false;
 		en = errno;
 	}
-	if (ok && rename(tmp, path) < 0) {
-		ok = false;
-		en = errno;
+	close(fd);
+	if (ok) {
+		*made = true;
+		return 0;
 	}
-	if (!ok) {
-		unlink(tmp);
+	if (en != EEXIST)
 		return rt_errf(e, en, "write %s: %s", path, strerror(en));
-	}
-	return 0;
+	char owner[512];
+	struct rt_err oe;
+	if (netns_owner(name, owner, sizeof(owner), &oe) == 0 && strcmp(owner, mark) == 0)
+		return 0;
+	return rt_errf(e, EEXIST, "its owner marker %s exists and is not \"%s\"", path, mark);
 }
 
 int netns_owner(const char *name, char *buf, size_t len, struct rt_err *e)
@@ -207,8 +219,41 @@ static bool netns_is_mounted(const char *path)
 	return statfs(path, &st) == 0 && st.f_type == NSFS_MAGIC;
 }
 
-/* name's file already exists: ours (complete it if a crash left it empty)
- * or someone else's (refuse). */
+/* Bring lo up inside the mounted namespace at path (a crash may have come
+ * between the mount and this). */
+static int netns_lo_up(const char *path, struct rt_err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return rt_errf(e, errno, "open %s: %s", path, strerror(errno));
+	struct nl *nl;
+	int rc = nl_open(&nl, fd, e);
+	close(fd);
+	if (rc == 0)
+		rc = nl_link_set_up(nl, "lo", true, e);
+	nl_free(nl);
+	return rc;
+}
+
+enum netns_state netns_state(const char *name, const char *mark)
+{
+	char path[256], owner[512];
+	struct rt_err ignore;
+	struct stat st;
+	if (netns_check_name("", name, NULL) < 0)
+		return NETNS_ABSENT;
+	netns_path(path, sizeof(path), name);
+	bool ours = mark && netns_owner(name, owner, sizeof(owner), &ignore) == 0 &&
+		    strcmp(owner, mark) == 0;
+	if (lstat(path, &st) < 0)
+		return ours ? NETNS_MARKED : NETNS_ABSENT;
+	if (!ours)
+		return NETNS_FOREIGN;
+	return netns_is_mounted(path) ? NETNS_MOUNTED : NETNS_UNMOUNTED;
+}
+
+/* name's file already exists: ours (finish what a crash left) or someone
+ * else's (refuse). */
 static int netns_adopt(const char *name, const char *mark, const char *path, struct rt_err *e)
 {
 	char owner[512];
@@ -219,7 +264,7 @@ static int netns_adopt(const char *name, const char *mark, const char *path, str
 	if (strcmp(owner, mark) != 0)
 		return rt_errf(e, EEXIST, "it exists, owned by \"%s\", not \"%s\"", owner, mark);
 	if (netns_is_mounted(path))
-		return 0;
+		return netns_lo_up(path, e);
 	return netns_populate(path, e);
 }
 
@@ -231,19 +276,30 @@ int netns_create(const char *name, const char *mark, struct rt_err *e)
 		return rt_errf(e, EINVAL, "create namespace %s: bad ownership mark", name);
 	if (netns_run_dir(e) < 0)
 		return rt_err_prefix(e, "create namespace %s", name);
-	char path[256];
+	char path[256], owner[256];
+	struct stat st;
 	netns_path(path, sizeof(path), name);
-	int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
-	if (fd < 0 && errno == EEXIST)
+	if (lstat(path, &st) == 0)
 		return netns_adopt(name, mark, path, e) < 0 ?
 		       rt_err_prefix(e, "create namespace %s", name) : 0;
-	if (fd < 0)
-		return rt_errf(e, errno, "create namespace %s: %s: %s", name, path, strerror(errno));
-	close(fd);
-	if (netns_write_owner(name, mark, e) < 0) {
-		unlink(path);
+	bool made;
+	if (netns_claim_owner(name, mark, &made, e) < 0)
 		return rt_err_prefix(e, "create namespace %s", name);
+	int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+	if (fd < 0) {
+		int en = errno;
+		/* Drop the marker if we wrote it now, or if the name went to
+		 * someone else meanwhile (EEXIST): a marker beside a foreign
+		 * file would claim that file. */
+		netns_owner_path(owner, sizeof(owner), name);
+		if (made || en == EEXIST)
+			unlink(owner);
+		if (en == EEXIST)
+			return rt_errf(e, EEXIST, "create namespace %s: it appeared meanwhile and was "
+				       "not created by aspen", name);
+		return rt_errf(e, en, "create namespace %s: %s: %s", name, path, strerror(en));
 	}
+	close(fd);
 	if (netns_populate(path, e) < 0) {
 		struct rt_err ignore;
 		netns_delete(name, &ignore);

@@ -6,6 +6,12 @@
  * so aspen writes the mark into /run/aspen/netns/NAME.owner (directory 0700,
  * file 0600) and deletes only namespaces whose marker matches.
  *
+ * The marker comes first: it is the intent, written (complete, atomically)
+ * before the namespace file is claimed, so an unmarked file under
+ * /run/netns is never aspen's, and a crash leaves at worst a marker alone
+ * or a marker with an unmounted file — both found by the marker and
+ * finished or removed (netns_state, netns_create, netns_delete_owned).
+ *
  * Deleting a namespace is asynchronous in the kernel: the links inside it
  * (veth peers) go away some time after the last reference. Delete a veth by
  * its host end first when its name is to be reused at once. */
@@ -21,9 +27,10 @@
 #define NETNS_OWNER_DIR "/run/aspen/netns"
 
 /* Create namespace name with lo up, owned by mark. If it already exists
- * with the same mark this is success (it is completed if a crash left only
- * its file behind); if it exists otherwise it fails with EEXIST. Names are
- * [A-Za-z0-9._-], not "." or "..", at most 64 bytes. */
+ * with the same mark this is success (it is completed if a crash left it
+ * half made: marker only, file not mounted, lo down); if it exists otherwise
+ * it fails with EEXIST. Names are [A-Za-z0-9._-], not "." or "..", at most
+ * 64 bytes. */
 int netns_create(const char *name, const char *mark, struct rt_err *e);
 
 /* One namespace of a batch for netns_create_all. */
@@ -47,6 +54,16 @@ int netns_open(const char *name, int *fd, struct rt_err *e);
 
 /* True when /run/netns/name is a mounted namespace. */
 bool netns_exists(const char *name);
+
+/* What is on disk of namespace name, seen by the owner of mark. */
+enum netns_state {
+	NETNS_ABSENT,           /* no file, and no marker of mark */
+	NETNS_FOREIGN,          /* a file without mark's marker: not ours */
+	NETNS_MARKED,           /* mark's marker, no file yet (crash before it) */
+	NETNS_UNMOUNTED,        /* mark's marker and an unmounted file */
+	NETNS_MOUNTED,          /* mark's marker and a mounted namespace */
+};
+enum netns_state netns_state(const char *name, const char *mark);
 
 /* Copy the ownership mark of name into buf. No marker fails with ENOENT. */
 int netns_owner(const char *name, char *buf, size_t len, struct rt_err *e);

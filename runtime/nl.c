@@ -321,8 +321,9 @@ static int nl_setlink(struct nl *nl, int ifindex, const char *name, const struct
 static int nl_dellink(struct nl *nl, int ifindex, const char *name);
 
 /* The kernel ignores IFLA_IFALIAS on RTM_NEWLINK: mark the link we just
- * created with a second request, and remove it if that fails (an unmarked
- * link would be one aspen could never delete). */
+ * created with a second request, and remove it if that fails. A crash
+ * between the two requests leaves a link without alias; the MAC the
+ * creating request set (mark_mac) still says whose it is. */
 static int nl_mark_new(struct nl *nl, const char *what, const char *name, const char *alias,
 		       struct rt_err *e)
 {
@@ -403,6 +404,15 @@ int nl_veth_add(struct nl *nl, const struct nl_veth_opts *o, struct rt_err *e)
 	rtnl_link_set_name(l, o->name);
 	if (o->alias)
 		rtnl_link_set_ifalias(l, o->alias);
+	if (o->mac) {
+		struct nl_addr *mac = nl_addr_build(AF_LLC, o->mac, 6);
+		if (!mac) {
+			rtnl_link_veth_release(l);
+			return rt_errf(e, ENOMEM, "add veth %s: out of memory", o->name);
+		}
+		rtnl_link_set_addr(l, mac);
+		nl_addr_put(mac);
+	}
 	if (o->master)
 		rtnl_link_set_master(l, o->master);
 	if (o->mtu)
@@ -451,6 +461,8 @@ static int nl_setlink(struct nl *nl, int ifindex, const char *name, const struct
 		rc = nla_put_string(m, IFLA_IFNAME, name);
 	if (rc == 0 && c->mtu)
 		rc = nla_put_u32(m, IFLA_MTU, c->mtu);
+	if (rc == 0 && c->mac)
+		rc = nla_put(m, IFLA_ADDRESS, 6, c->mac);
 	if (rc == 0 && c->set_master)
 		rc = nla_put_u32(m, IFLA_MASTER, (uint32_t)c->master);
 	/* The alias goes without its NUL, as the kernel stores len bytes. */
@@ -548,7 +560,7 @@ int nl_link_check_mark(const struct nl_link_info *l, const char *mark, struct rt
 {
 	if (!mark || !*mark)
 		return rt_errf(e, EINVAL, "delete link %s: no ownership mark given", l->name);
-	if (strcmp(l->alias, mark) == 0)
+	if (mark_link_owned(mark, l->alias, l->has_mac ? l->mac : NULL))
 		return 0;
 	if (!l->alias[0])
 		return rt_errf(e, EPERM, "delete link %s: not created by aspen (no alias; "

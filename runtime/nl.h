@@ -11,7 +11,10 @@
  * errnum the errno the kernel answered (ENODEV, EEXIST, EPERM, ...).
  *
  * Ownership: aspen marks the links it creates with IFLA_IFALIAS (mark.h) and
- * deletes only links carrying the expected mark (nl_link_del_owned). */
+ * deletes only links carrying the expected mark (nl_link_del_owned). A
+ * bridge or veth host end also carries a MAC derived from its mark from the
+ * request that creates it (mark_mac), which identifies it in the moment
+ * before its alias is set. */
 #ifndef ASPEN_RT_NL_H
 #define ASPEN_RT_NL_H
 
@@ -82,6 +85,7 @@ int nl_bridge_add(struct nl *nl, const struct nl_bridge_opts *o, struct rt_err *
 struct nl_veth_opts {
 	const char *name;               /* host end, in the handle's namespace */
 	const char *alias;              /* ownership mark of the host end, or NULL */
+	const unsigned char *mac;       /* host end's MAC (6 bytes), or NULL: random */
 	int master;                     /* bridge ifindex for the host end, 0: none */
 	unsigned mtu;                   /* both ends; 0: kernel default */
 	bool up;                        /* host end up */
@@ -105,6 +109,7 @@ int nl_veth_add(struct nl *nl, const struct nl_veth_opts *o, struct rt_err *e);
  * changes nothing. */
 struct nl_link_conf {
 	const char *alias;      /* NULL: leave; "": clear */
+	const unsigned char *mac;  /* 6 bytes, or NULL: leave */
 	unsigned mtu;           /* 0: leave */
 	bool set_master;
 	int master;             /* with set_master: bridge ifindex, 0 detaches */
@@ -127,8 +132,9 @@ int nl_link_set_alias(struct nl *nl, const char *name, const char *alias, struct
  * success. No ownership check: prefer nl_link_del_owned. */
 int nl_link_del(struct nl *nl, const char *name, struct rt_err *e);
 
-/* Delete the link called name only if its alias equals mark; otherwise fail
- * with EPERM and say whose it is. A missing link is success. */
+/* Delete the link called name only if it carries mark (mark_link_owned: its
+ * alias, or no alias and the MAC derived from the mark); otherwise fail with
+ * EPERM and say whose it is. A missing link is success. */
 int nl_link_del_owned(struct nl *nl, const char *name, const char *mark, struct rt_err *e);
 
 /* The ownership check of nl_link_del_owned on a link already looked up: 0

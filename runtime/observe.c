@@ -8,7 +8,10 @@
  * (<node>.pid: process/<node>; <node>.vmm.pid: vmm/<node>) and VMM API
  * sockets (<node>.sock: vmm/<node>, whose probe asks the VMM for its pid).
  * A discovered object becomes a resource with the properties a delete needs
- * (its name); the planner then replaces or deletes it like any other. */
+ * (its name); the planner then replaces or deletes it like any other.
+ * A link a crash left without its alias is not discovered here: the
+ * journal already lists it (its intent is saved before it is created,
+ * exec.c) and its probe proves it ours by its creation MAC. */
 #include "runtime/runtime.h"
 
 #include <dirent.h>
@@ -30,11 +33,15 @@ static const struct resource *find_in(const struct res_list *l, const char *id)
 	return NULL;
 }
 
+/* A copy of r as the template its probe fills in. "state" is the probe's
+ * own finding, never carried over (an adopted half-made object is
+ * journaled with it). */
 static struct resource *copy_res(struct rt_ctx *c, struct res_list *out, const struct resource *r)
 {
 	struct resource *o = res_list_add(out, &c->arena, r->kind, r->id);
 	for (size_t i = 0; i < r->n_props; i++)
-		res_set(&c->arena, o, r->props[i].key, r->props[i].value);
+		if (strcmp(r->props[i].key, "state") != 0)
+			res_set(&c->arena, o, r->props[i].key, r->props[i].value);
 	for (size_t i = 0; i < r->n_deps; i++)
 		res_add_dep(&c->arena, o, r->deps[i]);
 	return o;

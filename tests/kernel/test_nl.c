@@ -711,6 +711,99 @@ static void test_netns_stale_file_completed(void **state)
 	assert_int_equal(unlink(NETNS_RUN_DIR "/tb-stale2"), 0);
 }
 
+/* Every state a crash can leave a namespace in is told apart, finished by
+ * netns_create and removed by netns_delete_owned; the marker comes first
+ * and never leaves a temporary file. */
+static void test_netns_half_made(void **state)
+{
+	const char *mark = "aspen:t16:netns/h", *marker = NETNS_OWNER_DIR "/tb-half.owner";
+	assert_int_equal(netns_state("tb-half", mark), NETNS_ABSENT);
+	OK(netns_create("tb-half", mark, E));
+	assert_int_equal(netns_state("tb-half", mark), NETNS_MOUNTED);
+	assert_int_equal(netns_state("tb-half", "aspen:t16:netns/other"), NETNS_FOREIGN);
+	assert_int_equal(sh("ls -A " NETNS_OWNER_DIR " | grep -v '^tb-half.owner$' | grep tb-"), 1);
+
+	/* Marker only: the crash came before the file. */
+	assert_int_equal(umount2(NETNS_RUN_DIR "/tb-half", MNT_DETACH), 0);
+	assert_int_equal(netns_state("tb-half", mark), NETNS_UNMOUNTED);
+	assert_int_equal(unlink(NETNS_RUN_DIR "/tb-half"), 0);
+	assert_int_equal(netns_state("tb-half", mark), NETNS_MARKED);
+	assert_int_equal(netns_state("tb-half", "aspen:t16:netns/other"), NETNS_ABSENT);
+	/* Another owner's marker is not taken over. */
+	struct rt_err e = { 0 };
+	assert_int_equal(netns_create("tb-half", "aspen:t16:netns/other", &e), -1);
+	assert_int_equal(e.errnum, EEXIST);
+	assert_non_null(strstr(e.msg, "owner marker"));
+	assert_int_equal(access(NETNS_RUN_DIR "/tb-half", F_OK), -1);
+	OK(netns_create("tb-half", mark, E));
+	assert_int_equal(netns_state("tb-half", mark), NETNS_MOUNTED);
+
+	/* Mounted, lo still down: the crash came before lo up. */
+	assert_int_equal(sh("ip -n tb-half link set lo down"), 0);
+	OK(netns_create("tb-half", mark, E));
+	cJSON *root, *j = ip_link("tb-half", "lo", &root);
+	assert_true(jflag(j, "UP"));
+	cJSON_Delete(root);
+
+	/* destroy of a marker alone, and of a marker with an unmounted file. */
+	assert_int_equal(umount2(NETNS_RUN_DIR "/tb-half", MNT_DETACH), 0);
+	OK(netns_delete_owned("tb-half", mark, E));
+	assert_int_equal(access(NETNS_RUN_DIR "/tb-half", F_OK), -1);
+	assert_int_equal(access(marker, F_OK), -1);
+	OK(netns_create("tb-half", mark, E));
+	assert_int_equal(umount2(NETNS_RUN_DIR "/tb-half", MNT_DETACH), 0);
+	assert_int_equal(unlink(NETNS_RUN_DIR "/tb-half"), 0);
+	OK(netns_delete_owned("tb-half", mark, E));
+	assert_int_equal(access(marker, F_OK), -1);
+}
+
+/* A bridge or veth host end is born with the MAC of its mark: without its
+ * alias (a crash before RTM_SETLINK) it is still ours, and only ours. */
+static void test_link_creation_mark(void **state)
+{
+	const char *bm = "aspen:t17:bridge/lan", *vm = "aspen:t17:veth/n.eth0";
+	unsigned char bmac[6], vmac[6];
+	mark_mac(bm, bmac);
+	mark_mac(vm, vmac);
+	struct nl_bridge_opts bo = { .name = "tb-br17", .mac = bmac, .alias = bm, .up = true };
+	OK(nl_bridge_add(host, &bo, E));
+	OK(netns_create("tb-ns17", "aspen:t17:netns/n", E));
+	int fd;
+	struct nl *in = open_in("tb-ns17", &fd);
+	struct nl_veth_opts o = {
+		.name = "tb-v17", .alias = vm, .mac = vmac, .master = link_index(host, "tb-br17"),
+		.up = true, .peer_name = "eth0", .peer_netns_fd = fd, .peer_up = true, .peer_nl = in,
+	};
+	OK(nl_veth_add(host, &o, E));
+	struct nl_link_info l;
+	OK(nl_link_find(host, "tb-v17", &l, E));
+	assert_true(l.has_mac);
+	assert_memory_equal(l.mac, vmac, 6);
+
+	OK(nl_link_set_alias(host, "tb-br17", "", E));
+	OK(nl_link_set_alias(host, "tb-v17", "", E));
+	OK(nl_link_find(host, "tb-v17", &l, E));
+	assert_string_equal(l.alias, "");
+	struct rt_err e = { 0 };
+	assert_int_equal(nl_link_check_mark(&l, bm, &e), -1);     /* not the bridge's */
+	assert_int_equal(e.errnum, EPERM);
+	OK(nl_link_check_mark(&l, vm, E));
+	OK(nl_link_del_owned(host, "tb-v17", vm, E));
+	OK(nl_link_del_owned(host, "tb-br17", bm, E));
+	assert_int_not_equal(sh("ip link show tb-br17"), 0);
+	nl_free(in);
+	close(fd);
+	OK(netns_delete_owned("tb-ns17", "aspen:t17:netns/n", E));
+
+	/* An unaliased link with any other MAC is not ours. */
+	struct nl_bridge_opts fo = { .name = "tb-br17f", .up = true };
+	OK(nl_bridge_add(host, &fo, E));
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(nl_link_del_owned(host, "tb-br17f", bm, &e), -1);
+	assert_int_equal(e.errnum, EPERM);
+	assert_non_null(strstr(e.msg, "not created by aspen"));
+}
+
 static void test_netns_create_all(void **state)
 {
 	assert_int_equal(sh("ip netns add tb-m3"), 0);   /* one of the batch is taken */
@@ -865,6 +958,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_netns_lifecycle_and_owner, scrub),
 		cmocka_unit_test_teardown(test_netns_foreign_refused, scrub),
 		cmocka_unit_test_teardown(test_netns_stale_file_completed, scrub),
+		cmocka_unit_test_teardown(test_netns_half_made, scrub),
+		cmocka_unit_test_teardown(test_link_creation_mark, scrub),
 		cmocka_unit_test_teardown(test_netns_create_all, scrub),
 		cmocka_unit_test_teardown(test_recreate_after_delete, scrub),
 		cmocka_unit_test_teardown(test_netns_delete_then_wait_gone, scrub),

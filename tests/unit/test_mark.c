@@ -55,12 +55,35 @@ static void test_recognise(void **state)
 	assert_false(mark_in_topology("aspen:t:x", NULL));
 }
 
+/* The creation-time mark: a stable, locally administered unicast MAC per
+ * mark, recognised only on a link without alias. */
+static void test_link_owned(void **state)
+{
+	unsigned char m1[6], m2[6], again[6];
+	mark_mac("aspen:t:bridge/lan", m1);
+	mark_mac("aspen:t:veth/n1.eth0", m2);
+	mark_mac("aspen:t:bridge/lan", again);
+	assert_memory_equal(m1, again, 6);
+	assert_memory_not_equal(m1, m2, 6);
+	assert_int_equal(m1[0], 0x02);          /* local, unicast */
+	assert_true(mark_link_owned("aspen:t:bridge/lan", "aspen:t:bridge/lan", NULL));
+	assert_true(mark_link_owned("aspen:t:bridge/lan", "", m1));
+	assert_true(mark_link_owned("aspen:t:bridge/lan", NULL, m1));
+	/* An alias decides alone: someone else's alias over our MAC is theirs. */
+	assert_false(mark_link_owned("aspen:t:bridge/lan", "theirs", m1));
+	assert_false(mark_link_owned("aspen:t:bridge/lan", "", m2));
+	assert_false(mark_link_owned("aspen:t:bridge/lan", "", NULL));
+	assert_false(mark_link_owned("", "", m1));
+	assert_false(mark_link_owned(NULL, "aspen:t:bridge/lan", m1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_build),
 		cmocka_unit_test(test_build_refuses),
 		cmocka_unit_test(test_recognise),
+		cmocka_unit_test(test_link_owned),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

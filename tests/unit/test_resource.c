@@ -36,6 +36,12 @@ static void test_updatable(void **state)
 	assert_false(res_prop_updatable(RES_PROCESS, "env"));
 	assert_false(res_prop_updatable(RES_VM, "cpus"));
 	assert_false(res_prop_updatable((enum res_kind)99, "mtu"));
+	/* The probe-only "state" (a half-made object) is finished in place. */
+	assert_true(res_prop_updatable(RES_NETNS, "state"));
+	assert_true(res_prop_updatable(RES_BRIDGE, "state"));
+	assert_true(res_prop_updatable(RES_VETH, "state"));
+	assert_true(res_prop_updatable(RES_TAP, "state"));
+	assert_false(res_prop_updatable(RES_ADDR, "state"));
 }
 
 static void test_props_sorted_unique(void **state)
