@@ -1,7 +1,11 @@
 # Rate limits through tbf on the node's side of its veth: tc sees the qdisc
-# with the right rate inside the namespace, and a TCP transfer out of the
-# node runs near that rate (it ran far faster before); revert and heal take
-# the qdisc away. Netem impairments: this kernel lacks sch_netem, so a
+# with the right rate inside the namespace, the transfer's bytes went
+# through it and it held them back (its overlimits counter), and the
+# transfer never beat the rate; revert and heal take the qdisc away.
+# Nothing here bounds how fast a transfer must be: a loaded machine only
+# slows one down, so such a bound flakes. What can only come from the limit
+# is asserted (never above the rate, the qdisc throttled); speeds without a
+# limit are printed for the reader. Netem impairments: this kernel lacks sch_netem, so a
 # latency fault must fail with one clear line and change nothing (where
 # netem exists, the qdisc must appear and go again).
 . "$ASPEN_TESTS/e2e/lib.sh"
@@ -52,19 +56,24 @@ transfer() {
 }
 
 aspen_ok apply --no-wait --no-schedule "$F" >/dev/null
-step "unlimited: far above 2 Mbit/s"
+step "unlimited (for the record: the limits below only ever slow it)"
 transfer
-# Only needs to be well above the limits tested below (2 and 8 Mbit/s): a
-# busy machine (2 cores, several test suites) has measured 19 Mbit/s here.
-[ "$kbit" -gt 12000 ] || fail "baseline only $kbit kbit/s"
 
-step "rate 2mbit on n1: tbf a5e0: inside n1's namespace, transfer near 2 Mbit/s"
+step "rate 2mbit on n1: tbf a5e0: inside n1's namespace; it throttles, and nothing beats 2 Mbit/s"
 fc_ok apply "$F" 0
 ip netns exec aspen-$N-n1 tc qdisc show dev eth0 | tee "$WORK/tc"
 grep -q 'qdisc tbf a5e0: root .*rate 2Mbit' "$WORK/tc" || fail "no tbf at 2Mbit on n1 eth0"
 transfer
-# TCP/IP headers take ~5% of the rate; slow start and a busy machine a bit more.
-[ "$kbit" -ge 1300 ] && [ "$kbit" -le 2100 ] || fail "$kbit kbit/s is not near 2000"
+# Goodput never beats the rate: the bucket (10 ms at the rate, 3028 bytes
+# here) is all a burst can add over 512 KiB, well under 5%.
+[ "$kbit" -le 2100 ] || fail "$kbit kbit/s through a 2 Mbit/s limit"
+# ...and the limit is what held it back: every byte went through aspen's
+# tbf, which had to delay packets (overlimits) to keep the rate.
+ip netns exec aspen-$N-n1 tc -s qdisc show dev eth0 | tee "$WORK/tcs"
+sent=$(awk '/^ Sent / {print $2; exit}' "$WORK/tcs")
+over=$(sed -n 's/.*overlimits \([0-9]*\).*/\1/p' "$WORK/tcs" | head -n 1)
+[ "${sent:-0}" -ge $BYTES ] || fail "the tbf sent ${sent:-no} bytes, fewer than the transfer's $BYTES"
+[ "${over:-0}" -gt 0 ] || fail "the tbf never held a packet back (overlimits ${over:-?})"
 fc_ok apply "$F" 0   # idempotent: replaces its own qdisc
 fc_ok revert "$F" 0
 no_aspen_qdisc aspen-$N-n1 eth0
@@ -76,10 +85,7 @@ ip netns exec aspen-$N-n1 tc qdisc show dev eth0 | grep -q 'rate 8Mbit burst 64K
 	ip netns exec aspen-$N-n1 tc qdisc show dev eth0; fail "no 8Mbit tbf with 64K burst"; }
 fc_ok heal "$F"
 no_aspen_qdisc aspen-$N-n1 eth0
-transfer
-# Above what the 8 Mbit tbf (64K burst) could pass over 512K, with margin
-# (the same bound as the baseline).
-[ "$kbit" -gt 12000 ] || fail "still limited after heal: $kbit kbit/s"
+transfer   # no qdisc is left (checked above): the data flows, at whatever speed
 
 step "a root qdisc aspen did not add is left alone"
 ip netns exec aspen-$N-n1 tc qdisc add dev eth0 root handle 1: tbf rate 50mbit burst 64k latency 50ms
