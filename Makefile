@@ -24,7 +24,7 @@ PKG_CONFIG ?= pkg-config
 # pkg-config name -> Debian package, for the "missing library" message.
 LIBS_PKGS := yaml-0.1:libyaml-dev libcjson:libcjson-dev libcurl:libcurl4-openssl-dev \
              libnl-3.0:libnl-3-dev libnl-route-3.0:libnl-route-3-dev libmnl:libmnl-dev \
-             libnftables:libnftables-dev
+             libnftables:libnftables-dev libmicrohttpd:libmicrohttpd-dev
 TEST_PKGS := cmocka:libcmocka-dev
 DEB_PKGS  := build-essential pkg-config $(foreach p,$(LIBS_PKGS) $(TEST_PKGS),$(word 2,$(subst :, ,$(p)))) \
              iproute2 iputils-ping nftables util-linux procps valgrind clang libclang-rt-14-dev \
@@ -40,7 +40,7 @@ ifneq ($(PKG_CONFIG),)
   TEST_LIBS  := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 else
   DEP_CFLAGS := -I/usr/include/libnl3 -I/usr/include/cjson
-  DEP_LIBS   := -lyaml -lcjson -lcurl -lnl-route-3 -lnl-3 -lmnl -lnftables
+  DEP_LIBS   := -lyaml -lcjson -lcurl -lnl-route-3 -lnl-3 -lmnl -lnftables -lmicrohttpd
   TEST_LIBS  := -lcmocka
 endif
 
@@ -60,7 +60,7 @@ else
   B := build
 endif
 
-LIB_SRC  := $(sort $(wildcard compiler/*.c runtime/*.c))
+LIB_SRC  := $(sort $(wildcard compiler/*.c runtime/*.c api/*.c))
 CLI_SRC  := $(sort $(wildcard cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 KERN_SRC := $(sort $(wildcard tests/kernel/test_*.c))
@@ -109,7 +109,7 @@ ensure-deps:
 		else echo "aspen: missing packages:" $$missing "(run 'sudo make deps')" >&2; exit 1; fi; \
 	fi
 
-$(B)/%.o: %.c $(wildcard compiler/*.h runtime/*.h cli/*.h tests/*.h)
+$(B)/%.o: %.c $(wildcard compiler/*.h runtime/*.h api/*.h cli/*.h tests/*.h)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
