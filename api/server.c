@@ -39,7 +39,7 @@
 
 struct api_timed {
 	char key[64];
-	uint64_t due_ms;                /* CLOCK_MONOTONIC */
+	uint64_t applied_us, for_us;    /* CLOCK_MONOTONIC */
 };
 
 struct api_follower {
@@ -77,11 +77,11 @@ struct api_req {
 	bool too_big;
 };
 
-static uint64_t api_mono_ms(void)
+static uint64_t api_mono_us(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 static uint64_t api_real_us(void)
@@ -347,7 +347,7 @@ static enum MHD_Result api_post_fault(struct api_server *s, struct MHD_Connectio
 	uint64_t deadline_ms = tf->has_for ? api_real_us() / 1000u + tf->for_us / 1000u : 0;
 	s->capture = cJSON_CreateArray();
 	int ar = sched_apply_rec(c, t, tf, key, deadline_ms, extra, &s->o, &e);
-	uint64_t applied_us = api_real_us();
+	uint64_t applied_us = api_real_us(), applied_mono = api_mono_us();
 	cJSON_Delete(extra);
 	cJSON *events = s->capture;
 	s->capture = NULL;
@@ -368,7 +368,8 @@ static enum MHD_Result api_post_fault(struct api_server *s, struct MHD_Connectio
 		if (s->n_timed < s->cap_timed) {
 			struct api_timed *tm = &s->timed[s->n_timed++];
 			snprintf(tm->key, sizeof(tm->key), "%s", key);
-			tm->due_ms = api_mono_ms() + tf->for_us / 1000u;
+			tm->applied_us = applied_mono;
+			tm->for_us = tf->for_us;
 		}
 	}
 	s->last_id = id;
@@ -710,20 +711,19 @@ static void api_completed(void *cls, struct MHD_Connection *conn, void **req_cls
 
 /* ---------------- the loop ---------------- */
 
-/* Faults posted with `for` whose time has come are reverted. */
-static void api_due(struct api_server *s)
+/* Faults posted with `for` whose time has come (all of them when all) are
+ * reverted, with the event a scheduled revert has. A fault healed meanwhile
+ * is simply gone (ENOENT); a failed revert stays journaled and is an event. */
+static void api_due(struct api_server *s, bool all)
 {
-	uint64_t now = api_mono_ms();
+	uint64_t now = api_mono_us();
 	for (size_t i = 0; i < s->n_timed; i++) {
-		if (s->timed[i].due_ms > now)
+		struct api_timed tm = s->timed[i];
+		if (!all && tm.applied_us + tm.for_us > now)
 			continue;
-		char key[64];
-		snprintf(key, sizeof(key), "%s", s->timed[i].key);
 		s->timed[i--] = s->timed[--s->n_timed];
 		struct rt_err e = {0};
-		/* A fault healed meanwhile is simply gone (ENOENT). A failed revert
-		 * stays journaled and is reported as an event. */
-		(void)sched_heal(s->c, key, &s->o, NULL, &e);
+		(void)sched_revert_due(s->c, tm.key, tm.for_us, api_mono_us() - tm.applied_us, &s->o, &e);
 	}
 }
 
@@ -731,7 +731,7 @@ static void api_serve(void *ud)
 {
 	struct api_server *s = ud;
 	MHD_run(s->d);
-	api_due(s);
+	api_due(s, false);
 }
 
 static int api_timeout_ms(void *ud)
@@ -741,9 +741,10 @@ static int api_timeout_ms(void *ud)
 	MHD_UNSIGNED_LONG_LONG t;
 	if (MHD_get_timeout(s->d, &t) == MHD_YES)
 		ms = (long long)t;
-	uint64_t now = api_mono_ms();
+	uint64_t now = api_mono_us();
 	for (size_t i = 0; i < s->n_timed; i++) {
-		long long left = s->timed[i].due_ms > now ? (long long)(s->timed[i].due_ms - now) : 0;
+		uint64_t due = s->timed[i].applied_us + s->timed[i].for_us;
+		long long left = due > now ? (long long)((due - now + 999) / 1000) : 0;
 		if (ms < 0 || left < ms)
 			ms = left;
 	}
@@ -847,13 +848,7 @@ void api_server_stop(struct api_server *s)
 	if (!s)
 		return;
 	/* Faults posted with `for` were promised an end. */
-	while (s->n_timed) {
-		char key[64];
-		snprintf(key, sizeof(key), "%s", s->timed[0].key);
-		s->timed[0] = s->timed[--s->n_timed];
-		struct rt_err e = {0};
-		(void)sched_heal(s->c, key, &s->o, NULL, &e);
-	}
+	api_due(s, true);
 	/* Let the streams send what is left and end; answer late requests 503. */
 	s->closing = true;
 	api_wake_followers(s);

@@ -133,23 +133,13 @@ static char *read_all(const char *path, size_t *len, struct rt_err *e)
 }
 
 /* The validator's verdict: problems in the file as FILE:LINE:COL, problems
- * of the ad hoc fault as "aspen fault: error: ...". */
+ * of the ad hoc fault as "aspen fault: error: ...". Through the JSON the
+ * control API answers with, so both paths print the same lines. */
 static void print_diags(const struct diag_list *d, const char *path, unsigned file_lines)
 {
-	for (size_t i = 0; i < d->n; i++) {
-		const struct diag *g = &d->v[i];
-		const char *sev = g->sev == DIAG_ERROR ? "error" : "warning";
-		bool mine = g->pos.line > file_lines;
-		if (!mine && g->sev != DIAG_ERROR)
-			continue;       /* the file's own warnings were shown by apply */
-		if (mine)
-			fprintf(stderr, "aspen fault: %s: %s\n", sev, g->msg);
-		else
-			fprintf(stderr, "%s:%u:%u: %s: %s%s%s%s\n", path, g->pos.line, g->pos.col, sev,
-				g->msg, g->path ? " (" : "", g->path ? g->path : "", g->path ? ")" : "");
-		if (g->hint)
-			fprintf(stderr, "    hint: %s\n", g->hint);
-	}
+	cJSON *arr = api_diags_json(d, path, file_lines);
+	api_diags_print(arr, stderr, "aspen fault");
+	cJSON_Delete(arr);
 }
 
 /* The recorded topology file with the fault as its schedule. */

@@ -347,6 +347,17 @@ int sched_heal(struct rt_ctx *c, const char *key, const struct sched_opts *o,
 	return 0;
 }
 
+int sched_revert_due(struct rt_ctx *c, const char *key, uint64_t at_us, uint64_t t_us,
+		     const struct sched_opts *o, struct rt_err *e)
+{
+	int i = rec_find(&c->journal, key);
+	if (i < 0)
+		return rt_errf(e, ENOENT, "no active fault '%s' on %s", key, c->topology);
+	struct sched_event tmpl = {.ev = SCHED_EV_REVERTED, .scheduled = true, .at_us = at_us,
+				   .t_us = t_us};
+	return rec_revert(c, i, o, &tmpl, e);
+}
+
 void sched_adhoc_key(const struct rt_ctx *c, char *buf, size_t len)
 {
 	unsigned long max = 0;

@@ -168,6 +168,13 @@ int sched_apply_rec(struct rt_ctx *c, const struct topology *t, const struct top
 int sched_heal(struct rt_ctx *c, const char *key, const struct sched_opts *o,
 	       size_t *n_reverted, struct rt_err *e);
 
+/* Revert the record key at the end of its `for`, as the schedule does at
+ * a REVERT entry: the event is a scheduled revert at at_us, handled at
+ * t_us (offsets from when the fault was applied). -1 with ENOENT when no
+ * such record is active (healed meanwhile). */
+int sched_revert_due(struct rt_ctx *c, const char *key, uint64_t at_us, uint64_t t_us,
+		     const struct sched_opts *o, struct rt_err *e);
+
 /* The next free ad hoc key ("adhoc-<n>", one more than any journaled). */
 void sched_adhoc_key(const struct rt_ctx *c, char *buf, size_t len);
 
