@@ -94,6 +94,10 @@ st=$(api POST /v1/faults '{"partition": {"isolate": ["node2"]}}'); expect "$st" 
 st=$(api GET /v1/matrix); expect "$st" 200 "matrix"
 [ "$(jq -c .reachable "$OUT/ans")" = '[[true,false,true],[false,true,false],[true,false,true]]' ]
 "$ASPEN" status --matrix "$ASPEN_TOPOLOGY" >"$OUT/cli" 2>&1
+grep -q '^adhoc-[0-9]* *partition isolate node2' "$OUT/cli"
+grep -q '^  node2  --     \.      --' "$OUT/cli"
+"$ASPEN" status --json --matrix "$ASPEN_TOPOLOGY" >"$OUT/cli" 2>&1
+[ "$(jq -c .matrix.reachable "$OUT/cli")" = '[[true,false,true],[false,true,false],[true,false,true]]' ]
 # Heal all: the isolation and the pause's record (resume does not end it).
 st=$(api DELETE /v1/faults); expect "$st" 200 "DELETE all"
 [ "$(jq -r .reverted "$OUT/ans")" = 2 ]
