@@ -288,7 +288,7 @@ int api_fault_parse(const char *body, size_t len, struct api_fault *f, struct rt
 			v = cJSON_GetObjectItemCaseSensitive(rest, "resume");
 			pre = "pause";
 		}
-		char val[4096];
+		char val[sizeof(f->ah.prefix) - 64];    /* room for the rest of the line */
 		if (v && api_json_to_flow(v, val, sizeof(val)) == 0)
 			snprintf(f->ah.prefix, sizeof(f->ah.prefix), "  - {at: 0s, %s: %s}\n", pre, val);
 	}
