@@ -6,7 +6,7 @@
 #   make test SAN=1 the same suite under AddressSanitizer + UBSan
 #   make bench      benchmarks: prints figures and comparisons, asserts nothing
 #   make demo       the namespace example end to end, in a private sandbox (root)
-#   make install    bin, man page, bash completion, JSON schema; PREFIX=/usr/local
+#   make install    bin, man page, bash completion, JSON schema, API description; PREFIX=/usr/local
 #                   DESTDIR= honoured (make uninstall removes them)
 #
 # Libraries are found with pkg-config; packagers without it pass PKG_CONFIG=
@@ -174,10 +174,12 @@ install: $(ASPEN)
 	install -D -m 0644 docs/aspen.1 $(DESTDIR)$(MANDIR)/man1/aspen.1
 	install -D -m 0644 completions/aspen.bash $(DESTDIR)$(BASHCOMPDIR)/aspen
 	install -D -m 0644 schemas/aspen-v1.schema.json $(DESTDIR)$(DATADIR)/aspen/aspen-v1.schema.json
+	install -D -m 0644 schemas/aspen-api-v1.openapi.yaml $(DESTDIR)$(DATADIR)/aspen/aspen-api-v1.openapi.yaml
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/aspen $(DESTDIR)$(MANDIR)/man1/aspen.1 \
-	      $(DESTDIR)$(BASHCOMPDIR)/aspen $(DESTDIR)$(DATADIR)/aspen/aspen-v1.schema.json
+	      $(DESTDIR)$(BASHCOMPDIR)/aspen $(DESTDIR)$(DATADIR)/aspen/aspen-v1.schema.json \
+	      $(DESTDIR)$(DATADIR)/aspen/aspen-api-v1.openapi.yaml
 	rmdir $(DESTDIR)$(DATADIR)/aspen 2>/dev/null || true
 
 clean:

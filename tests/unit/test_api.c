@@ -228,6 +228,63 @@ static void test_file_diags(void **state)
 	diag_clear(&d);
 }
 
+/* schemas/aspen-api-v1.openapi.yaml and the router agree: every path and
+ * method it documents is served, and it documents every endpoint. */
+static void test_openapi_agrees(void **state)
+{
+	(void)state;
+	const char *tests = getenv("ASPEN_TESTS");
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/../schemas/aspen-api-v1.openapi.yaml", tests ? tests : "tests");
+	FILE *f = fopen(path, "re");
+	if (!f)
+		fail_msg("%s: cannot open (run from the repo root or set ASPEN_TESTS)", path);
+	char line[512], cur[256] = "";
+	size_t n_paths = 0, n_ops = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "  /v1/", 6)) {
+			snprintf(cur, sizeof(cur), "%.*s", (int)strcspn(line + 2, ":"), line + 2);
+			n_paths++;
+			continue;
+		}
+		if (line[0] != ' ' || (line[1] == ' ' && line[2] != ' ' && line[2] != '\n'))
+			cur[0] = '\0';      /* left the paths, or another path-level key */
+		static const char *const methods[] = {"get", "post", "delete"};
+		for (size_t i = 0; cur[0] && i < 3; i++) {
+			char key[16];
+			snprintf(key, sizeof(key), "    %s:", methods[i]);
+			if (strncmp(line, key, strlen(key)))
+				continue;
+			/* {id}, {node}, {action} -> a real example of each */
+			char url[256] = "";
+			for (const char *p = cur; *p;) {
+				const char *sub = !strncmp(p, "{id}", 4) ? "adhoc-1" : !strncmp(p, "{node}", 6) ?
+						  "node1" : !strncmp(p, "{action}", 8) ? "pause" : NULL;
+				size_t l = strlen(url);
+				if (sub) {
+					snprintf(url + l, sizeof(url) - l, "%s", sub);
+					p = strchr(p, '}') + 1;
+				} else {
+					url[l] = *p++;
+					url[l + 1] = '\0';
+				}
+			}
+			char meth[8], msg[256];
+			for (size_t k = 0; methods[i][k]; k++)
+				meth[k] = (char)(methods[i][k] - 32);
+			meth[strlen(methods[i])] = '\0';
+			struct api_match m;
+			if (api_route_match(meth, url, &m, msg, sizeof(msg)) != 0)
+				fail_msg("the API description has %s %s, which is not served: %s", meth, url, msg);
+			n_ops++;
+		}
+	}
+	fclose(f);
+	/* faults (3), faults/{id}, nodes, status, matrix, events */
+	assert_int_equal(n_paths, 6);
+	assert_int_equal(n_ops, 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_flow_round_trip),
 		cmocka_unit_test(test_validated),
 		cmocka_unit_test(test_file_diags),
+		cmocka_unit_test(test_openapi_agrees),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
