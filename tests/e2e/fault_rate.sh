@@ -25,28 +25,30 @@ EOF
 BYTES=524288    # 512 KiB: 2.1 s at 2 Mbit/s
 
 # transfer: n1 sends BYTES over TCP to a listener in n2 (perl-base only);
-# sets $ms (first connect to the listener's EOF) and $kbit (goodput).
+# sets $ms (the listener's accept to its EOF, timed by the listener with
+# /proc/uptime's 10 ms clock, so the sender's start-up on a loaded machine
+# does not count) and $kbit (goodput).
 transfer() {
 	rm -f "$WORK/rx" "$WORK/rx.err"
 	ip netns exec aspen-$N-n2 perl -MIO::Socket::INET -e '
+		sub up { open(my $u, "<", "/proc/uptime") or die "uptime: $!"; my ($s) = split " ", <$u>; $s }
 		my $s = IO::Socket::INET->new(LocalAddr => "10.112.0.12", LocalPort => 5001,
 			Listen => 1, ReuseAddr => 1) or die "listen: $!";
-		print STDERR "ready\n"; my $c = $s->accept; my ($n, $b, $r) = (0);
-		$n += $r while ($r = sysread($c, $b, 65536)) > 0; print "$n\n";' \
+		print STDERR "ready\n"; my $c = $s->accept; my $t0 = up(); my ($n, $b, $r) = (0);
+		$n += $r while ($r = sysread($c, $b, 65536)) > 0;
+		printf "%d %d\n", $n, (up() - $t0) * 1000 + 0.5;' \
 		>"$WORK/rx" 2>"$WORK/rx.err" &
 	rx=$!
 	i=0; until grep -q ready "$WORK/rx.err" 2>/dev/null; do
 		i=$((i + 1)); [ $i -lt 100 ] || fail "listener did not start"; sleep 0.05; done
-	t0=$(date +%s%N)
 	ip netns exec aspen-$N-n1 perl -MIO::Socket::INET -e '
 		my $c = IO::Socket::INET->new(PeerAddr => "10.112.0.12", PeerPort => 5001)
 			or die "connect: $!";
 		my $b = "x" x 65536; print $c $b for 1 .. ($ARGV[0] / 65536); close $c or die;' $BYTES \
 		|| fail "sender failed"
 	wait $rx || fail "listener failed: $(cat "$WORK/rx.err")"
-	t1=$(date +%s%N)
-	[ "$(cat "$WORK/rx")" = $BYTES ] || fail "received $(cat "$WORK/rx") of $BYTES bytes"
-	ms=$(((t1 - t0) / 1000000))
+	read -r got ms <"$WORK/rx"
+	[ "$got" = $BYTES ] || fail "received $got of $BYTES bytes"
 	kbit=$((BYTES * 8 / (ms > 0 ? ms : 1)))
 	echo "$BYTES bytes in $ms ms: $kbit kbit/s"
 }
