@@ -16,10 +16,12 @@
 #include "runtime/err.h"
 #include "runtime/schedule.h"
 
-/* 1: another aspen holds name and serves it at sock. 0: nobody holds the
- * lock, or its holder does not serve (an apply still converging, a
- * destroy, a socket left by a killed holder): the caller goes on as it
- * always did, and meets the lock (or waits, with --lock-timeout). */
+/* 1: another aspen holds name and serves it at sock (it accepts a
+ * connection: only a live holder listens, and it stops before it releases
+ * the lock). 0: nobody holds the lock, or its holder does not serve (an
+ * apply still converging, a destroy), or the socket is one a killed holder
+ * left: the caller goes on as it always did, and meets the lock (or waits,
+ * with --lock-timeout). */
 int api_client_find(const char *name, char *sock, size_t len, struct rt_err *e);
 
 /* One request; body may be NULL. *status gets the HTTP status, *out the
