@@ -6,7 +6,7 @@
 #   make test SAN=1 the same suite under AddressSanitizer + UBSan
 #   make bench      benchmarks: prints figures and comparisons, asserts nothing
 #   make demo       the namespace example end to end, in a private sandbox (root)
-#   make install    bin, man page, bash completion, JSON schema; PREFIX=/usr/local
+#   make install    bin, man page, bash completion, JSON schema, API description; PREFIX=/usr/local
 #                   DESTDIR= honoured (make uninstall removes them)
 #
 # Libraries are found with pkg-config; packagers without it pass PKG_CONFIG=
@@ -24,7 +24,7 @@ PKG_CONFIG ?= pkg-config
 # pkg-config name -> Debian package, for the "missing library" message.
 LIBS_PKGS := yaml-0.1:libyaml-dev libcjson:libcjson-dev libcurl:libcurl4-openssl-dev \
              libnl-3.0:libnl-3-dev libnl-route-3.0:libnl-route-3-dev libmnl:libmnl-dev \
-             libnftables:libnftables-dev
+             libnftables:libnftables-dev libmicrohttpd:libmicrohttpd-dev
 TEST_PKGS := cmocka:libcmocka-dev
 DEB_PKGS  := build-essential pkg-config $(foreach p,$(LIBS_PKGS) $(TEST_PKGS),$(word 2,$(subst :, ,$(p)))) \
              iproute2 iputils-ping nftables util-linux procps valgrind clang libclang-rt-14-dev \
@@ -46,7 +46,7 @@ ifneq ($(HAVE_PKG_CONFIG),)
   TEST_LIBS  := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 else
   DEP_CFLAGS := -I/usr/include/libnl3 -I/usr/include/cjson
-  DEP_LIBS   := -lyaml -lcjson -lnl-route-3 -lnl-3 -lmnl -lnftables
+  DEP_LIBS   := -lyaml -lcjson -lnl-route-3 -lnl-3 -lmnl -lnftables -lmicrohttpd
   TEST_LIBS  := -lcmocka
 endif
 
@@ -66,7 +66,7 @@ else
   B := build
 endif
 
-LIB_SRC  := $(sort $(wildcard compiler/*.c runtime/*.c))
+LIB_SRC  := $(sort $(wildcard compiler/*.c runtime/*.c api/*.c))
 CLI_SRC  := $(sort $(wildcard cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 KERN_SRC := $(sort $(wildcard tests/kernel/test_*.c))
@@ -118,7 +118,7 @@ ensure-deps:
 		else echo "aspen: missing packages:" $$missing "(run 'sudo make deps')" >&2; exit 1; fi; \
 	fi
 
-$(B)/%.o: %.c $(wildcard compiler/*.h runtime/*.h cli/*.h tests/*.h)
+$(B)/%.o: %.c $(wildcard compiler/*.h runtime/*.h api/*.h cli/*.h tests/*.h)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -183,10 +183,12 @@ install: $(ASPEN)
 	install -D -m 0644 docs/aspen.1 $(DESTDIR)$(MANDIR)/man1/aspen.1
 	install -D -m 0644 completions/aspen.bash $(DESTDIR)$(BASHCOMPDIR)/aspen
 	install -D -m 0644 schemas/aspen-v1.schema.json $(DESTDIR)$(DATADIR)/aspen/aspen-v1.schema.json
+	install -D -m 0644 schemas/aspen-api-v1.openapi.yaml $(DESTDIR)$(DATADIR)/aspen/aspen-api-v1.openapi.yaml
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/aspen $(DESTDIR)$(MANDIR)/man1/aspen.1 \
-	      $(DESTDIR)$(BASHCOMPDIR)/aspen $(DESTDIR)$(DATADIR)/aspen/aspen-v1.schema.json
+	      $(DESTDIR)$(BASHCOMPDIR)/aspen $(DESTDIR)$(DATADIR)/aspen/aspen-v1.schema.json \
+	      $(DESTDIR)$(DATADIR)/aspen/aspen-api-v1.openapi.yaml
 	rmdir $(DESTDIR)$(DATADIR)/aspen 2>/dev/null || true
 
 clean:

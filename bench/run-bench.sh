@@ -13,6 +13,7 @@
 #      (bench/startup.sh; inside tests/sandbox.sh when root)
 #   3. sections other branches provide: bench/vm.sh (VM boot parallelism),
 #      bench/schedule.sh (fault schedule precision), when present
+#   4. the control API: request to first dropped packet (bench/api.sh)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -68,4 +69,6 @@ section "3. VM bring-up of 1/10/50 VMs and fail-fast (bench/vm.sh)"
 if [ -f "$here/vm.sh" ]; then sh "$here/vm.sh" || status=1; else echo "  not available yet"; fi
 section "3. fault schedule precision (bench/schedule.sh, branch sched)"
 if [ -f "$here/schedule.sh" ]; then sh "$here/schedule.sh" || status=1; else echo "  not available yet"; fi
+section "4. control API: partition request to first dropped packet (bench/api.sh)"
+sh "$here/api.sh" || status=1
 exit $status

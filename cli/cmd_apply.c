@@ -8,7 +8,9 @@
  * file finds nothing to do and changes nothing (and runs the schedule
  * again). Whether this machine can run every fault is checked before
  * anything changes, so a schedule never fails half way for a missing kernel
- * feature. */
+ * feature. While the schedule runs, its loop also serves the control API
+ * (api/server.h) on /run/aspen/NAME/api.sock. */
+#include "api/server.h"
 #include "cli/apply.h"
 #include "cli/cli.h"
 #include "cli/progress.h"
@@ -83,13 +85,24 @@ static int apply_schedule(struct rt_ctx *rc, const struct topology *t,
 	struct sched_result res;
 	struct rt_err e = {0};
 	int status = EXIT_OK;
+	struct api_server_opts ao = {rc, t, schedout_event, so};
+	struct api_server *srv = NULL;
+	if (api_server_start(&srv, &ao, &e) < 0) {
+		fprintf(stderr, "aspen apply: %s; running the schedule without it\n", e.msg);
+	} else {
+		o.on_event = api_server_event;
+		o.ud = srv;
+		o.io = api_server_io(srv);
+	}
 	FILE *out = so->pr->out;
 	if (so->matrix && !so->pr->json) {
 		fprintf(out, "Reachability before the schedule:\n");
 		if (schedout_matrix(so, &e) < 0)
 			fprintf(stderr, "aspen apply: matrix: %s\n", e.msg);
 	}
-	if (sched_run(rc, t, p.timeline, p.n_timeline, &o, &res, &e) < 0) {
+	int sr = sched_run(rc, t, p.timeline, p.n_timeline, &o, &res, &e);
+	api_server_stop(srv);
+	if (sr < 0) {
 		fprintf(stderr, "aspen apply: %s\n", e.msg);
 		if (!res.signal)
 			fprintf(stderr, "aspen apply: faults that could not be reverted stay in the "

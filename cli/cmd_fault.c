@@ -15,7 +15,14 @@
  * fault stays active (journaled as "adhoc-<n>") until `aspen heal NAME
  * [adhoc-<n>]`; with --for the command waits and reverts it, and Ctrl-C or
  * SIGTERM reverts it early (exit 130 / 143). Options may come anywhere:
- * getopt would take "->" for one. */
+ * getopt would take "->" for one.
+ *
+ * While another aspen holds the topology (`aspen run`, or `aspen apply`
+ * running its schedule) and serves the control API, the same fault goes to
+ * it as JSON (POST /v1/faults, api/server.h): its validator, its journal,
+ * its loop. The output is the same events, rendered here. */
+#include "api/client.h"
+#include "api/route.h"
 #include "cli/cli.h"
 #include "cli/progress.h"
 #include "cli/schedout.h"
@@ -126,23 +133,13 @@ static char *read_all(const char *path, size_t *len, struct rt_err *e)
 }
 
 /* The validator's verdict: problems in the file as FILE:LINE:COL, problems
- * of the ad hoc fault as "aspen fault: error: ...". */
+ * of the ad hoc fault as "aspen fault: error: ...". Through the JSON the
+ * control API answers with, so both paths print the same lines. */
 static void print_diags(const struct diag_list *d, const char *path, unsigned file_lines)
 {
-	for (size_t i = 0; i < d->n; i++) {
-		const struct diag *g = &d->v[i];
-		const char *sev = g->sev == DIAG_ERROR ? "error" : "warning";
-		bool mine = g->pos.line > file_lines;
-		if (!mine && g->sev != DIAG_ERROR)
-			continue;       /* the file's own warnings were shown by apply */
-		if (mine)
-			fprintf(stderr, "aspen fault: %s: %s\n", sev, g->msg);
-		else
-			fprintf(stderr, "%s:%u:%u: %s: %s%s%s%s\n", path, g->pos.line, g->pos.col, sev,
-				g->msg, g->path ? " (" : "", g->path ? g->path : "", g->path ? ")" : "");
-		if (g->hint)
-			fprintf(stderr, "    hint: %s\n", g->hint);
-	}
+	cJSON *arr = api_diags_json(d, path, file_lines);
+	api_diags_print(arr, stderr, "aspen fault");
+	cJSON_Delete(arr);
 }
 
 /* The recorded topology file with the fault as its schedule. */
@@ -214,6 +211,124 @@ out:
 	return r;
 }
 
+/* ---------------- through the holder's control API ---------------- */
+
+static volatile sig_atomic_t fault_api_signal;
+
+static void fault_api_on_signal(int sig)
+{
+	fault_api_signal = sig;
+}
+
+static void fault_api_events(const cJSON *events, struct schedout *so)
+{
+	const cJSON *x;
+	cJSON_ArrayForEach(x, events) {
+		struct sched_event ev;
+		if (api_event_from_json(x, &ev) == 0)
+			schedout_event(&ev, so);
+	}
+}
+
+struct fault_wait {
+	const char *key;
+	struct schedout *so;
+	bool done;
+};
+
+/* A line of the event stream: ours reverted (or failed to be) ends it. */
+static int fault_api_line(const char *line, void *ud)
+{
+	struct fault_wait *w = ud;
+	cJSON *o = cJSON_Parse(line);
+	struct sched_event ev;
+	if (o && api_event_from_json(o, &ev) == 0 && ev.key && !strcmp(ev.key, w->key) &&
+	    (ev.ev == SCHED_EV_REVERTED || (ev.ev == SCHED_EV_FAILED && ev.revert))) {
+		schedout_event(&ev, w->so);
+		w->done = true;
+	}
+	cJSON_Delete(o);
+	return w->done;
+}
+
+/* --for through the API: the holder reverts the fault at its time; wait
+ * for that event. A signal here reverts it at once (DELETE), as the local
+ * path does; exit 130 / 143 then. */
+static int fault_api_wait(const char *sock, const char *key, size_t from, struct schedout *so)
+{
+	struct sigaction sa = {.sa_handler = fault_api_on_signal}, old[2];
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old[0]);
+	sigaction(SIGTERM, &sa, &old[1]);
+	struct fault_wait w = {key, so, false};
+	struct rt_err e = {0};
+	int status = EXIT_OK;
+	char path[128];
+	snprintf(path, sizeof(path), "/v1/events?follow=1&from=%zu", from);
+	if (api_client_follow(sock, path, fault_api_line, &w, &fault_api_signal, &e) < 0) {
+		fprintf(stderr, "aspen fault: %s\n", e.msg);
+		status = EXIT_ERR;
+	}
+	if (!w.done && fault_api_signal) {
+		snprintf(path, sizeof(path), "/v1/faults/%s", key);
+		long st;
+		cJSON *ans = NULL;
+		if (api_client_call(sock, "DELETE", path, NULL, &st, &ans, &e) == 0 && st == 200)
+			fault_api_events(cJSON_GetObjectItemCaseSensitive(ans, "events"), so);
+		cJSON_Delete(ans);
+		status = fault_api_signal == SIGINT ? SCHED_EXIT_SIGINT : SCHED_EXIT_SIGTERM;
+	} else if (!w.done && status == EXIT_OK) {
+		fprintf(stderr, "aspen fault: the run holding the topology ended before %s was "
+			"reverted: 'aspen heal' reverts what is left\n", key);
+		status = EXIT_ERR;
+	}
+	sigaction(SIGINT, &old[0], NULL);
+	sigaction(SIGTERM, &old[1], NULL);
+	return status;
+}
+
+static int fault_via_api(const struct args *a, const struct adhoc *ah, const char *sock,
+			 struct schedout *so)
+{
+	struct rt_err e = {0};
+	cJSON *body = api_flow_to_json(ah->body, &e);
+	if (!body) {
+		fprintf(stderr, "aspen fault: %s\n", e.msg);
+		return EXIT_ERR;
+	}
+	if (a->for_s)
+		cJSON_AddStringToObject(body, "for", a->for_s);
+	char *text = cJSON_PrintUnformatted(body);
+	cJSON_Delete(body);
+	long st = 0;
+	cJSON *ans = NULL;
+	int rc = text ? api_client_call(sock, "POST", "/v1/faults", text, &st, &ans, &e) : -1;
+	cJSON_free(text);
+	int status = EXIT_ERR;
+	if (rc < 0) {
+		fprintf(stderr, "aspen fault: %s\n", text ? e.msg : "out of memory");
+	} else if (st != 201) {
+		char buf[64];
+		api_diags_print(cJSON_GetObjectItemCaseSensitive(ans, "diagnostics"), stderr,
+				"aspen fault");
+		fprintf(stderr, "aspen fault: %s\n", api_client_error(ans, st, buf, sizeof(buf)));
+	} else {
+		fault_api_events(cJSON_GetObjectItemCaseSensitive(ans, "events"), so);
+		const char *key = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ans, "id"));
+		bool active = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ans, "active"));
+		status = EXIT_OK;
+		const cJSON *nx = cJSON_GetObjectItemCaseSensitive(ans, "next_event");
+		if (key && active && a->for_s)
+			status = fault_api_wait(sock, key, cJSON_IsNumber(nx) ? (size_t)nx->valuedouble : 0,
+						so);
+		else if (key && active && !a->json && !cli_out.quiet)
+			printf("%s is active until 'aspen heal %s %s' (or 'aspen heal %s').\n", key, a->name,
+			       key, a->name);
+	}
+	cJSON_Delete(ans);
+	return status;
+}
+
 int cmd_fault(int argc, char **argv)
 {
 	struct args a = {0};
@@ -236,6 +351,18 @@ int cmd_fault(int argc, char **argv)
 	progress_init(&pr, stdout, a.json, cli_out.quiet);
 	struct schedout so = {&pr, NULL, cli_out.verbose, a.matrix, &rc};
 	int status = EXIT_ERR;
+	char sock[PATHS_MAX + 16];
+	if (api_client_find(name, sock, sizeof(sock), &e) == 1) {
+		/* The matrix (--matrix) reads the nodes from the journal. */
+		if (!a.matrix || rt_open(&rc, name, NULL, RT_NO_LOCK, &e) == 0)
+			status = fault_via_api(&a, &ah, sock, &so);
+		else
+			fprintf(stderr, "aspen fault: %s\n", e.msg);
+		if (a.matrix)
+			rt_close(&rc);
+		free(name);
+		return status;
+	}
 	if (rt_open(&rc, name, (const char *const *)argv, a.lock_ms, &e) < 0) {
 		fprintf(stderr, "aspen fault: %s\n", e.msg);
 		goto out;

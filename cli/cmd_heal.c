@@ -6,7 +6,11 @@
  * first, each removed and the journal saved as it goes. Without FAULT it
  * then calls fault_heal_all, which removes every trace of the topology's
  * faults whatever the journal says (belt and braces after a crash between
- * two saves). Takes the topology's lock: a running schedule owns its faults. */
+ * two saves). Takes the topology's lock: a running schedule owns its faults,
+ * so while another aspen holds the topology and serves the control API the
+ * heal is asked of it (DELETE /v1/faults[/KEY], api/server.h): it reverts
+ * from the same records, between two entries of its schedule. */
+#include "api/client.h"
 #include "cli/cli.h"
 #include "cli/progress.h"
 #include "cli/schedout.h"
@@ -36,6 +40,34 @@ int cli_heal(struct rt_ctx *rc, const char *key, struct schedout *so, size_t *n,
 	if (fault_ops_real.heal_all(rc, e) < 0)
 		return rt_err_prefix(e, "heal all faults of %s", rc->topology);
 	return 0;
+}
+
+/* The holder heals; its events are printed here. n gets the count. */
+static int heal_via_api(const char *sock, const char *key, struct schedout *so, size_t *n,
+			struct rt_err *e)
+{
+	char path[300];
+	snprintf(path, sizeof(path), "/v1/faults%s%s", key ? "/" : "", key ? key : "");
+	long st = 0;
+	cJSON *ans = NULL;
+	if (api_client_call(sock, "DELETE", path, NULL, &st, &ans, e) < 0)
+		return -1;
+	int rc = 0;
+	if (st != 200) {
+		char buf[64];
+		rc = rt_errf(e, EIO, "%s", api_client_error(ans, st, buf, sizeof(buf)));
+	} else {
+		const cJSON *x;
+		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(ans, "events")) {
+			struct sched_event ev;
+			if (api_event_from_json(x, &ev) == 0)
+				schedout_event(&ev, so);
+		}
+		const cJSON *r = cJSON_GetObjectItemCaseSensitive(ans, "reverted");
+		*n = cJSON_IsNumber(r) ? (size_t)r->valuedouble : 0;
+	}
+	cJSON_Delete(ans);
+	return rc;
 }
 
 int cmd_heal(int argc, char **argv)
@@ -76,8 +108,16 @@ int cmd_heal(int argc, char **argv)
 	struct schedout so = {&pr, NULL, cli_out.verbose, false, &rc};
 	int status = EXIT_ERR;
 	size_t n = 0;
-	if (rt_open(&rc, name, (const char *const *)argv, lock_ms, &e) < 0 ||
-	    cli_heal(&rc, key, &so, &n, &e) < 0) {
+	char sock[PATHS_MAX + 16];
+	memset(&rc, 0, sizeof(rc));
+	rc.lock.fd = -1;
+	if (api_client_find(name, sock, sizeof(sock), &e) == 1) {
+		if (heal_via_api(sock, key, &so, &n, &e) < 0) {
+			fprintf(stderr, "aspen heal: %s\n", e.msg);
+			goto out;
+		}
+	} else if (rt_open(&rc, name, (const char *const *)argv, lock_ms, &e) < 0 ||
+		   cli_heal(&rc, key, &so, &n, &e) < 0) {
 		fprintf(stderr, "aspen heal: %s\n", e.msg);
 		goto out;
 	}

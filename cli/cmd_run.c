@@ -17,7 +17,13 @@
  *
  * COMMAND is waited for by a thread (waitid WNOWAIT first, so its pid stays
  * a zombie — never recycled — until forwarding is switched off), so the
- * scheduler, running in the main thread, is not interrupted by SIGCHLD. */
+ * scheduler, running in the main thread, is not interrupted by SIGCHLD.
+ *
+ * For as long as COMMAND runs (with or without a schedule) aspen serves the
+ * control API on the socket ASPEN_API names (api/server.h), from the main
+ * thread's loop: COMMAND (or `aspen fault` / `aspen heal` run by it) drives
+ * faults through it. */
+#include "api/server.h"
 #include "cli/apply.h"
 #include "cli/cli.h"
 #include "cli/destroy.h"
@@ -45,7 +51,7 @@ extern char **environ;
  * reverts every fault it applied before returning. Returns 0, or -1 with e
  * set. Signals may interrupt its sleeps: an EINTR means "look at *stop". */
 typedef int (*run_schedule_fn)(struct rt_ctx *c, const struct topology *t,
-			       volatile sig_atomic_t *stop, struct rt_err *e);
+			       volatile sig_atomic_t *stop, struct api_server *srv, struct rt_err *e);
 
 /* This build's scheduler (cli/schedout.c, runtime/schedule.h). */
 static const run_schedule_fn run_schedule = schedout_run_until;
@@ -254,7 +260,8 @@ static int write_file(const char *path, const char *text)
 /* COMMAND's environment: aspen's own, plus the cluster's names, addresses
  * and namespaces (nodeenv_build gives ASPEN_NODES, ASPEN_PEERS and
  * ASPEN_IP_<NODE> exactly as node commands get them). */
-static char **command_env(const struct topology *t, const char *json_path, struct rt_err *e)
+static char **command_env(const struct topology *t, const char *json_path, const char *api,
+			  struct rt_err *e)
 {
 	/* Inherited per-node variables (a nested aspen run) would shadow ours. */
 	size_t n = 0;
@@ -275,6 +282,8 @@ static char **command_env(const struct topology *t, const char *json_path, struc
 			inherit[k++] = environ[i];
 	cJSON_AddStringToObject(own, "ASPEN_TOPOLOGY", t->name);
 	cJSON_AddStringToObject(own, "ASPEN_CLUSTER_JSON", json_path);
+	if (api)
+		cJSON_AddStringToObject(own, "ASPEN_API", api);
 	for (size_t i = 0; i < t->n_nodes; i++) {
 		const struct topo_node *nd = &t->nodes[i];
 		char ip[16], key[96];
@@ -375,9 +384,18 @@ static int run_then(struct rt_ctx *c, const struct topology *t, const struct res
 		return EXIT_ERR;
 	}
 	struct rt_err e = {0};
-	char **envp = command_env(t, path, &e);
+	/* The API's events (faults posted by COMMAND) print as the schedule's. */
+	struct progress pr;
+	progress_init(&pr, stderr, false, cli_out.quiet);
+	struct schedout so = {&pr, NULL, cli_out.verbose, false, c};
+	struct api_server_opts ao = {c, t, schedout_event, &so};
+	struct api_server *srv = NULL;
+	if (api_server_start(&srv, &ao, &e) < 0)
+		fprintf(stderr, "aspen run: %s; running without it\n", e.msg);
+	char **envp = command_env(t, path, srv ? api_server_path(srv) : NULL, &e);
 	if (!envp) {
 		fprintf(stderr, "aspen run: %s\n", e.msg);
+		api_server_stop(srv);
 		return EXIT_ERR;
 	}
 	if (cli_out.verbose)
@@ -391,6 +409,7 @@ static int run_then(struct rt_ctx *c, const struct topology *t, const struct res
 	if (run_signal) {       /* interrupted during apply: skip COMMAND */
 		pthread_sigmask(SIG_SETMASK, &keep, NULL);
 		nodeenv_free(envp);
+		api_server_stop(srv);
 		return 128 + run_signal;
 	}
 	struct waiter w = {0};
@@ -408,6 +427,7 @@ static int run_then(struct rt_ctx *c, const struct topology *t, const struct res
 	nodeenv_free(envp);
 	if (w.pid < 0) {
 		fprintf(stderr, "aspen run: fork: %s\n", strerror(spawn_err));
+		api_server_stop(srv);
 		return EXIT_ERR;
 	}
 	if (started != 0)       /* no thread: wait here, and run no schedule */
@@ -415,12 +435,15 @@ static int run_then(struct rt_ctx *c, const struct topology *t, const struct res
 
 	int sched_rc = 0;
 	if (started == 0 && r->schedule && run_schedule && t->n_faults) {
-		sched_rc = run_schedule(c, t, &run_stop, &e);
+		sched_rc = run_schedule(c, t, &run_stop, srv, &e);
 		if (sched_rc < 0)
 			fprintf(stderr, "aspen run: fault schedule: %s\n", e.msg);
 	}
+	if (started == 0 && srv)        /* no schedule, or it ended early: serve on */
+		api_server_serve_until(srv, &run_stop);
 	if (started == 0)
 		pthread_join(th, NULL);
+	api_server_stop(srv);
 	run_phase_now = RUN_DESTROY;
 	r->status = shell_status(w.status);
 	if (r->status == 0 && sched_rc < 0)

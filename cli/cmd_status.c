@@ -4,7 +4,11 @@
  * discovered without a journal entry), each node process's state and the
  * active faults; with --matrix also who reaches whom (runtime/matrix.h),
  * probed now. Without one: the topologies this host has state for.
- * Read-only: takes no lock. */
+ * Read-only: takes no lock. While another aspen holds the topology and
+ * serves the control API, the active faults and the matrix are asked of it
+ * (GET /v1/faults, /v1/matrix): between two entries of its schedule, and
+ * without the records it journaled ahead of their time. */
+#include "api/client.h"
 #include "cli/cli.h"
 #include "compiler/compile.h"
 #include "runtime/proc.h"
@@ -68,14 +72,15 @@ static int list_all(bool json)
 	return EXIT_OK;
 }
 
-/* The active faults: a table, or "faults" in the JSON object root. */
-static void print_faults(const struct journal *j, cJSON *root)
+/* The active faults (journal records, or the holder's GET /v1/faults with
+ * "id" for "key"): a table, or "faults" in the JSON object root. */
+static void print_faults(const cJSON *faults, const char *name, cJSON *root)
 {
-	int n = cJSON_GetArraySize(j->faults);
+	int n = cJSON_GetArraySize(faults);
 	if (root) {
 		cJSON *arr = cJSON_AddArrayToObject(root, "faults");
 		for (int i = 0; i < n; i++) {
-			const cJSON *r = cJSON_GetArrayItem(j->faults, i);
+			const cJSON *r = cJSON_GetArrayItem(faults, i);
 			cJSON *o = cJSON_CreateObject();
 			static const char *const keys[] = {"key", "kind", "desc"};
 			for (size_t k = 0; k < 3; k++) {
@@ -93,21 +98,65 @@ static void print_faults(const struct journal *j, cJSON *root)
 		return;
 	printf("\n%-16s %s\n", "ACTIVE FAULT", "WHAT");
 	for (int i = 0; i < n; i++) {
-		const cJSON *r = cJSON_GetArrayItem(j->faults, i);
+		const cJSON *r = cJSON_GetArrayItem(faults, i);
 		const cJSON *k = cJSON_GetObjectItemCaseSensitive(r, "key");
 		const cJSON *d = cJSON_GetObjectItemCaseSensitive(r, "desc");
 		printf("%-16s %s\n", cJSON_IsString(k) ? k->valuestring : "?",
 		       cJSON_IsString(d) ? d->valuestring : "?");
 	}
-	printf("'aspen heal %s' reverts them.\n", j->name);
+	printf("'aspen heal %s' reverts them.\n", name);
 }
 
-/* Probe and print (or add as "matrix" to root) the reachability matrix. */
-static int add_matrix(const struct journal *j, cJSON *root)
+/* GET path of the holder: its answer, or NULL (message printed). */
+static cJSON *status_api_get(const char *sock, const char *path)
+{
+	long st = 0;
+	cJSON *ans = NULL;
+	struct rt_err e = {0};
+	char buf[64];
+	if (api_client_call(sock, "GET", path, NULL, &st, &ans, &e) < 0) {
+		fprintf(stderr, "aspen status: %s\n", e.msg);
+		return NULL;
+	}
+	if (st != 200) {
+		fprintf(stderr, "aspen status: %s\n", api_client_error(ans, st, buf, sizeof(buf)));
+		cJSON_Delete(ans);
+		return NULL;
+	}
+	return ans;
+}
+
+/* The holder's active faults in the journal's record form ("key"). */
+static cJSON *status_api_faults(const char *sock)
+{
+	cJSON *ans = status_api_get(sock, "/v1/faults");
+	cJSON *arr = cJSON_DetachItemFromObjectCaseSensitive(ans, "faults");
+	cJSON_Delete(ans);
+	cJSON *r;
+	cJSON_ArrayForEach(r, arr) {
+		cJSON *id = cJSON_DetachItemFromObjectCaseSensitive(r, "id");
+		if (id)
+			cJSON_AddItemToObject(r, "key", id);
+	}
+	return arr;
+}
+
+/* Probe (or have the holder at sock probe) and print (or add as "matrix"
+ * to root) the reachability matrix. */
+static int add_matrix(const struct journal *j, const char *sock, cJSON *root)
 {
 	struct matrix m;
 	struct rt_err e = {0};
-	if (matrix_from_journal(j, &m, &e) < 0 || matrix_measure(&m, 0, 0, &e) < 0) {
+	if (sock) {
+		cJSON *ans = status_api_get(sock, "/v1/matrix");
+		int r = ans ? matrix_from_json(ans, &m, &e) : -1;
+		cJSON_Delete(ans);
+		if (r < 0) {
+			if (ans)
+				fprintf(stderr, "aspen status: matrix: %s\n", e.msg);
+			return -1;
+		}
+	} else if (matrix_from_journal(j, &m, &e) < 0 || matrix_measure(&m, 0, 0, &e) < 0) {
 		fprintf(stderr, "aspen status: matrix: %s\n", e.msg);
 		return -1;
 	}
@@ -241,8 +290,14 @@ int cmd_status(int argc, char **argv)
 			}
 		}
 	}
-	print_faults(&rc.journal, root);
-	if (matrix && add_matrix(&rc.journal, root) < 0)
+	char sock[PATHS_MAX + 16];
+	bool held = api_client_find(name, sock, sizeof(sock), &e) == 1;
+	cJSON *faults = held ? status_api_faults(sock) : NULL;
+	if (held && !faults)
+		goto out_json;
+	print_faults(held ? faults : rc.journal.faults, name, root);
+	cJSON_Delete(faults);
+	if (matrix && add_matrix(&rc.journal, held ? sock : NULL, root) < 0)
 		goto out_json;
 	if (json) {
 		cJSON_AddNumberToObject(root, "missing", (double)missing);

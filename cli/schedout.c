@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "api/server.h"
 #include "runtime/matrix.h"
 
 bool cli_utf8(void)
@@ -174,7 +175,7 @@ int schedout_matrix(struct schedout *so, struct rt_err *e)
 }
 
 int schedout_run_until(struct rt_ctx *c, const struct topology *t, volatile sig_atomic_t *stop,
-		       struct rt_err *e)
+		       struct api_server *srv, struct rt_err *e)
 {
 	if (sched_check(t, NULL, e) < 0)
 		return -1;
@@ -185,6 +186,11 @@ int schedout_run_until(struct rt_ctx *c, const struct topology *t, volatile sig_
 	arena_init(&p.arena);
 	plan_timeline(&p, t);
 	struct sched_opts o = {.on_event = schedout_event, .ud = &so, .stop = stop};
+	if (srv) {
+		o.on_event = api_server_event;
+		o.ud = srv;
+		o.io = api_server_io(srv);
+	}
 	struct sched_result res;
 	int rc = sched_run(c, t, p.timeline, p.n_timeline, &o, &res, e);
 	plan_free(&p);

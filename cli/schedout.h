@@ -32,12 +32,16 @@ int schedout_matrix(struct schedout *so, struct rt_err *e);
 /* The exit status of a run sched_run stopped: 130 (SIGINT), 143 (SIGTERM), else 1. */
 int schedout_exit_status(const struct sched_result *res);
 
+struct api_server;
+
 /* The fault schedule for `aspen run` (its run_schedule_fn): t's timeline,
  * text events on stderr, until it ends or *stop becomes nonzero; every
  * fault it applied is reverted before it returns (runtime/schedule.h, stop
- * mode). Checks first that every fault can run here. 0, or -1 with e. */
+ * mode). Checks first that every fault can run here. With srv (may be
+ * NULL) the control API is served by the same loop and the events go
+ * through it (api_server_event), which prints them. 0, or -1 with e. */
 int schedout_run_until(struct rt_ctx *c, const struct topology *t, volatile sig_atomic_t *stop,
-		       struct rt_err *e);
+		       struct api_server *srv, struct rt_err *e);
 
 /* True when the locale's character set is UTF-8 (LC_ALL, LC_CTYPE, LANG). */
 bool cli_utf8(void);

@@ -263,3 +263,32 @@ cJSON *matrix_json(const struct matrix *m)
 	}
 	return o;
 }
+
+int matrix_from_json(const cJSON *o, struct matrix *m, struct rt_err *e)
+{
+	memset(m, 0, sizeof(*m));
+	const cJSON *names = cJSON_GetObjectItemCaseSensitive(o, "nodes");
+	const cJSON *rows = cJSON_GetObjectItemCaseSensitive(o, "reachable");
+	size_t n = (size_t)cJSON_GetArraySize(names);
+	if (!cJSON_IsArray(names) || !cJSON_IsArray(rows) || (size_t)cJSON_GetArraySize(rows) != n)
+		return rt_errf(e, EINVAL, "not a reachability matrix");
+	m->nodes = calloc(n ? n : 1, sizeof(*m->nodes));
+	m->ok = calloc(n ? n * n : 1, sizeof(*m->ok));
+	if (!m->nodes || !m->ok) {
+		matrix_free(m);
+		return rt_errf(e, ENOMEM, "out of memory");
+	}
+	m->n = n;
+	for (size_t i = 0; i < n; i++) {
+		const char *s = cJSON_GetStringValue(cJSON_GetArrayItem(names, (int)i));
+		const cJSON *row = cJSON_GetArrayItem(rows, (int)i);
+		if (!s || (size_t)cJSON_GetArraySize(row) != n) {
+			matrix_free(m);
+			return rt_errf(e, EINVAL, "not a reachability matrix");
+		}
+		snprintf(m->nodes[i].name, sizeof(m->nodes[i].name), "%s", s);
+		for (size_t j = 0; j < n; j++)
+			m->ok[i * n + j] = cJSON_IsTrue(cJSON_GetArrayItem(row, (int)j));
+	}
+	return 0;
+}

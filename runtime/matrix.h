@@ -56,4 +56,9 @@ void matrix_print(const struct matrix *m, FILE *out, bool utf8, const char *pref
 /* {"nodes":["node1",..],"reachable":[[true,false,..],..]} (rows = from). */
 cJSON *matrix_json(const struct matrix *m);
 
+/* The inverse of matrix_json (a matrix measured by another aspen, through
+ * its control API): names and reachability only. 0, or -1 when o is not
+ * such an object. */
+int matrix_from_json(const cJSON *o, struct matrix *m, struct rt_err *e);
+
 #endif

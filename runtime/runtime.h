@@ -93,6 +93,10 @@ struct rt_ctx {
 	rt_event_fn on_event; void *ud;
 	int stop_grace_ms;              /* SIGTERM -> SIGKILL grace for processes */
 	size_t mutations;               /* actions that changed the system */
+	/* The key of the fault record the scheduler journaled ahead of its
+	 * time and has not yet applied (schedule.c), or NULL: a heal served
+	 * meanwhile (the control API) must leave that record alone. */
+	const char *sched_armed;
 	struct rt_linkcache *lc; size_t n_lc, cap_lc;
 	/* Delete phase: the namespaces and links this plan deletes, and the
 	 * deletes deferred to the end of the phase (exec.c). */

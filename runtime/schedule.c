@@ -197,7 +197,7 @@ struct armed {
 /* prepare -> record stamped -> into the journal and saved (revertible
  * kinds). Nothing changes on the system. */
 static int fault_arm(struct rt_ctx *c, const struct topology *t, const struct topo_fault *f,
-		     const char *key, const char *desc, uint64_t deadline_ms,
+		     const char *key, const char *desc, uint64_t deadline_ms, const cJSON *extra,
 		     const struct sched_opts *o, struct armed *a, struct rt_err *e)
 {
 	const struct fault_ops *ops = sched_ops(o);
@@ -220,6 +220,8 @@ static int fault_arm(struct rt_ctx *c, const struct topology *t, const struct to
 		return rt_err_prefix(e, "prepare %s (%s)", key, desc);
 	}
 	rec_stamp(undo, key, f, desc, deadline_ms);
+	for (const cJSON *x = extra ? extra->child : NULL; x; x = x->next)
+		rec_set(undo, x->string, cJSON_Duplicate(x, true));
 	a->f = f;
 	a->undo = undo;
 	snprintf(a->key, sizeof(a->key), "%s", key);
@@ -280,11 +282,18 @@ static int fault_fire(struct rt_ctx *c, const struct topology *t, struct armed *
 int sched_apply_one(struct rt_ctx *c, const struct topology *t, const struct topo_fault *f,
 		    const char *key, const struct sched_opts *o, struct rt_err *e)
 {
+	return sched_apply_rec(c, t, f, key, 0, NULL, o, e);
+}
+
+int sched_apply_rec(struct rt_ctx *c, const struct topology *t, const struct topo_fault *f,
+		    const char *key, uint64_t deadline_ms, const cJSON *extra,
+		    const struct sched_opts *o, struct rt_err *e)
+{
 	const char *desc = fault_describe(&c->arena, t, f);
 	struct sched_event ev = {.ev = SCHED_EV_APPLIED, .key = key, .kind = sched_kind_name(f),
 				 .desc = desc};
 	struct armed a;
-	int rc = fault_arm(c, t, f, key, desc, 0, o, &a, e);
+	int rc = fault_arm(c, t, f, key, desc, deadline_ms, extra, o, &a, e);
 	if (rc == 0)
 		ev.desc = a.desc;
 	if (rc != 0 || fault_fire(c, t, &a, ev.desc, o, &ev, e) < 0) {
@@ -323,6 +332,8 @@ int sched_heal(struct rt_ctx *c, const char *key, const struct sched_opts *o,
 		const char *k = rec_str(cJSON_GetArrayItem(c->journal.faults, i), "key");
 		if (key && (!k || strcmp(k, key)))
 			continue;
+		if (k && c->sched_armed && !strcmp(k, c->sched_armed))
+			continue;       /* not applied yet: the schedule owns it */
 		found = true;
 		struct rt_err re = {0};
 		if (rec_revert(c, i, o, &tmpl, &re) < 0) {
@@ -347,6 +358,17 @@ int sched_heal(struct rt_ctx *c, const char *key, const struct sched_opts *o,
 		return -1;
 	}
 	return 0;
+}
+
+int sched_revert_due(struct rt_ctx *c, const char *key, uint64_t at_us, uint64_t t_us,
+		     const struct sched_opts *o, struct rt_err *e)
+{
+	int i = rec_find(&c->journal, key);
+	if (i < 0)
+		return rt_errf(e, ENOENT, "no active fault '%s' on %s", key, c->topology);
+	struct sched_event tmpl = {.ev = SCHED_EV_REVERTED, .scheduled = true, .at_us = at_us,
+				   .t_us = t_us};
+	return rec_revert(c, i, o, &tmpl, e);
 }
 
 void sched_adhoc_key(const struct rt_ctx *c, char *buf, size_t len)
@@ -394,6 +416,13 @@ static bool run_stopped(const struct run *r)
 	return r->o && r->o->stop && *r->o->stop;
 }
 
+/* The poll timeout: ms, or sooner when the io source asks for it. */
+static int run_io_timeout(const struct sched_io *io, int ms)
+{
+	int t = io && io->timeout_ms ? io->timeout_ms(io->ud) : -1;
+	return t >= 0 && (ms < 0 || t < ms) ? t : ms;
+}
+
 /* Wait until t0 + at_us. Returns 0 when the time came, the signal number
  * when SIGINT/SIGTERM arrived first, RUN_STOPPED when the stop flag was
  * set, -1 on a system error. */
@@ -409,16 +438,21 @@ static int run_wait(struct run *r, uint64_t at_us, struct rt_err *e)
 			return rt_errf(e, errno, "schedule: timerfd_settime: %s", strerror(errno));
 	}
 	bool stoppable = r->o && r->o->stop;
+	const struct sched_io *io = r->o ? r->o->io : NULL;
 	for (;;) {
 		if (run_stopped(r))
 			return RUN_STOPPED;
-		/* A negative fd is ignored by poll: no signalfd in stop mode. */
-		struct pollfd p[2] = {{r->sfd, POLLIN, 0}, {r->tfd, POLLIN, 0}};
-		int n = poll(p, due ? 1 : 2, due ? 0 : stoppable ? RUN_STOP_POLL_MS : -1);
+		/* A negative fd is ignored by poll: no signalfd in stop mode, no
+		 * timer once due, no io without a server. */
+		struct pollfd p[3] = {{r->sfd, POLLIN, 0}, {due ? -1 : r->tfd, POLLIN, 0},
+				      {io ? io->fd : -1, POLLIN, 0}};
+		int n = poll(p, 3, run_io_timeout(io, due ? 0 : stoppable ? RUN_STOP_POLL_MS : -1));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return rt_errf(e, errno, "schedule: poll: %s", strerror(errno));
+		if (io)
+			io->serve(io->ud);
 		if (p[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(r->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
@@ -465,7 +499,7 @@ static int run_arm(struct run *r, const struct timeline_entry *te, struct rt_err
 	struct sched_event ev = {.ev = SCHED_EV_FAILED, .key = key, .kind = sched_kind_name(te->fault),
 				 .desc = te->desc, .at_us = te->at_us,
 				 .t_us = r->t0 ? sched_mono_us() - r->t0 : 0};
-	int rc = fault_arm(r->c, r->t, te->fault, key, te->desc, run_deadline(r, te->fault), r->o,
+	int rc = fault_arm(r->c, r->t, te->fault, key, te->desc, run_deadline(r, te->fault), NULL, r->o,
 			   &r->next, e);
 	if (rc != 0) {
 		if (rc > 0)
@@ -475,6 +509,7 @@ static int run_arm(struct run *r, const struct timeline_entry *te, struct rt_err
 		return rc;
 	}
 	r->next_te = te;
+	r->c->sched_armed = r->next.key;
 	return 0;
 }
 
@@ -488,6 +523,7 @@ static int run_apply(struct run *r, const struct timeline_entry *te, uint64_t t_
 			return rc < 0 ? -1 : 0;         /* skipped: the event said why */
 	}
 	r->next_te = NULL;
+	r->c->sched_armed = NULL;
 	struct armed *a = &r->next;
 	char key[64];
 	snprintf(key, sizeof(key), "%s", a->key);
@@ -608,11 +644,17 @@ static void sched_signals(sigset_t *set)
 	}
 }
 
-/* Stop mode, timeline done: faults without `for` stay until told to stop. */
+/* Stop mode, timeline done: faults without `for` stay until told to stop,
+ * and so does a server (it may apply faults at any time). */
 static void run_hold(struct run *r)
 {
-	while (r->n_act && !run_stopped(r))
-		poll(NULL, 0, RUN_STOP_POLL_MS);
+	const struct sched_io *io = r->o->io;
+	while ((r->n_act || io) && !run_stopped(r)) {
+		struct pollfd p = {io ? io->fd : -1, POLLIN, 0};
+		poll(&p, 1, run_io_timeout(io, RUN_STOP_POLL_MS));
+		if (io)
+			io->serve(io->ud);
+	}
 }
 
 int sched_run(struct rt_ctx *c, const struct topology *t, const struct timeline_entry *tl,
@@ -677,6 +719,7 @@ int sched_run(struct rt_ctx *c, const struct topology *t, const struct timeline_
 	if (run_unwind(&r, &ue) < 0)
 		rt_err_prefix(e, "%s; also", ue.msg);
 out:
+	c->sched_armed = NULL;
 	if (r.next_te)
 		fault_disarm(c, &r.next);
 	if (r.tfd >= 0)

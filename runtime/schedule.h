@@ -82,6 +82,19 @@ struct sched_event {
 
 typedef void (*sched_event_fn)(const struct sched_event *ev, void *ud);
 
+/* A second source of work served by the schedule's own poll loop, so its
+ * changes are serialised with the timeline's (the control API, api/server.h).
+ * fd is polled for input next to the timer; serve() runs on every wake-up
+ * (fd readable, timeout_ms() passed, or a schedule entry done) and must not
+ * block. timeout_ms() returns how soon serve() wants to run again, -1 for
+ * "only when fd is readable". */
+struct sched_io {
+	int fd;
+	int (*timeout_ms)(void *ud);
+	void (*serve)(void *ud);
+	void *ud;
+};
+
 struct sched_opts {
 	const struct fault_ops *ops;    /* NULL: fault_ops_real */
 	sched_event_fn on_event;        /* may be NULL */
@@ -93,6 +106,9 @@ struct sched_opts {
 	 * faults without `for` after the timeline until then, and reverts
 	 * every fault it applied before returning. */
 	volatile sig_atomic_t *stop;
+	/* Served while the schedule runs (NULL: nothing). In stop mode the run
+	 * then holds until *stop even when no fault is active. */
+	const struct sched_io *io;
 };
 
 /* What a run did. */
@@ -139,6 +155,13 @@ int sched_run(struct rt_ctx *c, const struct topology *t, const struct timeline_
 int sched_apply_one(struct rt_ctx *c, const struct topology *t, const struct topo_fault *f,
 		    const char *key, const struct sched_opts *o, struct rt_err *e);
 
+/* sched_apply_one with the record's deadline (CLOCK_REALTIME ms, 0: none)
+ * and extra fields copied into the record before it is journaled (extra
+ * may be NULL): the control API records the fault's own text ("spec"). */
+int sched_apply_rec(struct rt_ctx *c, const struct topology *t, const struct topo_fault *f,
+		    const char *key, uint64_t deadline_ms, const cJSON *extra,
+		    const struct sched_opts *o, struct rt_err *e);
+
 /* Revert journaled records, newest first: all of them (key NULL), or the
  * one whose "key" is key (-1 with the active keys listed when none is).
  * Each is removed from the journal and the journal saved after its revert.
@@ -146,6 +169,13 @@ int sched_apply_one(struct rt_ctx *c, const struct topology *t, const struct top
  * *n_reverted (optional) counts successes. */
 int sched_heal(struct rt_ctx *c, const char *key, const struct sched_opts *o,
 	       size_t *n_reverted, struct rt_err *e);
+
+/* Revert the record key at the end of its `for`, as the schedule does at
+ * a REVERT entry: the event is a scheduled revert at at_us, handled at
+ * t_us (offsets from when the fault was applied). -1 with ENOENT when no
+ * such record is active (healed meanwhile). */
+int sched_revert_due(struct rt_ctx *c, const char *key, uint64_t at_us, uint64_t t_us,
+		     const struct sched_opts *o, struct rt_err *e);
 
 /* The next free ad hoc key ("adhoc-<n>", one more than any journaled). */
 void sched_adhoc_key(const struct rt_ctx *c, char *buf, size_t len);

@@ -37,13 +37,13 @@ mk CFLAGS="-O1 -g0" >"$tmp/build" 2>&1 || { tail -n 30 "$tmp/build"; fail "make 
 D=$tmp/root P=/opt/aspen
 mk install DESTDIR="$D" PREFIX="$P" >"$tmp/inst" 2>&1 || { cat "$tmp/inst"; fail "make install"; }
 for f in bin/aspen share/man/man1/aspen.1 share/bash-completion/completions/aspen \
-	share/aspen/aspen-v1.schema.json; do
+	share/aspen/aspen-v1.schema.json share/aspen/aspen-api-v1.openapi.yaml; do
 	[ -f "$D$P/$f" ] || fail "make install did not install $P/$f"
 done
 [ -x "$D$P/bin/aspen" ] || fail "bin/aspen is not executable"
 "$D$P/bin/aspen" validate -q "$root/topologies/cluster3-netns.yaml" || fail "the installed aspen"
 cmp -s "$D$P/share/aspen/aspen-v1.schema.json" "$root/schemas/aspen-v1.schema.json" || fail "schema"
-[ "$(find "$D" -type f | wc -l)" = 4 ] || fail "unexpected files: $(find "$D" -type f)"
+[ "$(find "$D" -type f | wc -l)" = 5 ] || fail "unexpected files: $(find "$D" -type f)"
 # Nothing outside DESTDIR: the build dir is the only other thing written.
 [ -e "$P" ] && fail "install wrote outside DESTDIR ($P exists)"
 
@@ -76,7 +76,7 @@ if [ -s "$tmp/man.txt" ]; then
 		grep -q "^   $c" "$tmp/man.txt" || fail "man page has no section for command $c"
 	done
 	for s in "EXIT STATUS" ENVIRONMENT FILES EXAMPLES ASPEN_STATE_DIR NO_COLOR \
-		ASPEN_CLUSTER_JSON "--detailed-exitcode" "--keep"; do
+		ASPEN_CLUSTER_JSON ASPEN_API api.sock "--detailed-exitcode" "--keep"; do
 		grep -q -- "$s" "$tmp/man.txt" || fail "man page lacks $s"
 	done
 fi

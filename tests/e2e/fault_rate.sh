@@ -29,7 +29,10 @@ EOF
 BYTES=524288    # 512 KiB: 2.1 s at 2 Mbit/s
 
 # transfer: n1 sends BYTES over TCP to a listener in n2 (perl-base only);
-# sets $ms (first connect to the listener's EOF) and $kbit (goodput).
+# sets $ms (from before the sender starts to the listener's EOF) and $kbit
+# (goodput). Timed from outside on purpose: the figure is only ever checked
+# as an upper bound, so it must over-estimate the time, never miss a part
+# of it (data buffered before a slow listener's accept returned).
 transfer() {
 	rm -f "$WORK/rx" "$WORK/rx.err"
 	ip netns exec aspen-$N-n2 perl -MIO::Socket::INET -e '

@@ -16,6 +16,14 @@
  *   bench_schedule cost NAME [RUNS]                    sandbox, root
  *       A partition of the live topology's nodes in two halves: the cost of
  *       fault_prepare + fault_apply and of fault_revert. Median and max.
+ *   bench_schedule api-drop api|cli NAME FROM TO [RUNS]  sandbox, root, under
+ *       `aspen run --no-schedule` (ASPEN_API set; ASPEN names the binary)
+ *       The partition FROM / every other node, asked of the aspen holding
+ *       NAME: by POST /v1/faults on its socket (api), or by running `aspen
+ *       fault NAME partition ...` (cli), which goes through that socket.
+ *       Probes as first-drop; the time is from the request sent (the
+ *       command started) to the first dropped probe. Healed through the
+ *       API after each run. Median and max.
  *
  * Ad hoc faults are built by runtime/adhoc.h from the journal's topology
  * file, as `aspen fault` does. Prints figures; asserts nothing. */
@@ -34,8 +42,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "api/client.h"
 #include "compiler/compile.h"
 #include "compiler/plan.h"
 #include "runtime/adhoc.h"
@@ -328,6 +338,116 @@ static int first_drop(const char *name, const char *from, const char *to, int ru
 	return done ? 0 : 1;
 }
 
+/* ---------------- through the control API ---------------- */
+
+static int api_drop(const char *mode, const char *name, const char *from, const char *to,
+		    int runs)
+{
+	const char *sock = getenv("ASPEN_API"), *aspen = getenv("ASPEN");
+	bool cli = !strcmp(mode, "cli");
+	if (!sock || (cli && !aspen)) {
+		fprintf(stderr, "bench_schedule: api-drop runs under `aspen run` (ASPEN_API%s)\n",
+			cli ? " and ASPEN" : "");
+		return 1;
+	}
+	struct rt_ctx c;
+	struct rt_err e = {0};
+	if (rt_open(&c, name, NULL, RT_NO_LOCK, &e) < 0 || !c.journal.file) {
+		fprintf(stderr, "bench_schedule: %s\n", e.msg);
+		rt_close(&c);
+		return 1;
+	}
+	struct diag_list d;
+	diag_init(&d, c.journal.file);
+	struct topology *t = topo_load(c.journal.file, &d);
+	diag_clear(&d);
+	rt_close(&c);
+	if (!t)
+		return 1;
+	size_t fi = topo_find_node(t, from), ti = topo_find_node(t, to);
+	/* FROM against everyone else: the JSON body and the CLI's words. */
+	size_t cap = 64 + t->n_nodes * 40;
+	char *rest = calloc(1, cap), *body = calloc(1, 2 * cap);
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		if (i == fi)
+			continue;
+		size_t l = strlen(rest);
+		snprintf(rest + l, cap - l, "%s%s", l ? "," : "", t->nodes[i].name);
+	}
+	size_t l = (size_t)snprintf(body, 2 * cap, "{\"partition\": [[\"%s\"], [", from);
+	for (size_t i = 0; i < t->n_nodes; i++)
+		if (i != fi)
+			l += (size_t)snprintf(body + l, 2 * cap - l, "%s\"%s\"", body[l - 1] != '[' ? ", " : "", t->nodes[i].name);
+	snprintf(body + l, 2 * cap - l, "]]}");
+	double *delay = calloc((size_t)runs, sizeof(double)), *req = calloc((size_t)runs, sizeof(double));
+	int done = 0;
+	for (int r = 0; r < runs; r++) {
+		struct prober *p = calloc(1, sizeof(*p));
+		char ns[96];
+		snprintf(ns, sizeof(ns), "/run/netns/%s", t->nodes[fi].netns_name);
+		p->netns = ns;
+		p->dst = t->nodes[ti].ifaces[0].ip;
+		pthread_t th;
+		pthread_create(&th, NULL, probe_thread, p);
+		struct timespec warm = {0, 20 * 1000 * 1000};
+		nanosleep(&warm, NULL);
+		long st = 0;
+		cJSON *ans = NULL;
+		double t0 = mono_ms();
+		int rc;
+		if (cli) {
+			pid_t pid = fork();
+			if (pid == 0) {
+				int dn = open("/dev/null", O_WRONLY | O_CLOEXEC);
+				if (dn >= 0)
+					dup2(dn, 1);
+				execl(aspen, aspen, "fault", name, "partition", from, "/", rest, (char *)NULL);
+				_exit(127);
+			}
+			int ws = 0;
+			rc = pid > 0 && waitpid(pid, &ws, 0) == pid && WIFEXITED(ws) && WEXITSTATUS(ws) == 0 ? 0 : -1;
+		} else {
+			rc = api_client_call(sock, "POST", "/v1/faults", body, &st, &ans, &e);
+			rc = rc == 0 && st == 201 ? 0 : -1;
+		}
+		double t1 = mono_ms();
+		cJSON_Delete(ans);
+		nanosleep(&warm, NULL);
+		atomic_store(&p->stop, true);
+		pthread_join(th, NULL);
+		ans = NULL;
+		api_client_call(sock, "DELETE", "/v1/faults", NULL, &st, &ans, &e);
+		cJSON_Delete(ans);
+		if (rc < 0 || p->err) {
+			fprintf(stderr, "api-drop: the request failed (%s) %s\n", e.msg,
+				p->err ? strerror(p->err) : "");
+			free(p);
+			break;
+		}
+		size_t n = atomic_load(&p->n), k = n;
+		while (k > 0 && (atomic_load(&p->got[k - 1]) || p->sent[k - 1] > t1 + 15.0))
+			k--;
+		while (k > 0 && !atomic_load(&p->got[k - 1]))
+			k--;
+		if (k < n) {
+			delay[done] = p->sent[k] - t0;
+			req[done++] = t1 - t0;
+		}
+		free(p);
+		struct timespec gap = {0, 50 * 1000 * 1000};
+		nanosleep(&gap, NULL);
+	}
+	if (done)
+		printf("%.3f %.3f %.3f %d\n", pct(delay, (size_t)done, 0.5), pct(delay, (size_t)done, 1.0),
+		       pct(req, (size_t)done, 0.5), done);
+	free(delay);
+	free(req);
+	free(rest);
+	free(body);
+	topo_free(t);
+	return done ? 0 : 1;
+}
+
 /* ---------------- apply / revert cost ---------------- */
 
 static int cost(const char *name, int runs)
@@ -410,7 +530,8 @@ int main(int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[1], "precision"))
 		return precision(argc > 2 ? (size_t)strtoul(argv[2], NULL, 10) : 100,
 				 argc > 3 ? argv[3] : "/tmp");
-	bool live = argc >= 2 && (!strcmp(argv[1], "first-drop") || !strcmp(argv[1], "cost"));
+	bool live = argc >= 2 && (!strcmp(argv[1], "first-drop") || !strcmp(argv[1], "cost") ||
+				  !strcmp(argv[1], "api-drop"));
 	if (live && !getenv("ASPEN_SANDBOX")) {
 		fprintf(stderr, "bench_schedule: %s changes the kernel: run it inside tests/sandbox.sh\n",
 			argv[1]);
@@ -418,9 +539,11 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 5 && !strcmp(argv[1], "first-drop"))
 		return first_drop(argv[2], argv[3], argv[4], argc > 5 ? atoi(argv[5]) : 20);
+	if (argc >= 6 && !strcmp(argv[1], "api-drop"))
+		return api_drop(argv[2], argv[3], argv[4], argv[5], argc > 6 ? atoi(argv[6]) : 20);
 	if (argc >= 3 && !strcmp(argv[1], "cost"))
 		return cost(argv[2], argc > 3 ? atoi(argv[3]) : 10);
 	fprintf(stderr, "usage: bench_schedule precision [N] | first-drop NAME FROM TO [RUNS] | "
-		"cost NAME [RUNS]\n");
+		"cost NAME [RUNS] | api-drop api|cli NAME FROM TO [RUNS]\n");
 	return 2;
 }

@@ -10,6 +10,7 @@
 #include "tests/testutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
@@ -652,6 +653,114 @@ static void test_stop_holds_until_flag(void **state)
 	assert_string_equal(ev_short(n_events - 1, b, sizeof(b)), "fault_reverted two");
 }
 
+/* ---------------- a second source in the loop (the control API) ---------------- */
+
+static struct {
+	int fd[2];
+	size_t calls, served;
+	size_t reverted_by_heal;
+	int heal_rc, apply_rc;
+	size_t stop_after;              /* stop mode: set STOP after this many calls */
+} IO;
+
+/* What the API server does on a request: heal all, then apply a fault. */
+static void io_serve(void *ud)
+{
+	(void)ud;
+	IO.calls++;
+	char b;
+	if (read(IO.fd[0], &b, 1) == 1) {
+		IO.served++;
+		struct rt_err e = {0};
+		IO.heal_rc = sched_heal(&C, NULL, &OPTS, &IO.reverted_by_heal, &e);
+		cJSON *extra = cJSON_CreateObject();
+		cJSON_AddStringToObject(extra, "spec", "posted");
+		IO.apply_rc = sched_apply_rec(&C, T, &T->faults[1], "adhoc-1", 0, extra, &OPTS, &e);
+		cJSON_Delete(extra);
+	}
+	if (IO.stop_after && IO.calls >= IO.stop_after)
+		STOP = 1;
+}
+
+static int io_timeout(void *ud)
+{
+	(void)ud;
+	return IO.stop_after ? 1 : -1;
+}
+
+/* A request waiting when the run starts is served before the first entry,
+ * between two schedule steps: its heal leaves the record the run journaled
+ * ahead of its time (the run applies and reverts it as planned), and the
+ * fault it applies is journaled first, with its extra fields. */
+static void test_io_served_between_entries(void **state)
+{
+	(void)state;
+	load("  - {name: split, at: 30ms, for: 20ms, partition: [[a], [b, c]]}\n"
+	     "  - {at: 1h, loss: {nodes: [b], percent: 20%}}\n");
+	memset(&IO, 0, sizeof(IO));
+	assert_int_equal(pipe2(IO.fd, O_NONBLOCK | O_CLOEXEC), 0);   /* serve() must not block */
+	assert_int_equal(write(IO.fd[1], "x", 1), 1);
+	struct sched_io io = {IO.fd[0], io_timeout, io_serve, NULL};
+	struct sched_opts o = OPTS;
+	o.io = &io;
+	struct sched_result res;
+	struct rt_err e = {0};
+	/* The timeline without the 1h entry: the loss is the API's. */
+	assert_int_equal(sched_run(&C, T, P.timeline, 2, &o, &res, &e), 0);
+	assert_int_equal(IO.served, 1);
+	assert_int_equal(IO.heal_rc, 0);
+	assert_int_equal(IO.reverted_by_heal, 0);
+	assert_int_equal(IO.apply_rc, 0);
+	static const char *const want[] = {
+		"prepare split",                /* journaled ahead of its time */
+		"prepare adhoc-1", "apply adhoc-1 (journaled)",
+		"apply split (journaled)", "revert split (journaled)",
+	};
+	assert_log(want, sizeof(want) / sizeof(*want));
+	assert_null(C.sched_armed);
+	assert_true(on_disk("adhoc-1"));
+	assert_false(on_disk("split"));
+	struct journal j;
+	assert_int_equal(journal_load(&j, NAME, &e), 0);
+	const cJSON *rec = cJSON_GetArrayItem(j.faults, 0);
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(rec, "spec")->valuestring, "posted");
+	journal_free(&j);
+	/* The API's fault, reverted at the end of its `for`, is a scheduled revert. */
+	n_events = 0;
+	assert_int_equal(sched_revert_due(&C, "adhoc-1", 5000, 5100, &OPTS, &e), 0);
+	assert_non_null(strstr(events[0], "\"event\":\"fault_reverted\""));
+	assert_non_null(strstr(events[0], "\"scheduled\":true"));
+	assert_non_null(strstr(events[0], "\"at_us\":5000"));
+	assert_int_equal(sched_revert_due(&C, "adhoc-1", 5000, 5100, &OPTS, &e), -1);
+	assert_int_equal(e.errnum, ENOENT);
+	close(IO.fd[0]);
+	close(IO.fd[1]);
+}
+
+/* Stop mode with a server and nothing to run: the run holds, serving,
+ * until told to stop. */
+static void test_io_holds_until_stop(void **state)
+{
+	(void)state;
+	load("  - {at: 1h, kill: c}\n");
+	memset(&IO, 0, sizeof(IO));
+	assert_int_equal(pipe2(IO.fd, O_NONBLOCK | O_CLOEXEC), 0);   /* serve() must not block */
+	IO.stop_after = 5;
+	STOP = 0;
+	struct sched_io io = {IO.fd[0], io_timeout, io_serve, NULL};
+	struct sched_opts o = OPTS;
+	o.io = &io;
+	o.stop = &STOP;
+	struct sched_result res;
+	struct rt_err e = {0};
+	assert_int_equal(sched_run(&C, T, P.timeline, 0, &o, &res, &e), 0);
+	assert_true(res.stopped);
+	assert_true(IO.calls >= 5);
+	STOP = 0;
+	close(IO.fd[0]);
+	close(IO.fd[1]);
+}
+
 static void test_keys(void **state)
 {
 	(void)state;
@@ -683,6 +792,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deadline_is_absolute, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_flag, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_holds_until_flag, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_io_served_between_entries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_io_holds_until_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
