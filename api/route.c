@@ -246,6 +246,11 @@ int api_fault_parse(const char *body, size_t len, struct api_fault *f, struct rt
 			rt_errf(e, EINVAL, "`at` is not allowed: a fault posted to the API fires when it "
 				"is posted (give `for` to revert it after a while)");
 			status = 422;
+		} else if (!strcmp(x->string, "every") || !strcmp(x->string, "from") ||
+			   !strcmp(x->string, "until")) {
+			rt_errf(e, EINVAL, "`%s` is not allowed: a fault posted to the API fires once, "
+				"when it is posted (the test repeats it by posting again)", x->string);
+			status = 422;
 		} else if (!strcmp(x->string, "name")) {
 			rt_errf(e, EINVAL, "`name` is not allowed: the API names each fault itself "
 				"(the \"id\" of its answer)");

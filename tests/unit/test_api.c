@@ -106,6 +106,9 @@ static void test_parse(void **state)
 	parse_fails("[1, 2]", 400, "JSON object");
 	parse_fails("", 400, "JSON object");
 	parse_fails("{\"at\": \"1s\", \"kill\": \"n1\"}", 422, "`at` is not allowed");
+	parse_fails("{\"every\": \"5s\", \"until\": \"20s\", \"kill\": \"random\"}", 422,
+		    "`every` is not allowed");
+	parse_fails("{\"kill\": \"n1\", \"until\": \"20s\"}", 422, "`until` is not allowed");
 	parse_fails("{\"name\": \"x\", \"kill\": \"n1\"}", 422, "`name` is not allowed");
 	parse_fails("{\"for\": 10, \"kill\": \"n1\"}", 422, "`for` takes a duration");
 	parse_fails("{\"for\": \"1s; rm\", \"kill\": \"n1\"}", 422, "`for` takes a duration");
