@@ -22,6 +22,7 @@
 # shortened timers — 10 times the bound at the least.
 #
 # HEAL_RUNS rounds per kind and timer setting (default 2 in `make test`;
+# HEAL_KINDS narrows the kinds;
 # bench/stat-check.sh and `make heal-check` run the 20 of the issue).
 . "$ASPEN_TESTS/e2e/lib.sh"
 . "$ASPEN_TESTS/e2e/fault.inc"
@@ -99,7 +100,7 @@ reaches_failed() {
 }
 
 # kind -> the `aspen fault` words and the direction it cuts (src dst).
-kinds="partition isolate oneway12 oneway21 loss linkdown"
+kinds=${HEAL_KINDS:-partition isolate oneway12 oneway21 loss linkdown}
 words() {
 	case $1 in
 	partition) echo "partition n1 / n2,n3" ;;
