@@ -73,6 +73,9 @@ struct sched_event {
 	uint64_t at_us;         /* scheduled offset from t0 */
 	uint64_t t_us;          /* actual offset from t0 when the entry was handled */
 	uint64_t cost_us;       /* how long fault_apply / fault_revert took */
+	uint64_t unix_us;       /* APPLIED / REVERTED / LEFTOVER / FAILED: CLOCK_REALTIME us
+				 * when fault_apply / fault_revert returned, i.e. when
+				 * the kernel change was committed (or failed) */
 	int signal;             /* SIGNAL */
 	size_t n;               /* START: entries; SIGNAL: active faults; DONE: applied */
 	const char *err;        /* FAILED */

@@ -87,6 +87,19 @@ first_ping() {
 		awk -F'[= /]+' '/^rtt/ { print $7; found = 1 } END { if (!found) print "lost" }'
 }
 
+# timed_event EVENT ARGS: `aspen ARGS` prints EVENT whose unix_us (the
+# instant the kernel change was committed) lies inside the command's run.
+timed_event() {
+	ev=$1; shift
+	t0=$(date +%s%6N)
+	aspen_ok "$@" >/dev/null
+	t1=$(date +%s%6N)
+	u=$(sed -n "s/.*\"event\":\"$ev\".*\"unix_us\":\([0-9]*\).*/\1/p" "$WORK/out" | head -1)
+	[ -n "$u" ] || { cat "$WORK/out"; fail "aspen $*: no $ev event with unix_us"; }
+	[ "$u" -ge "$t0" ] && [ "$u" -le "$t1" ] ||
+		fail "aspen $*: $ev at $u, outside the command's run [$t0, $t1]"
+}
+
 # reaches_failed NODE IP: NODE's entry for IP is FAILED, or becomes so
 # within a second (an entry still INCOMPLETE when the traffic stops fails
 # 300 ms after its last try with the short timers).
@@ -129,7 +142,7 @@ for setting in default short; do
 			r=$((r + 1))
 			fresh
 			# shellcheck disable=SC2046
-			aspen_ok fault $N $(words $kind) >/dev/null
+			timed_event fault_applied fault --json $N $(words $kind)
 			before=$(snmp "$(ns $dst)" InEchos)
 			traffic $hold
 			if [ $kind = linkdown ] && [ $setting = short ] && reaches_failed n2 $IP_n1; then
@@ -138,7 +151,7 @@ for setting in default short; do
 			after=$(snmp "$(ns $dst)" InEchos)
 			[ "$after" = "$before" ] ||
 				fail "$kind: $((after - before)) of $src's requests reached $dst after 'fault' returned"
-			aspen_ok heal $N >/dev/null
+			timed_event fault_reverted heal --json $N
 			if [ $((r % 2)) = 1 ]; then a=n2 b=n1; else a=n1 b=n2; fi
 			rtt=$(first_ping $a $b)
 			[ "$rtt" != lost ] || fail "$kind round $r: first ping $a -> $b after heal lost"
