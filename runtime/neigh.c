@@ -292,7 +292,10 @@ static int neigh_request(struct neigh_socks *s, struct nlmsghdr *h, mnl_cb_t cb,
 		int rc = mnl_cb_run(buf, (size_t)n, seq, portid, cb, data);
 		if (rc == MNL_CB_STOP)
 			return 0;
-		if (rc < 0 && errno == ESRCH)   /* a notification of another sequence */
+		/* Another request's answer (the link lookup's, when a
+		 * notification already told what it asked): each answer is its
+		 * own datagram, so skipping it skips nothing of ours. */
+		if (rc < 0 && (errno == ESRCH || errno == EPROTO))
 			continue;
 		if (rc < 0)
 			return errno == ENOENT ? 0 : rt_errf(e, errno, "netlink: %s", strerror(errno));
