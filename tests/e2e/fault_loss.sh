@@ -50,7 +50,7 @@ ip netns exec $NS2 nft add chain inet probe-count in '{ type filter hook input p
 probe() {
 	PHASE=$((PHASE + 1))
 	ip netns exec $NS2 nft add rule inet probe-count in icmp type echo-request icmp id $PHASE counter
-	ip netns exec aspen-$N-n1 ping -n -c $COUNT -i 0.01 -W 1 -q -e $PHASE 10.111.0.12 \
+	ip netns exec aspen-$N-n1 ping -n -c $COUNT -i 0.002 -W 1 -q -e $PHASE 10.111.0.12 \
 		>"$WORK/ping" 2>&1 || true
 	sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$WORK/ping")
 	got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$WORK/ping")
