@@ -127,24 +127,37 @@ static int link_apply(struct rt_ctx *c, const struct topology *t, const struct t
 
 static int link_revert(struct rt_ctx *c, const cJSON *rec, struct rt_err *e)
 {
-	const cJSON *l;
-	int rc = 0;
-	cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(rec, "links")) {
+	const cJSON *links = cJSON_GetObjectItemCaseSensitive(rec, "links"), *l;
+	int rc = 0, n = cJSON_GetArraySize(links), i = 0;
+	bool *ours = calloc(n > 0 ? (size_t)n : 1, sizeof(*ours));
+	if (!ours)
+		return rt_errf(e, ENOMEM, "out of memory");
+	cJSON_ArrayForEach(l, links) {
 		const char *name = fault_rec_str(l, "name"), *mark = fault_rec_str(l, "mark");
 		struct rt_err err = {0};
-		if (!name || !mark)
+		if (!name || !mark) {
+			free(ours);
 			return rt_errf(e, EINVAL, "malformed link in fault record");
-		if (link_set(c, name, mark, true, true, &err) < 0 && rc++ == 0 && e)
-			*e = err;
+		}
+		if (link_set(c, name, mark, true, true, &err) < 0) {
+			if (rc++ == 0 && e)
+				*e = err;
+		} else {
+			ours[i] = true;         /* up (or gone): announce it */
+		}
+		i++;
 	}
-	/* All up first, then announce: nodes cut together come back together. */
-	cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(rec, "links")) {
+	/* All up first, then announce: nodes cut together come back together.
+	 * A link that is gone, or a namespace, has nothing to announce. */
+	i = 0;
+	cJSON_ArrayForEach(l, links) {
 		struct rt_err err = {0};
-		if (link_announce(fault_rec_str(l, "name"), fault_rec_str(l, "netns"),
-				  fault_rec_str(l, "dev"), fault_rec_str(l, "ip"), &err) < 0 &&
+		if (ours[i++] && link_announce(fault_rec_str(l, "name"), fault_rec_str(l, "netns"),
+					       fault_rec_str(l, "dev"), fault_rec_str(l, "ip"), &err) < 0 &&
 		    err.errnum != ENODEV && err.errnum != ENOENT && rc++ == 0 && e)
 			*e = err;
 	}
+	free(ours);
 	return rc ? -1 : 0;
 }
 
