@@ -17,9 +17,11 @@
  *       Per fault kind (partition, isolate, one-way either way, loss 100 %,
  *       link-down, all cutting FROM's pings to TO): neighbour tables
  *       flushed, probes every 100 us, the fault, 100 ms of traffic into
- *       it, fault_revert: time from the revert's return (the instant its
- *       event carries) to the first reply read (heal -> first packet
- *       through; 0 when it came sooner), its cost, and from the apply's start to
+ *       it, fault_revert: heal -> first packet through is the kernel's
+ *       receive time (SO_TIMESTAMPNS) of the first reply after the revert
+ *       began, less the later of the revert's return (the instant its event
+ *       carries) and that request's send (0 when it came sooner); then the
+ *       revert's cost, and the time from the apply's start to
  *       the first probe of the unbroken run of lost ones. p50 / p99 / max.
  *   bench_schedule cost NAME [RUNS]                    sandbox, root
  *       A partition of the live topology's nodes in two halves: the cost of
@@ -57,6 +59,15 @@ static double mono_ms(void)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* CLOCK_REALTIME - CLOCK_MONOTONIC, in ms: turns the kernel's receive
+ * timestamps (SO_TIMESTAMPNS, realtime) into the monotonic clock. */
+static double real_minus_mono_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6 - mono_ms();
 }
 
 static int dbl_cmp(const void *a, const void *b)
@@ -208,7 +219,7 @@ struct prober {
 	const char *netns;
 	uint32_t dst;                   /* host order */
 	double sent[PROBE_MAX];
-	double rcvd[PROBE_MAX];         /* when the reply was read (0: none yet) */
+	double rcvd[PROBE_MAX];         /* when the kernel received the reply (mono ms) */
 	atomic_bool got[PROBE_MAX];
 	atomic_size_t n;
 	atomic_bool stop;
@@ -229,6 +240,9 @@ static void *probe_thread(void *arg)
 		p->err = errno;
 		return NULL;
 	}
+	int one = 1;
+	setsockopt(s, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+	double off = real_minus_mono_ms();
 	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(p->dst)};
 	uint16_t id = (uint16_t)(getpid() ^ 0x5a5a);
 	double next = mono_ms();
@@ -248,7 +262,24 @@ static void *probe_thread(void *arg)
 		poll(&pf, 1, 0);
 		uint8_t buf[256];
 		ssize_t r;
-		while ((r = recv(s, buf, sizeof(buf), 0)) > 0) {
+		union {
+			char b[CMSG_SPACE(sizeof(struct timespec))];
+			struct cmsghdr align;
+		} ctl;
+		struct iovec iov = {buf, sizeof(buf)};
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+				    .msg_controllen = sizeof(ctl.b)};
+		while ((r = recvmsg(s, &mh, 0)) > 0) {
+			/* the kernel's receive time: what the prober's own
+			 * scheduling cannot delay */
+			double rx = mono_ms();
+			struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+			if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+				struct timespec ts;
+				memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+				rx = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6 - off;
+			}
+			mh.msg_controllen = sizeof(ctl.b);
 			const struct iphdr *ip = (const void *)buf;
 			size_t hl = (size_t)ip->ihl * 4;
 			if ((size_t)r < hl + sizeof(struct icmphdr))
@@ -260,7 +291,7 @@ static void *probe_thread(void *arg)
 			size_t n = atomic_load(&p->n), q = ntohs(ic->un.echo.sequence);
 			size_t k = n ? (n - 1) - (((n - 1) - q) & 0xffff) : 0;
 			if (k < n && !atomic_load(&p->got[k])) {
-				p->rcvd[k] = mono_ms();
+				p->rcvd[k] = rx;
 				atomic_store(&p->got[k], true);
 			}
 		}
@@ -423,9 +454,12 @@ static int pass_runs(struct rt_ctx *c, const struct topology *t, const char *fro
 		while (k > 0 && !atomic_load(&p->got[k - 1]))
 			k--;
 		if (first < n && k < n) {
-			/* from the instant the revert was committed (it returned);
-			 * 0 when the reply was read before that */
-			heal[done] = p->rcvd[first] > t1 ? p->rcvd[first] - t1 : 0;
+			/* from the instant the revert was committed (it returned),
+			 * or from the request's send when the prober sent it
+			 * later (its own scheduling is not aspen's doing); 0 when
+			 * the reply came before the revert returned */
+			double from_ms = p->sent[first] > t1 ? p->sent[first] : t1;
+			heal[done] = p->rcvd[first] > from_ms ? p->rcvd[first] - from_ms : 0;
 			drop[done] = p->sent[k] - ta;
 			cost[done++] = t1 - t0;
 		}
