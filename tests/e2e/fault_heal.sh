@@ -100,16 +100,25 @@ timed_event() {
 		fail "aspen $*: $ev at $u, outside the command's run [$t0, $t1]"
 }
 
-# reaches_failed NODE IP: NODE's entry for IP is FAILED, or becomes so
-# within a second (an entry still INCOMPLETE when the traffic stops fails
-# 300 ms after its last try with the short timers).
-reaches_failed() {
-	i=0
+# watch_failed NODE / saw_failed IP: `ip monitor neigh` inside NODE while
+# the fault lasts; did NODE's entry for IP go FAILED? (The kernel
+# announces every change to FAILED; polling `ip neigh` could miss it, as
+# the periodic gc may drop a FAILED entry at once.) saw_failed waits up to
+# a second for it: an entry still INCOMPLETE when the traffic stops fails
+# 300 ms after its last try with the short timers.
+watch_failed() {
+	ip -n "$(ns $1)" monitor neigh >"$WORK/neigh.mon" 2>/dev/null &
+	mon=$!
+}
+saw_failed() {
+	i=0 rc=1
 	while [ $i -lt 50 ]; do
-		ip -n "$(ns $1)" neigh show "$2" | grep -q FAILED && return 0
+		grep -q "^$1 .*FAILED" "$WORK/neigh.mon" && { rc=0; break; }
 		sleep 0.02; i=$((i + 1))
 	done
-	return 1
+	kill $mon 2>/dev/null || true
+	wait $mon 2>/dev/null || true
+	return $rc
 }
 
 # kind -> the `aspen fault` words and the direction it cuts (src dst).
@@ -142,10 +151,12 @@ for setting in default short; do
 			r=$((r + 1))
 			fresh
 			# shellcheck disable=SC2046
+			watch=no
+			[ $kind = linkdown ] && [ $setting = short ] && watch=yes && watch_failed n2
 			timed_event fault_applied fault --json $N $(words $kind)
 			before=$(snmp "$(ns $dst)" InEchos)
 			traffic $hold
-			if [ $kind = linkdown ] && [ $setting = short ] && reaches_failed n2 $IP_n1; then
+			if [ $watch = yes ] && saw_failed $IP_n1; then
 				failed_seen=$((failed_seen + 1))
 			fi
 			after=$(snmp "$(ns $dst)" InEchos)
