@@ -10,7 +10,10 @@
 #      (bench/netns-bench.sh, inside tests/sandbox.sh: never on the host's
 #      interfaces; needs root, skipped otherwise). BENCH_SIZES="3 10" narrows.
 #   3. sections other branches provide: bench/vm.sh (VM boot parallelism),
-#      bench/schedule.sh (fault schedule precision), when present
+#      bench/schedule.sh (fault schedule precision; heal -> first packet
+#      through per fault kind), when present
+# Not here: `make stat-check` (bench/stat-check.sh) runs the statistical
+# e2e tests 50 times each under load and counts misses; it takes an hour.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
