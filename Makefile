@@ -5,6 +5,9 @@
 #   make test       build and run every test suite (unit, kernel, end-to-end)
 #   make test SAN=1 the same suite under AddressSanitizer + UBSan
 #   make bench      benchmarks: prints figures and comparisons, asserts nothing
+#   make stat-check the statistical / timing e2e tests 50 times each under load
+#                   (root; STAT_RUNS= to change, bench/stat-check.sh)
+#   make heal-check e2e/fault_heal with the full 20 rounds per fault kind (root)
 #   make demo       the namespace example end to end, in a private sandbox (root)
 #   make install    bin, man page, bash completion, JSON schema, API description; PREFIX=/usr/local
 #                   DESTDIR= honoured (make uninstall removes them)
@@ -92,7 +95,8 @@ else
   say = @printf '  %-5s %s\n' $(1) $(2)
 endif
 
-.PHONY: all deps ensure-deps check-deps test run-tests unit bench fuzz install uninstall clean demo
+.PHONY: all deps ensure-deps check-deps test run-tests unit bench fuzz install uninstall clean demo \
+	stat-check heal-check
 all: check-deps $(ASPEN)
 
 check-deps:
@@ -169,6 +173,13 @@ unit: check-deps $(UNIT_BIN)
 
 bench: check-deps $(ASPEN) $(TOOL_BIN)
 	ASPEN=$(abspath $(ASPEN)) BUILD=$(abspath $(B)) bench/run-bench.sh
+
+stat-check: check-deps $(ASPEN) $(TOOL_BIN)
+	ASPEN=$(abspath $(ASPEN)) BUILD=$(abspath $(B)) bench/stat-check.sh
+
+heal-check: check-deps $(ASPEN) $(TOOL_BIN)
+	HEAL_RUNS=20 ASPEN=$(abspath $(ASPEN)) BUILD=$(abspath $(B)) ASPEN_TESTS=$(abspath tests) \
+		tests/sandbox.sh sh tests/e2e/fault_heal.sh
 
 # `make demo` (root): install what is missing, build, then demo/demo.sh on
 # topologies/cluster3-netns.yaml inside tests/sandbox.sh, so the demo never

@@ -155,15 +155,6 @@ const char *api_client_error(const cJSON *o, long status, char *buf, size_t len)
 	return buf;
 }
 
-static const char *const api_ev_names[] = {
-	[SCHED_EV_START] = "schedule_start",
-	[SCHED_EV_APPLIED] = "fault_applied",
-	[SCHED_EV_REVERTED] = "fault_reverted",
-	[SCHED_EV_FAILED] = "fault_failed",
-	[SCHED_EV_LEFTOVER] = "fault_leftover_reverted",
-	[SCHED_EV_SIGNAL] = "interrupted",
-	[SCHED_EV_DONE] = "schedule_done",
-};
 
 static uint64_t api_num(const cJSON *o, const char *k)
 {
@@ -176,8 +167,8 @@ int api_event_from_json(const cJSON *o, struct sched_event *ev)
 	memset(ev, 0, sizeof(*ev));
 	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "event"));
 	int k = -1;
-	for (size_t i = 0; name && i < sizeof(api_ev_names) / sizeof(*api_ev_names); i++)
-		if (!strcmp(name, api_ev_names[i]))
+	for (size_t i = 0; name && i < SCHED_EV__COUNT; i++)
+		if (!strcmp(name, sched_ev_names[i]))
 			k = (int)i;
 	if (k < 0)
 		return -1;
@@ -185,13 +176,14 @@ int api_event_from_json(const cJSON *o, struct sched_event *ev)
 	ev->key = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "key"));
 	ev->kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "kind"));
 	ev->desc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "desc"));
-	ev->err = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "error"));
+	ev->err = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k == SCHED_EV_SKIPPED ? "reason" : "error"));
 	ev->scheduled = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "scheduled"));
 	const char *during = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "during"));
 	ev->revert = during && !strcmp(during, "revert");
 	ev->at_us = api_num(o, "at_us");
 	ev->t_us = api_num(o, "t_us");
 	ev->cost_us = api_num(o, "cost_us");
+	ev->unix_us = api_num(o, "unix_us");
 	ev->n = (size_t)(ev->ev == SCHED_EV_START ? api_num(o, "entries") :
 			 ev->ev == SCHED_EV_SIGNAL ? api_num(o, "active") : api_num(o, "applied"));
 	const char *sig = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "signal"));

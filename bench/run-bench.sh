@@ -12,8 +12,11 @@
 #   1b. whole-command start of --version, validate and plan next to `ip -V`
 #      (bench/startup.sh; inside tests/sandbox.sh when root)
 #   3. sections other branches provide: bench/vm.sh (VM boot parallelism),
-#      bench/schedule.sh (fault schedule precision), when present
+#      bench/schedule.sh (fault schedule precision; heal -> first packet
+#      through per fault kind), when present
 #   4. the control API: request to first dropped packet (bench/api.sh)
+# Not here: `make stat-check` (bench/stat-check.sh) runs the statistical
+# e2e tests 50 times each under load and counts misses; it takes an hour.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)

@@ -13,6 +13,9 @@
 #    --no-schedule`, with the real mechanisms:
 #    - time from a partition's transaction start to the first dropped probe
 #      (2 nodes, probes every 0.1 ms, median of 20);
+#    - heal -> first packet through, p50/p99 per fault kind (partition,
+#      isolate, one-way either way, loss 100 %, link-down; target p99 < 5 ms),
+#      beside fault -> first packet dropped, on fresh neighbour tables;
 #    - apply and revert cost of a partition of 100 nodes in two halves.
 # Prints figures; asserts nothing; exits non-zero only when a step fails.
 set -eu
@@ -44,4 +47,5 @@ for n in 2 100; do
 		{ cat "$work/apply.log"; exit 1; }
 done
 "$TOOL" first-drop bench2 node1 node2 20
+"$TOOL" first-pass bench2 node1 node2 20
 "$TOOL" cost bench100 10

@@ -11,7 +11,15 @@
  * the only end aspen holds; the guest's NIC stays up the same way.
  *
  * Only links carrying this topology's ownership mark are touched. Revert
- * and heal set them up again; a link that is gone is not an error. */
+ * and heal set them up again; a link that is gone is not an error.
+ *
+ * Coming back, a link says so (runtime/neigh.c): revert returns only once
+ * each host end carries again (operstate UP: the bridge port forwards),
+ * and for a netns node once its interface does too, its pending neighbour
+ * entries are gone and it has sent a gratuitous ARP, so the very next
+ * packet either way goes through. The record names the node's namespace,
+ * interface and address for that ("netns", "dev", "ip"). A VM's interface
+ * is inside the guest: aspen waits for the TAP and can announce nothing. */
 #include "runtime/fault_int.h"
 
 #include <errno.h>
@@ -19,8 +27,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
+#include "runtime/journal.h"
 #include "runtime/mark.h"
+#include "runtime/neigh.h"
 #include "runtime/nl.h"
+
+/* How long a link that has carrier may take to report it (linkwatch runs
+ * within a few ms; this bounds a stuck kernel, not a normal wait). */
+#define LINK_CARRIER_TIMEOUT_MS 5000
 
 /* The id of the resource that made port p: veth/<node>.<if> or tap/... */
 static void link_res_id(const struct fault_port *p, char *buf, size_t len)
@@ -45,6 +61,16 @@ static int link_prepare(struct rt_ctx *c, const struct topology *t, const struct
 		cJSON *l = cJSON_CreateObject();
 		cJSON_AddStringToObject(l, "name", p[i].iface->host_name);
 		cJSON_AddStringToObject(l, "mark", mark);
+		if (p[i].node->kind != NODE_VM) {
+			cJSON_AddStringToObject(l, "netns", p[i].node->netns_name);
+			cJSON_AddStringToObject(l, "dev", p[i].iface->name);
+		}
+		if (p[i].node->kind != NODE_VM && p[i].iface->has_ip) {
+			char ip[INET_ADDRSTRLEN];
+			struct in_addr a = {.s_addr = htonl(p[i].iface->ip)};
+			inet_ntop(AF_INET, &a, ip, sizeof(ip));
+			cJSON_AddStringToObject(l, "ip", ip);
+		}
 		cJSON_AddItemToArray(arr, l);
 	}
 	free(p);
@@ -52,7 +78,8 @@ static int link_prepare(struct rt_ctx *c, const struct topology *t, const struct
 }
 
 /* Set link name (owned by mark) up or down. missing_ok: a missing link is
- * success (revert); otherwise it is an error (apply). */
+ * success (revert); otherwise it is an error (apply). 1 when the link
+ * changed state, 0 when it was already so (or is gone). */
 static int link_set(struct rt_ctx *c, const char *name, const char *mark, bool up,
 		    bool missing_ok, struct rt_err *e)
 {
@@ -64,7 +91,22 @@ static int link_set(struct rt_ctx *c, const char *name, const char *mark, bool u
 			       "left alone", name, li.alias, mark);
 	if (li.up == up)
 		return 0;
-	return nl_link_set_up(c->host, name, up, e);
+	return nl_link_set_up(c->host, name, up, e) < 0 ? -1 : 1;
+}
+
+/* The link host_name is up again: wait until it carries, then announce
+ * the node behind it (netns / dev / ip, all NULL for a VM's TAP). */
+static int link_announce(const char *host_name, const char *netns, const char *dev,
+			 const char *ip, struct rt_err *e)
+{
+	struct in_addr a = {0};
+	if (ip && inet_pton(AF_INET, ip, &a) != 1)
+		return rt_errf(e, EINVAL, "bad address \"%s\" in fault record", ip);
+	if (neigh_wait_carrier(NULL, host_name, LINK_CARRIER_TIMEOUT_MS, e) < 0)
+		return -1;
+	if (!netns || !dev)
+		return 0;
+	return neigh_announce(netns, dev, ntohl(a.s_addr), LINK_CARRIER_TIMEOUT_MS, e);
 }
 
 static int link_apply(struct rt_ctx *c, const struct topology *t, const struct topo_fault *f,
@@ -85,20 +127,59 @@ static int link_apply(struct rt_ctx *c, const struct topology *t, const struct t
 
 static int link_revert(struct rt_ctx *c, const cJSON *rec, struct rt_err *e)
 {
-	const cJSON *l;
-	int rc = 0;
-	cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(rec, "links")) {
+	const cJSON *links = cJSON_GetObjectItemCaseSensitive(rec, "links"), *l;
+	int rc = 0, n = cJSON_GetArraySize(links), i = 0;
+	bool *ours = calloc(n > 0 ? (size_t)n : 1, sizeof(*ours));
+	if (!ours)
+		return rt_errf(e, ENOMEM, "out of memory");
+	cJSON_ArrayForEach(l, links) {
 		const char *name = fault_rec_str(l, "name"), *mark = fault_rec_str(l, "mark");
 		struct rt_err err = {0};
-		if (!name || !mark)
+		if (!name || !mark) {
+			free(ours);
 			return rt_errf(e, EINVAL, "malformed link in fault record");
-		if (link_set(c, name, mark, true, true, &err) < 0 && rc++ == 0 && e)
+		}
+		if (link_set(c, name, mark, true, true, &err) < 0) {
+			if (rc++ == 0 && e)
+				*e = err;
+		} else {
+			ours[i] = true;         /* up (or gone): announce it */
+		}
+		i++;
+	}
+	/* All up first, then announce: nodes cut together come back together.
+	 * A link that is gone, or a namespace, has nothing to announce. */
+	i = 0;
+	cJSON_ArrayForEach(l, links) {
+		struct rt_err err = {0};
+		if (ours[i++] && link_announce(fault_rec_str(l, "name"), fault_rec_str(l, "netns"),
+					       fault_rec_str(l, "dev"), fault_rec_str(l, "ip"), &err) < 0 &&
+		    err.errnum != ENODEV && err.errnum != ENOENT && rc++ == 0 && e)
 			*e = err;
 	}
+	free(ours);
 	return rc ? -1 : 0;
 }
 
-/* Every veth host end and TAP of the journal, up again. */
+/* The address of the node interface behind veth r ("addr/<node>.<if>",
+ * whose "address" is "a.b.c.d/len"), into buf; NULL when it has none. */
+static const char *link_veth_ip(const struct rt_ctx *c, const struct resource *r, char *buf,
+				size_t len)
+{
+	char id[160];
+	if (strncmp(r->id, "veth/", 5) != 0)
+		return NULL;
+	snprintf(id, sizeof(id), "addr/%s", r->id + 5);
+	const struct resource *ar = journal_find_resource(&c->journal, id);
+	const char *cidr = ar ? res_get(ar, "address") : NULL;
+	if (!cidr)
+		return NULL;
+	snprintf(buf, len, "%.*s", (int)strcspn(cidr, "/"), cidr);
+	return buf;
+}
+
+/* Every veth host end and TAP of the journal, up again; the ones that
+ * were down announce their node. */
 static int link_heal(struct rt_ctx *c, struct rt_err *e)
 {
 	const struct res_list *l = &c->journal.resources;
@@ -110,8 +191,14 @@ static int link_heal(struct rt_ctx *c, struct rt_err *e)
 		struct rt_err err = {0};
 		if ((r->kind != RES_VETH && r->kind != RES_TAP) || !name)
 			continue;
-		if (link_set(c, name, rt_mark(c, r, mark, sizeof(mark)), true, true, &err) < 0 &&
-		    rc++ == 0 && e)
+		int changed = link_set(c, name, rt_mark(c, r, mark, sizeof(mark)), true, true, &err);
+		char ip[64];
+		bool veth = r->kind == RES_VETH;
+		if (changed > 0)
+			changed = link_announce(name, veth ? res_get(r, "netns") : NULL,
+						veth ? res_get(r, "peer") : NULL,
+						veth ? link_veth_ip(c, r, ip, sizeof(ip)) : NULL, &err);
+		if (changed < 0 && rc++ == 0 && e)
 			*e = err;
 	}
 	return rc ? -1 : 0;

@@ -9,8 +9,9 @@
  *                    ownership mark "aspen:<topology>:nft" (libnftables
  *                    1.0.6 JSON neither sets nor shows table comments)
  *   chain forward    base chains, filter hooks forward / input / output,
- *   chain input      policy accept, holding only "jump fault-<key>" rules
- *   chain output
+ *   chain input      policy accept: first two rules that accept ARP and
+ *   chain output     IPv6 neighbour discovery (ICMPv6 133-137), then only
+ *                    "jump fault-<key>" rules
  *   chain fault-<key>  one per active fault: its drop rules, with counters
  *
  * Every rule of a fault chain reads "frames from these ports to those
@@ -29,6 +30,14 @@
  * the gateway would still reach every network the host routes to. Loss is
  * "numgen random mod 1000000 < percent * 10000" on the node's ports, iifname
  * for egress, oifname for ingress.
+ *
+ * Neighbour resolution always passes (docs/faults.md, "What a fault
+ * drops"): a fault cuts the traffic it names, and a cut that also dropped
+ * ARP would outlive itself — entries go INCOMPLETE during the fault and
+ * the first packet after a heal waits for the kernel's next retransmission
+ * (~1 s), and a one-way cut becomes two-way once the allowed side's entry
+ * ages out. The accept rules sit in the base chains, ahead of every jump,
+ * so no fault chain can override them and the fault chains stay plain.
  *
  * Each fault is added in one transaction (chain, rules and jumps; the table
  * and base chains too when they are missing) and removed in one (jumps by
@@ -256,6 +265,48 @@ static cJSON *nj_drop(cJSON *a, cJSON *b)
 	return x;
 }
 
+/* The comment that marks the neighbour-protocol accept rules of a base
+ * chain: nft_live_scan looks for it, so a table made by an older aspen
+ * gets them too. */
+#define NFT_NEIGH_COMMENT "aspen: neighbour resolution passes every fault"
+
+/* "ether type arp accept" and "icmpv6 type { 133..137 } accept" at the
+ * head of base chain hook. */
+static void nj_neigh_accept(cJSON *cmds, const char *table, const char *hook)
+{
+	cJSON *pl = cJSON_CreateObject(), *left = cJSON_CreateObject();
+	cJSON_AddStringToObject(pl, "protocol", "ether");
+	cJSON_AddStringToObject(pl, "field", "type");
+	cJSON_AddItemToObject(left, "payload", pl);
+	cJSON *x = cJSON_CreateArray();
+	cJSON_AddItemToArray(x, nj_match("==", left, cJSON_CreateString("arp")));
+	cJSON_AddItemToArray(x, cJSON_CreateObject());
+	cJSON_AddNullToObject(cJSON_GetArrayItem(x, 1), "accept");
+	cJSON *r = nj_obj(table, "chain", hook);
+	cJSON_AddStringToObject(r, "comment", NFT_NEIGH_COMMENT);
+	cJSON_AddItemToObject(r, "expr", x);
+	nj_cmd(cmds, "insert", "rule", r);
+
+	/* router solicitation/advertisement, neighbour solicitation/
+	 * advertisement, redirect: IPv6's ARP */
+	pl = cJSON_CreateObject();
+	left = cJSON_CreateObject();
+	cJSON_AddStringToObject(pl, "protocol", "icmpv6");
+	cJSON_AddStringToObject(pl, "field", "type");
+	cJSON_AddItemToObject(left, "payload", pl);
+	cJSON *types = cJSON_CreateArray();
+	for (int t = 133; t <= 137; t++)
+		cJSON_AddItemToArray(types, cJSON_CreateNumber(t));
+	x = cJSON_CreateArray();
+	cJSON_AddItemToArray(x, nj_match("==", left, nj_values(types)));
+	cJSON_AddItemToArray(x, cJSON_CreateObject());
+	cJSON_AddNullToObject(cJSON_GetArrayItem(x, 1), "accept");
+	r = nj_obj(table, "chain", hook);
+	cJSON_AddStringToObject(r, "comment", NFT_NEIGH_COMMENT);
+	cJSON_AddItemToObject(r, "expr", x);
+	nj_cmd(cmds, "insert", "rule", r);
+}
+
 /* ---------------- the rules of one fault ---------------- */
 
 /* Drop what src sends to dst: bridged (by port) and routed (by address). */
@@ -341,6 +392,7 @@ static int nft_rules_loss(cJSON *cmds, const char *table, const char *chain,
 
 struct nft_live {
 	bool exists, owned, chain_exists;
+	unsigned neigh_rules[3];        /* accept rules per base chain (nft_hooks order) */
 	size_t other_faults;            /* fault chains besides ours */
 	cJSON *jumps;                   /* [{"chain": base, "handle": n}] to our chain */
 };
@@ -386,6 +438,9 @@ static void nft_live_scan(struct nft_live *lv, const cJSON *out, const char *cha
 		const char *rc = fault_rec_str(r, "chain"), *cm = fault_rec_str(r, "comment");
 		if (rc && strcmp(rc, "owner") == 0 && cm && strcmp(cm, mark) == 0)
 			lv->owned = true;
+		for (size_t k = 0; rc && cm && k < 3; k++)
+			if (strcmp(rc, nft_hooks[k]) == 0 && strcmp(cm, NFT_NEIGH_COMMENT) == 0)
+				lv->neigh_rules[k]++;
 		const cJSON *h = cJSON_GetObjectItemCaseSensitive(r, "handle");
 		if (chain && rc && cJSON_IsNumber(h) && nft_rule_jumps_to(r, chain)) {
 			cJSON *j = cJSON_CreateObject();
@@ -475,8 +530,11 @@ static int nft_apply(struct rt_ctx *c, const struct topology *t, const struct to
 		cJSON_AddNullToObject(cJSON_GetArrayItem(x, 0), "counter");
 		nj_rule(cmds, table, "owner", x, mark);
 	}
-	for (size_t h = 0; h < 3; h++)
+	for (size_t h = 0; h < 3; h++) {
 		nj_base_chain(cmds, table, nft_hooks[h]);
+		if (lv.neigh_rules[h] < 2)     /* a new table, or one an older aspen made */
+			nj_neigh_accept(cmds, table, nft_hooks[h]);
+	}
 	nj_chain(cmds, "add", table, chain);
 	if (lv.chain_exists)            /* applied again: replace its rules, keep its jumps */
 		nj_chain(cmds, "flush", table, chain);

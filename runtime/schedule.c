@@ -44,6 +44,13 @@ static uint64_t sched_real_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+static uint64_t sched_unix_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 static const struct fault_ops *sched_ops(const struct sched_opts *o)
 {
 	return o && o->ops ? o->ops : &fault_ops_real;
@@ -142,6 +149,7 @@ static int rec_revert(struct rt_ctx *c, int i, const struct sched_opts *o,
 	int rc = sched_ops(o)->revert ? sched_ops(o)->revert(c, rec, e)
 				       : rt_errf(e, ENOSYS, "this aspen is built without fault mechanisms");
 	ev.cost_us = sched_mono_us() - s;
+	ev.unix_us = sched_unix_us();   /* the revert is committed: the event's instant */
 	if (rc < 0) {
 		rt_err_prefix(e, "revert %s (%s)", ev.key ? ev.key : "?", ev.desc ? ev.desc : "?");
 		ev.ev = SCHED_EV_FAILED;
@@ -263,6 +271,7 @@ static int fault_fire(struct rt_ctx *c, const struct topology *t, struct armed *
 	uint64_t s = sched_mono_us();
 	int rc = ops->apply(c, t, a->f, a->undo, e);
 	ev->cost_us = sched_mono_us() - s;
+	ev->unix_us = sched_unix_us();  /* the change is committed: the event's instant */
 	if (rc < 0) {
 		rt_err_prefix(e, "apply %s (%s)", a->key, desc);
 		struct rt_err re = {0};
@@ -734,7 +743,7 @@ out:
 
 /* ---------------- events as JSON ---------------- */
 
-static const char *const sched_ev_names[] = {
+const char *const sched_ev_names[SCHED_EV__COUNT] = {
 	[SCHED_EV_START] = "schedule_start",
 	[SCHED_EV_APPLIED] = "fault_applied",
 	[SCHED_EV_REVERTED] = "fault_reverted",
@@ -744,6 +753,18 @@ static const char *const sched_ev_names[] = {
 	[SCHED_EV_DONE] = "schedule_done",
 	[SCHED_EV_SKIPPED] = "fault_skipped",
 };
+
+/* An exact integer: cJSON prints a double with 15 significant digits
+ * when that round-trips within an epsilon, which turns 16-digit
+ * microsecond instants ending in 0 into "1.79639933331580e+15". */
+static void sched_json_unix_us(cJSON *o, uint64_t us)
+{
+	char buf[24];
+	if (!us)
+		return;
+	snprintf(buf, sizeof(buf), "%" PRIu64, us);
+	cJSON_AddRawToObject(o, "unix_us", buf);
+}
 
 char *sched_event_json(const struct sched_event *ev)
 {
@@ -769,11 +790,13 @@ char *sched_event_json(const struct sched_event *ev)
 		cJSON_AddNumberToObject(o, "late_us", (double)(ev->t_us > ev->at_us ? ev->t_us - ev->at_us
 										: ev->at_us - ev->t_us));
 		cJSON_AddNumberToObject(o, "cost_us", (double)ev->cost_us);
+		sched_json_unix_us(o, ev->unix_us);
 		if (ev->err)
 			cJSON_AddStringToObject(o, "error", ev->err);
 		break;
 	case SCHED_EV_LEFTOVER:
 		cJSON_AddNumberToObject(o, "cost_us", (double)ev->cost_us);
+		sched_json_unix_us(o, ev->unix_us);
 		break;
 	case SCHED_EV_SKIPPED:
 		cJSON_AddNumberToObject(o, "at_us", (double)ev->at_us);

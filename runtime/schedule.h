@@ -64,6 +64,10 @@ enum sched_ev {
 	SCHED_EV_SKIPPED,       /* a fault naming roles was not applied: err says why
 				   (no node holds the role now) */
 };
+#define SCHED_EV__COUNT (SCHED_EV_SKIPPED + 1)
+
+/* The "event" name of each kind in the JSON lines: "fault_applied", ... */
+extern const char *const sched_ev_names[SCHED_EV__COUNT];
 
 struct sched_event {
 	enum sched_ev ev;
@@ -75,6 +79,9 @@ struct sched_event {
 	uint64_t at_us;         /* scheduled offset from t0 */
 	uint64_t t_us;          /* actual offset from t0 when the entry was handled */
 	uint64_t cost_us;       /* how long fault_apply / fault_revert took */
+	uint64_t unix_us;       /* APPLIED / REVERTED / LEFTOVER / FAILED: CLOCK_REALTIME us
+				 * when fault_apply / fault_revert returned, i.e. when
+				 * the kernel change was committed (or failed) */
 	int signal;             /* SIGNAL */
 	size_t n;               /* START: entries; SIGNAL: active faults; DONE: applied */
 	const char *err;        /* FAILED */

@@ -13,6 +13,7 @@ faults:
   - {at: 4s, reboot: node1}
   - {at: 5s, kill: node2}
   - {at: 6s, start: node2}
+  - {at: 7s, for: 1s, link-down: [node1]}
 YAML
 aspen_ok apply --no-wait --no-schedule "$F"
 [ "$(vm_state $N node1)" = Running ] || fail "node1 not running after apply"
@@ -40,6 +41,14 @@ fc_ok apply "$F" 3
 
 aspen_ok apply --no-wait --no-schedule "$F"
 out_has "No changes"
+step "link-down on a VM: the TAP goes down; the revert brings it up and returns"
+tap=$(ip -o link show | awk -v a="alias aspen:$N:tap/node1.eth0" 'index($0, a) { sub(/:$/, "", $2); print $2 }')
+[ -n "$tap" ] || fail "no TAP for node1"
+fc_ok apply "$F" 4
+ip -o link show "$tap" | grep -q '[<,]UP[,>]' && fail "TAP $tap still up"
+fc_ok revert "$F" 4
+ip -o link show "$tap" | grep -q '[<,]UP[,>]' || fail "TAP $tap not up after the revert"
+
 aspen_ok destroy $N
 assert_vm_clean $N
 echo ok

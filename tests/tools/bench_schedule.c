@@ -13,6 +13,16 @@
  *       the partition FROM / TO is applied with the real mechanisms: time
  *       from the start of fault_apply (the transaction) to the send time of
  *       the first probe of the unbroken run of lost ones. Median and max.
+ *   bench_schedule first-pass NAME FROM TO [RUNS]     sandbox, root
+ *       Per fault kind (partition, isolate, one-way either way, loss 100 %,
+ *       link-down, all cutting FROM's pings to TO): neighbour tables
+ *       flushed, probes every 100 us, the fault, 100 ms of traffic into
+ *       it, fault_revert: heal -> first packet through is the kernel's
+ *       receive time (SO_TIMESTAMPNS) of the first reply after the revert
+ *       began, less the later of the revert's return (the instant its event
+ *       carries) and that request's send (0 when it came sooner); then the
+ *       revert's cost, and the time from the apply's start to
+ *       the first probe of the unbroken run of lost ones. p50 / p99 / max.
  *   bench_schedule cost NAME [RUNS]                    sandbox, root
  *       A partition of the live topology's nodes in two halves: the cost of
  *       fault_prepare + fault_apply and of fault_revert. Median and max.
@@ -59,6 +69,15 @@ static double mono_ms(void)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* CLOCK_REALTIME - CLOCK_MONOTONIC, in ms: turns the kernel's receive
+ * timestamps (SO_TIMESTAMPNS, realtime) into the monotonic clock. */
+static double real_minus_mono_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6 - mono_ms();
 }
 
 static int dbl_cmp(const void *a, const void *b)
@@ -173,9 +192,9 @@ static int precision(size_t n, const char *under)
 
 /* ---------------- live helpers ---------------- */
 
-/* rt_open NAME and build the ad hoc partition "words" on it. */
-static struct topology *live_partition(struct rt_ctx *c, const char *name, const char *const *words,
-				       size_t n)
+/* rt_open NAME and build the ad hoc fault KIND "words" on it. */
+static struct topology *live_fault(struct rt_ctx *c, const char *name, const char *kind,
+				   const char *const *words, size_t n)
 {
 	struct rt_err e = {0};
 	memset(c, 0, sizeof(*c));
@@ -185,7 +204,7 @@ static struct topology *live_partition(struct rt_ctx *c, const char *name, const
 		return NULL;
 	}
 	struct adhoc a;
-	if (adhoc_build(&a, "partition", words, n, NULL, &e) < 0)
+	if (adhoc_build(&a, kind, words, n, NULL, &e) < 0)
 		return fprintf(stderr, "bench_schedule: %s\n", e.msg), NULL;
 	FILE *f = fopen(c->journal.file, "re");
 	if (!f)
@@ -210,6 +229,7 @@ struct prober {
 	const char *netns;
 	uint32_t dst;                   /* host order */
 	double sent[PROBE_MAX];
+	double rcvd[PROBE_MAX];         /* when the kernel received the reply (mono ms) */
 	atomic_bool got[PROBE_MAX];
 	atomic_size_t n;
 	atomic_bool stop;
@@ -230,6 +250,9 @@ static void *probe_thread(void *arg)
 		p->err = errno;
 		return NULL;
 	}
+	int one = 1;
+	setsockopt(s, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+	double off = real_minus_mono_ms();
 	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(p->dst)};
 	uint16_t id = (uint16_t)(getpid() ^ 0x5a5a);
 	double next = mono_ms();
@@ -249,7 +272,24 @@ static void *probe_thread(void *arg)
 		poll(&pf, 1, 0);
 		uint8_t buf[256];
 		ssize_t r;
-		while ((r = recv(s, buf, sizeof(buf), 0)) > 0) {
+		union {
+			char b[CMSG_SPACE(sizeof(struct timespec))];
+			struct cmsghdr align;
+		} ctl;
+		struct iovec iov = {buf, sizeof(buf)};
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+				    .msg_controllen = sizeof(ctl.b)};
+		while ((r = recvmsg(s, &mh, 0)) > 0) {
+			/* the kernel's receive time: what the prober's own
+			 * scheduling cannot delay */
+			double rx = mono_ms();
+			struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+			if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+				struct timespec ts;
+				memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+				rx = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6 - off;
+			}
+			mh.msg_controllen = sizeof(ctl.b);
 			const struct iphdr *ip = (const void *)buf;
 			size_t hl = (size_t)ip->ihl * 4;
 			if ((size_t)r < hl + sizeof(struct icmphdr))
@@ -260,8 +300,10 @@ static void *probe_thread(void *arg)
 			/* seq is 16 bits: map it to the newest probe with that seq. */
 			size_t n = atomic_load(&p->n), q = ntohs(ic->un.echo.sequence);
 			size_t k = n ? (n - 1) - (((n - 1) - q) & 0xffff) : 0;
-			if (k < n)
+			if (k < n && !atomic_load(&p->got[k])) {
+				p->rcvd[k] = rx;
 				atomic_store(&p->got[k], true);
+			}
 		}
 	}
 	close(s);
@@ -272,7 +314,7 @@ static int first_drop(const char *name, const char *from, const char *to, int ru
 {
 	struct rt_ctx c;
 	const char *words[] = {from, "/", to};
-	struct topology *t = live_partition(&c, name, words, 3);
+	struct topology *t = live_fault(&c, name, "partition", words, 3);
 	if (!t) {
 		rt_close(&c);
 		return 0;
@@ -336,6 +378,141 @@ static int first_drop(const char *name, const char *from, const char *to, int ru
 	topo_free(t);
 	rt_close(&c);
 	return done ? 0 : 1;
+}
+
+/* ---------------- heal -> first packet through ---------------- */
+
+/* Empty the neighbour table of namespace ns, as on a cluster just applied
+ * (a test tool may use iproute2; aspen itself never does). */
+static void flush_neigh(const char *ns)
+{
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "ip -n %s neigh flush all >/dev/null 2>&1", ns);
+	if (system(cmd) != 0)
+		fprintf(stderr, "bench_schedule: %s failed\n", cmd);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+struct pass_kind {
+	const char *label, *kind;
+	const char *w[3];
+	size_t n;
+};
+
+/* One kind, runs times: fresh neighbour tables, probes FROM -> TO every
+ * 0.1 ms, the fault, 100 ms of traffic into it, fault_revert. Fills
+ * heal[] (fault_revert returned -> first reply read), drop[] (apply start -> first
+ * probe of the unbroken run of lost ones), cost[] (fault_revert). */
+static int pass_runs(struct rt_ctx *c, const struct topology *t, const char *from, const char *to,
+		     int runs, double *heal, double *drop, double *cost)
+{
+	size_t fi = topo_find_node(t, from), ti = topo_find_node(t, to);
+	const struct topo_fault *f = &t->faults[t->n_faults - 1];
+	int done = 0;
+	for (int r = 0; r < runs; r++) {
+		struct prober *p = calloc(1, sizeof(*p));
+		char ns[96];
+		flush_neigh(t->nodes[fi].netns_name);
+		flush_neigh(t->nodes[ti].netns_name);
+		snprintf(ns, sizeof(ns), "/run/netns/%s", t->nodes[fi].netns_name);
+		p->netns = ns;
+		p->dst = t->nodes[ti].ifaces[0].ip;
+		pthread_t th;
+		pthread_create(&th, NULL, probe_thread, p);
+		sleep_ms(20);
+		struct rt_err e = {0};
+		cJSON *undo = NULL;
+		if (fault_prepare(c, t, f, "adhoc-bench", &undo, &e) < 0) {
+			atomic_store(&p->stop, true);
+			pthread_join(th, NULL);
+			free(p);
+			fprintf(stderr, "prepare: %s\n", e.msg);
+			break;
+		}
+		double ta = mono_ms();
+		int rc = fault_apply(c, t, f, undo, &e);
+		sleep_ms(100);
+		double t0 = mono_ms();
+		int rv = rc < 0 ? 0 : fault_revert(c, undo, &e);
+		double t1 = mono_ms();
+		sleep_ms(30);
+		atomic_store(&p->stop, true);
+		pthread_join(th, NULL);
+		if (rc < 0)
+			fault_revert(c, undo, &e);
+		cJSON_Delete(undo);
+		if (rc < 0 || rv < 0 || p->err) {
+			fprintf(stderr, "%s: %s%s\n", rc < 0 ? "apply" : "revert", e.msg,
+				p->err ? strerror(p->err) : "");
+			free(p);
+			break;
+		}
+		size_t n = atomic_load(&p->n), k, first = n;
+		for (k = 0; k < n; k++)
+			if (atomic_load(&p->got[k]) && p->rcvd[k] >= t0 && (first == n ||
+									    p->rcvd[k] < p->rcvd[first]))
+				first = k;
+		/* the last probe sent before the revert, back to the first of
+		 * the unbroken run of lost ones */
+		for (k = n; k > 0 && p->sent[k - 1] >= t0; k--)
+			;
+		while (k > 0 && !atomic_load(&p->got[k - 1]))
+			k--;
+		if (first < n && k < n) {
+			/* from the instant the revert was committed (it returned),
+			 * or from the request's send when the prober sent it
+			 * later (its own scheduling is not aspen's doing); 0 when
+			 * the reply came before the revert returned */
+			double from_ms = p->sent[first] > t1 ? p->sent[first] : t1;
+			heal[done] = p->rcvd[first] > from_ms ? p->rcvd[first] - from_ms : 0;
+			drop[done] = p->sent[k] - ta;
+			cost[done++] = t1 - t0;
+		}
+		free(p);
+		sleep_ms(20);
+	}
+	return done;
+}
+
+static int first_pass(const char *name, const char *from, const char *to, int runs)
+{
+	const struct pass_kind kinds[] = {
+		{"partition", "partition", {to, "/", from}, 3},
+		{"isolate", "isolate", {to}, 1},
+		{"one-way (request cut)", "partition", {from, "->", to}, 3},
+		{"one-way (reply cut)", "partition", {to, "->", from}, 3},
+		{"loss 100%", "loss", {to, "100%"}, 2},
+		{"link-down", "link-down", {to}, 1},
+	};
+	double *heal = calloc((size_t)runs, sizeof(double)), *drop = calloc((size_t)runs, sizeof(double));
+	double *cost = calloc((size_t)runs, sizeof(double));
+	int bad = 0;
+	printf("  heal -> first packet through, %s pings %s every 0.1 ms, neighbour tables flushed "
+	       "before each run, 100 ms of traffic into the fault (target p99 < 5 ms):\n", from, to);
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		struct rt_ctx c;
+		struct topology *t = live_fault(&c, name, kinds[i].kind, kinds[i].w, kinds[i].n);
+		int done = t ? pass_runs(&c, t, from, to, runs, heal, drop, cost) : 0;
+		if (done)
+			printf("    %-22s heal -> first reply p50 %6.3f  p99 %6.3f  max %6.3f ms;  "
+			       "fault -> first drop p50 %6.3f  p99 %6.3f ms;  revert %6.3f ms (p50, %d runs)\n",
+			       kinds[i].label, pct(heal, (size_t)done, 0.5), pct(heal, (size_t)done, 0.99),
+			       pct(heal, (size_t)done, 1.0), pct(drop, (size_t)done, 0.5),
+			       pct(drop, (size_t)done, 0.99), pct(cost, (size_t)done, 0.5), done);
+		else
+			bad = 1;
+		topo_free(t);
+		rt_close(&c);
+	}
+	free(heal);
+	free(drop);
+	free(cost);
+	return bad;
 }
 
 /* ---------------- through the control API ---------------- */
@@ -479,7 +656,7 @@ static int cost(const char *name, int runs)
 	const char *words[3] = {left, "/", right};
 	size_t w = 3;
 	struct rt_ctx c;
-	struct topology *t = live_partition(&c, name, words, w);
+	struct topology *t = live_fault(&c, name, "partition", words, w);
 	free(left);
 	free(right);
 	if (!t) {
@@ -531,7 +708,7 @@ int main(int argc, char **argv)
 		return precision(argc > 2 ? (size_t)strtoul(argv[2], NULL, 10) : 100,
 				 argc > 3 ? argv[3] : "/tmp");
 	bool live = argc >= 2 && (!strcmp(argv[1], "first-drop") || !strcmp(argv[1], "cost") ||
-				  !strcmp(argv[1], "api-drop"));
+				  !strcmp(argv[1], "first-pass") || !strcmp(argv[1], "api-drop"));
 	if (live && !getenv("ASPEN_SANDBOX")) {
 		fprintf(stderr, "bench_schedule: %s changes the kernel: run it inside tests/sandbox.sh\n",
 			argv[1]);
@@ -539,11 +716,13 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 5 && !strcmp(argv[1], "first-drop"))
 		return first_drop(argv[2], argv[3], argv[4], argc > 5 ? atoi(argv[5]) : 20);
+	if (argc >= 5 && !strcmp(argv[1], "first-pass"))
+		return first_pass(argv[2], argv[3], argv[4], argc > 5 ? atoi(argv[5]) : 20);
 	if (argc >= 6 && !strcmp(argv[1], "api-drop"))
 		return api_drop(argv[2], argv[3], argv[4], argv[5], argc > 6 ? atoi(argv[6]) : 20);
 	if (argc >= 3 && !strcmp(argv[1], "cost"))
 		return cost(argv[2], argc > 3 ? atoi(argv[3]) : 10);
 	fprintf(stderr, "usage: bench_schedule precision [N] | first-drop NAME FROM TO [RUNS] | "
-		"cost NAME [RUNS] | api-drop api|cli NAME FROM TO [RUNS]\n");
+		"cost NAME [RUNS] | first-pass NAME FROM TO [RUNS] | api-drop api|cli NAME FROM TO [RUNS]\n");
 	return 2;
 }

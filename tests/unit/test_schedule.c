@@ -43,7 +43,15 @@ static struct rec {
 	const char *stop_key;           /* applying this key sets STOP (stop mode) */
 	const char *stop_later_key;     /* ... arms a thread timer that sets STOP */
 	bool sigint_blocked;            /* an apply saw SIGINT blocked */
+	uint64_t done_unix_us[2];       /* CLOCK_REALTIME when apply / revert of "split" returned */
 } R;
+
+static uint64_t unix_us_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 static volatile sig_atomic_t STOP;
 static pthread_t stopper;
@@ -149,6 +157,8 @@ static int r_apply(struct rt_ctx *c, const struct topology *t, const struct topo
 	}
 	if (R.fail_apply && !strcmp(key, R.fail_apply))
 		return rt_errf(e, EIO, "injected failure of %s", fault_kind_names[f->kind]);
+	if (!strcmp(key, "split"))
+		R.done_unix_us[0] = unix_us_now();
 	return 0;
 }
 
@@ -160,6 +170,8 @@ static int r_revert(struct rt_ctx *c, const cJSON *undo, struct rt_err *e)
 	R.never_armed |= on_disk("never");
 	if (R.fail_revert && !strcmp(key, R.fail_revert))
 		return rt_errf(e, EIO, "injected revert failure");
+	if (!strcmp(key, "split"))
+		R.done_unix_us[1] = unix_us_now();
 	return 0;
 }
 
@@ -346,9 +358,24 @@ static void test_order_and_journal(void **state)
 	assert_non_null(cJSON_GetObjectItemCaseSensitive(o, "t_us"));
 	assert_non_null(cJSON_GetObjectItemCaseSensitive(o, "late_us"));
 	assert_non_null(cJSON_GetObjectItemCaseSensitive(o, "cost_us"));
+	/* The event's instant is when the change was committed: not before
+	 * the mechanism returned, and an exact integer of microseconds. */
+	const cJSON *u = cJSON_GetObjectItemCaseSensitive(o, "unix_us");
+	assert_non_null(u);
+	assert_true(R.done_unix_us[0] > 0 && (uint64_t)u->valuedouble >= R.done_unix_us[0]);
+	assert_true((uint64_t)u->valuedouble - R.done_unix_us[0] < 1000000u);
+	const char *txt = strstr(events[1], "\"unix_us\":");      /* digits, never 1.7e+15 */
+	assert_non_null(txt);
+	txt += strlen("\"unix_us\":");
+	assert_true(strspn(txt, "0123456789") >= 16 && strchr(",}", txt[strspn(txt, "0123456789")]));
 	cJSON_Delete(o);
 	o = cJSON_Parse(events[3]);
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "scheduled")));
+	cJSON_Delete(o);
+	o = cJSON_Parse(events[5]);         /* fault_reverted split */
+	u = cJSON_GetObjectItemCaseSensitive(o, "unix_us");
+	assert_non_null(u);
+	assert_true(R.done_unix_us[1] > 0 && (uint64_t)u->valuedouble >= R.done_unix_us[1]);
 	cJSON_Delete(o);
 }
 
