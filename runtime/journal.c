@@ -515,6 +515,21 @@ static int journal_replace(struct journal *j, const char *text, struct rt_err *e
 	return 0;
 }
 
+/* Remove the temp files of saves a crash interrupted (between mkostemp and
+ * rename). Only a lock holder saves, so no other process is mid-save in
+ * dir; a reader (status, plan) never sweeps. */
+static void journal_sweep_tmp(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, JOURNAL_TMP_PREFIX, strlen(JOURNAL_TMP_PREFIX)) == 0)
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+}
+
 int journal_save(struct journal *j, struct rt_err *e)
 {
 	char dir[PATHS_MAX];
@@ -522,6 +537,10 @@ int journal_save(struct journal *j, struct rt_err *e)
 		return rt_errf(e, EINVAL, "journal_save: journal was never loaded");
 	if (paths_make_state_dir(j->name, dir, sizeof(dir), e) < 0)
 		return rt_err_prefix(e, "state journal %s", j->path);
+	if (!j->swept) {
+		journal_sweep_tmp(dir);
+		j->swept = true;
+	}
 	char stamp[32];
 	struct tm tm;
 	time_t now = time(NULL);
@@ -559,14 +578,10 @@ int journal_remove(const char *name, struct rt_err *e)
 	snprintf(path, sizeof(path), "%s/%s", dir, JOURNAL_FILE);
 	if (unlink(path) < 0 && errno != ENOENT)
 		return jerr(e, errno, path, "remove: %s", strerror(errno));
-	DIR *d = opendir(dir);
-	if (!d)
+	struct stat st;
+	if (stat(dir, &st) < 0)
 		return errno == ENOENT ? 0 : rt_errf(e, errno, "%s: %s", dir, strerror(errno));
-	struct dirent *de;
-	while ((de = readdir(d)))
-		if (strncmp(de->d_name, JOURNAL_TMP_PREFIX, strlen(JOURNAL_TMP_PREFIX)) == 0)
-			unlinkat(dirfd(d), de->d_name, 0);
-	closedir(d);
+	journal_sweep_tmp(dir);
 	if (journal_fsync_dir(dir, e) < 0)
 		return -1;
 	return paths_remove_dir_if_empty(dir, e);

@@ -54,6 +54,7 @@ struct journal {
 	cJSON *faults;                  /* a JSON array kept as is, or NULL; owned */
 	pthread_t closer;               /* closing the file the last save replaced */
 	bool closing;
+	bool swept;                     /* a crashed save's temp files removed */
 };
 
 /* Load the journal of topology name into j (which need not be initialized).

@@ -323,6 +323,27 @@ static void test_unknown_version(void **state)
 			  "unknown format_version 2");
 }
 
+/* A save SIGKILLed between mkostemp and rename leaves state.json.tmp.XXXXXX
+ * (found by the crash matrix, tests/crash/): the next process that saves
+ * the journal removes it, so re-apply after a crash leaves no trace. */
+static void test_save_sweeps_crashed_tmp(void **state)
+{
+	(void)state;
+	struct journal j;
+	struct rt_err e = {0};
+	char tmp[PATHS_MAX + 32];
+	make_dir("swept");
+	assert_int_equal(journal_load(&j, "swept", &e), 0);
+	snprintf(tmp, sizeof(tmp), "%s/state.json.tmp.Zq81xP", j.dir);
+	write_file(tmp, "{\"half");
+	assert_int_equal(count_tmp(j.dir), 1);
+	fill(&j);
+	assert_int_equal(journal_save(&j, &e), 0);
+	assert_int_equal(access(tmp, F_OK), -1);
+	assert_int_equal(count_tmp(j.dir), 0);
+	journal_free(&j);
+}
+
 static void test_remove(void **state)
 {
 	(void)state;
@@ -457,6 +478,7 @@ int main(void)
 		cmocka_unit_test(test_failed_write_keeps_old),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_unknown_version),
+		cmocka_unit_test(test_save_sweeps_crashed_tmp),
 		cmocka_unit_test(test_remove),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_list),
