@@ -8,10 +8,10 @@
  *            being "SYSCALL:DETAIL#K" (see ca_occurrence), e.g.
  *            "sendmsg:RTM_NEWLINK,as-c3n-lan#1", "rename:/run/...owner.tmp#1"
  *   -k N     crash at the Nth mutating call of the run, or
- *   -p POINT crash at the call named POINT: on entry to the call, SIGKILL the
- *            command's process and, when another process of the command (a
- *            child between fork and exec) made it, that one too; the call
- *            never runs
+ *   -p POINT crash at the call named POINT: on entry to the call, SIGKILL
+ *            every process of the command that is still the command's code
+ *            (itself, and children between fork and exec: ca_kill_all); the
+ *            call never runs
  *
  * Exit: the command's status (128+signal when a signal ended it); with -k,
  * 137 after the kill, 125 when the command made fewer than N mutating calls
@@ -519,6 +519,45 @@ static const char *classify(pid_t tid, long nr, const uint64_t *a, char *d, size
 	return "?";
 }
 
+/* Every traced thread: the command and its children that have not exec'd
+ * another program yet, i.e. all of the command's own code. */
+static pid_t *ca_tids;
+static size_t ca_ntids, ca_captids;
+
+static void ca_track(pid_t tid, bool live)
+{
+	for (size_t i = 0; i < ca_ntids; i++)
+		if (ca_tids[i] == tid) {
+			if (!live)
+				ca_tids[i] = ca_tids[--ca_ntids];
+			return;
+		}
+	if (!live)
+		return;
+	if (ca_ntids == ca_captids) {
+		ca_captids = ca_captids ? 2 * ca_captids : 64;
+		ca_tids = realloc(ca_tids, ca_captids * sizeof *ca_tids);
+		if (!ca_tids) {
+			perror("crashat");
+			exit(2);
+		}
+	}
+	ca_tids[ca_ntids++] = tid;
+}
+
+/* The crash: all of the command's processes die at this instant, as when
+ * its cgroup or session is killed. A child between fork and exec is the
+ * command's code too; killing only the main process would let it finish
+ * steps (a pidfile, an exec) the crash should have cut. Programs the
+ * command already exec'd (node processes, VMMs) live on, as they would. */
+static void ca_kill_all(void)
+{
+	kill(ca_root, SIGKILL);
+	for (size_t i = 0; i < ca_ntids; i++)
+		kill(ca_tgid(ca_tids[i]), SIGKILL);
+	ca_killed = true;
+}
+
 /* A point's name: "SYSCALL:DETAIL#K", K counting the calls with the same
  * "SYSCALL:DETAIL" so far. Threads interleave differently from run to run,
  * which moves a call's global index but not its name: the harness names
@@ -577,11 +616,7 @@ static void ca_entry(pid_t tid, const struct __ptrace_syscall_info *si)
 	if (ca_count != ca_kill_at && !(ca_kill_point && !strcmp(sig, ca_kill_point)))
 		return;
 	fprintf(stderr, "crashat: SIGKILL at call %lu, point %s (tid %d)\n", ca_count, sig, tid);
-	pid_t tg = ca_tgid(tid);
-	kill(ca_root, SIGKILL);
-	if (tg != ca_root)
-		kill(tg, SIGKILL);
-	ca_killed = true;
+	ca_kill_all();
 }
 
 static bool ca_same_exe(pid_t tid)
@@ -656,12 +691,14 @@ int main(int argc, char **argv)
 			break;   /* ECHILD: no tracee left */
 		}
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			ca_track(tid, false);
 			if (tid == ca_root)
 				root_status = st;
 			continue;
 		}
 		if (!WIFSTOPPED(st))
 			continue;
+		ca_track(tid, true);
 		int sig = WSTOPSIG(st), event = st >> 16, inject = 0;
 		if (sig == (SIGTRAP | 0x80)) {
 			struct __ptrace_syscall_info si;
@@ -679,6 +716,7 @@ int main(int argc, char **argv)
 			} else if (!ca_same_exe(tid)) {
 				/* A node command or the user's: not ours to number or kill. */
 				ptrace(PTRACE_DETACH, tid, NULL, NULL);
+				ca_track(tid, false);
 				continue;
 			}
 		} else if (event) {
