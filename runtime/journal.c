@@ -515,10 +515,7 @@ static int journal_replace(struct journal *j, const char *text, struct rt_err *e
 	return 0;
 }
 
-/* Remove the temp files of saves a crash interrupted (between mkostemp and
- * rename). Only a lock holder saves, so no other process is mid-save in
- * dir; a reader (status, plan) never sweeps. */
-static void journal_sweep_tmp(const char *dir)
+static void journal_sweep_dir(const char *dir)
 {
 	DIR *d = opendir(dir);
 	if (!d)
@@ -530,6 +527,12 @@ static void journal_sweep_tmp(const char *dir)
 	closedir(d);
 }
 
+void journal_sweep(const struct journal *j)
+{
+	if (j->dir)
+		journal_sweep_dir(j->dir);
+}
+
 int journal_save(struct journal *j, struct rt_err *e)
 {
 	char dir[PATHS_MAX];
@@ -537,10 +540,6 @@ int journal_save(struct journal *j, struct rt_err *e)
 		return rt_errf(e, EINVAL, "journal_save: journal was never loaded");
 	if (paths_make_state_dir(j->name, dir, sizeof(dir), e) < 0)
 		return rt_err_prefix(e, "state journal %s", j->path);
-	if (!j->swept) {
-		journal_sweep_tmp(dir);
-		j->swept = true;
-	}
 	char stamp[32];
 	struct tm tm;
 	time_t now = time(NULL);
@@ -581,7 +580,7 @@ int journal_remove(const char *name, struct rt_err *e)
 	struct stat st;
 	if (stat(dir, &st) < 0)
 		return errno == ENOENT ? 0 : rt_errf(e, errno, "%s: %s", dir, strerror(errno));
-	journal_sweep_tmp(dir);
+	journal_sweep_dir(dir);
 	if (journal_fsync_dir(dir, e) < 0)
 		return -1;
 	return paths_remove_dir_if_empty(dir, e);

@@ -54,7 +54,6 @@ struct journal {
 	cJSON *faults;                  /* a JSON array kept as is, or NULL; owned */
 	pthread_t closer;               /* closing the file the last save replaced */
 	bool closing;
-	bool swept;                     /* a crashed save's temp files removed */
 };
 
 /* Load the journal of topology name into j (which need not be initialized).
@@ -64,6 +63,11 @@ struct journal {
  *   state journal /var/lib/aspen/c3/state.json: unknown format_version 2 ...
  * On failure j is left empty and still needs journal_free(). */
 int journal_load(struct journal *j, const char *name, struct rt_err *e);
+
+/* Remove the temp files of saves a crash cut short (state.json.tmp.*,
+ * between mkostemp and rename). Only while holding the topology's lock:
+ * no other process is then saving into that directory. */
+void journal_sweep(const struct journal *j);
 
 /* Free everything j holds (after waiting for a save's background close);
  * j may be reloaded after. */
