@@ -182,3 +182,20 @@ uninstall:
 
 clean:
 	rm -rf build build-san aspen
+
+# The syscall-level crash matrix (docs/crash-matrix.md), as root, inside
+# tests/sandbox.sh: every mutating system call of apply, destroy, fault,
+# heal, a schedule and run, killed in turn. `make test` runs a sample
+# (tests/e2e/crash_matrix.sh). CRASH_ONLY=apply3,heal limits the scenarios,
+# CRASH_SAMPLE=K runs every K-th point, CRASH_KNOWN=FILE tolerates the
+# failures FILE lists (printed). One point, with every command's output:
+#   make crash-point SCENARIO=apply3 POINT='rename:/run/aspen/netns/aspen-cluster3n-node1.owner.tmp#1'
+CRASH_ENV = ASPEN=$(abspath $(ASPEN)) BUILD=$(abspath $(B)) ASPEN_TESTS=$(abspath tests)
+.PHONY: crash-matrix crash-point
+crash-matrix: check-deps $(ASPEN) $(TOOL_BIN)
+	$(CRASH_ENV) tests/sandbox.sh sh tests/crash/matrix.sh $(if $(CRASH_ONLY),--only $(CRASH_ONLY)) \
+		$(if $(CRASH_SAMPLE),--sample $(CRASH_SAMPLE)) $(if $(CRASH_KNOWN),--known $(abspath $(CRASH_KNOWN)))
+
+crash-point: check-deps $(ASPEN) $(TOOL_BIN)
+	@if [ -z "$(SCENARIO)" ] || [ -z "$(POINT)" ]; then echo "usage: make crash-point SCENARIO=NAME POINT='SYSCALL:DETAIL#K'" >&2; exit 64; fi
+	$(CRASH_ENV) tests/sandbox.sh sh tests/crash/matrix.sh --point $(SCENARIO) '$(POINT)'
