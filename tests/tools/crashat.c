@@ -2,7 +2,7 @@
  * in one global sequence, and SIGKILL it on entry to the Nth (the crash
  * matrix, tests/crash/matrix.sh; method in docs/crash-matrix.md).
  *
- *   crashat [-l FILE] [-k N | -p POINT] -- CMD ARGS...
+ *   crashat [-l FILE] [-k N | -p POINT] [-o] -- CMD ARGS...
  *
  *   -l FILE  write one line per mutating call: "N<TAB>POINT<TAB>tid", POINT
  *            being "SYSCALL:DETAIL#K" (see ca_occurrence), e.g.
@@ -12,6 +12,8 @@
  *            every process of the command that is still the command's code
  *            (itself, and children between fork and exec: ca_kill_all); the
  *            call never runs
+ *   -o       kill only the process that makes the call (strace's
+ *            signal=KILL): a child dies, the command goes on and sees it
  *
  * Exit: the command's status (128+signal when a signal ended it); with -k,
  * 137 after the kill, 125 when the command made fewer than N mutating calls
@@ -64,6 +66,7 @@ static unsigned long ca_count, ca_kill_at;
 static pid_t ca_root;
 static bool ca_killed;
 static const char *ca_kill_point;
+static bool ca_only_caller;
 static char ca_root_exe[PATH_MAX];
 
 /* Read len bytes of the tracee's memory; 0, or -1. */
@@ -616,7 +619,11 @@ static void ca_entry(pid_t tid, const struct __ptrace_syscall_info *si)
 	if (ca_count != ca_kill_at && !(ca_kill_point && !strcmp(sig, ca_kill_point)))
 		return;
 	fprintf(stderr, "crashat: SIGKILL at call %lu, point %s (tid %d)\n", ca_count, sig, tid);
-	ca_kill_all();
+	if (ca_only_caller) {
+		kill(ca_tgid(tid), SIGKILL);
+		ca_killed = true;
+	} else
+		ca_kill_all();
 }
 
 static bool ca_same_exe(pid_t tid)
@@ -632,14 +639,14 @@ static bool ca_same_exe(pid_t tid)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: crashat [-l FILE] [-k N | -p SYSCALL:DETAIL#K] -- CMD ARGS...\n");
+	fprintf(stderr, "usage: crashat [-l FILE] [-k N | -p SYSCALL:DETAIL#K] [-o] -- CMD ARGS...\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
 	int opt;
-	while ((opt = getopt(argc, argv, "+l:k:p:")) != -1) {
+	while ((opt = getopt(argc, argv, "+l:k:p:o")) != -1) {
 		if (opt == 'l') {
 			ca_list = fopen(optarg, "w");
 			if (!ca_list) {
@@ -652,6 +659,8 @@ int main(int argc, char **argv)
 				return usage();
 		} else if (opt == 'p')
 			ca_kill_point = optarg;
+		else if (opt == 'o')
+			ca_only_caller = true;
 		else
 			return usage();
 	}
