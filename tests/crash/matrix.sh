@@ -130,10 +130,14 @@ netstate() {
 # snap FILE: everything a crash could leave, in a comparable form.
 snap() {
 	{
-		netstate
+		netstate 2>/dev/null   # ip warns about veths whose peer netns is gone
 		for ns in $(ip netns list | awk '{print $1}' | sort); do
-			echo "netns $ns"
-			netstate "$ns" | sed "s/^/  /"
+			if ip -n "$ns" link show lo >/dev/null 2>&1; then
+				echo "netns $ns"
+				netstate "$ns" | sed "s/^/  /"
+			else
+				echo "netns $ns: a file in /run/netns, no namespace mounted on it"
+			fi
 		done
 		find /run -mindepth 1 -not -path /run/aspen-state | sed 's/^/file /' | sort
 		awk '{print "mount", $5}' /proc/self/mountinfo | sort
@@ -149,7 +153,7 @@ force_clean() {
 	done
 	for ns in $(ip netns list | awk '{print $1}'); do ip netns del "$ns" 2>/dev/null; done
 	for f in /run/netns/*; do [ -e "$f" ] && { umount "$f" 2>/dev/null; rm -f "$f"; }; done
-	for l in $(ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep '^as-'); do
+	for l in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep '^as-'); do
 		ip link del "$l" 2>/dev/null
 	done
 	nft flush ruleset
@@ -296,7 +300,11 @@ for s in $scenarios; do
 			[ $rc = 3 ] && res=unreached
 			[ $rc = 1 ] && { res=fail; why="[B] $why"; }
 		fi
-		[ $res = fail ] && force_clean
+		if [ $res = fail ]; then
+			force_clean
+			snap "$WORK/snap"
+			diff "$BASE0" "$WORK/snap" || fail "$s: cannot restore the baseline after $p"
+		fi
 		repro="make crash-point SCENARIO=$s POINT='$p'"
 		if is_known "$s" "$p"; then
 			if [ $res = fail ]; then
