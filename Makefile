@@ -187,7 +187,7 @@ clean:
 # tests/sandbox.sh: every mutating system call of apply, destroy, fault,
 # heal, a schedule and run, killed in turn. `make test` runs a sample
 # (tests/e2e/crash_matrix.sh). CRASH_ONLY=apply3,heal limits the scenarios,
-# CRASH_SAMPLE=K runs every K-th point, CRASH_KNOWN=FILE tolerates the
+# CRASH_SAMPLE=K runs K points per scenario, CRASH_KNOWN=FILE tolerates the
 # failures FILE lists (printed). One point, with every command's output:
 #   make crash-point SCENARIO=apply3 POINT='rename:/run/aspen/netns/aspen-cluster3n-node1.owner.tmp#1'
 CRASH_ENV = ASPEN=$(abspath $(ASPEN)) BUILD=$(abspath $(B)) ASPEN_TESTS=$(abspath tests)

@@ -14,9 +14,10 @@
 #
 #   matrix.sh [--sample K] [--only S1,S2] [--known FILE] [--point SCENARIO POINT]
 #
-# --sample K   every K-th point of each scenario (names sorted, so the choice
-#              is the same in every run) plus a few more chosen by a seeded
-#              hash (ASPEN_CRASH_SEED); default: every point
+# --sample K   K points of each scenario, evenly spaced in the sorted list of
+#              its point names, starting at an offset the seed
+#              ASPEN_CRASH_SEED picks (the same seed, the same points);
+#              default: every point
 # --only       these scenarios only (names: see "scenarios" below)
 # --known FILE points expected to fail, one "SCENARIO POINT-GLOB  # why" a
 #              line; printed at the start. A listed point that fails is
@@ -32,7 +33,7 @@
 set +e
 CRASHAT=$BUILD/tools/crashat
 [ -x "$CRASHAT" ] || fail "crashat not built: $CRASHAT"
-sample=1 only="" known="" point_scen="" point="" verbose=0
+sample=0 only="" known="" point_scen="" point="" verbose=0
 seed=${ASPEN_CRASH_SEED:-9}
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -108,7 +109,7 @@ scen() {
 # --- observing the sandbox --------------------------------------------------
 # links: name, flags (without carrier), mtu, master, netns of the peer, alias
 links() {
-	ip "$@" -o link show | sed 's/^[0-9]*: //; s/@[^:]*:/:/' | awk '{
+	ip "$@" -o link show 2>/dev/null | sed 's/^[0-9]*: //; s/@[^:]*:/:/' | awk '{
 		name = $1; sub(/:$/, "", name); fl = $2; gsub(/,?(LOWER_UP|NO-CARRIER|M-DOWN)/, "", fl)
 		out = "link " name " " fl
 		for (i = 3; i <= NF; i++)
@@ -257,10 +258,13 @@ for s in $scenarios; do
 	case ",${only:-$s}," in *",$s,"*) ;; *) continue ;; esac
 	scen "$s"
 	t0=$(date +%s)
-	BASEUP=$WORK/base-$s
-	run_aspen "$WORK/step.out" apply --no-schedule "$S_FILE" || { cat "$WORK/step.out"; fail "$s: clean apply"; }
-	snap "$BASEUP"
-	run_aspen "$WORK/step.out" destroy "$S_NAME" || { cat "$WORK/step.out"; fail "$s: clean destroy"; }
+	# The state of a clean apply of the file, once per file.
+	BASEUP=$WORK/base-$(basename "$S_FILE")
+	if [ ! -f "$BASEUP" ]; then
+		run_aspen "$WORK/step.out" apply --no-schedule "$S_FILE" || { cat "$WORK/step.out"; fail "$s: clean apply"; }
+		snap "$BASEUP"
+		run_aspen "$WORK/step.out" destroy "$S_NAME" || { cat "$WORK/step.out"; fail "$s: clean destroy"; }
+	fi
 
 	# Enumerate: the command once, traced, every mutating call named.
 	setup || { cat "$WORK/setup.out"; fail "$s: setup"; }
@@ -275,15 +279,14 @@ for s in $scenarios; do
 	if [ -n "$point" ]; then
 		echo "$point" >"$WORK/chosen"
 	else
-		# every K-th (sorted names) plus the seeded few: cksum of seed:name
-		awk -v k="$sample" 'NR % k == 0' "$WORK/points-$s" >"$WORK/chosen"
-		if [ "$sample" -gt 1 ]; then
-			while read -r p; do
-				h=$(printf '%s:%s' "$seed" "$p" | cksum | cut -d' ' -f1)
-				[ $((h % (sample * 3))) = 0 ] && echo "$p"
-			done <"$WORK/points-$s" >>"$WORK/chosen"
-			LC_ALL=C sort -u -o "$WORK/chosen" "$WORK/chosen"
-		fi
+		# K evenly spaced names from a seeded offset (all when K is 0 or >= n)
+		off=$(printf '%s:%s' "$seed" "$s" | cksum | cut -d' ' -f1)
+		awk -v k="$sample" -v n="$n_all" -v off="$off" '
+			k == 0 || k >= n { print; next }
+			{ p[NR] = $0 }
+			END { if (k > 0 && k < n) for (i = 0; i < k; i++)
+				print p[1 + (int(i * n / k) + off) % n] }' "$WORK/points-$s" |
+			LC_ALL=C sort -u >"$WORK/chosen"
 	fi
 	n=0 nf=0 nx=0 nu=0
 	# The list on fd 3: the commands below must not eat their stdin's lines.
