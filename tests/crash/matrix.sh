@@ -132,10 +132,10 @@ netstate() {
 snap() {
 	{
 		netstate 2>/dev/null   # ip warns about veths whose peer netns is gone
-		for ns in $(ip netns list | awk '{print $1}' | sort); do
+		for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | sort); do
 			if ip -n "$ns" link show lo >/dev/null 2>&1; then
 				echo "netns $ns"
-				netstate "$ns" | sed "s/^/  /"
+				netstate "$ns" 2>/dev/null | sed "s/^/  /"
 			else
 				echo "netns $ns: a file in /run/netns, no namespace mounted on it"
 			fi
@@ -152,7 +152,7 @@ force_clean() {
 	for fc_pid in $(ps -eo pid=,args= | awk '/sleep infinity|ch-double|crashat/ && !/awk/ {print $1}'); do
 		kill -9 "$fc_pid" 2>/dev/null
 	done
-	for ns in $(ip netns list | awk '{print $1}'); do ip netns del "$ns" 2>/dev/null; done
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do ip netns del "$ns" 2>/dev/null; done
 	for f in /run/netns/*; do [ -e "$f" ] && { umount "$f" 2>/dev/null; rm -f "$f"; }; done
 	for l in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep '^as-'); do
 		ip link del "$l" 2>/dev/null
