@@ -312,6 +312,7 @@ for s in $scenarios; do
 			snap "$WORK/snap"
 			diff "$BASE0" "$WORK/snap" || fail "$s: cannot restore the baseline after $p"
 		fi
+		why=$(printf '%s' "$why" | tr '\n' ' ')
 		repro="make crash-point SCENARIO=$s POINT='$p'"
 		if is_known "$s" "$p"; then
 			if [ $res = fail ]; then
