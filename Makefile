@@ -6,6 +6,8 @@
 #   make test SAN=1 the same suite under AddressSanitizer + UBSan
 #   make bench      benchmarks: prints figures and comparisons, asserts nothing
 #   make demo       the namespace example end to end, in a private sandbox (root)
+#   make crash-matrix  SIGKILL each command at each mutating system call (root;
+#                   docs/crash-matrix.md); make test runs a sample
 #   make install    bin, man page, bash completion, JSON schema; PREFIX=/usr/local
 #                   DESTDIR= honoured (make uninstall removes them)
 #
