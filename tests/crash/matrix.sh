@@ -33,14 +33,14 @@
 set +e
 CRASHAT=$BUILD/tools/crashat
 [ -x "$CRASHAT" ] || fail "crashat not built: $CRASHAT"
-sample=0 only="" known="" point_scen="" point="" verbose=0
+sample=0 only="" known="" point="" verbose=0
 seed=${ASPEN_CRASH_SEED:-9}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--sample) sample=$2; shift 2 ;;
 	--only) only=$2; shift 2 ;;
 	--known) known=$2; shift 2 ;;
-	--point) point_scen=$2 point=$3 only=$2 verbose=1; shift 3 ;;
+	--point) point=$3 only=$2 verbose=1; shift 3 ;;
 	*) fail "usage: matrix.sh [--sample K] [--only S,..] [--known FILE] [--point SCENARIO POINT]" ;;
 	esac
 done
@@ -193,7 +193,7 @@ crash() {
 	esac
 }
 
-# expect OUT WHAT: a command's output for the failure report
+# show LABEL: with --point, the last step's output, each line prefixed LABEL|
 show() { [ $verbose = 1 ] && sed "s/^/  $1| /" "$WORK/step.out"; return 0; }
 
 # check_a POINT / check_b POINT: 0 pass, 1 fail (why set), 3 not reached
