@@ -144,8 +144,9 @@ snap() {
 		done
 		find /run -mindepth 1 -not -path /run/aspen-state | sed 's/^/file /' | sort
 		awk '{print "mount", $5}' /proc/self/mountinfo | sort
-		ps -eo stat=,args= | awk '$1 !~ /^Z/ && /sleep infinity|ch-double|aspen|crashat/ && !/awk/ {
-			$1 = ""; print "proc" $0 }' | sort
+		# by program name: the harness's own arguments name aspen's paths
+		ps -eo stat=,comm=,args= | awk '$1 !~ /^Z/ && $2 ~ /^(sleep|ch-double|aspen|crashat)$/ {
+			$1 = $2 = ""; print "proc" $0 }' | sort
 	} 2>&1 | grep -v -x -e 'file /run/aspen' -e 'file /run/aspen/netns' -e 'file /run/netns' \
 		-e 'mount /run/netns' >"$1"
 }
