@@ -297,22 +297,25 @@ for s in $scenarios; do
 	# The list on fd 3: the commands below must not eat their stdin's lines.
 	while read -r p <&3; do
 		n=$((n + 1))
-		res=pass why=""
-		check_a "$p"; rc=$?
-		if [ $rc = 3 ]; then
-			res=unreached
-		elif [ $rc = 1 ]; then
-			res=fail; why="[A] $why"
-		else
-			check_b "$p"; rc=$?
-			[ $rc = 3 ] && res=unreached
-			[ $rc = 1 ] && { res=fail; why="[B] $why"; }
-		fi
-		if [ $res = fail ]; then
+		res=pass why="" all_why=""
+		# A and B each start from the baseline; a failed check is cleaned up
+		# by hand (force_clean) so the other still runs.
+		for chk in a b; do
+			why=""
+			"check_$chk" "$p"; rc=$?
+			[ $rc = 0 ] && continue
+			if [ $rc = 3 ]; then
+				[ $res = pass ] && res=unreached
+				continue
+			fi
+			res=fail
+			cwhy="[$(echo $chk | tr ab AB)] $why"
+			all_why="${all_why:+$all_why; }$cwhy"
 			force_clean
 			snap "$WORK/snap"
 			diff "$BASE0" "$WORK/snap" || fail "$s: cannot restore the baseline after $p"
-		fi
+		done
+		why=$all_why all_why=""
 		why=$(printf '%s' "$why" | tr '\n' ' ')
 		repro="make crash-point SCENARIO=$s POINT='$p'"
 		if is_known "$s" "$p"; then
