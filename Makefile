@@ -9,6 +9,8 @@
 #                   (root; STAT_RUNS= to change, bench/stat-check.sh)
 #   make heal-check e2e/fault_heal with the full 20 rounds per fault kind (root)
 #   make demo       the namespace example end to end, in a private sandbox (root)
+#   make crash-matrix  SIGKILL each command at each mutating system call (root;
+#                   docs/crash-matrix.md); make test runs a sample
 #   make install    bin, man page, bash completion, JSON schema, API description; PREFIX=/usr/local
 #                   DESTDIR= honoured (make uninstall removes them)
 #
@@ -204,3 +206,20 @@ uninstall:
 
 clean:
 	rm -rf build build-san aspen
+
+# The syscall-level crash matrix (docs/crash-matrix.md), as root, inside
+# tests/sandbox.sh: every mutating system call of apply, destroy, fault,
+# heal, a schedule and run, killed in turn. `make test` runs a sample
+# (tests/e2e/crash_matrix.sh). CRASH_ONLY=apply3,heal limits the scenarios,
+# CRASH_SAMPLE=K runs K points per scenario, CRASH_KNOWN=FILE tolerates the
+# failures FILE lists (printed). One point, with every command's output:
+#   make crash-point SCENARIO=apply3 POINT='rename:/run/aspen/netns/aspen-cluster3n-node1.owner.tmp#1'
+CRASH_ENV = ASPEN=$(abspath $(ASPEN)) BUILD=$(abspath $(B)) ASPEN_TESTS=$(abspath tests)
+.PHONY: crash-matrix crash-point
+crash-matrix: check-deps $(ASPEN) $(TOOL_BIN)
+	$(CRASH_ENV) tests/sandbox.sh sh tests/crash/matrix.sh $(if $(CRASH_ONLY),--only $(CRASH_ONLY)) \
+		$(if $(CRASH_SAMPLE),--sample $(CRASH_SAMPLE)) $(if $(CRASH_KNOWN),--known $(abspath $(CRASH_KNOWN)))
+
+crash-point: check-deps $(ASPEN) $(TOOL_BIN)
+	@if [ -z "$(SCENARIO)" ] || [ -z "$(POINT)" ]; then echo "usage: make crash-point SCENARIO=NAME POINT='SYSCALL:DETAIL#K'" >&2; exit 64; fi
+	$(CRASH_ENV) tests/sandbox.sh sh tests/crash/matrix.sh --point $(SCENARIO) '$(POINT)'

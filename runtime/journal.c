@@ -515,6 +515,24 @@ static int journal_replace(struct journal *j, const char *text, struct rt_err *e
 	return 0;
 }
 
+static void journal_sweep_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, JOURNAL_TMP_PREFIX, strlen(JOURNAL_TMP_PREFIX)) == 0)
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+}
+
+void journal_sweep(const struct journal *j)
+{
+	if (j->dir)
+		journal_sweep_dir(j->dir);
+}
+
 int journal_save(struct journal *j, struct rt_err *e)
 {
 	char dir[PATHS_MAX];
@@ -559,14 +577,10 @@ int journal_remove(const char *name, struct rt_err *e)
 	snprintf(path, sizeof(path), "%s/%s", dir, JOURNAL_FILE);
 	if (unlink(path) < 0 && errno != ENOENT)
 		return jerr(e, errno, path, "remove: %s", strerror(errno));
-	DIR *d = opendir(dir);
-	if (!d)
+	struct stat st;
+	if (stat(dir, &st) < 0)
 		return errno == ENOENT ? 0 : rt_errf(e, errno, "%s: %s", dir, strerror(errno));
-	struct dirent *de;
-	while ((de = readdir(d)))
-		if (strncmp(de->d_name, JOURNAL_TMP_PREFIX, strlen(JOURNAL_TMP_PREFIX)) == 0)
-			unlinkat(dirfd(d), de->d_name, 0);
-	closedir(d);
+	journal_sweep_dir(dir);
 	if (journal_fsync_dir(dir, e) < 0)
 		return -1;
 	return paths_remove_dir_if_empty(dir, e);

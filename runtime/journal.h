@@ -64,6 +64,11 @@ struct journal {
  * On failure j is left empty and still needs journal_free(). */
 int journal_load(struct journal *j, const char *name, struct rt_err *e);
 
+/* Remove the temp files of saves a crash cut short (state.json.tmp.*,
+ * between mkostemp and rename). Only while holding the topology's lock:
+ * no other process is then saving into that directory. */
+void journal_sweep(const struct journal *j);
+
 /* Free everything j holds (after waiting for a save's background close);
  * j may be reloaded after. */
 void journal_free(struct journal *j);

@@ -7,7 +7,8 @@
  * no message means the program is running. In daemon mode an intermediate
  * child calls setsid(), forks the real process and exits; it also reads the
  * grandchild's start time (which cannot be reaped before the intermediate
- * exits) and sends {pid, starttime} up the same pipe. Code between fork and
+ * exits), writes the pidfile, only then lets the grandchild exec, and sends
+ * {pid, starttime} up the same pipe. Code between fork and
  * exec only uses async-signal-safe calls: the caller may be threaded. */
 #include "runtime/proc.h"
 
@@ -444,11 +445,27 @@ static _Noreturn void spawn_detach(const struct proc_spec *s, int nsfd, int null
 {
 	if (setsid() < 0)
 		spawn_fail(wfd, STAGE_SETSID);
+	/* The grandchild waits for a byte on go[] before it does anything: if
+	 * we die before its pidfile is in place (a crash of aspen's process
+	 * tree), it reads EOF and exits, so no program ever runs unmarked. */
+	int go[2];
+	if (pipe2(go, O_CLOEXEC) < 0)
+		spawn_fail(wfd, STAGE_FORK);
 	pid_t pid = fork();
 	if (pid < 0)
 		spawn_fail(wfd, STAGE_FORK);
-	if (pid == 0)
+	if (pid == 0) {
+		char b;
+		ssize_t r;
+		close(go[1]);
+		while ((r = read(go[0], &b, 1)) < 0 && errno == EINTR)
+			;
+		if (r != 1)
+			_exit(127);
+		close(go[0]);
 		spawn_exec(s, nsfd, nullfd, logfd, wfd, workdir);
+	}
+	close(go[0]);
 	/* The grandchild cannot be reaped before we exit: its stat is there. */
 	struct spawn_msg m = {.kind = MSG_PID, .pid = pid};
 	char state;
@@ -456,6 +473,8 @@ static _Noreturn void spawn_detach(const struct proc_spec *s, int nsfd, int null
 		m.starttime = 0;
 	if (s->pidfile && m.starttime)
 		proc_write_pidfile(s->pidfile, &(struct proc_id){pid, m.starttime});
+	if (write(go[1], "g", 1) != 1)
+		_exit(127);   /* the grandchild is gone; the pid message says so later */
 	spawn_send(wfd, &m);
 	_exit(0);
 }
