@@ -19,9 +19,7 @@
 #include "runtime/fault_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,24 +214,14 @@ static int tc_connect(struct nl_sock **out, struct rt_err *e)
 /* A route socket inside namespace netns (NULL: the caller's). A missing
  * namespace fails with ENOENT. The thread enters the namespace only while
  * the socket is created. */
+static int tc_connect_in(void *out, struct rt_err *e)
+{
+	return tc_connect(out, e);
+}
+
 static int tc_sock(const char *netns, struct nl_sock **out, struct rt_err *e)
 {
-	if (!netns || !*netns)
-		return tc_connect(out, e);
-	int fd, self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
-		return rt_errf(e, errno, "open own namespace: %s", strerror(errno));
-	if (netns_open(netns, &fd, e) < 0) {
-		close(self);
-		return -1;
-	}
-	int rc = setns(fd, CLONE_NEWNET) < 0 ? rt_errf(e, errno, "enter %s: %s", netns,
-						       strerror(errno)) : tc_connect(out, e);
-	if (setns(self, CLONE_NEWNET) < 0)
-		rc = rt_errf(e, errno, "return from %s: %s", netns, strerror(errno));
-	close(fd);
-	close(self);
-	return rc;
+	return netns_call(netns, tc_connect_in, out, e);
 }
 
 /* ifindex of dev; 0 (not an error) when it does not exist. */

@@ -31,7 +31,6 @@
 #include "runtime/neigh.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/if_arp.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -40,7 +39,6 @@
 #include <arpa/inet.h>
 #include <linux/if.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,28 +95,25 @@ static void neigh_socks_close(struct neigh_socks *s)
 	s->pkt = -1;
 }
 
+struct neigh_socks_req {
+	struct neigh_socks *s;
+	bool packet;
+};
+
+static int neigh_socks_make_in(void *arg, struct rt_err *e)
+{
+	struct neigh_socks_req *q = arg;
+	return neigh_socks_make(q->s, q->packet, e);
+}
+
 /* The sockets, created inside namespace netns (NULL: the caller's). */
 static int neigh_socks_open(const char *netns, bool packet, struct neigh_socks *s,
 			    struct rt_err *e)
 {
 	memset(s, 0, sizeof(*s));
 	s->pkt = -1;
-	if (!netns)
-		return neigh_socks_make(s, packet, e);
-	int fd, self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
-		return rt_errf(e, errno, "open own namespace: %s", strerror(errno));
-	if (netns_open(netns, &fd, e) < 0) {
-		close(self);
-		return -1;
-	}
-	int rc = setns(fd, CLONE_NEWNET) < 0 ? rt_errf(e, errno, "enter %s: %s", netns,
-						       strerror(errno))
-					     : neigh_socks_make(s, packet, e);
-	if (setns(self, CLONE_NEWNET) < 0)
-		rc = rt_errf(e, errno, "return from %s: %s", netns, strerror(errno));
-	close(fd);
-	close(self);
+	struct neigh_socks_req q = {s, packet};
+	int rc = netns_call(netns, neigh_socks_make_in, &q, e);
 	if (rc < 0)
 		neigh_socks_close(s);
 	return rc;

@@ -28,6 +28,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -390,6 +391,29 @@ int netns_open(const char *name, int *fd, struct rt_err *e)
 	}
 	*fd = f;
 	return 0;
+}
+
+int netns_call(const char *name, int (*fn)(void *arg, struct rt_err *e), void *arg,
+	       struct rt_err *e)
+{
+	if (!name || !*name)
+		return fn(arg, e);
+	int fd, home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (home < 0)
+		return rt_errf(e, errno, "open own namespace: %s", strerror(errno));
+	if (netns_open(name, &fd, e) < 0) {
+		close(home);
+		return -1;
+	}
+	int rc = setns(fd, CLONE_NEWNET) < 0 ? rt_errf(e, errno, "enter %s: %s", name, strerror(errno))
+					     : fn(arg, e);
+	if (setns(home, CLONE_NEWNET) < 0) {
+		fprintf(stderr, "aspen: cannot return from namespace %s: %s\n", name, strerror(errno));
+		abort();
+	}
+	close(fd);
+	close(home);
+	return rc;
 }
 
 int netns_delete(const char *name, struct rt_err *e)

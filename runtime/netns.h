@@ -52,6 +52,13 @@ int netns_create_all(struct netns_req *v, size_t n, unsigned threads, struct rt_
  * fd the caller closes. A missing namespace fails with ENOENT. */
 int netns_open(const char *name, int *fd, struct rt_err *e);
 
+/* fn(arg, e) on this thread inside namespace name (NULL or "": where the
+ * thread is), then back: what fn creates there (sockets) stays there. A
+ * namespace that is not there fails as netns_open does. Failing to come
+ * back would leave the thread acting on the wrong namespace: that aborts. */
+int netns_call(const char *name, int (*fn)(void *arg, struct rt_err *e), void *arg,
+	       struct rt_err *e);
+
 /* True when /run/netns/name is a mounted namespace. */
 bool netns_exists(const char *name);
 
