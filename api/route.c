@@ -3,7 +3,6 @@
 #include "api/route.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include "compiler/compile.h"
 #include "compiler/topology.h"
 #include "compiler/yamltree.h"
+#include "runtime/sbuf.h"
 
 /* ---------------- routes ---------------- */
 
@@ -93,42 +93,22 @@ int api_route_match(const char *method, const char *path, struct api_match *m, c
 
 /* ---------------- JSON <-> YAML flow ---------------- */
 
-struct flow {
-	char *s;
-	size_t n, cap;
-	bool overflow;
-};
-
-static void flow_put(struct flow *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void flow_put(struct flow *b, const char *fmt, ...)
-{
-	if (b->overflow)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= b->cap - b->n)
-		b->overflow = true;
-	else
-		b->n += (size_t)n;
-}
 
 /* A JSON string literal: cJSON's escaping (\", \\, \n, \uXXXX for controls)
  * is also YAML's in a double-quoted scalar. */
-static void flow_string(struct flow *b, const char *s)
+static void flow_string(struct sbuf *b, const char *s)
 {
 	cJSON *v = cJSON_CreateString(s);
 	char *q = v ? cJSON_PrintUnformatted(v) : NULL;
 	if (q)
-		flow_put(b, "%s", q);
+		sb_printf(b, "%s", q);
 	else
 		b->overflow = true;
 	cJSON_free(q);
 	cJSON_Delete(v);
 }
 
-static void flow_value(struct flow *b, const cJSON *v, unsigned depth)
+static void flow_value(struct sbuf *b, const cJSON *v, unsigned depth)
 {
 	if (depth > 32) {
 		b->overflow = true;
@@ -138,25 +118,25 @@ static void flow_value(struct flow *b, const cJSON *v, unsigned depth)
 		flow_string(b, v->valuestring);
 	} else if (cJSON_IsNumber(v)) {
 		char *q = cJSON_PrintUnformatted(v);
-		flow_put(b, "%s", q ? q : "0");
+		sb_printf(b, "%s", q ? q : "0");
 		cJSON_free(q);
 	} else if (cJSON_IsBool(v)) {
-		flow_put(b, "%s", cJSON_IsTrue(v) ? "true" : "false");
+		sb_printf(b, "%s", cJSON_IsTrue(v) ? "true" : "false");
 	} else if (cJSON_IsNull(v)) {
-		flow_put(b, "null");
+		sb_printf(b, "null");
 	} else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
 		bool obj = cJSON_IsObject(v);
-		flow_put(b, "%s", obj ? "{" : "[");
+		sb_printf(b, "%s", obj ? "{" : "[");
 		for (const cJSON *x = v->child; x; x = x->next) {
 			if (x != v->child)
-				flow_put(b, ", ");
+				sb_printf(b, ", ");
 			if (obj) {
 				flow_string(b, x->string);
-				flow_put(b, ": ");
+				sb_printf(b, ": ");
 			}
 			flow_value(b, x, depth + 1);
 		}
-		flow_put(b, "%s", obj ? "}" : "]");
+		sb_printf(b, "%s", obj ? "}" : "]");
 	} else {
 		b->overflow = true;
 	}
@@ -164,7 +144,7 @@ static void flow_value(struct flow *b, const cJSON *v, unsigned depth)
 
 int api_json_to_flow(const cJSON *v, char *buf, size_t len)
 {
-	struct flow b = {buf, 0, len, false};
+	struct sbuf b = {buf, 0, len, false};
 	if (len)
 		buf[0] = '\0';
 	flow_value(&b, v, 0);

@@ -3,7 +3,6 @@
 #include "runtime/adhoc.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 
 #include "compiler/compile.h"
 #include "compiler/yamltree.h"
+#include "runtime/sbuf.h"
 
 /* ---------------- words ---------------- */
 
@@ -75,27 +75,6 @@ static size_t words_find(const struct words *w, const char *sep, size_t from)
 }
 
 /* ---------------- YAML text ---------------- */
-
-struct sbuf {
-	char *s;
-	size_t n, cap;
-	bool overflow;
-};
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	if (b->overflow)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= b->cap - b->n)
-		b->overflow = true;
-	else
-		b->n += (size_t)n;
-}
 
 /* w[from..to) as a flow list "[a, b, c]" (commas inside words split). */
 static void sb_list(struct sbuf *b, const struct words *w, size_t from, size_t to)
