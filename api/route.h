@@ -24,8 +24,9 @@
 #include "compiler/diag.h"
 #include "runtime/adhoc.h"
 #include "runtime/err.h"
+#include "runtime/paths.h"
 
-#define API_SOCKET_NAME "api.sock"      /* in the topology's run dir */
+#define API_SOCKET_NAME PATHS_API_SOCKET   /* in the topology's run dir */
 #define API_MAX_BODY 65536
 
 enum api_route {

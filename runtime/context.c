@@ -50,10 +50,16 @@ int rt_open(struct rt_ctx *c, const char *topology, const char *const *argv,
 		return -1;
 	}
 	c->journal_loaded = true;
-	/* A crash during a save left a temp file; the lock holder removes it, so
-	 * re-apply after a crash leaves no trace (the crash matrix checks). */
-	if (lock_timeout_ms != RT_NO_LOCK)
+	/* A crash during a save left a temp file, a killed API server its
+	 * socket (nobody serves without the lock, which is now ours); the lock
+	 * holder removes both, so re-apply after a crash leaves no trace (the
+	 * crash matrix checks). */
+	if (lock_timeout_ms != RT_NO_LOCK) {
 		journal_sweep(&c->journal);
+		char sock[PATHS_MAX];
+		if (snprintf(sock, sizeof(sock), "%s/%s", c->run_dir, PATHS_API_SOCKET) < (int)sizeof(sock))
+			(void)unlink(sock);
+	}
 	if (nl_open(&c->host, -1, e) < 0)
 		return -1;
 	return 0;

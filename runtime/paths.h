@@ -29,6 +29,11 @@ int paths_run_root(char *buf, size_t size, struct rt_err *e);
 int paths_state_dir(const char *name, char *buf, size_t size, struct rt_err *e);
 int paths_run_dir(const char *name, char *buf, size_t size, struct rt_err *e);
 
+/* The control API's socket in the run directory (api/server.c serves it
+ * while it holds the topology's lock, so one found by a new lock holder
+ * was left by a killed one). */
+#define PATHS_API_SOCKET "api.sock"
+
 /* Like the above, and create the directory (and a missing root) with mode
  * 0700. An existing directory is accepted as it is. */
 int paths_make_state_dir(const char *name, char *buf, size_t size, struct rt_err *e);
