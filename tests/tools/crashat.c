@@ -168,6 +168,12 @@ static enum fdkind ca_fd(pid_t tid, int fd, int *proto, char *path, size_t cap)
 			snprintf(p, sizeof p, "/proc/self/fd/%d", my);
 			ssize_t n = readlink(p, path, cap - 1);
 			path[n > 0 ? n : 0] = 0;
+			/* An O_TMPFILE file reads "DIR/#INODE (deleted)": its inode
+			 * changes from run to run, so name it "DIR/(tmpfile)". */
+			char *b = strrchr(path, '/');
+			size_t pl = strlen(path), dl = strlen(" (deleted)");
+			if (b && b[1] == '#' && pl > dl && !strcmp(path + pl - dl, " (deleted)"))
+				snprintf(b + 1, cap - (size_t)(b + 1 - path), "(tmpfile)");
 			k = FD_FILE;
 		}
 		/* pipes, FIFOs, character devices (tty, /dev/null): not state */
@@ -403,9 +409,11 @@ static const char *classify(pid_t tid, long nr, const uint64_t *a, char *d, size
 		if (ca_exists(tid, d))
 			return NULL;
 		break;
-	case SYS_unlinkat: case SYS_renameat: case SYS_renameat2:
-	case SYS_fchmodat: case SYS_linkat:
+	case SYS_unlinkat: case SYS_renameat: case SYS_renameat2: case SYS_fchmodat:
 		ca_peek_str(tid, a[1], d, cap);
+		break;
+	case SYS_linkat:        /* the name made: the source may be /proc/self/fd/N */
+		ca_peek_str(tid, a[3], d, cap);
 		break;
 	case SYS_symlinkat:
 		ca_peek_str(tid, a[2], d, cap);
