@@ -77,20 +77,6 @@ struct api_req {
 	bool too_big;
 };
 
-static uint64_t api_mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static uint64_t api_real_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* ---------------- events ---------------- */
 
 static void api_wake_followers(struct api_server *s)
@@ -344,10 +330,10 @@ static enum MHD_Result api_post_fault(struct api_server *s, struct MHD_Connectio
 	}
 	cJSON *extra = cJSON_CreateObject();
 	cJSON_AddItemToObject(extra, "spec", api_flow_to_json(f->ah.body, &e));
-	uint64_t deadline_ms = tf->has_for ? api_real_us() / 1000u + tf->for_us / 1000u : 0;
+	uint64_t deadline_ms = tf->has_for ? sched_unix_us() / 1000u + tf->for_us / 1000u : 0;
 	s->capture = cJSON_CreateArray();
 	int ar = sched_apply_rec(c, t, tf, key, deadline_ms, extra, &s->o, &e);
-	uint64_t applied_us = api_real_us(), applied_mono = api_mono_us();
+	uint64_t applied_us = sched_unix_us(), applied_mono = sched_mono_us();
 	cJSON_Delete(extra);
 	cJSON *events = s->capture;
 	s->capture = NULL;
@@ -716,14 +702,14 @@ static void api_completed(void *cls, struct MHD_Connection *conn, void **req_cls
  * is simply gone (ENOENT); a failed revert stays journaled and is an event. */
 static void api_due(struct api_server *s, bool all)
 {
-	uint64_t now = api_mono_us();
+	uint64_t now = sched_mono_us();
 	for (size_t i = 0; i < s->n_timed; i++) {
 		struct api_timed tm = s->timed[i];
 		if (!all && tm.applied_us + tm.for_us > now)
 			continue;
 		s->timed[i--] = s->timed[--s->n_timed];
 		struct rt_err e = {0};
-		(void)sched_revert_due(s->c, tm.key, tm.for_us, api_mono_us() - tm.applied_us, &s->o, &e);
+		(void)sched_revert_due(s->c, tm.key, tm.for_us, sched_mono_us() - tm.applied_us, &s->o, &e);
 	}
 }
 
@@ -741,7 +727,7 @@ static int api_timeout_ms(void *ud)
 	MHD_UNSIGNED_LONG_LONG t;
 	if (MHD_get_timeout(s->d, &t) == MHD_YES)
 		ms = (long long)t;
-	uint64_t now = api_mono_us();
+	uint64_t now = sched_mono_us();
 	for (size_t i = 0; i < s->n_timed; i++) {
 		uint64_t due = s->timed[i].applied_us + s->timed[i].for_us;
 		long long left = due > now ? (long long)((due - now + 999) / 1000) : 0;

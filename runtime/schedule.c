@@ -30,7 +30,7 @@
 
 /* ---------------- small helpers ---------------- */
 
-static uint64_t sched_mono_us(void)
+uint64_t sched_mono_us(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -44,7 +44,7 @@ static uint64_t sched_real_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static uint64_t sched_unix_us(void)
+uint64_t sched_unix_us(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);

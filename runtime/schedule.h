@@ -66,6 +66,11 @@ enum sched_ev {
 };
 #define SCHED_EV__COUNT (SCHED_EV_SKIPPED + 1)
 
+/* Now, in microseconds: CLOCK_MONOTONIC (offsets, costs) and
+ * CLOCK_REALTIME (an event's unix_us). */
+uint64_t sched_mono_us(void);
+uint64_t sched_unix_us(void);
+
 /* The "event" name of each kind in the JSON lines: "fault_applied", ... */
 extern const char *const sched_ev_names[SCHED_EV__COUNT];
 
