@@ -562,19 +562,12 @@ static int vmm_start(struct rt_ctx *c, const struct resource *r, const char *soc
 			close(pidfd);
 		return 0;
 	}
-	if (e->errnum == ENOTSUP) {     /* it runs, but aspen cannot drive it */
-		struct rt_err ignore;
-		if (pidfd >= 0)
-			close(pidfd);
-		proc_stop(&p, 1000, &ignore);
-		unlink(pidf);
-		vmm_unlink_socket(sock);
-		forget_process(c, r->id);
-		return -1;
-	}
-	/* Say why, then leave nothing behind. */
+	/* Say why (ENOTSUP: it runs, but aspen cannot drive it; e says so
+	 * already), then leave nothing behind. */
 	struct rt_err why = *e, ignore;
-	if (why.errnum == ECHILD || !proc_alive(&p)) {
+	if (why.errnum == ENOTSUP) {
+		/* e as it is */
+	} else if (why.errnum == ECHILD || !proc_alive(&p)) {
 		vmm_exit_text(pidfd, &p, how, sizeof(how));
 		vmm_error_lines(log, log_from, tail, sizeof(tail));
 		rt_errf(e, ECHILD, "%s %s before its API came up%s%s (log: %s)", bin, how,
