@@ -1,6 +1,7 @@
 /* drv_ns.c — drivers for what lives inside node namespaces: the namespace
- * itself, IPv4 addresses (on a node's interface or on a host bridge) and the
- * default route.
+ * itself, IPv4 and IPv6 addresses (on a node's interface or on a host
+ * bridge) and the default routes. An address or route is IPv6 when its
+ * text holds a ':' (ids addr6/..., route6/...: docs/resources.md).
  *
  * Addresses and routes carry no mark of their own: they are aspen's because
  * the link or namespace they sit on is. Deleting one whose link or
@@ -193,7 +194,7 @@ static int addr_probe(struct rt_ctx *c, const struct resource *r, bool *present,
 		      struct resource *out, struct rt_err *e)
 {
 	struct nl *nl;
-	struct nl_addr4 want, have[16];
+	struct nl_ipaddr want, have[16];
 	size_t n;
 	int ifindex;
 	bool gone;
@@ -203,11 +204,12 @@ static int addr_probe(struct rt_ctx *c, const struct resource *r, bool *present,
 		return -1;
 	if (gone || dev_index(c, nl, r, &ifindex, &gone, e) < 0 || gone)
 		return gone ? 0 : -1;
-	if (nl_addr4_parse(res_get(r, "address"), &want, e) < 0 ||
-	    nl_addr_list(nl, ifindex, have, 16, &n, e) < 0)
+	if (nl_ipaddr_parse(res_get(r, "address"), &want, e) < 0 ||
+	    nl_addr_list(nl, ifindex, want.family, have, 16, &n, e) < 0)
 		return -1;
 	for (size_t i = 0; i < n && i < 16; i++)
-		if (have[i].addr.s_addr == want.addr.s_addr && have[i].prefixlen == want.prefixlen)
+		if (memcmp(have[i].addr, want.addr, sizeof(want.addr)) == 0 &&
+		    have[i].prefixlen == want.prefixlen)
 			*present = true;
 	return 0;
 }
@@ -235,8 +237,10 @@ static int route_create(struct rt_ctx *c, const struct resource *r, struct rt_er
 static int route_matches(struct rt_ctx *c, const struct resource *r, struct nl **nl, bool *match,
 			 struct rt_err *e)
 {
-	struct nl_route4 rt;
-	struct in_addr gw;
+	struct nl_route_def rt;
+	unsigned char gw[16] = {0};
+	const char *gateway = res_get(r, "gateway");
+	int family = gateway && strchr(gateway, ':') ? AF_INET6 : AF_INET;
 	int ifindex;
 	bool gone;
 	*match = false;
@@ -244,10 +248,10 @@ static int route_matches(struct rt_ctx *c, const struct resource *r, struct nl *
 		return -1;
 	if (gone || dev_index(c, *nl, r, &ifindex, &gone, e) < 0 || gone)
 		return gone ? 0 : -1;
-	if (nl_route_default_get(*nl, &rt, e) < 0)
+	if (nl_route_default_get(*nl, family, &rt, e) < 0)
 		return e->errnum == ENOENT ? 0 : -1;
-	*match = inet_pton(AF_INET, res_get(r, "gateway"), &gw) == 1 &&
-		 rt.gateway.s_addr == gw.s_addr && rt.ifindex == ifindex;
+	*match = gateway && inet_pton(family, gateway, gw) == 1 &&
+		 memcmp(rt.gateway, gw, sizeof(gw)) == 0 && rt.ifindex == ifindex;
 	return 0;
 }
 

@@ -699,45 +699,73 @@ int nl_link_wait_gone(struct nl *nl, const char *const *names, size_t n, unsigne
 	}
 }
 
-/* ---------------- IPv4 addresses ---------------- */
+/* ---------------- addresses (IPv4 and IPv6) ---------------- */
 
 int nl_addr4_parse(const char *cidr, struct nl_addr4 *out, struct rt_err *e)
 {
-	char ip[INET_ADDRSTRLEN];
+	struct nl_ipaddr a;
+	if (nl_ipaddr_parse(cidr, &a, e) < 0 || a.family != AF_INET)
+		return a.family == AF_INET6 ? rt_errf(e, EINVAL, "bad IPv4 prefix \"%s\" (want "
+						      "a.b.c.d/len)", cidr) : -1;
+	memcpy(&out->addr, a.addr, 4);
+	out->prefixlen = a.prefixlen;
+	return 0;
+}
+
+/* The family is the text's: a ':' means IPv6. */
+int nl_ipaddr_parse(const char *cidr, struct nl_ipaddr *out, struct rt_err *e)
+{
+	char ip[INET6_ADDRSTRLEN];
 	const char *slash = cidr ? strchr(cidr, '/') : NULL;
+	memset(out, 0, sizeof(*out));
+	out->family = cidr && strchr(cidr, ':') ? AF_INET6 : AF_INET;
+	unsigned max = out->family == AF_INET6 ? 128 : 32;
+	const char *want = out->family == AF_INET6 ? "x:x::x/len" : "a.b.c.d/len";
 	if (!slash || (size_t)(slash - cidr) >= sizeof(ip))
-		return rt_errf(e, EINVAL, "bad IPv4 prefix \"%s\" (want a.b.c.d/len)",
-			       cidr ? cidr : "(null)");
+		return rt_errf(e, EINVAL, "bad IP prefix \"%s\" (want %s)", cidr ? cidr : "(null)",
+			       want);
 	memcpy(ip, cidr, (size_t)(slash - cidr));
 	ip[slash - cidr] = '\0';
 	char *end;
 	errno = 0;
 	unsigned long len = strtoul(slash + 1, &end, 10);
-	if (inet_pton(AF_INET, ip, &out->addr) != 1 || errno || end == slash + 1 || *end ||
-	    len > 32)
-		return rt_errf(e, EINVAL, "bad IPv4 prefix \"%s\" (want a.b.c.d/len)", cidr);
+	if (inet_pton(out->family, ip, out->addr) != 1 || errno || end == slash + 1 || *end ||
+	    len > max)
+		return rt_errf(e, EINVAL, "bad IP prefix \"%s\" (want %s)", cidr, want);
 	out->prefixlen = (unsigned)len;
 	return 0;
 }
 
-/* RTM_NEWADDR / RTM_DELADDR for a on ifindex. */
-static int nl_addr_msg(struct nl *nl, int type, int flags, int ifindex, const struct nl_addr4 *a)
+static size_t nl_af_len(int family)
+{
+	return family == AF_INET6 ? 16 : 4;
+}
+
+/* RTM_NEWADDR / RTM_DELADDR for a on ifindex. An IPv6 address is added
+ * with IFA_F_NODAD: aspen assigns every address itself and validation
+ * makes them unique per network, so duplicate address detection could
+ * only delay it — a tentative address cannot be bound or answer for
+ * ~1 s (dad_transmits × retrans_time) after apply returns. */
+static int nl_addr_msg(struct nl *nl, int type, int flags, int ifindex, const struct nl_ipaddr *a)
 {
 	struct ifaddrmsg ifa = {
-		.ifa_family = AF_INET, .ifa_prefixlen = (unsigned char)a->prefixlen,
+		.ifa_family = (unsigned char)a->family, .ifa_prefixlen = (unsigned char)a->prefixlen,
 		.ifa_scope = RT_SCOPE_UNIVERSE, .ifa_index = (unsigned)ifindex,
+		.ifa_flags = a->family == AF_INET6 ? IFA_F_NODAD : 0,
 	};
+	int alen = (int)nl_af_len(a->family);
 	struct nl_msg *m = nlmsg_alloc_simple(type, flags);
 	if (!m)
 		return -NLE_NOMEM;
 	int rc = nlmsg_append(m, &ifa, sizeof(ifa), NLMSG_ALIGNTO);
+	if (rc == 0 && a->family == AF_INET)
+		rc = nla_put(m, IFA_LOCAL, alen, a->addr);
 	if (rc == 0)
-		rc = nla_put(m, IFA_LOCAL, 4, &a->addr);
-	if (rc == 0)
-		rc = nla_put(m, IFA_ADDRESS, 4, &a->addr);
-	if (rc == 0 && type == RTM_NEWADDR && a->prefixlen < 31) {
-		uint32_t mask = a->prefixlen ? htonl(~0u << (32 - a->prefixlen)) : 0;
-		uint32_t brd = a->addr.s_addr | ~mask;
+		rc = nla_put(m, IFA_ADDRESS, alen, a->addr);
+	if (rc == 0 && a->family == AF_INET && type == RTM_NEWADDR && a->prefixlen < 31) {
+		uint32_t addr, mask = a->prefixlen ? htonl(~0u << (32 - a->prefixlen)) : 0;
+		memcpy(&addr, a->addr, 4);
+		uint32_t brd = addr | ~mask;
 		rc = nla_put(m, IFA_BROADCAST, 4, &brd);
 	}
 	if (rc < 0) {
@@ -749,9 +777,9 @@ static int nl_addr_msg(struct nl *nl, int type, int flags, int ifindex, const st
 
 int nl_addr_add_excl(struct nl *nl, int ifindex, const char *cidr, struct rt_err *e)
 {
-	struct nl_addr4 a;
+	struct nl_ipaddr a;
 	nl_reset(nl);
-	if (nl_addr4_parse(cidr, &a, e) < 0)
+	if (nl_ipaddr_parse(cidr, &a, e) < 0)
 		return rt_err_prefix(e, "add address");
 	int rc = nl_addr_msg(nl, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex, &a);
 	if (rc < 0)
@@ -761,8 +789,8 @@ int nl_addr_add_excl(struct nl *nl, int ifindex, const char *cidr, struct rt_err
 
 int nl_addr_add(struct nl *nl, int ifindex, const char *cidr, struct rt_err *e)
 {
-	/* IPv4 answers EEXIST only for the same local address and prefix
-	 * length on the same link: exactly what is wanted. */
+	/* EEXIST comes only for the same local address on the same link
+	 * (IPv4: with the same prefix length): exactly what is wanted. */
 	if (nl_addr_add_excl(nl, ifindex, cidr, e) < 0)
 		return nl->kerr == EEXIST ? 0 : -1;
 	return 0;
@@ -770,8 +798,8 @@ int nl_addr_add(struct nl *nl, int ifindex, const char *cidr, struct rt_err *e)
 
 int nl_addr_del(struct nl *nl, int ifindex, const char *cidr, struct rt_err *e)
 {
-	struct nl_addr4 a;
-	if (nl_addr4_parse(cidr, &a, e) < 0)
+	struct nl_ipaddr a;
+	if (nl_ipaddr_parse(cidr, &a, e) < 0)
 		return rt_err_prefix(e, "delete address");
 	int rc = nl_addr_msg(nl, RTM_DELADDR, 0, ifindex, &a);
 	if (rc < 0 && nl->kerr != EADDRNOTAVAIL && nl->kerr != ENODEV)
@@ -780,7 +808,8 @@ int nl_addr_del(struct nl *nl, int ifindex, const char *cidr, struct rt_err *e)
 }
 
 struct nl_addr_walk {
-	nl_addr_fn fn;
+	int family;
+	nl_ipaddr_fn fn;
 	void *arg;
 };
 
@@ -794,30 +823,51 @@ static int nl_addr_seen(struct nl_msg *msg, void *arg)
 		return NL_OK;
 	const struct ifaddrmsg *ifa = nlmsg_data(h);
 	struct nlattr *a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
-	if (ifa->ifa_family != AF_INET || !a || nla_len(a) != 4)
+	if ((ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6) ||
+	    (w->family != AF_UNSPEC && ifa->ifa_family != w->family) || !a ||
+	    nla_len(a) != (int)nl_af_len(ifa->ifa_family))
 		return NL_OK;
-	struct nl_addr4 v = { .prefixlen = ifa->ifa_prefixlen };
-	memcpy(&v.addr, nla_data(a), 4);
+	struct nl_ipaddr v = { .family = ifa->ifa_family, .prefixlen = ifa->ifa_prefixlen };
+	memcpy(v.addr, nla_data(a), nl_af_len(v.family));
 	w->fn((int)ifa->ifa_index, &v, w->arg);
 	return NL_OK;
 }
 
-int nl_addr_dump(struct nl *nl, nl_addr_fn fn, void *arg, struct rt_err *e)
+int nl_ipaddr_dump(struct nl *nl, int family, nl_ipaddr_fn fn, void *arg, struct rt_err *e)
 {
-	struct nl_addr_walk w = { fn, arg };
-	int rc = nl_dump_request(nl, RTM_GETADDR, AF_INET, nl_addr_seen, &w);
+	struct nl_addr_walk w = { family, fn, arg };
+	int rc = nl_dump_request(nl, RTM_GETADDR, family, nl_addr_seen, &w);
 	if (rc < 0)
 		return nl_fail(nl, e, rc, "list addresses");
 	return 0;
 }
 
+struct nl_addr4_walk {
+	nl_addr_fn fn;
+	void *arg;
+};
+
+static void nl_addr4_seen(int ifindex, const struct nl_ipaddr *a, void *arg)
+{
+	struct nl_addr4_walk *w = arg;
+	struct nl_addr4 v = { .prefixlen = a->prefixlen };
+	memcpy(&v.addr, a->addr, 4);
+	w->fn(ifindex, &v, w->arg);
+}
+
+int nl_addr_dump(struct nl *nl, nl_addr_fn fn, void *arg, struct rt_err *e)
+{
+	struct nl_addr4_walk w = { fn, arg };
+	return nl_ipaddr_dump(nl, AF_INET, nl_addr4_seen, &w, e);
+}
+
 struct nl_addr_list {
 	int ifindex;
-	struct nl_addr4 *out;
+	struct nl_ipaddr *out;
 	size_t cap, n;
 };
 
-static void nl_addr_listed(int ifindex, const struct nl_addr4 *a, void *arg)
+static void nl_addr_listed(int ifindex, const struct nl_ipaddr *a, void *arg)
 {
 	struct nl_addr_list *l = arg;
 	if (ifindex != l->ifindex)
@@ -827,22 +877,22 @@ static void nl_addr_listed(int ifindex, const struct nl_addr4 *a, void *arg)
 	l->n++;
 }
 
-int nl_addr_list(struct nl *nl, int ifindex, struct nl_addr4 *out, size_t cap, size_t *n,
-		 struct rt_err *e)
+int nl_addr_list(struct nl *nl, int ifindex, int family, struct nl_ipaddr *out, size_t cap,
+		 size_t *n, struct rt_err *e)
 {
 	struct nl_addr_list l = { .ifindex = ifindex, .out = out, .cap = cap };
-	if (nl_addr_dump(nl, nl_addr_listed, &l, e) < 0)
+	if (nl_ipaddr_dump(nl, family, nl_addr_listed, &l, e) < 0)
 		return rt_err_prefix(e, "ifindex %d", ifindex);
 	*n = l.n;
 	return 0;
 }
 
-/* ---------------- IPv4 default route ---------------- */
+/* ---------------- default routes (IPv4 and IPv6) ---------------- */
 
-static int nl_route_msg(struct nl *nl, int type, int flags, const struct nl_route4 *r)
+static int nl_route_msg(struct nl *nl, int type, int flags, const struct nl_route_def *r)
 {
 	struct rtmsg rtm = {
-		.rtm_family = AF_INET, .rtm_dst_len = 0, .rtm_table = RT_TABLE_MAIN,
+		.rtm_family = (unsigned char)r->family, .rtm_dst_len = 0, .rtm_table = RT_TABLE_MAIN,
 		.rtm_protocol = RTPROT_BOOT,
 		.rtm_scope = type == RTM_NEWROUTE ? RT_SCOPE_UNIVERSE : RT_SCOPE_NOWHERE,
 		.rtm_type = RTN_UNICAST,
@@ -851,11 +901,10 @@ static int nl_route_msg(struct nl *nl, int type, int flags, const struct nl_rout
 	if (!m)
 		return -NLE_NOMEM;
 	int rc = nlmsg_append(m, &rtm, sizeof(rtm), NLMSG_ALIGNTO);
-	if (rc == 0 && r) {
-		rc = nla_put(m, RTA_GATEWAY, 4, &r->gateway);
-		if (rc == 0)
-			rc = nla_put_u32(m, RTA_OIF, (uint32_t)r->ifindex);
-	}
+	if (rc == 0)
+		rc = nla_put(m, RTA_GATEWAY, (int)nl_af_len(r->family), r->gateway);
+	if (rc == 0)
+		rc = nla_put_u32(m, RTA_OIF, (uint32_t)r->ifindex);
 	if (rc < 0) {
 		nlmsg_free(m);
 		return rc;
@@ -864,7 +913,7 @@ static int nl_route_msg(struct nl *nl, int type, int flags, const struct nl_rout
 }
 
 struct nl_route_walk {
-	struct nl_route4 r;
+	struct nl_route_def r;
 	bool found;
 };
 
@@ -878,22 +927,22 @@ static int nl_route_seen(struct nl_msg *msg, void *arg)
 		return NL_OK;
 	const struct rtmsg *rtm = nlmsg_data(h);
 	uint32_t table = tb[RTA_TABLE] ? nla_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
-	if (rtm->rtm_family != AF_INET || rtm->rtm_dst_len != 0 || table != RT_TABLE_MAIN ||
+	if (rtm->rtm_family != w->r.family || rtm->rtm_dst_len != 0 || table != RT_TABLE_MAIN ||
 	    rtm->rtm_type != RTN_UNICAST)
 		return NL_OK;
-	memset(&w->r, 0, sizeof(w->r));
-	if (tb[RTA_GATEWAY] && nla_len(tb[RTA_GATEWAY]) == 4)
-		memcpy(&w->r.gateway, nla_data(tb[RTA_GATEWAY]), 4);
+	size_t alen = nl_af_len(w->r.family);
+	if (tb[RTA_GATEWAY] && nla_len(tb[RTA_GATEWAY]) == (int)alen)
+		memcpy(w->r.gateway, nla_data(tb[RTA_GATEWAY]), alen);
 	if (tb[RTA_OIF])
 		w->r.ifindex = (int)nla_get_u32(tb[RTA_OIF]);
 	w->found = true;
 	return NL_OK;
 }
 
-int nl_route_default_get(struct nl *nl, struct nl_route4 *out, struct rt_err *e)
+int nl_route_default_get(struct nl *nl, int family, struct nl_route_def *out, struct rt_err *e)
 {
-	struct nl_route_walk w = { .found = false };
-	int rc = nl_dump_request(nl, RTM_GETROUTE, AF_INET, nl_route_seen, &w);
+	struct nl_route_walk w = { .r = { .family = family }, .found = false };
+	int rc = nl_dump_request(nl, RTM_GETROUTE, family, nl_route_seen, &w);
 	if (rc < 0)
 		return nl_fail(nl, e, rc, "read default route");
 	if (!w.found)
@@ -902,10 +951,19 @@ int nl_route_default_get(struct nl *nl, struct nl_route4 *out, struct rt_err *e)
 	return 0;
 }
 
+/* r from a gateway's text: a ':' means IPv6. */
+static int nl_route_def_parse(const char *gateway, int ifindex, struct nl_route_def *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->ifindex = ifindex;
+	r->family = gateway && strchr(gateway, ':') ? AF_INET6 : AF_INET;
+	return gateway && inet_pton(r->family, gateway, r->gateway) == 1 ? 0 : -1;
+}
+
 int nl_route_default_add(struct nl *nl, const char *gateway, int ifindex, struct rt_err *e)
 {
-	struct nl_route4 r = { .ifindex = ifindex };
-	if (!gateway || inet_pton(AF_INET, gateway, &r.gateway) != 1)
+	struct nl_route_def r;
+	if (nl_route_def_parse(gateway, ifindex, &r) < 0)
 		return rt_errf(e, EINVAL, "add default route: bad gateway \"%s\"",
 			       gateway ? gateway : "(null)");
 	nl_reset(nl);
@@ -914,21 +972,21 @@ int nl_route_default_add(struct nl *nl, const char *gateway, int ifindex, struct
 		return 0;
 	if (nl->kerr != EEXIST)
 		return nl_fail(nl, e, rc, "add default route via %s dev %d", gateway, ifindex);
-	struct nl_route4 cur;
-	if (nl_route_default_get(nl, &cur, e) < 0)
+	struct nl_route_def cur;
+	if (nl_route_default_get(nl, r.family, &cur, e) < 0)
 		return rt_err_prefix(e, "add default route via %s dev %d", gateway, ifindex);
-	if (cur.gateway.s_addr == r.gateway.s_addr && cur.ifindex == ifindex)
+	if (memcmp(cur.gateway, r.gateway, sizeof(r.gateway)) == 0 && cur.ifindex == ifindex)
 		return 0;
-	char have[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &cur.gateway, have, sizeof(have));
+	char have[INET6_ADDRSTRLEN];
+	inet_ntop(r.family, cur.gateway, have, sizeof(have));
 	return rt_errf(e, EEXIST, "add default route via %s dev %d: another default route "
 		       "exists (via %s dev %d)", gateway, ifindex, have, cur.ifindex);
 }
 
 int nl_route_default_del(struct nl *nl, const char *gateway, int ifindex, struct rt_err *e)
 {
-	struct nl_route4 r = { .ifindex = ifindex };
-	if (!gateway || inet_pton(AF_INET, gateway, &r.gateway) != 1)
+	struct nl_route_def r;
+	if (nl_route_def_parse(gateway, ifindex, &r) < 0)
 		return rt_errf(e, EINVAL, "delete default route: bad gateway \"%s\"",
 			       gateway ? gateway : "(null)");
 	/* With RTA_GATEWAY and RTA_OIF the kernel deletes only a route with
@@ -939,10 +997,11 @@ int nl_route_default_del(struct nl *nl, const char *gateway, int ifindex, struct
 	return 0;
 }
 
-/* ---------------- IPv4 routes: all of them ---------------- */
+/* ---------------- routes: all of them ---------------- */
 
 struct nl_route_all {
-	nl_route_fn fn;
+	int family;
+	nl_iproute_fn fn;
 	void *arg;
 };
 
@@ -955,17 +1014,21 @@ static int nl_route_any(struct nl_msg *msg, void *arg)
 							  NULL) < 0)
 		return NL_OK;
 	const struct rtmsg *rtm = nlmsg_data(h);
-	if (rtm->rtm_family != AF_INET)
+	if (rtm->rtm_family != w->family)
 		return NL_OK;
-	struct nl_route4_info r = {
+	int alen = (int)nl_af_len(w->family);
+	struct nl_iproute_info r = {
+		.family = w->family,
 		.dst_len = rtm->rtm_dst_len,
 		.table = tb[RTA_TABLE] ? nla_get_u32(tb[RTA_TABLE]) : rtm->rtm_table,
 		.type = rtm->rtm_type,
 	};
-	if (tb[RTA_DST] && nla_len(tb[RTA_DST]) == 4)
-		memcpy(&r.dst, nla_data(tb[RTA_DST]), 4);
-	if (tb[RTA_GATEWAY] && nla_len(tb[RTA_GATEWAY]) == 4)
-		memcpy(&r.gateway, nla_data(tb[RTA_GATEWAY]), 4);
+	if (tb[RTA_DST] && nla_len(tb[RTA_DST]) == alen)
+		memcpy(r.dst, nla_data(tb[RTA_DST]), (size_t)alen);
+	if (tb[RTA_GATEWAY] && nla_len(tb[RTA_GATEWAY]) == alen) {
+		memcpy(r.gateway, nla_data(tb[RTA_GATEWAY]), (size_t)alen);
+		r.has_gateway = true;
+	}
 	/* A multipath route has its devices in RTA_MULTIPATH: oif stays 0. */
 	if (tb[RTA_OIF])
 		r.oif = (int)nla_get_u32(tb[RTA_OIF]);
@@ -973,11 +1036,32 @@ static int nl_route_any(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-int nl_route_dump(struct nl *nl, nl_route_fn fn, void *arg, struct rt_err *e)
+int nl_iproute_dump(struct nl *nl, int family, nl_iproute_fn fn, void *arg, struct rt_err *e)
 {
-	struct nl_route_all w = { fn, arg };
-	int rc = nl_dump_request(nl, RTM_GETROUTE, AF_INET, nl_route_any, &w);
+	struct nl_route_all w = { family, fn, arg };
+	int rc = nl_dump_request(nl, RTM_GETROUTE, family, nl_route_any, &w);
 	if (rc < 0)
 		return nl_fail(nl, e, rc, "list routes");
 	return 0;
+}
+
+struct nl_route4_walk {
+	nl_route_fn fn;
+	void *arg;
+};
+
+static void nl_route4_seen(const struct nl_iproute_info *r, void *arg)
+{
+	struct nl_route4_walk *w = arg;
+	struct nl_route4_info v = { .dst_len = r->dst_len, .oif = r->oif, .table = r->table,
+				    .type = r->type };
+	memcpy(&v.dst, r->dst, 4);
+	memcpy(&v.gateway, r->gateway, 4);
+	w->fn(&v, w->arg);
+}
+
+int nl_route_dump(struct nl *nl, nl_route_fn fn, void *arg, struct rt_err *e)
+{
+	struct nl_route4_walk w = { fn, arg };
+	return nl_iproute_dump(nl, AF_INET, nl_route4_seen, &w, e);
 }

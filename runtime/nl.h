@@ -1,5 +1,6 @@
-/* nl.h — rtnetlink primitives: links, IPv4 addresses, default routes,
- * and dumps of every IPv4 address and route (the host checks of hostnet.c).
+/* nl.h — rtnetlink primitives: links, IPv4 and IPv6 addresses, default
+ * routes, and dumps of every address and route (the host checks of
+ * hostnet.c and hostnet6.c).
  *
  * A struct nl is one rtnetlink socket bound to one network namespace for its
  * whole life (a socket stays in the namespace it was created in). Open one
@@ -161,18 +162,30 @@ int nl_link_del_many(struct nl *nl, const int *ifindex, size_t n, struct rt_err 
 int nl_link_wait_gone(struct nl *nl, const char *const *names, size_t n, unsigned timeout_ms,
 		      struct rt_err *e);
 
-/* ---------------- IPv4 addresses ---------------- */
+/* ---------------- addresses (IPv4 and IPv6) ---------------- */
 
 struct nl_addr4 {
 	struct in_addr addr;
 	unsigned prefixlen;
 };
 
+/* Either family; addr in network order, 4 or 16 bytes used. */
+struct nl_ipaddr {
+	int family;                     /* AF_INET or AF_INET6 */
+	unsigned char addr[16];
+	unsigned prefixlen;
+};
+
 /* Parse "a.b.c.d/len" (len 0..32). */
 int nl_addr4_parse(const char *cidr, struct nl_addr4 *out, struct rt_err *e);
 
-/* Add cidr ("10.100.0.2/24") to link ifindex, with the subnet's broadcast.
- * The same address already on that link is success. */
+/* Parse "a.b.c.d/len" or "x:x::x/len" (len 0..128): a ':' means IPv6. */
+int nl_ipaddr_parse(const char *cidr, struct nl_ipaddr *out, struct rt_err *e);
+
+/* Add cidr ("10.100.0.2/24", "fd00:100::2/64") to link ifindex, an IPv4
+ * one with the subnet's broadcast, an IPv6 one without duplicate address
+ * detection (usable at once). The same address already on that link is
+ * success. */
 int nl_addr_add(struct nl *nl, int ifindex, const char *cidr, struct rt_err *e);
 
 /* The same, but an address already on the link fails with EEXIST. */
@@ -181,10 +194,16 @@ int nl_addr_add_excl(struct nl *nl, int ifindex, const char *cidr, struct rt_err
 /* Remove cidr from link ifindex. An address not there is success. */
 int nl_addr_del(struct nl *nl, int ifindex, const char *cidr, struct rt_err *e);
 
-/* The IPv4 addresses of link ifindex: up to cap go to out, *n gets how many
- * the link has (may exceed cap). */
-int nl_addr_list(struct nl *nl, int ifindex, struct nl_addr4 *out, size_t cap, size_t *n,
-		 struct rt_err *e);
+/* The addresses of family (AF_UNSPEC: both) on link ifindex: up to cap go
+ * to out, *n gets how many the link has (may exceed cap). */
+int nl_addr_list(struct nl *nl, int ifindex, int family, struct nl_ipaddr *out, size_t cap,
+		 size_t *n, struct rt_err *e);
+
+/* Called by nl_ipaddr_dump once per address. */
+typedef void (*nl_ipaddr_fn)(int ifindex, const struct nl_ipaddr *a, void *arg);
+
+/* Every address of family (AF_UNSPEC: both) of the handle's namespace. */
+int nl_ipaddr_dump(struct nl *nl, int family, nl_ipaddr_fn fn, void *arg, struct rt_err *e);
 
 /* Called by nl_addr_dump once per IPv4 address of the namespace. */
 typedef void (*nl_addr_fn)(int ifindex, const struct nl_addr4 *a, void *arg);
@@ -192,25 +211,27 @@ typedef void (*nl_addr_fn)(int ifindex, const struct nl_addr4 *a, void *arg);
 /* Every IPv4 address of the handle's namespace, on every link. */
 int nl_addr_dump(struct nl *nl, nl_addr_fn fn, void *arg, struct rt_err *e);
 
-/* ---------------- IPv4 default route ---------------- */
+/* ---------------- default routes (IPv4 and IPv6) ---------------- */
 
-struct nl_route4 {
-	struct in_addr gateway;
+struct nl_route_def {
+	int family;
+	unsigned char gateway[16];      /* network order, 4 or 16 bytes used */
 	int ifindex;
 };
 
-/* Add "default via gateway dev ifindex" to the main table. The same route
- * already there is success; another default route fails with EEXIST. */
+/* Add "default via gateway dev ifindex" to the main table of the
+ * gateway's family (a ':' means IPv6). The same route already there is
+ * success; another default route of that family fails with EEXIST. */
 int nl_route_default_add(struct nl *nl, const char *gateway, int ifindex, struct rt_err *e);
 
 /* Remove "default via gateway dev ifindex" from the main table: only that
  * route, never another default route. Not there is success. */
 int nl_route_default_del(struct nl *nl, const char *gateway, int ifindex, struct rt_err *e);
 
-/* Read the main table's IPv4 default route; none fails with ENOENT. */
-int nl_route_default_get(struct nl *nl, struct nl_route4 *out, struct rt_err *e);
+/* Read the main table's default route of family; none fails with ENOENT. */
+int nl_route_default_get(struct nl *nl, int family, struct nl_route_def *out, struct rt_err *e);
 
-/* ---------------- IPv4 routes: all of them ---------------- */
+/* ---------------- routes: all of them ---------------- */
 
 struct nl_route4_info {
 	struct in_addr dst;
@@ -226,5 +247,22 @@ typedef void (*nl_route_fn)(const struct nl_route4_info *r, void *arg);
 
 /* Every IPv4 route of the handle's namespace, in every table. */
 int nl_route_dump(struct nl *nl, nl_route_fn fn, void *arg, struct rt_err *e);
+
+/* The same for either family (hostnet6.c): addresses in network order. */
+struct nl_iproute_info {
+	int family;
+	unsigned char dst[16];
+	unsigned dst_len;
+	unsigned char gateway[16];
+	bool has_gateway;
+	int oif;                        /* 0: none, or several next hops */
+	unsigned table;
+	unsigned type;
+};
+
+typedef void (*nl_iproute_fn)(const struct nl_iproute_info *r, void *arg);
+
+/* Every route of family (AF_INET or AF_INET6) in every table. */
+int nl_iproute_dump(struct nl *nl, int family, nl_iproute_fn fn, void *arg, struct rt_err *e);
 
 #endif

@@ -456,17 +456,20 @@ static void test_addresses_routes_ping(void **state)
 	OK(nl_route_default_add(nb, "10.77.0.1", eb, E));
 
 	/* What we read back... */
-	struct nl_addr4 list[4];
+	struct nl_ipaddr list[4];
 	size_t n = 0;
-	OK(nl_addr_list(na, ea, list, 4, &n, E));
+	uint32_t a4;
+	OK(nl_addr_list(na, ea, AF_INET, list, 4, &n, E));
 	assert_int_equal(n, 1);
 	assert_int_equal(list[0].prefixlen, 24);
-	assert_int_equal(list[0].addr.s_addr, htonl(0x0a4d0002));
-	OK(nl_addr_list(host, br, list, 0, &n, E));
+	memcpy(&a4, list[0].addr, 4);
+	assert_int_equal(a4, htonl(0x0a4d0002));
+	OK(nl_addr_list(host, br, AF_INET, list, 0, &n, E));
 	assert_int_equal(n, 1);
-	struct nl_route4 r;
-	OK(nl_route_default_get(na, &r, E));
-	assert_int_equal(r.gateway.s_addr, htonl(0x0a4d0001));
+	struct nl_route_def r;
+	OK(nl_route_default_get(na, AF_INET, &r, E));
+	memcpy(&a4, r.gateway, 4);
+	assert_int_equal(a4, htonl(0x0a4d0001));
 	assert_int_equal(r.ifindex, ea);
 	/* ... is what ip sees ... */
 	assert_true(ip_has_addr(NULL, "tb-br7", "10.77.0.1/24"));
@@ -493,11 +496,12 @@ static void test_addresses_routes_ping(void **state)
 	assert_non_null(strstr(e.msg, "via 10.77.0.1"));
 	/* Deleting checks the next hop: another one's route stays. */
 	OK(nl_route_default_del(na, "10.77.0.9", ea, E));
-	OK(nl_route_default_get(na, &r, E));
-	assert_int_equal(r.gateway.s_addr, htonl(0x0a4d0001));
+	OK(nl_route_default_get(na, AF_INET, &r, E));
+	memcpy(&a4, r.gateway, 4);
+	assert_int_equal(a4, htonl(0x0a4d0001));
 	OK(nl_route_default_del(na, "10.77.0.1", ea, E));
 	memset(&e, 0, sizeof(e));
-	assert_int_equal(nl_route_default_get(na, &r, &e), -1);
+	assert_int_equal(nl_route_default_get(na, AF_INET, &r, &e), -1);
 	assert_int_equal(e.errnum, ENOENT);
 	OK(nl_route_default_del(na, "10.77.0.1", ea, E));   /* idempotent */
 	assert_int_not_equal(sh("ip netns exec tb-a ping -c1 -W1 10.78.0.1"), 0);
@@ -526,6 +530,86 @@ static void test_addresses_routes_ping(void **state)
 }
 
 /* ---------------- TAP ---------------- */
+
+/* IPv6: addresses without DAD are usable at once (no "tentative"), the
+ * IPv6 default route is its own (the IPv4 one is untouched), and packets
+ * flow both ways and through the route. */
+static void test_addresses_routes_ping6(void **state)
+{
+	OK(netns_create("tb-c", "aspen:t8:netns/c", E));
+	OK(netns_create("tb-d", "aspen:t8:netns/d", E));
+	int fc, fd;
+	struct nl *nc = open_in("tb-c", &fc), *nd = open_in("tb-d", &fd);
+	bridge("tb-br8", "aspen:t8:bridge/lan", 0);
+	int br = link_index(host, "tb-br8");
+	OK(nl_addr_add(host, br, "fd00:88::1/64", E));
+	OK(nl_addr_add(host, br, "10.88.0.1/24", E));
+	veth("tb-vc", "aspen:t8:veth/c.eth0", br, "tb-c", nc, fc, NULL, 0);
+	veth("tb-vd", "aspen:t8:veth/d.eth0", br, "tb-d", nd, fd, NULL, 0);
+	int ec = link_index(nc, "eth0"), ed = link_index(nd, "eth0");
+	OK(nl_addr_add(nc, ec, "fd00:88::2/64", E));
+	OK(nl_addr_add(nd, ed, "fd00:88::3/64", E));
+	OK(nl_addr_add(nc, ec, "fd00:88::2/64", E));   /* idempotent */
+	OK(nl_addr_add(nc, ec, "10.88.0.2/24", E));
+	OK(nl_route_default_add(nc, "10.88.0.1", ec, E));
+	OK(nl_route_default_add(nc, "fd00:88::1", ec, E));
+	OK(nl_route_default_add(nc, "fd00:88::1", ec, E));   /* idempotent */
+
+	struct nl_ipaddr list[4];
+	size_t n = 0;
+	OK(nl_addr_list(nc, ec, AF_INET6, list, 4, &n, E));
+	bool seen = false;
+	unsigned char want[16];
+	inet_pton(AF_INET6, "fd00:88::2", want);
+	for (size_t i = 0; i < n && i < 4; i++)
+		seen |= list[i].family == AF_INET6 && list[i].prefixlen == 64 &&
+			memcmp(list[i].addr, want, 16) == 0;
+	assert_true(seen);
+	assert_true(ip_has_addr("tb-c", "eth0", "fd00:88::2/64"));
+	assert_true(ip_has_addr(NULL, "tb-br8", "fd00:88::1/64"));
+	assert_int_equal(sh("ip -n tb-c -6 addr show dev eth0 scope global | grep -q tentative"), 1);
+	struct nl_route_def r;
+	OK(nl_route_default_get(nc, AF_INET6, &r, E));
+	inet_pton(AF_INET6, "fd00:88::1", want);
+	assert_memory_equal(r.gateway, want, 16);
+	assert_int_equal(r.ifindex, ec);
+	OK(nl_route_default_get(nc, AF_INET, &r, E));   /* the IPv4 one is still there */
+
+	assert_int_equal(sh("ip netns exec tb-c ping -6 -c1 -W2 fd00:88::3"), 0);
+	assert_int_equal(sh("ip netns exec tb-d ping -6 -c1 -W2 fd00:88::2"), 0);
+	assert_int_equal(sh("ping -6 -c1 -W2 fd00:88::2"), 0);
+	OK(nl_addr_add(host, br, "fd00:89::1/128", E));
+	assert_int_equal(sh("ip netns exec tb-c ping -6 -c1 -W2 fd00:89::1"), 0);
+
+	struct rt_err e = { 0 };
+	assert_int_equal(nl_route_default_add(nc, "fd00:88::9", ec, &e), -1);
+	assert_int_equal(e.errnum, EEXIST);
+	OK(nl_route_default_del(nc, "fd00:88::9", ec, E));    /* another's: stays */
+	OK(nl_route_default_get(nc, AF_INET6, &r, E));
+	OK(nl_route_default_del(nc, "fd00:88::1", ec, E));
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(nl_route_default_get(nc, AF_INET6, &r, &e), -1);
+	assert_int_equal(e.errnum, ENOENT);
+	OK(nl_route_default_get(nc, AF_INET, &r, E));
+	OK(nl_route_default_del(nc, "fd00:88::1", ec, E));   /* idempotent */
+
+	OK(nl_addr_del(nd, ed, "fd00:88::3/64", E));
+	OK(nl_addr_del(nd, ed, "fd00:88::3/64", E));   /* idempotent */
+	assert_false(ip_has_addr("tb-d", "eth0", "fd00:88::3/64"));
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(nl_addr_add(nc, ec, "fd00:88::3/129", &e), -1);
+	assert_int_equal(e.errnum, EINVAL);
+
+	OK(nl_link_del_owned(host, "tb-vc", "aspen:t8:veth/c.eth0", E));
+	OK(nl_link_del_owned(host, "tb-vd", "aspen:t8:veth/d.eth0", E));
+	nl_free(nc);
+	nl_free(nd);
+	close(fc);
+	close(fd);
+	OK(netns_delete_owned("tb-c", "aspen:t8:netns/c", E));
+	OK(netns_delete_owned("tb-d", "aspen:t8:netns/d", E));
+	OK(nl_link_del_owned(host, "tb-br8", "aspen:t8:bridge/lan", E));
+}
 
 static void test_tap_on_bridge_persists(void **state)
 {
@@ -953,6 +1037,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_link_dump_stop_and_fail, scrub),
 		cmocka_unit_test_teardown(test_veth_peer_in_netns, scrub),
 		cmocka_unit_test_teardown(test_addresses_routes_ping, scrub),
+		cmocka_unit_test_teardown(test_addresses_routes_ping6, scrub),
 		cmocka_unit_test_teardown(test_tap_on_bridge_persists, scrub),
 		cmocka_unit_test_teardown(test_tap_refuses_foreign_handle, scrub),
 		cmocka_unit_test_teardown(test_netns_lifecycle_and_owner, scrub),
