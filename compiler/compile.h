@@ -44,6 +44,12 @@ struct topology *topo_decode_buffer(const char *path, const char *buf, size_t le
  * problem to d. Implemented in validate.c and names.c. */
 void topo_validate(struct topology *t, struct diag_list *d);
 
+/* The IPv6 checks (subnet6, gateway6, ip6, IPv6 health addresses), called
+ * by topo_validate once interfaces know their networks (validate6.c). */
+void topo_validate6(struct topology *t, struct diag_list *d);
+/* Is a inside prefix p? */
+bool topo_v6_in(const struct ipv6_prefix *p, const uint8_t a[16]);
+
 /* What node i's command gets in its environment (lower.c): the `cluster`
  * string every node shares and the node's own env as a JSON object
  * (runtime/nodeenv.c turns both into "KEY=value"). Allocated in a. */

@@ -233,14 +233,33 @@ UNIT_GETTER(get_percent, double, unit_percent)
 UNIT_GETTER(get_ipv4, uint32_t, unit_ipv4)
 UNIT_GETTER(get_prefix, struct ipv4_prefix, unit_prefix)
 UNIT_GETTER(get_mac, uint8_t, unit_mac)
+UNIT_GETTER(get_ipv6, uint8_t, unit_ipv6)
+UNIT_GETTER(get_prefix6, struct ipv6_prefix, unit_prefix6)
 
-static int get_endpoint(struct dec *dc, const struct ynode *n, const struct field *f,
-			uint32_t *ip, uint16_t *port)
+/* Health's ping takes either family: a ':' means IPv6. */
+static int get_ip_any(struct dec *dc, const struct ynode *n, const struct field *f,
+		      uint32_t *v4, bool *v6, uint8_t a6[16])
 {
 	const char *why = NULL, *s = text(dc, n, f);
 	if (!s)
 		return -1;
-	if (unit_endpoint(s, ip, port, &why) < 0) {
+	*v6 = strchr(s, ':') != NULL;
+	if ((*v6 ? unit_ipv6(s, a6, &why) : unit_ipv4(s, v4, &why)) < 0) {
+		bad_value(dc, n, f, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* "ip:port", or "[ipv6]:port" (then *v6 and a6). */
+static int get_endpoint(struct dec *dc, const struct ynode *n, const struct field *f,
+			uint32_t *ip, bool *v6, uint8_t a6[16], uint16_t *port)
+{
+	const char *why = NULL, *s = text(dc, n, f);
+	if (!s)
+		return -1;
+	*v6 = s[0] == '[';
+	if ((*v6 ? unit_endpoint6(s, a6, port, &why) : unit_endpoint(s, ip, port, &why)) < 0) {
 		bad_value(dc, n, f, why);
 		return -1;
 	}
@@ -470,11 +489,12 @@ static void health_field(struct dec *dc, void *obj, const struct field *f, const
 	const struct ynode *v = p->value;
 	switch (f->id) {
 	case F_H_TCP:
-		h->has_tcp = get_endpoint(dc, v, f, &h->tcp_ip, &h->tcp_port) == 0;
+		h->has_tcp = get_endpoint(dc, v, f, &h->tcp_ip, &h->tcp_v6, h->tcp_ip6,
+					  &h->tcp_port) == 0;
 		h->tcp_pos = v->pos;
 		break;
 	case F_H_PING:
-		h->has_ping = get_ipv4(dc, v, f, &h->ping_ip) == 0;
+		h->has_ping = get_ip_any(dc, v, f, &h->ping_ip, &h->ping_v6, h->ping_ip6) == 0;
 		h->ping_pos = v->pos;
 		break;
 	case F_H_EXEC:
@@ -523,6 +543,10 @@ static void iface_field(struct dec *dc, void *obj, const struct field *f, const 
 	case F_IF_IP:
 		ifc->has_ip = get_ipv4(dc, v, f, &ifc->ip) == 0;
 		ifc->ip_pos = v->pos;
+		break;
+	case F_IF_IP6:
+		ifc->has_ip6 = get_ipv6(dc, v, f, ifc->ip6) == 0;
+		ifc->ip6_pos = v->pos;
 		break;
 	case F_IF_MAC:
 		ifc->has_mac = get_mac(dc, v, f, ifc->mac) == 0;
@@ -840,6 +864,14 @@ static void network_field(struct dec *dc, void *obj, const struct field *f, cons
 	case F_NET_GATEWAY:
 		nw->has_gateway = get_ipv4(dc, v, f, &nw->gateway) == 0;
 		nw->gateway_pos = v->pos;
+		break;
+	case F_NET_SUBNET6:
+		nw->has_subnet6 = get_prefix6(dc, v, f, &nw->subnet6) == 0;
+		nw->subnet6_pos = v->pos;
+		break;
+	case F_NET_GATEWAY6:
+		nw->has_gateway6 = get_ipv6(dc, v, f, nw->gateway6) == 0;
+		nw->gateway6_pos = v->pos;
 		break;
 	case F_NET_BRIDGE:
 		get_string(dc, v, f, &nw->bridge);

@@ -36,6 +36,8 @@ static const struct field role_fields[] = {
 static const struct field network_fields[] = {
 	{.key = "subnet", .id = F_NET_SUBNET, .type = FT_PREFIX, .flags = FF_REQUIRED},
 	{.key = "gateway", .id = F_NET_GATEWAY, .type = FT_IPV4},
+	{.key = "subnet6", .id = F_NET_SUBNET6, .type = FT_PREFIX6},
+	{.key = "gateway6", .id = F_NET_GATEWAY6, .type = FT_IPV6},
 	{.key = "bridge", .id = F_NET_BRIDGE, .type = FT_STRING},
 	{.key = "mtu", .id = F_NET_MTU, .type = FT_INT, .min = 68, .max = 65535},
 };
@@ -72,6 +74,7 @@ static const struct field defaults_fields[] = {
 static const struct field interface_fields[] = {
 	{.key = "network", .id = F_IF_NETWORK, .type = FT_NAME, .flags = FF_REQUIRED},
 	{.key = "ip", .id = F_IF_IP, .type = FT_IPV4},
+	{.key = "ip6", .id = F_IF_IP6, .type = FT_IPV6},
 	{.key = "mac", .id = F_IF_MAC, .type = FT_MAC},
 };
 
@@ -82,7 +85,7 @@ static const struct field disk_fields[] = {
 
 static const struct field health_fields[] = {
 	{.key = "tcp", .id = F_H_TCP, .type = FT_ENDPOINT},
-	{.key = "ping", .id = F_H_PING, .type = FT_IPV4},
+	{.key = "ping", .id = F_H_PING, .type = FT_IP},
 	{.key = "exec", .id = F_H_EXEC, .type = FT_COMMAND},
 	{.key = "timeout", .id = F_H_TIMEOUT, .type = FT_DURATION},
 	{.key = "interval", .id = F_H_INTERVAL, .type = FT_DURATION},
@@ -249,7 +252,10 @@ const char *fields_expect(const struct field *f, char *buf, size_t n)
 	case FT_IPV4: return "an IPv4 address like 10.0.0.2";
 	case FT_PREFIX: return "a subnet like 10.0.0.0/24";
 	case FT_MAC: return "a MAC address like 02:00:00:00:00:01";
-	case FT_ENDPOINT: return "an address and port like 10.0.0.2:7000";
+	case FT_IPV6: return "an IPv6 address like fd00:100::2";
+	case FT_PREFIX6: return "an IPv6 subnet like fd00:100::/64";
+	case FT_IP: return "an IPv4 or IPv6 address like 10.0.0.2 or fd00:100::2";
+	case FT_ENDPOINT: return "an address and port like 10.0.0.2:7000 or [fd00:100::2]:7000";
 	case FT_COMMAND: return "a command (a string or a list of strings)";
 	case FT_STRMAP: return "a mapping of names to strings";
 	case FT_OBJECT: return "a mapping";

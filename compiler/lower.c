@@ -18,6 +18,7 @@
  * number of nodes. */
 #include "compiler/compile.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -107,6 +108,11 @@ static void fmt_mac(char out[18], const uint8_t m[6])
 	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
 
+static void fmt_ip6(char out[INET6_ADDRSTRLEN], const uint8_t a[16])
+{
+	inet_ntop(AF_INET6, a, out, INET6_ADDRSTRLEN);
+}
+
 static uint32_t prefix_mask(uint8_t len)
 {
 	return len == 0 ? 0 : (uint32_t)(0xffffffffu << (32 - len));
@@ -139,6 +145,15 @@ static const struct topo_iface *node_first_ip(const struct topo_node *n)
 	return NULL;
 }
 
+/* Its IPv6 address: the first interface with an ip6. */
+static const struct topo_iface *node_first_ip6(const struct topo_node *n)
+{
+	for (size_t i = 0; i < n->n_ifaces; i++)
+		if (n->ifaces[i].has_ip6)
+			return &n->ifaces[i];
+	return NULL;
+}
+
 /* ---------------- networks ---------------- */
 
 static void lower_network(struct topology *t, const struct topo_network *net, struct res_list *out)
@@ -149,6 +164,14 @@ static void lower_network(struct topology *t, const struct topo_network *net, st
 	res_set(a, r, "name", net->bridge_name);
 	if (net->mtu)
 		res_setf(a, r, "mtu", "%u", net->mtu);
+	if (net->has_gateway6) {
+		char ip6[INET6_ADDRSTRLEN];
+		r = res_list_add(out, a, RES_ADDR, idf(id, "addr6/%s", net->name));
+		res_set(a, r, "dev", net->bridge_name);
+		fmt_ip6(ip6, net->gateway6);
+		res_setf(a, r, "address", "%s/%u", ip6, net->subnet6.len);
+		res_add_dep(a, r, idf(id, "bridge/%s", net->name));
+	}
 	if (!net->has_gateway)
 		return;
 	r = res_list_add(out, a, RES_ADDR, idf(id, "addr/%s", net->name));
@@ -180,13 +203,13 @@ static int env_cmp(const void *x, const void *y)
  * repeated here: it is the one `cluster` string (see cluster_string). */
 static const char *env_build(const struct topology *t, const struct topo_node *nd, struct sbuf *b)
 {
-	struct env_ent *own = calloc(nd->n_env + 3, sizeof(*own));
+	struct env_ent *own = calloc(nd->n_env + 4, sizeof(*own));
 	size_t no = 0;
 	if (!own) {
 		fputs("aspen: out of memory\n", stderr);
 		abort();
 	}
-	char ip[16];
+	char ip[16], ip6[INET6_ADDRSTRLEN];
 	for (size_t k = 0; k < nd->n_env; k++)
 		own[no++] = (struct env_ent){nd->env[k].key, nd->env[k].value, k};
 	own[no++] = (struct env_ent){"ASPEN_TOPOLOGY", t->name, SIZE_MAX};
@@ -195,6 +218,11 @@ static const char *env_build(const struct topology *t, const struct topo_node *n
 	if (f) {
 		fmt_ip(ip, f->ip);
 		own[no++] = (struct env_ent){"ASPEN_NODE_IP", ip, SIZE_MAX};
+	}
+	const struct topo_iface *f6 = node_first_ip6(nd);
+	if (f6) {
+		fmt_ip6(ip6, f6->ip6);
+		own[no++] = (struct env_ent){"ASPEN_NODE_IP6", ip6, SIZE_MAX};
 	}
 	qsort(own, no, sizeof(*own), env_cmp);
 	sb_reset(b);
@@ -279,6 +307,15 @@ static void lower_veth(struct lower_ctx *c, const struct topo_node *n, const str
 		res_setf(a, r, "mtu", "%u", net->mtu);
 	res_add_dep(a, r, idf(id, "netns/%s", n->name));
 	res_add_dep(a, r, idf(id, "bridge/%s", net->name));
+	if (f->has_ip6) {
+		char ip6[INET6_ADDRSTRLEN];
+		fmt_ip6(ip6, f->ip6);
+		r = res_list_add(c->out, a, RES_ADDR, idf(id, "addr6/%s.%s", n->name, f->name));
+		res_set(a, r, "netns", n->netns_name);
+		res_set(a, r, "dev", f->name);
+		res_setf(a, r, "address", "%s/%u", ip6, net->subnet6.len);
+		res_add_dep(a, r, idf(id, "veth/%s.%s", n->name, f->name));
+	}
 	if (!f->has_ip)
 		return;
 	char ip[16];
@@ -313,6 +350,27 @@ static const struct topo_iface *lower_route(struct lower_ctx *c, const struct to
 	return NULL;
 }
 
+/* The IPv6 default route, by the same rule with gateway6 and ip6. */
+static const struct topo_iface *lower_route6(struct lower_ctx *c, const struct topo_node *n)
+{
+	struct arena *a = &c->t->arena;
+	for (size_t i = 0; i < n->n_ifaces; i++) {
+		const struct topo_iface *f = &n->ifaces[i];
+		const struct topo_network *net = iface_net(c->t, f);
+		if (!net->has_gateway6 || !f->has_ip6)
+			continue;
+		char id[ID_MAX], gw[INET6_ADDRSTRLEN];
+		struct resource *r = res_list_add(c->out, a, RES_ROUTE, idf(id, "route6/%s", n->name));
+		res_set(a, r, "netns", n->netns_name);
+		res_set(a, r, "dev", f->name);
+		fmt_ip6(gw, net->gateway6);
+		res_set(a, r, "gateway", gw);
+		res_add_dep(a, r, idf(id, "addr6/%s.%s", n->name, f->name));
+		return f;
+	}
+	return NULL;
+}
+
 static void json_strv(struct sbuf *b, const struct strv *v)
 {
 	sb_reset(b);
@@ -325,7 +383,7 @@ static void json_strv(struct sbuf *b, const struct strv *v)
 	sb_putn(b, "]", 1);
 }
 
-static void lower_process(struct lower_ctx *c, size_t idx, bool has_route)
+static void lower_process(struct lower_ctx *c, size_t idx, bool has_route, bool has_route6)
 {
 	struct arena *a = &c->t->arena;
 	const struct topo_node *n = &c->t->nodes[idx];
@@ -343,9 +401,13 @@ static void lower_process(struct lower_ctx *c, size_t idx, bool has_route)
 		res_add_dep(a, r, idf(id, "veth/%s.%s", n->name, f->name));
 		if (f->has_ip)
 			res_add_dep(a, r, idf(id, "addr/%s.%s", n->name, f->name));
+		if (f->has_ip6)
+			res_add_dep(a, r, idf(id, "addr6/%s.%s", n->name, f->name));
 	}
 	if (has_route)
 		res_add_dep(a, r, idf(id, "route/%s", n->name));
+	if (has_route6)
+		res_add_dep(a, r, idf(id, "route6/%s", n->name));
 }
 
 static void lower_netns_node(struct lower_ctx *c, size_t idx)
@@ -359,8 +421,9 @@ static void lower_netns_node(struct lower_ctx *c, size_t idx)
 	for (size_t i = 0; i < n->n_ifaces; i++)
 		lower_veth(c, n, &n->ifaces[i]);
 	bool has_route = lower_route(c, n) != NULL;
+	bool has_route6 = lower_route6(c, n) != NULL;
 	if (n->command.n > 0)
-		lower_process(c, idx, has_route);
+		lower_process(c, idx, has_route, has_route6);
 }
 
 /* ---------------- vm nodes ---------------- */

@@ -8,7 +8,8 @@
  * by topo_resolve() in names.c/validate.c and are marked "derived" below.
  *
  * Units: durations are microseconds, sizes bytes, rates bits per second,
- * percentages 0..100 as double, IPv4 addresses host byte order. */
+ * percentages 0..100 as double, IPv4 addresses host byte order, IPv6
+ * addresses 16 bytes in network order. */
 #ifndef ASPEN_TOPOLOGY_H
 #define ASPEN_TOPOLOGY_H
 
@@ -25,6 +26,11 @@
 struct ipv4_prefix {
 	uint32_t addr;          /* host byte order */
 	uint8_t len;            /* 0..32 */
+};
+
+struct ipv6_prefix {
+	uint8_t addr[16];       /* network byte order */
+	uint8_t len;            /* 0..128 */
 };
 
 struct kv {
@@ -46,6 +52,9 @@ struct topo_network {
 	bool has_subnet;                /* false: missing or unreadable (already reported) */
 	struct ipv4_prefix subnet;      struct pos subnet_pos;
 	bool has_gateway; uint32_t gateway; struct pos gateway_pos;
+	/* dual stack: an IPv6 subnet beside the IPv4 one (validate6.c) */
+	bool has_subnet6; struct ipv6_prefix subnet6; struct pos subnet6_pos;
+	bool has_gateway6; uint8_t gateway6[16]; struct pos gateway6_pos;
 	const char *bridge;             /* user-chosen bridge name, or NULL */
 	struct pos bridge_pos;
 	uint32_t mtu;                   /* 0 = kernel default */
@@ -62,6 +71,7 @@ struct topo_iface {
 	struct pos pos;                 /* of the list item */
 	const char *network;            struct pos network_pos;
 	bool has_ip; uint32_t ip;       struct pos ip_pos;
+	bool has_ip6; uint8_t ip6[16];  struct pos ip6_pos;
 	bool has_mac; uint8_t mac[6];   struct pos mac_pos;
 
 	size_t network_idx;                     /* derived */
@@ -73,8 +83,11 @@ struct topo_iface {
 struct topo_health {
 	bool set;                       /* any health key given */
 	struct pos pos;
+	/* tcp and ping take either family: *_v6 says which address is set */
 	bool has_tcp; uint32_t tcp_ip; uint16_t tcp_port; struct pos tcp_pos;
+	bool tcp_v6; uint8_t tcp_ip6[16];
 	bool has_ping; uint32_t ping_ip; struct pos ping_pos;
+	bool ping_v6; uint8_t ping_ip6[16];
 	struct strv exec;               /* n == 0: none */
 	uint64_t timeout_us;            /* default 30s */
 	uint64_t interval_us;           /* default 200ms */

@@ -7,6 +7,7 @@
  * Nothing here depends on the locale (no strtod, no isdigit on signed char). */
 #include "compiler/units.h"
 
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -417,6 +418,80 @@ int unit_endpoint(const char *s, uint32_t *ip, uint16_t *port, const char **why)
 		return -1;
 	}
 	*ip = a;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+/* ---------------- IPv6 ---------------- */
+
+/* inet_pton is a pure parser (no system call); it accepts exactly the
+ * RFC 4291 forms, embedded IPv4 included, and no zone ("%eth0"). */
+int unit_ipv6(const char *s, uint8_t addr[16], const char **why)
+{
+	char buf[INET6_ADDRSTRLEN];
+	size_t n = strlen(s);
+	if (strchr(s, '/')) {
+		*why = "an address has no prefix length";
+		return -1;
+	}
+	if (n >= sizeof(buf) || inet_pton(AF_INET6, s, buf) != 1) {
+		*why = "expected an IPv6 address like fd00:100::2";
+		return -1;
+	}
+	memcpy(addr, buf, 16);
+	return 0;
+}
+
+int unit_prefix6(const char *s, struct ipv6_prefix *pfx, const char **why)
+{
+	char ip[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	if (!slash) {
+		*why = "expected a prefix like fd00:100::/64";
+		return -1;
+	}
+	if ((size_t)(slash - s) >= sizeof(ip)) {
+		*why = "expected an IPv6 address like fd00:100::2";
+		return -1;
+	}
+	memcpy(ip, s, (size_t)(slash - s));
+	ip[slash - s] = '\0';
+	uint8_t a[16];
+	uint64_t len;
+	if (unit_ipv6(ip, a, why) < 0)
+		return -1;
+	if (unit_uint(slash + 1, 0, 128, &len, why) < 0) {
+		*why = "prefix length must be 0..128";
+		return -1;
+	}
+	memcpy(pfx->addr, a, 16);
+	pfx->len = (uint8_t)len;
+	return 0;
+}
+
+int unit_endpoint6(const char *s, uint8_t addr[16], uint16_t *port, const char **why)
+{
+	char ip[INET6_ADDRSTRLEN];
+	const char *close = s[0] == '[' ? strchr(s, ']') : NULL;
+	if (!close || close[1] != ':') {
+		*why = "expected [ipv6]:port like [fd00:100::2]:7000";
+		return -1;
+	}
+	if ((size_t)(close - s - 1) >= sizeof(ip)) {
+		*why = "expected an IPv6 address like fd00:100::2";
+		return -1;
+	}
+	memcpy(ip, s + 1, (size_t)(close - s - 1));
+	ip[close - s - 1] = '\0';
+	uint8_t a[16];
+	uint64_t v;
+	if (unit_ipv6(ip, a, why) < 0)
+		return -1;
+	if (unit_uint(close + 2, 1, 65535, &v, why) < 0) {
+		*why = "port must be 1..65535";
+		return -1;
+	}
+	memcpy(addr, a, 16);
 	*port = (uint16_t)v;
 	return 0;
 }

@@ -42,6 +42,12 @@ int unit_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out, const ch
 int unit_ipv4(const char *s, uint32_t *addr, const char **why);
 int unit_prefix(const char *s, struct ipv4_prefix *p, const char **why);
 int unit_mac(const char *s, uint8_t mac[6], const char **why);
+/* IPv6: an address in any RFC 4291 text form ("fd00:100::2"), network
+ * order; a prefix "fd00:100::/64", length 0..128; an endpoint
+ * "[fd00:100::2]:7000" (brackets required, as in URLs). */
+int unit_ipv6(const char *s, uint8_t addr[16], const char **why);
+int unit_prefix6(const char *s, struct ipv6_prefix *p, const char **why);
+int unit_endpoint6(const char *s, uint8_t addr[16], uint16_t *port, const char **why);
 /* "ip:port", port 1..65535. */
 int unit_endpoint(const char *s, uint32_t *ip, uint16_t *port, const char **why);
 /* Split a command line into argv (allocated in a, v[n] == NULL). At least

@@ -698,9 +698,9 @@ static void check_health(struct vctx *v)
 		const struct topo_node *nd = node_of(v, i);
 		if (!nd->name || nd->kind != NODE_NETNS)
 			continue;
-		if (nd->health.has_tcp)
+		if (nd->health.has_tcp && !nd->health.tcp_v6)    /* IPv6: validate6.c */
 			check_reach(v, nd, nd->health.tcp_ip, nd->health.tcp_pos, "tcp");
-		if (nd->health.has_ping)
+		if (nd->health.has_ping && !nd->health.ping_v6)
 			check_reach(v, nd, nd->health.ping_ip, nd->health.ping_pos, "ping");
 	}
 }
@@ -1351,6 +1351,7 @@ void topo_validate(struct topology *t, struct diag_list *d)
 	check_dups(&v, false);
 	check_dups(&v, true);
 	check_health(&v);
+	topo_validate6(t, d);
 	check_faults(&v);
 	arena_free(&v.a);
 }
