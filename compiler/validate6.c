@@ -96,15 +96,15 @@ static const struct {
 
 static void v6_hint_range(struct v6ctx *v, const struct topo_network *w)
 {
-	char a[INET6_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 	uint8_t first[16];
 	memcpy(first, w->subnet6.addr, 16);
 	if (w->subnet6.len < 127)
 		first[15] |= 1;
-	if (w->has_gateway6 && memcmp(first, w->gateway6, 16) == 0 && w->subnet6.len < 126)
-		first[15] |= 2;
+	if (w->has_gateway6 && memcmp(first, w->gateway6, 16) == 0 && w->subnet6.len < 128)
+		first[15]++;            /* ...::1 -> ...::2, or /127's ...::0 -> ...::1 */
 	diag_hint(v->d, "use an address of %s/%u such as %s%s", v6_str(a, w->subnet6.addr),
-		  w->subnet6.len, v6_str(a, first),
+		  w->subnet6.len, v6_str(b, first),
 		  w->subnet6.len < 127 ? " (not the subnet's own address)" : "");
 }
 
