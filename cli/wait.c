@@ -117,11 +117,19 @@ int wait_healthy(struct rt_ctx *c, const struct topology *t, struct progress *pr
 				ns = nspath[i];
 			}
 			if (h->has_tcp)
-				v[n++] = (struct health_check){nd->name, ns, HEALTH_TCP, h->tcp_ip, h->tcp_port, NULL, 0};
+				v[n++] = (struct health_check){.node = nd->name, .netns_path = ns,
+					.kind = HEALTH_TCP, .ip = h->tcp_ip, .port = h->tcp_port,
+					.v6 = h->tcp_v6};
+			if (h->has_tcp && h->tcp_v6)
+				memcpy(v[n - 1].ip6, h->tcp_ip6, 16);
 			if (h->has_ping)
-				v[n++] = (struct health_check){nd->name, ns, HEALTH_PING, h->ping_ip, 0, NULL, 0};
+				v[n++] = (struct health_check){.node = nd->name, .netns_path = ns,
+					.kind = HEALTH_PING, .ip = h->ping_ip, .v6 = h->ping_v6};
+			if (h->has_ping && h->ping_v6)
+				memcpy(v[n - 1].ip6, h->ping_ip6, 16);
 			if (h->exec.n)
-				v[n++] = (struct health_check){nd->name, ns, HEALTH_EXEC, 0, 0, h->exec.v, 0};
+				v[n++] = (struct health_check){.node = nd->name, .netns_path = ns,
+					.kind = HEALTH_EXEC, .argv = h->exec.v};
 		}
 		struct waitctx w = {pr, n, 0};
 		rc = health_wait(v, n, (int)(hg->timeout_us / 1000), (int)(hg->interval_us / 1000),

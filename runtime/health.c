@@ -1,5 +1,5 @@
-/* health.c — tcp, ping and exec probes, and the parallel wait over them
- * (see health.h).
+/* health.c — tcp, ping and exec probes (tcp and ping over IPv4 or IPv6),
+ * and the parallel wait over them (see health.h).
  *
  * Every probe runs on a worker thread that first enters the node's network
  * namespace with setns(CLONE_NEWNET): that moves only the worker, sockets it
@@ -12,8 +12,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <netinet/ip6.h>
 #include <netinet/ip_icmp.h>
 #include <poll.h>
 #include <pthread.h>
@@ -64,15 +66,19 @@ uint16_t health_inet_checksum(const void *data, size_t len)
 	return htons((uint16_t)~sum);
 }
 
-/* "health tcp 10.0.0.3:7000" */
+/* "health tcp 10.0.0.3:7000", "health tcp [fd00::3]:7000" */
 static void health_label(const struct health_check *c, char *buf, size_t size)
 {
-	char ip[INET_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN];
 	struct in_addr a = {.s_addr = htonl(c->ip)};
-	inet_ntop(AF_INET, &a, ip, sizeof(ip));
+	if (c->v6)
+		inet_ntop(AF_INET6, c->ip6, ip, sizeof(ip));
+	else
+		inet_ntop(AF_INET, &a, ip, sizeof(ip));
 	switch (c->kind) {
 	case HEALTH_TCP:
-		snprintf(buf, size, "health tcp %s:%u", ip, (unsigned)c->port);
+		snprintf(buf, size, c->v6 ? "health tcp [%s]:%u" : "health tcp %s:%u", ip,
+			 (unsigned)c->port);
 		break;
 	case HEALTH_PING:
 		snprintf(buf, size, "health ping %s", ip);
@@ -110,6 +116,22 @@ static void health_addr(uint32_t ip, uint16_t port, struct sockaddr_in *sa)
 	sa->sin_addr.s_addr = htonl(ip);
 }
 
+/* c's address and port as a socket address of its family; its length. */
+static socklen_t health_sockaddr(const struct health_check *c, uint16_t port,
+				 struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (!c->v6) {
+		health_addr(c->ip, port, (struct sockaddr_in *)ss);
+		return sizeof(struct sockaddr_in);
+	}
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = htons(port);
+	memcpy(&s6->sin6_addr, c->ip6, 16);
+	return sizeof(*s6);
+}
+
 /* poll one fd until deadline; 1 ready, 0 timed out, -1 error. */
 static int health_poll(int fd, short events, long long deadline)
 {
@@ -127,13 +149,13 @@ static int health_poll(int fd, short events, long long deadline)
 
 static int health_tcp(const struct health_check *c, int timeout_ms, struct rt_err *e)
 {
-	struct sockaddr_in sa;
-	health_addr(c->ip, c->port, &sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct sockaddr_storage sa;
+	socklen_t salen = health_sockaddr(c, c->port, &sa);
+	int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return rt_errf(e, errno, "socket: %s", strerror(errno));
 	int err = 0;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (connect(fd, (struct sockaddr *)&sa, salen) < 0) {
 		err = errno;
 		if (err == EINPROGRESS) {
 			int rc = health_poll(fd, POLLOUT, health_now_ms() + timeout_ms);
@@ -272,6 +294,106 @@ static int health_ping(const struct health_check *c, int timeout_ms, struct rt_e
 			inet_ntop(AF_INET, &from.sin_addr, ip, sizeof(ip));
 			close(fd);
 			return rt_errf(e, EHOSTUNREACH, "%s (from %s)", health_unreach_text(code), ip);
+		}
+	}
+	close(fd);
+	char t[32];
+	health_fmt_ms(timeout_ms, t, sizeof(t));
+	return rt_errf(e, ETIMEDOUT, "no reply within %s", t);
+}
+
+/* ---------------- ping over IPv6 ---------------- */
+
+/* ICMPv6 echo: the kernel fills in the checksum (it covers a pseudo-header
+ * with both addresses) and hands raw sockets the message without its IPv6
+ * header, so the request and its match are simpler than IPv4's. */
+struct echo6 {
+	struct icmp6_hdr h;
+	uint8_t token[16];
+};
+
+static int health_ping6_match(const uint8_t *p, size_t len, const struct echo6 *req, bool raw,
+			      int *code)
+{
+	if (len < sizeof(struct icmp6_hdr))
+		return 0;
+	const struct icmp6_hdr *h = (const struct icmp6_hdr *)p;
+	if (h->icmp6_type == ICMP6_ECHO_REPLY && len >= sizeof(*req)) {
+		const struct echo6 *r = (const struct echo6 *)p;
+		if ((raw && r->h.icmp6_id != req->h.icmp6_id) || r->h.icmp6_seq != req->h.icmp6_seq ||
+		    memcmp(r->token, req->token, sizeof(r->token)) != 0)
+			return 0;
+		return 1;
+	}
+	if (raw && h->icmp6_type == ICMP6_DST_UNREACH &&
+	    len >= 8 + sizeof(struct ip6_hdr) + sizeof(struct icmp6_hdr)) {
+		const struct icmp6_hdr *orig = (const struct icmp6_hdr *)(p + 8 + sizeof(struct ip6_hdr));
+		if (orig->icmp6_type == ICMP6_ECHO_REQUEST && orig->icmp6_id == req->h.icmp6_id &&
+		    orig->icmp6_seq == req->h.icmp6_seq) {
+			*code = h->icmp6_code;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static const char *health_unreach6_text(int code)
+{
+	switch (code) {
+	case ICMP6_DST_UNREACH_NOROUTE: return "no route to destination";
+	case ICMP6_DST_UNREACH_ADMIN:   return "administratively prohibited";
+	case ICMP6_DST_UNREACH_ADDR:    return "destination address unreachable";
+	default:                        return "destination unreachable";
+	}
+}
+
+static int health_ping6(const struct health_check *c, int timeout_ms, struct rt_err *e)
+{
+	static _Atomic unsigned short seq6;
+	bool raw = true;
+	int fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMPV6);
+	if (fd < 0 && (errno == EPERM || errno == EACCES)) {
+		raw = false;
+		fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMPV6);
+	}
+	if (fd < 0)
+		return rt_errf(e, errno, "ICMPv6 socket: %s (needs root or "
+			       "net.ipv4.ping_group_range)", strerror(errno));
+	struct echo6 req;
+	memset(&req, 0, sizeof(req));
+	req.h.icmp6_type = ICMP6_ECHO_REQUEST;
+	req.h.icmp6_id = htons((uint16_t)(getpid() ^ (pid_t)syscall(SYS_gettid)));
+	req.h.icmp6_seq = htons(++seq6);
+	if (getrandom(req.token, sizeof(req.token), GRND_NONBLOCK) != (ssize_t)sizeof(req.token)) {
+		long long t = health_now_ms();
+		memcpy(req.token, &t, sizeof(t));
+	}
+	struct sockaddr_storage sa;
+	socklen_t salen = health_sockaddr(c, 0, &sa);
+	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&sa, salen) < 0) {
+		int err = errno;
+		close(fd);
+		return rt_errf(e, err, "%s", strerror(err));
+	}
+	long long deadline = health_now_ms() + timeout_ms;
+	uint8_t buf[1500];
+	while (health_poll(fd, POLLIN, deadline) > 0) {
+		struct sockaddr_in6 from;
+		socklen_t flen = sizeof(from);
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
+		if (n < 0)
+			continue;
+		int code = 0;
+		int m = health_ping6_match(buf, (size_t)n, &req, raw, &code);
+		if (m == 1 && memcmp(&from.sin6_addr, c->ip6, 16) == 0) {
+			close(fd);
+			return 0;
+		}
+		if (m == -1) {
+			char ip[INET6_ADDRSTRLEN];
+			inet_ntop(AF_INET6, &from.sin6_addr, ip, sizeof(ip));
+			close(fd);
+			return rt_errf(e, EHOSTUNREACH, "%s (from %s)", health_unreach6_text(code), ip);
 		}
 	}
 	close(fd);
@@ -448,7 +570,7 @@ static int health_probe(const struct health_check *c, int timeout_ms, struct rt_
 	int rc;
 	switch (c->kind) {
 	case HEALTH_TCP:  rc = health_tcp(c, timeout_ms, e); break;
-	case HEALTH_PING: rc = health_ping(c, timeout_ms, e); break;
+	case HEALTH_PING: rc = c->v6 ? health_ping6(c, timeout_ms, e) : health_ping(c, timeout_ms, e); break;
 	case HEALTH_EXEC: rc = health_exec(c, timeout_ms, e); break;
 	default:          rc = rt_errf(e, EINVAL, "unknown check kind %d", (int)c->kind);
 	}

@@ -32,6 +32,8 @@ struct health_check {
 	uint16_t port;                  /* tcp */
 	const char *const *argv;        /* exec: NULL-terminated, searched in PATH */
 	int attempt_timeout_ms;         /* one attempt; 0 = 1 s (tcp, ping), 10 s (exec) */
+	bool v6;                        /* tcp, ping: ip6 instead of ip */
+	uint8_t ip6[16];                /* network byte order */
 };
 
 /* One attempt of c, bounded by its attempt timeout. 0 when it passes;

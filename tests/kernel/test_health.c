@@ -2,7 +2,8 @@
  * namespace the test made: tcp to a listener (pass), to a closed port
  * (Connection refused), to a silent address (timeout); ping to the
  * namespace's own address, to a silent one and to an unroutable one; exec
- * true/false/missing/slow; health_wait's final message, progress callback,
+ * true/false/missing/slow; the same tcp and ping checks over IPv6;
+ * health_wait's final message, progress callback,
  * late success and parallelism. */
 #include "tests/testutil.h"
 
@@ -57,6 +58,7 @@ static int setup(void **state)
 	if (ns_cmd(NS1, "link set lo up") || ns_cmd(NS2, "link set lo up") ||
 	    ns_cmd(NS1, "link add d0 type veth peer name d1") ||
 	    ns_cmd(NS1, "addr add 10.77.0.1/24 dev d0") ||
+	    ns_cmd(NS1, "addr add fd00:77::1/64 dev d0 nodad") ||
 	    ns_cmd(NS1, "link set d0 up") || ns_cmd(NS1, "link set d1 up"))
 		return -1;
 	return 0;
@@ -182,6 +184,60 @@ static void test_ping(void **state)
 	assert_int_equal(health_wait(two, 2, 500, 100, NULL, NULL, &e), -1);
 	assert_non_null(strstr(e.msg, "b: health ping 10.77.0.9: no reply within"));
 	assert_null(strstr(e.msg, "a: "));
+}
+
+/* A listening IPv6 socket inside NS1 (made on a throwaway thread). */
+static void *listen6_thread(void *arg)
+{
+	int *out = arg;
+	int ns = open(NS1_PATH, O_RDONLY | O_CLOEXEC);
+	*out = -1;
+	if (ns < 0 || setns(ns, CLONE_NEWNET) < 0)
+		return NULL;
+	close(ns);
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_port = htons(7006)};
+	inet_pton(AF_INET6, "fd00:77::1", &sa.sin6_addr);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+		close(fd);
+		return NULL;
+	}
+	*out = fd;
+	return NULL;
+}
+
+static struct health_check check6(enum health_kind kind, const char *ip, uint16_t port,
+				  const char *ns)
+{
+	struct health_check c = {.node = "n6", .netns_path = ns, .kind = kind, .port = port,
+				 .attempt_timeout_ms = 300, .v6 = true};
+	inet_pton(AF_INET6, ip, c.ip6);
+	return c;
+}
+
+static void test_ipv6(void **state)
+{
+	(void)state;
+	struct rt_err e = {0};
+	struct health_check c = check6(HEALTH_PING, "fd00:77::1", 0, NS1_PATH);
+	assert_int_equal(health_check_once(&c, &e), 0);
+	c = check6(HEALTH_PING, "::1", 0, NS1_PATH);
+	assert_int_equal(health_check_once(&c, &e), 0);
+	c = check6(HEALTH_PING, "fd00:77::9", 0, NS1_PATH);   /* on-link, nobody answers ND */
+	expect_fail(&c, "health ping fd00:77::9: no reply within 300ms", ETIMEDOUT);
+	c = check6(HEALTH_PING, "fd00:200::1", 0, NS2_PATH);
+	expect_fail(&c, "health ping fd00:200::1: Network is unreachable", ENETUNREACH);
+
+	int lfd = -1;
+	pthread_t t;
+	pthread_create(&t, NULL, listen6_thread, &lfd);
+	pthread_join(t, NULL);
+	assert_true(lfd >= 0);
+	c = check6(HEALTH_TCP, "fd00:77::1", 7006, NS1_PATH);
+	assert_int_equal(health_check_once(&c, &e), 0);
+	c = check6(HEALTH_TCP, "fd00:77::1", 7007, NS1_PATH);
+	expect_fail(&c, "health tcp [fd00:77::1]:7007: Connection refused", ECONNREFUSED);
+	close(lfd);
 }
 
 /* Without CAP_NET_RAW the probe falls back to an ICMP datagram socket,
@@ -365,6 +421,7 @@ static int suite(void)
 		cmocka_unit_test(test_tcp),
 		cmocka_unit_test(test_ping),
 		cmocka_unit_test(test_ping_unprivileged),
+		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_exec),
 		cmocka_unit_test(test_wait_timeout_message),
 		cmocka_unit_test(test_wait_late_success),
