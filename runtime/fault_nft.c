@@ -23,7 +23,10 @@
  * host sends to a node.
  *
  * Partition groups drop, for every group, "iifname <group> oifname <others>"
- * and "iifname <group> ip daddr <others' addresses>" (routed). One-way
+ * and "iifname <group> ip daddr <others' addresses>" (routed; with
+ * "ip6 daddr" for their IPv6 addresses). Port rules match every protocol,
+ * so bridged IPv4 and IPv6 are cut alike; loss and isolate are port rules
+ * only. One-way
  * drops only from -> to; a grudge (random-majority-ring) is a set of one-way
  * cuts. Isolate drops everything in or out of the node's
  * ports, the host (gateway) included: an isolated node that still reached
@@ -216,16 +219,21 @@ static cJSON *nj_ports(const char *key, const struct fault_port *p, size_t n)
 	return nj_match("==", nj_meta(key), nj_values(names));
 }
 
-/* ip daddr in the addresses of ports; NULL when none has one. */
-static cJSON *nj_daddrs(const struct fault_port *p, size_t n)
+/* "ip daddr" (or, v6, "ip6 daddr") in the addresses of ports; NULL when
+ * none has one of that family. */
+static cJSON *nj_daddrs(const struct fault_port *p, size_t n, bool v6)
 {
 	cJSON *ips = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++) {
-		if (!p[i].iface->has_ip)
+		const struct topo_iface *f = p[i].iface;
+		char buf[INET6_ADDRSTRLEN];
+		struct in_addr a = {.s_addr = htonl(f->ip)};
+		if (v6 ? !f->has_ip6 : !f->has_ip)
 			continue;
-		char buf[INET_ADDRSTRLEN];
-		struct in_addr a = {.s_addr = htonl(p[i].iface->ip)};
-		inet_ntop(AF_INET, &a, buf, sizeof(buf));
+		if (v6)
+			inet_ntop(AF_INET6, f->ip6, buf, sizeof(buf));
+		else
+			inet_ntop(AF_INET, &a, buf, sizeof(buf));
 		cJSON_AddItemToArray(ips, cJSON_CreateString(buf));
 	}
 	if (cJSON_GetArraySize(ips) == 0) {
@@ -233,7 +241,7 @@ static cJSON *nj_daddrs(const struct fault_port *p, size_t n)
 		return NULL;
 	}
 	cJSON *pl = cJSON_CreateObject();
-	cJSON_AddStringToObject(pl, "protocol", "ip");
+	cJSON_AddStringToObject(pl, "protocol", v6 ? "ip6" : "ip");
 	cJSON_AddStringToObject(pl, "field", "daddr");
 	cJSON *left = cJSON_CreateObject();
 	cJSON_AddItemToObject(left, "payload", pl);
@@ -318,9 +326,11 @@ static void nft_rules_cut(cJSON *cmds, const char *table, const char *chain,
 		return;
 	nj_rule(cmds, table, chain, nj_drop(nj_ports("iifname", src, ns),
 					    nj_ports("oifname", dst, nd)), NULL);
-	cJSON *daddr = nj_daddrs(dst, nd);
-	if (daddr)
-		nj_rule(cmds, table, chain, nj_drop(nj_ports("iifname", src, ns), daddr), NULL);
+	for (int v6 = 0; v6 <= 1; v6++) {
+		cJSON *daddr = nj_daddrs(dst, nd, v6);
+		if (daddr)
+			nj_rule(cmds, table, chain, nj_drop(nj_ports("iifname", src, ns), daddr), NULL);
+	}
 }
 
 static int nft_rules_partition(cJSON *cmds, const char *table, const char *chain,
