@@ -135,6 +135,12 @@ struct topology;
 int hostnet_preflight(struct nl *host, const struct topology *t, const struct plan *p,
 		      struct rt_err *e);
 
+/* The same for IPv6: every network whose gateway6 address the plan
+ * creates, its subnet6 against the host's IPv6 addresses and routes
+ * (hostnet6.c). */
+int hostnet6_preflight(struct nl *host, const struct topology *t, const struct plan *p,
+		       struct rt_err *e);
+
 /* Run the plan's actions in order. The journal is saved after every batch
  * of independent actions (and so after every action that a later one
  * depends on). Stops at the first failure: what succeeded is journaled, so

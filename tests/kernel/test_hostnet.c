@@ -147,6 +147,85 @@ static void test_default_route_left_out(void **state)
 	sh("ip link del tb-up");
 }
 
+/* ---------------- IPv6: hostnet6_preflight ---------------- */
+
+/* Plan "lan: {subnet: 10.30.0.0/24, subnet6: SUBNET6[, gateway6: GW6]}"
+ * and run the IPv6 preflight; the IPv4 one passes on it. */
+static int check6(const char *subnet6, const char *gw6, struct rt_err *e)
+{
+	char yaml[512];
+	int n = snprintf(yaml, sizeof(yaml),
+			 "apiVersion: aspen/v1\nname: hn\nnetworks:\n"
+			 "  lan: {subnet: 10.30.0.0/24, subnet6: \"%s\"%s%s%s}\n"
+			 "nodes:\n  a: {kind: netns, interfaces: [{network: lan}]}\n",
+			 subnet6, gw6 ? ", gateway6: \"" : "", gw6 ? gw6 : "", gw6 ? "\"" : "");
+	struct diag_list d;
+	diag_init(&d, "hn.yaml");
+	struct topology *t = topo_load_buffer("hn.yaml", yaml, (size_t)n, &d);
+	assert_non_null(t);
+	if (diag_failed(&d)) {
+		diag_print(&d, stderr, DIAG_TEXT, false);
+		fail_msg("topology does not validate");
+	}
+	struct res_list desired = {0}, observed = {0};
+	topo_lower(t, &desired);
+	struct plan p;
+	assert_int_equal(plan_compute(&p, t, &desired, &observed, &d), 0);
+	*e = (struct rt_err){0};
+	int rc = hostnet6_preflight(NULL, t, &p, e);
+	struct rt_err e4 = {0};
+	assert_int_equal(hostnet_preflight(NULL, t, &p, &e4), 0);
+	struct plan none = {0};
+	struct rt_err e2 = {0};
+	assert_int_equal(hostnet6_preflight(NULL, t, &none, &e2), 0);
+	plan_free(&p);
+	topo_free(t);
+	diag_clear(&d);
+	return rc;
+}
+
+static void expect6(const char *subnet6, const char *gw6, const char *what)
+{
+	struct rt_err e;
+	int rc = check6(subnet6, gw6, &e);
+	if (!what) {
+		if (rc != 0)
+			fail_msg("%s refused: %s", subnet6, e.msg);
+		return;
+	}
+	assert_int_equal(rc, -1);
+	char want[300];
+	snprintf(want, sizeof(want), "hn.yaml:4:40: network lan (%s, gateway6 %s on the host) "
+		 "overlaps %s", subnet6, gw6, what);
+	if (!strstr(e.msg, want))
+		fail_msg("message lacks \"%s\":\n%s", want, e.msg);
+	assert_non_null(strstr(e.msg, "1 IPv6 subnet overlaps the host's own addresses or "
+			       "routes; nothing was changed"));
+}
+
+static void test_ipv6(void **state)
+{
+	(void)state;
+	expect6("fd00:40::/64", "fd00:40::1", NULL);
+	sh("ip -6 route add blackhole fd00:50::/32");
+	expect6("fd00:50:1::/64", "fd00:50:1::1", "the host's route fd00:50::/32 dev lo");
+	expect6("fd00:51::/64", "fd00:51::1", NULL);            /* next to it */
+	expect6("fd00:50:1::/64", NULL, NULL);                  /* no gateway6: nothing on the host */
+	sh("ip -6 route del blackhole fd00:50::/32");
+	sh("ip -6 addr add fd00:55::9/128 dev lo");
+	expect6("fd00:55::/64", "fd00:55::1", "the host's address fd00:55::9/128 on lo");
+	sh("ip -6 addr del fd00:55::9/128 dev lo");
+	/* a link aspen marked, and the link-local routes every link has */
+	sh("ip link add tb-hn6 type bridge");
+	sh("ip link set tb-hn6 alias aspen:other:bridge/lan up");
+	sh("ip -6 addr add fd00:60::1/64 dev tb-hn6 nodad");
+	expect6("fd00:60::/64", "fd00:60::1", NULL);
+	sh("ip link set tb-hn6 alias someone-elses");
+	expect6("fd00:60::/64", "fd00:60::1", "the host's address fd00:60::1/64 on tb-hn6 (and 1 "
+		"more of the host's addresses and routes)");
+	sh("ip link del tb-hn6");
+}
+
 int main(void)
 {
 	if (!getenv("ASPEN_SANDBOX")) {
@@ -159,6 +238,7 @@ int main(void)
 		cmocka_unit_test(test_host_address),
 		cmocka_unit_test(test_marked_link_left_out),
 		cmocka_unit_test(test_default_route_left_out),
+		cmocka_unit_test(test_ipv6),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
