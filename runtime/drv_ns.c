@@ -14,10 +14,15 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "runtime/mark.h"
 #include "runtime/netns.h"
 #include "runtime/nl.h"
+
+/* How long an IPv6 address may take to become usable (addr_wait_ready). */
+#define ADDR6_READY_TIMEOUT_MS 120000
 
 /* ---------------- netns ---------------- */
 
@@ -167,13 +172,78 @@ static int live_dev(struct rt_ctx *c, const struct resource *r, struct nl **nl, 
 
 /* ---------------- addr ---------------- */
 
-static int addr_create(struct rt_ctx *c, const struct resource *r, struct rt_err *e)
+static int addr_add(struct rt_ctx *c, const struct resource *r, struct rt_err *e)
 {
 	struct nl *nl;
 	int ifindex;
 	if (live_dev(c, r, &nl, &ifindex, e) < 0)
 		return -1;
 	return nl_addr_add(nl, ifindex, res_get(r, "address"), e);
+}
+
+static double addr_now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* An IPv6 address is created when the kernel can use it: it is added
+ * without DAD (IFA_F_NODAD: aspen assigns every address and validation
+ * keeps them unique, so DAD's second of probing would only delay it), but
+ * the kernel still installs its local route later, from its global
+ * address-configuration work (nl_addr6_ready). Until then a node cannot
+ * receive on it, so apply waits for it here rather than let health checks
+ * and node commands fail. Polls every 5 ms until deadline (ms). */
+static int addr_wait_ready(struct rt_ctx *c, const struct resource *r, double deadline,
+			   struct rt_err *e)
+{
+	const char *cidr = res_get(r, "address");
+	if (!cidr || !strchr(cidr, ':'))
+		return 0;
+	struct nl *nl;
+	if (rt_nl_for(c, r, &nl, e) < 0)
+		return -1;
+	for (;;) {
+		bool ready;
+		if (nl_addr6_ready(nl, cidr, &ready, e) < 0)
+			return -1;
+		if (ready)
+			return 0;
+		if (addr_now_ms() >= deadline)
+			return rt_errf(e, ETIMEDOUT, "IPv6 address %s is still not usable after %d s: "
+				       "the kernel has not installed its local route (its address "
+				       "configuration work is late; is the host busy with netlink?)",
+				       cidr, ADDR6_READY_TIMEOUT_MS / 1000);
+		usleep(5000);
+	}
+}
+
+static int addr_create(struct rt_ctx *c, const struct resource *r, struct rt_err *e)
+{
+	if (addr_add(c, r, e) < 0)
+		return -1;
+	return addr_wait_ready(c, r, addr_now_ms() + ADDR6_READY_TIMEOUT_MS, e);
+}
+
+/* All the addresses of a wave first, then the wait for the IPv6 ones:
+ * the kernel's work for all of them is queued together, so the wave waits
+ * about as long as for one. */
+static void addr_create_many(struct rt_ctx *c, const struct resource *const *rs, size_t n,
+			     int *rc, struct rt_err *err, uint64_t *us)
+{
+	for (size_t i = 0; i < n; i++) {
+		double t0 = addr_now_ms();
+		rc[i] = addr_add(c, rs[i], &err[i]);
+		us[i] = (uint64_t)((addr_now_ms() - t0) * 1e3);
+	}
+	double deadline = addr_now_ms() + ADDR6_READY_TIMEOUT_MS;
+	for (size_t i = 0; i < n; i++) {
+		double t0 = addr_now_ms();
+		if (rc[i] == 0)
+			rc[i] = addr_wait_ready(c, rs[i], deadline, &err[i]);
+		us[i] += (uint64_t)((addr_now_ms() - t0) * 1e3);
+	}
 }
 
 static int addr_destroy(struct rt_ctx *c, const struct resource *r, struct rt_err *e)
@@ -220,7 +290,8 @@ static int addr_update(struct rt_ctx *c, const struct resource *old, const struc
 	return addr_destroy(c, old, e) < 0 ? -1 : addr_create(c, r, e);
 }
 
-const struct res_driver drv_addr = {addr_create, addr_update, addr_destroy, addr_probe, NULL};
+const struct res_driver drv_addr = {addr_create, addr_update, addr_destroy, addr_probe,
+				    addr_create_many};
 
 /* ---------------- route ---------------- */
 

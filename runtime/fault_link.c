@@ -17,8 +17,10 @@
  * each host end carries again (operstate UP: the bridge port forwards),
  * and for a netns node once its interface does too, its pending neighbour
  * entries are gone and it has sent a gratuitous ARP, so the very next
- * packet either way goes through. The record names the node's namespace,
- * interface and address for that ("netns", "dev", "ip"). A VM's interface
+ * packet either way goes through (for an IPv6 address too: its entries,
+ * and an unsolicited neighbour advertisement). The record names the
+ * node's namespace, interface and addresses for that ("netns", "dev",
+ * "ip", "ip6"). A VM's interface
  * is inside the guest: aspen waits for the TAP and can announce nothing. */
 #include "runtime/fault_int.h"
 
@@ -71,6 +73,11 @@ static int link_prepare(struct rt_ctx *c, const struct topology *t, const struct
 			inet_ntop(AF_INET, &a, ip, sizeof(ip));
 			cJSON_AddStringToObject(l, "ip", ip);
 		}
+		if (p[i].node->kind != NODE_VM && p[i].iface->has_ip6) {
+			char ip6[INET6_ADDRSTRLEN];
+			inet_ntop(AF_INET6, p[i].iface->ip6, ip6, sizeof(ip6));
+			cJSON_AddStringToObject(l, "ip6", ip6);
+		}
 		cJSON_AddItemToArray(arr, l);
 	}
 	free(p);
@@ -97,16 +104,20 @@ static int link_set(struct rt_ctx *c, const char *name, const char *mark, bool u
 /* The link host_name is up again: wait until it carries, then announce
  * the node behind it (netns / dev / ip, all NULL for a VM's TAP). */
 static int link_announce(const char *host_name, const char *netns, const char *dev,
-			 const char *ip, struct rt_err *e)
+			 const char *ip, const char *ip6, struct rt_err *e)
 {
 	struct in_addr a = {0};
+	uint8_t a6[16];
 	if (ip && inet_pton(AF_INET, ip, &a) != 1)
 		return rt_errf(e, EINVAL, "bad address \"%s\" in fault record", ip);
+	if (ip6 && inet_pton(AF_INET6, ip6, a6) != 1)
+		return rt_errf(e, EINVAL, "bad address \"%s\" in fault record", ip6);
 	if (neigh_wait_carrier(NULL, host_name, LINK_CARRIER_TIMEOUT_MS, e) < 0)
 		return -1;
 	if (!netns || !dev)
 		return 0;
-	return neigh_announce(netns, dev, ntohl(a.s_addr), LINK_CARRIER_TIMEOUT_MS, e);
+	return neigh_announce(netns, dev, ntohl(a.s_addr), ip6 ? a6 : NULL,
+			      LINK_CARRIER_TIMEOUT_MS, e);
 }
 
 static int link_apply(struct rt_ctx *c, const struct topology *t, const struct topo_fault *f,
@@ -153,7 +164,8 @@ static int link_revert(struct rt_ctx *c, const cJSON *rec, struct rt_err *e)
 	cJSON_ArrayForEach(l, links) {
 		struct rt_err err = {0};
 		if (ours[i++] && link_announce(fault_rec_str(l, "name"), fault_rec_str(l, "netns"),
-					       fault_rec_str(l, "dev"), fault_rec_str(l, "ip"), &err) < 0 &&
+					       fault_rec_str(l, "dev"), fault_rec_str(l, "ip"),
+					       fault_rec_str(l, "ip6"), &err) < 0 &&
 		    err.errnum != ENODEV && err.errnum != ENOENT && rc++ == 0 && e)
 			*e = err;
 	}
@@ -162,14 +174,15 @@ static int link_revert(struct rt_ctx *c, const cJSON *rec, struct rt_err *e)
 }
 
 /* The address of the node interface behind veth r ("addr/<node>.<if>",
- * whose "address" is "a.b.c.d/len"), into buf; NULL when it has none. */
-static const char *link_veth_ip(const struct rt_ctx *c, const struct resource *r, char *buf,
-				size_t len)
+ * or with kind "addr6" "addr6/...", whose "address" is "ip/len"), into
+ * buf; NULL when it has none. */
+static const char *link_veth_ip(const struct rt_ctx *c, const struct resource *r,
+				const char *kind, char *buf, size_t len)
 {
 	char id[160];
 	if (strncmp(r->id, "veth/", 5) != 0)
 		return NULL;
-	snprintf(id, sizeof(id), "addr/%s", r->id + 5);
+	snprintf(id, sizeof(id), "%s/%s", kind, r->id + 5);
 	const struct resource *ar = journal_find_resource(&c->journal, id);
 	const char *cidr = ar ? res_get(ar, "address") : NULL;
 	if (!cidr)
@@ -192,12 +205,14 @@ static int link_heal(struct rt_ctx *c, struct rt_err *e)
 		if ((r->kind != RES_VETH && r->kind != RES_TAP) || !name)
 			continue;
 		int changed = link_set(c, name, rt_mark(c, r, mark, sizeof(mark)), true, true, &err);
-		char ip[64];
+		char ip[64], ip6[64];
 		bool veth = r->kind == RES_VETH;
 		if (changed > 0)
 			changed = link_announce(name, veth ? res_get(r, "netns") : NULL,
 						veth ? res_get(r, "peer") : NULL,
-						veth ? link_veth_ip(c, r, ip, sizeof(ip)) : NULL, &err);
+						veth ? link_veth_ip(c, r, "addr", ip, sizeof(ip)) : NULL,
+						veth ? link_veth_ip(c, r, "addr6", ip6, sizeof(ip6)) : NULL,
+						&err);
 		if (changed < 0 && rc++ == 0 && e)
 			*e = err;
 	}

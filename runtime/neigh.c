@@ -26,6 +26,14 @@
  *      failed, takes the address at once (arp_process updates an existing
  *      entry from a gratuitous ARP even with arp_accept off) and sends what
  *      it had queued.
+ * IPv6 is the same story with neighbour discovery (ndisc_notify sends an
+ * unsolicited advertisement on NETDEV_UP, not on carrier): for a node with
+ * an IPv6 address, step 2 covers its IPv6 entries too, and step 3 adds one
+ * unsolicited neighbour advertisement (RFC 4861 7.2.6: to all-nodes
+ * ff02::1, hop limit 255, Override set, the node's MAC as target link-layer
+ * address) from a raw ICMPv6 socket bound to the address: ndisc_recv_na
+ * updates an existing entry, pending or failed, and the peer sends what it
+ * had queued.
  * The sockets are created inside the node's namespace by the calling
  * thread, which enters it only for that (setns moves one thread). */
 #include "runtime/neigh.h"
@@ -35,6 +43,8 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/neighbour.h>
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
 #include <linux/rtnetlink.h>
 #include <arpa/inet.h>
 #include <linux/if.h>
@@ -55,10 +65,11 @@
 #define NEIGH_BUF 16384
 
 /* Sockets in one namespace: route (subscribed to link changes) and,
- * when asked for, a packet socket for the ARP. */
+ * when asked for, a packet socket for the ARP and a raw ICMPv6 socket for
+ * the neighbour advertisement. */
 struct neigh_socks {
 	struct mnl_socket *nl;
-	int pkt;
+	int pkt, icmp6;
 	unsigned seq;
 };
 
@@ -71,7 +82,7 @@ static double neigh_now_ms(void)
 
 static int neigh_socks_make(struct neigh_socks *s, bool packet, struct rt_err *e)
 {
-	s->pkt = -1;
+	s->pkt = s->icmp6 = -1;
 	s->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	if (!s->nl)
 		return rt_errf(e, errno, "netlink socket: %s", strerror(errno));
@@ -81,6 +92,9 @@ static int neigh_socks_make(struct neigh_socks *s, bool packet, struct rt_err *e
 		s->pkt = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP));
 		if (s->pkt < 0)
 			return rt_errf(e, errno, "packet socket: %s", strerror(errno));
+		s->icmp6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+		if (s->icmp6 < 0)
+			return rt_errf(e, errno, "ICMPv6 socket: %s", strerror(errno));
 	}
 	return 0;
 }
@@ -91,8 +105,10 @@ static void neigh_socks_close(struct neigh_socks *s)
 		mnl_socket_close(s->nl);
 	if (s->pkt >= 0)
 		close(s->pkt);
+	if (s->icmp6 >= 0)
+		close(s->icmp6);
 	s->nl = NULL;
-	s->pkt = -1;
+	s->pkt = s->icmp6 = -1;
 }
 
 struct neigh_socks_req {
@@ -111,7 +127,7 @@ static int neigh_socks_open(const char *netns, bool packet, struct neigh_socks *
 			    struct rt_err *e)
 {
 	memset(s, 0, sizeof(*s));
-	s->pkt = -1;
+	s->pkt = s->icmp6 = -1;
 	struct neigh_socks_req q = {s, packet};
 	int rc = netns_call(netns, neigh_socks_make_in, &q, e);
 	if (rc < 0)
@@ -242,8 +258,8 @@ int neigh_wait_carrier(const char *netns, const char *dev, unsigned timeout_ms, 
 /* ---------------- the node's own pending entries ---------------- */
 
 struct neigh_dump {
-	int ifindex;
-	uint32_t dead[256];     /* IPv4 addresses (network order) to delete */
+	int ifindex, family;
+	unsigned char dead[256][16];    /* addresses of family (network order) to delete */
 	size_t n;
 };
 
@@ -263,11 +279,12 @@ static int neigh_entry_cb(const struct nlmsghdr *h, void *data)
 	const struct ndmsg *nd = mnl_nlmsg_get_payload(h);
 	const struct nlattr *tb[NDA_MAX + 1] = {0};
 	mnl_attr_parse(h, sizeof(*nd), neigh_entry_attr, tb);
-	if (nd->ndm_family != AF_INET || nd->ndm_ifindex != d->ifindex || !tb[NDA_DST] ||
-	    mnl_attr_get_payload_len(tb[NDA_DST]) != 4 ||
+	size_t alen = d->family == AF_INET6 ? 16 : 4;
+	if (nd->ndm_family != d->family || nd->ndm_ifindex != d->ifindex || !tb[NDA_DST] ||
+	    mnl_attr_get_payload_len(tb[NDA_DST]) != alen ||
 	    !(nd->ndm_state & (NUD_INCOMPLETE | NUD_FAILED)) || d->n >= 256)
 		return MNL_CB_OK;
-	memcpy(&d->dead[d->n++], mnl_attr_get_payload(tb[NDA_DST]), 4);
+	memcpy(d->dead[d->n++], mnl_attr_get_payload(tb[NDA_DST]), alen);
 	return MNL_CB_OK;
 }
 
@@ -297,16 +314,16 @@ static int neigh_request(struct neigh_socks *s, struct nlmsghdr *h, mnl_cb_t cb,
 	}
 }
 
-static int neigh_flush_pending(struct neigh_socks *s, int ifindex, size_t *n_deleted,
-			       struct rt_err *e)
+static int neigh_flush_pending(struct neigh_socks *s, int ifindex, int family,
+			       size_t *n_deleted, struct rt_err *e)
 {
 	char buf[NEIGH_BUF];
-	struct neigh_dump d = {.ifindex = ifindex};
+	struct neigh_dump d = {.ifindex = ifindex, .family = family};
 	struct nlmsghdr *h = mnl_nlmsg_put_header(buf);
 	h->nlmsg_type = RTM_GETNEIGH;
 	h->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	struct ndmsg *nd = mnl_nlmsg_put_extra_header(h, sizeof(*nd));
-	nd->ndm_family = AF_INET;
+	nd->ndm_family = (unsigned char)family;
 	if (neigh_request(s, h, neigh_entry_cb, &d, e) < 0)
 		return rt_err_prefix(e, "list neighbours");
 	for (size_t i = 0; i < d.n; i++) {
@@ -314,9 +331,9 @@ static int neigh_flush_pending(struct neigh_socks *s, int ifindex, size_t *n_del
 		h->nlmsg_type = RTM_DELNEIGH;
 		h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 		nd = mnl_nlmsg_put_extra_header(h, sizeof(*nd));
-		nd->ndm_family = AF_INET;
+		nd->ndm_family = (unsigned char)family;
 		nd->ndm_ifindex = ifindex;
-		mnl_attr_put(h, NDA_DST, 4, &d.dead[i]);
+		mnl_attr_put(h, NDA_DST, family == AF_INET6 ? 16 : 4, d.dead[i]);
 		if (neigh_request(s, h, NULL, NULL, e) < 0)   /* gone meanwhile: fine */
 			return rt_err_prefix(e, "delete a pending neighbour entry");
 	}
@@ -350,8 +367,41 @@ static int neigh_garp(struct neigh_socks *s, const struct neigh_link *l, uint32_
 	return 0;
 }
 
-int neigh_announce(const char *netns, const char *dev, uint32_t ip, unsigned timeout_ms,
-		   struct rt_err *e)
+/* ---------------- the unsolicited neighbour advertisement ---------------- */
+
+struct neigh_na {
+	struct nd_neighbor_advert na;
+	struct nd_opt_hdr opt;          /* target link-layer address */
+	uint8_t mac[ETH_ALEN];
+} __attribute__((packed));
+
+static int neigh_unsolicited_na(struct neigh_socks *s, const struct neigh_link *l,
+				const uint8_t ip6[16], struct rt_err *e)
+{
+	struct neigh_na m = {0};
+	m.na.nd_na_type = ND_NEIGHBOR_ADVERT;
+	m.na.nd_na_flags_reserved = ND_NA_FLAG_OVERRIDE;
+	memcpy(&m.na.nd_na_target, ip6, 16);
+	m.opt.nd_opt_type = ND_OPT_TARGET_LINKADDR;
+	m.opt.nd_opt_len = 1;           /* in units of 8 bytes */
+	memcpy(m.mac, l->mac, ETH_ALEN);
+	/* ND is only believed from the link itself: hop limit 255 (the
+	 * kernel computes the ICMPv6 checksum of a raw ICMPv6 socket). */
+	int hops = 255;
+	struct sockaddr_in6 src = {.sin6_family = AF_INET6};
+	memcpy(&src.sin6_addr, ip6, 16);
+	struct sockaddr_in6 to = {.sin6_family = AF_INET6, .sin6_scope_id = (uint32_t)l->ifindex};
+	inet_pton(AF_INET6, "ff02::1", &to.sin6_addr);
+	if (setsockopt(s->icmp6, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof(hops)) < 0 ||
+	    setsockopt(s->icmp6, IPPROTO_IPV6, IPV6_MULTICAST_IF, &l->ifindex, sizeof(l->ifindex)) < 0 ||
+	    bind(s->icmp6, (struct sockaddr *)&src, sizeof(src)) < 0 ||
+	    sendto(s->icmp6, &m, sizeof(m), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+		return rt_errf(e, errno, "neighbour advertisement on %s: %s", l->name, strerror(errno));
+	return 0;
+}
+
+int neigh_announce(const char *netns, const char *dev, uint32_t ip, const uint8_t *ip6,
+		   unsigned timeout_ms, struct rt_err *e)
 {
 	struct neigh_socks s;
 	struct neigh_link l = {.name = dev};
@@ -364,9 +414,13 @@ int neigh_announce(const char *netns, const char *dev, uint32_t ip, unsigned tim
 		return 0;
 	}
 	if (rc == 0)
-		rc = neigh_flush_pending(&s, l.ifindex, &flushed, e);
+		rc = neigh_flush_pending(&s, l.ifindex, AF_INET, &flushed, e);
+	if (rc == 0 && ip6)
+		rc = neigh_flush_pending(&s, l.ifindex, AF_INET6, &flushed, e);
 	if (rc == 0 && ip && l.has_mac)
 		rc = neigh_garp(&s, &l, ip, e);
+	if (rc == 0 && ip6 && l.has_mac)
+		rc = neigh_unsolicited_na(&s, &l, ip6, e);
 	neigh_socks_close(&s);
 	return rc < 0 ? rt_err_prefix(e, "announce %s in %s", dev, netns) : 0;
 }

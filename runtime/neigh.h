@@ -19,9 +19,11 @@ int neigh_wait_carrier(const char *netns, const char *dev, unsigned timeout_ms,
 
 /* For the node interface dev in namespace netns: neigh_wait_carrier, then
  * delete its INCOMPLETE / FAILED IPv4 neighbour entries, then send one
- * gratuitous ARP request for ip (host order; 0: none) from its MAC. A dev
- * that is down inside the node is left alone (success). */
-int neigh_announce(const char *netns, const char *dev, uint32_t ip, unsigned timeout_ms,
-		   struct rt_err *e);
+ * gratuitous ARP request for ip (host order; 0: none) from its MAC. With
+ * ip6 (16 bytes, network order; NULL: none) its IPv6 entries likewise,
+ * and one unsolicited neighbour advertisement for ip6. A dev that is down
+ * inside the node is left alone (success). */
+int neigh_announce(const char *netns, const char *dev, uint32_t ip, const uint8_t *ip6,
+		   unsigned timeout_ms, struct rt_err *e);
 
 #endif

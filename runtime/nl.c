@@ -1045,6 +1045,34 @@ int nl_iproute_dump(struct nl *nl, int family, nl_iproute_fn fn, void *arg, stru
 	return 0;
 }
 
+struct nl_local6_walk {
+	const unsigned char *addr;
+	bool found;
+};
+
+static void nl_local6_seen(const struct nl_iproute_info *r, void *arg)
+{
+	struct nl_local6_walk *w = arg;
+	if (r->table == RT_TABLE_LOCAL && r->type == RTN_LOCAL && r->dst_len == 128 &&
+	    memcmp(r->dst, w->addr, 16) == 0)
+		w->found = true;
+}
+
+int nl_addr6_ready(struct nl *nl, const char *cidr, bool *ready, struct rt_err *e)
+{
+	struct nl_ipaddr a;
+	*ready = true;
+	if (nl_ipaddr_parse(cidr, &a, e) < 0)
+		return -1;
+	if (a.family != AF_INET6)
+		return 0;
+	struct nl_local6_walk w = { a.addr, false };
+	if (nl_iproute_dump(nl, AF_INET6, nl_local6_seen, &w, e) < 0)
+		return -1;
+	*ready = w.found;
+	return 0;
+}
+
 struct nl_route4_walk {
 	nl_route_fn fn;
 	void *arg;

@@ -265,4 +265,13 @@ typedef void (*nl_iproute_fn)(const struct nl_iproute_info *r, void *arg);
 /* Every route of family (AF_INET or AF_INET6) in every table. */
 int nl_iproute_dump(struct nl *nl, int family, nl_iproute_fn fn, void *arg, struct rt_err *e);
 
+/* Is the address of cidr usable, i.e. does the local table route it to
+ * this host? An IPv4 address always is once added. An IPv6 one, even
+ * added without DAD, is not until the kernel's address-configuration
+ * work (a global workqueue that takes the RTNL lock) has run and
+ * installed its local route: packets to it are routed away meanwhile. On
+ * a host busy with netlink that takes seconds (up to 31 s measured while
+ * other test suites ran). */
+int nl_addr6_ready(struct nl *nl, const char *cidr, bool *ready, struct rt_err *e);
+
 #endif

@@ -142,6 +142,25 @@ aspen_ok heal $N
 no_aspen_table
 both_reach n3 n1; both_reach n3 gw
 
+step "link-down n1: its end of the link comes back announcing its IPv6 address too"
+# n2 asks for n1 while the link is down, and would ask again only after
+# retrans_time_ms: 10 s here, so what resolves n2's entry at once is the
+# unsolicited neighbour advertisement aspen sends when the link comes back.
+ip netns exec aspen-$N-n2 sysctl -qw net.ipv6.neigh.eth0.retrans_time_ms=10000
+ip -n aspen-$N-n2 -6 neigh flush dev eth0
+aspen_ok fault $N link-down n1
+no_reach6 n2 n1
+ip -n aspen-$N-n2 -6 neigh show $IP6_n1 | grep -qE 'INCOMPLETE|FAILED' || fail "n2 holds no pending entry for n1"
+aspen_ok heal $N
+ok=0
+for i in $(seq 50); do
+	if ip -n aspen-$N-n2 -6 neigh show $IP6_n1 | grep -q lladdr; then ok=1; break; fi
+	sleep 0.1
+done
+[ $ok = 1 ] || { ip -n aspen-$N-n2 -6 neigh show; fail "n1's advertisement did not reach n2"; }
+no_pending n1
+both_reach n2 n1; both_reach n1 n2
+
 step "destroy leaves nothing"
 aspen_ok destroy "$F" >/dev/null
 assert_clean $N

@@ -61,6 +61,13 @@ static int setup(void **state)
 	    ns_cmd(NS1, "addr add fd00:77::1/64 dev d0 nodad") ||
 	    ns_cmd(NS1, "link set d0 up") || ns_cmd(NS1, "link set d1 up"))
 		return -1;
+	/* The IPv6 address is usable once the kernel's address work has
+	 * installed its local route (nl_addr6_ready): late on a busy host. */
+	const char *ready6[] = {"sh", "-c", "for i in $(seq 1200); do ip -n " NS1 " -6 route show "
+				"table local | grep -q 'fd00:77::1 ' && exit 0; sleep 0.1; done; exit 1",
+				NULL};
+	if (ktest_run(ready6))
+		return -1;
 	return 0;
 }
 

@@ -554,6 +554,22 @@ static void test_addresses_routes_ping6(void **state)
 	OK(nl_route_default_add(nc, "10.88.0.1", ec, E));
 	OK(nl_route_default_add(nc, "fd00:88::1", ec, E));
 	OK(nl_route_default_add(nc, "fd00:88::1", ec, E));   /* idempotent */
+	/* Usable once the kernel has installed the local routes (its address
+	 * work runs late on a busy host: wait, bounded). */
+	bool ready = false;
+	for (int i = 0; i < 12000 && !ready; i++) {
+		bool r1, r2, r3;
+		OK(nl_addr6_ready(nc, "fd00:88::2/64", &r1, E));
+		OK(nl_addr6_ready(nd, "fd00:88::3/64", &r2, E));
+		OK(nl_addr6_ready(host, "fd00:88::1/64", &r3, E));
+		ready = r1 && r2 && r3;
+		if (!ready)
+			usleep(10000);
+	}
+	assert_true(ready);
+	bool r4;
+	OK(nl_addr6_ready(nc, "10.88.0.2/24", &r4, E));     /* IPv4: always */
+	assert_true(r4);
 
 	struct nl_ipaddr list[4];
 	size_t n = 0;
@@ -579,6 +595,12 @@ static void test_addresses_routes_ping6(void **state)
 	assert_int_equal(sh("ip netns exec tb-d ping -6 -c1 -W2 fd00:88::2"), 0);
 	assert_int_equal(sh("ping -6 -c1 -W2 fd00:88::2"), 0);
 	OK(nl_addr_add(host, br, "fd00:89::1/128", E));
+	ready = false;
+	for (int i = 0; i < 12000 && !ready; i++) {
+		OK(nl_addr6_ready(host, "fd00:89::1/128", &ready, E));
+		if (!ready)
+			usleep(10000);
+	}
 	assert_int_equal(sh("ip netns exec tb-c ping -6 -c1 -W2 fd00:89::1"), 0);
 
 	struct rt_err e = { 0 };
