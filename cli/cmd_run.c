@@ -34,6 +34,7 @@
 #include "runtime/vm.h"
 
 #include <cJSON.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -186,6 +187,15 @@ static cJSON *cluster_json(struct rt_ctx *c, const struct topology *t, const str
 			fmt_ip(ip, sizeof(ip), w->gateway);
 			cJSON_AddStringToObject(o, "gateway", ip);
 		}
+		char ip6[INET6_ADDRSTRLEN];
+		if (w->has_subnet6) {
+			inet_ntop(AF_INET6, w->subnet6.addr, ip6, sizeof(ip6));
+			snprintf(buf, sizeof(buf), "%s/%u", ip6, w->subnet6.len);
+			cJSON_AddStringToObject(o, "subnet6", buf);
+		}
+		if (w->has_gateway6)
+			cJSON_AddStringToObject(o, "gateway6",
+						inet_ntop(AF_INET6, w->gateway6, ip6, sizeof(ip6)));
 		cJSON_AddItemToArray(nets, o);
 	}
 	cJSON *nodes = cJSON_AddArrayToObject(root, "nodes");
@@ -208,6 +218,11 @@ static cJSON *cluster_json(struct rt_ctx *c, const struct topology *t, const str
 			if (f->has_ip) {
 				fmt_ip(ip, sizeof(ip), f->ip);
 				cJSON_AddStringToObject(fo, "ip", ip);
+			}
+			if (f->has_ip6) {
+				char ip6[INET6_ADDRSTRLEN];
+				cJSON_AddStringToObject(fo, "ip6",
+							inet_ntop(AF_INET6, f->ip6, ip6, sizeof(ip6)));
 			}
 			const uint8_t *m = f->eff_mac;
 			snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],

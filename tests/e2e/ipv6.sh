@@ -164,6 +164,13 @@ both_reach n2 n1; both_reach n1 n2
 step "destroy leaves nothing"
 aspen_ok destroy "$F" >/dev/null
 assert_clean $N
+
+step "aspen run: health over IPv6, cluster.json carries the IPv6 plan"
+aspen_ok run "$F" -- sh -c 'cp "$ASPEN_CLUSTER_JSON" '"$WORK/cluster.json"'; ip netns exec "$ASPEN_NETNS_N1" ping -6 -c1 -W2 -q fd00:136::12'
+[ "$(jq -r '.networks[0].subnet6' "$WORK/cluster.json")" = "fd00:136::/64" ] || fail "cluster.json subnet6"
+[ "$(jq -r '.networks[0].gateway6' "$WORK/cluster.json")" = "fd00:136::1" ] || fail "cluster.json gateway6"
+[ "$(jq -r '.nodes[1].interfaces[0].ip6' "$WORK/cluster.json")" = "fd00:136::12" ] || fail "cluster.json ip6"
+assert_clean $N
 left=$(ps -eo pid=,args= | grep -v grep | grep 'perl -MSocket' || true)
 [ -z "$left" ] || fail "processes left: $left"
 echo "ok: ipv6"
