@@ -466,9 +466,13 @@ int rt_execute(struct rt_ctx *c, const struct plan *p, struct rt_err *e)
 	/* Deletes deferred by a failed run still happen: they were checked. */
 	if (finish_deletes(c, rc < 0 ? &(struct rt_err){0} : e) < 0)
 		rc = -1;
-	/* Save what succeeded, also after a failure. */
+	/* Save what succeeded, also after a failure. A destroy that succeeded
+	 * removes the journal next (rt_forget): a save would only be fsynced
+	 * to be deleted, and a crash between the two leaves a journal that
+	 * lists what is gone, which is safe (its probes find it absent). */
 	struct rt_err se;
-	if (p->n_actions && journal_save(&c->journal, rc < 0 ? &se : e) < 0 && rc == 0)
+	if (p->n_actions && !(c->destroying && rc == 0) &&
+	    journal_save(&c->journal, rc < 0 ? &se : e) < 0 && rc == 0)
 		return -1;
 	return rc;
 }
