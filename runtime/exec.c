@@ -378,14 +378,15 @@ static int run_create_many(struct rt_ctx *c, const struct plan *p, size_t i, siz
 }
 
 /* How many actions of the batch, from i on (before end), go to create_many
- * together: creates of one kind whose driver has it. Actions of one batch
- * never depend on each other. */
+ * together: creates of one kind whose driver has it (also a single one:
+ * node commands settle there). 0 when action i is not such a create.
+ * Actions of one batch never depend on each other. */
 static size_t create_run(struct rt_ctx *c, const struct plan *p, size_t i, size_t end)
 {
 	const struct action *a = &p->actions[i];
 	if (a->phase != PHASE_CREATE || a->op == ACT_UPDATE || !c->drv[a->desired->kind] ||
 	    !c->drv[a->desired->kind]->create_many || c->parallel[a->desired->kind])
-		return 1;
+		return 0;
 	size_t j = i + 1;
 	while (j < end) {
 		const struct action *b = &p->actions[j];
@@ -429,7 +430,7 @@ static int run_batch(struct rt_ctx *c, const struct plan *p, size_t i, size_t en
 		if (jobs[k].threaded)
 			continue;
 		size_t run = create_run(c, p, i + k, end);
-		if (run > 1) {             /* e.g. every namespace of the wave at once */
+		if (run > 0) {             /* e.g. every namespace of the wave at once */
 			if (run_create_many(c, p, i + k, run, crash, e) < 0)
 				failed++;
 			k += run - 1;
