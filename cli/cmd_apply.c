@@ -234,10 +234,7 @@ int apply_run(const struct apply_opts *o)
 	if (rt_execute(&rc, &p, &e) < 0)
 		goto out;
 	/* Convergence is done; now the nodes must come up. */
-	bool spawned = false;
-	for (size_t i = 0; i < p.n_actions; i++)
-		spawned |= p.actions[i].phase == PHASE_CREATE && p.actions[i].desired->kind == RES_PROCESS;
-	if (o->wait && wait_healthy(&rc, t, &pr, spawned, &e) < 0) {
+	if (o->wait && wait_healthy(&rc, t, &pr, &e) < 0) {
 		fprintf(stderr, "aspen apply: %s\n", e.msg);
 		fprintf(stderr, "aspen apply: the cluster is up but not healthy; look at the logs in %s, "
 			"then 'aspen apply' again or 'aspen destroy %s'\n", rc.run_dir, t->name);

@@ -75,6 +75,7 @@ int destroy_run(const struct destroy_opts *o)
 		goto out;
 	rc.on_event = progress_event;
 	rc.ud = &pr;
+	rc.destroying = true;
 	/* Faults first. A fault is journaled before it is applied and leaves
 	 * the journal only once reverted, so with no record nothing of the
 	 * fault engine is live (and the sweep, which asks every VMM whether it

@@ -75,8 +75,7 @@ static int check_processes(struct rt_ctx *c, const struct topology *t, struct rt
 	return 0;
 }
 
-int wait_healthy(struct rt_ctx *c, const struct topology *t, struct progress *pr, bool spawned,
-		 struct rt_err *e)
+int wait_healthy(struct rt_ctx *c, const struct topology *t, struct progress *pr, struct rt_err *e)
 {
 	size_t cap = 0;
 	for (size_t i = 0; i < t->n_nodes; i++)
@@ -90,11 +89,8 @@ int wait_healthy(struct rt_ctx *c, const struct topology *t, struct progress *pr
 		goto out;
 	}
 	if (cap == 0) {
-		/* No checks: give a command that dies at once the time to do it. */
-		if (spawned) {
-			struct timespec ts = {0, 100 * 1000 * 1000};
-			nanosleep(&ts, NULL);
-		}
+		/* No checks: the commands were started and have settled
+		 * (drv_process.c): one that died at once is dead by now. */
 		rc = check_processes(c, t, e);
 		goto out;
 	}

@@ -9,10 +9,10 @@
 #include "runtime/runtime.h"
 
 /* Wait for every node's health checks (each group of nodes up to its own
- * timeout) and check every node command still runs. spawned: processes
- * were started by this apply (a command without checks gets a moment to
- * fail). 0 when all are up; -1 with the node, the check and the last error. */
-int wait_healthy(struct rt_ctx *c, const struct topology *t, struct progress *pr, bool spawned,
+ * timeout) and check every node command still runs (a command this apply
+ * started has settled by then: drv_process.c). 0 when all are up; -1 with
+ * the node, the check and the last error. */
+int wait_healthy(struct rt_ctx *c, const struct topology *t, struct progress *pr,
 		 struct rt_err *e);
 
 #endif

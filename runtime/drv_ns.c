@@ -8,7 +8,9 @@
  * namespace is already gone is success — the kernel took it with it; so is
  * deleting one whose link or namespace this plan deletes (no kernel call).
  * Namespaces are created several at once (create_many, on all CPUs) and
- * deleted at the end of the delete phase (exec.c). */
+ * deleted at the end of the delete phase (exec.c). A destroy reads nothing
+ * inside a namespace of its topology (goes_with_our_ns): the marker proves
+ * the namespace ours, and what is inside goes with it. */
 #include "runtime/runtime.h"
 
 #include <arpa/inet.h>
@@ -73,6 +75,18 @@ static int netns_destroy_drv(struct rt_ctx *c, const struct resource *r, struct 
 	return rt_defer_ns_delete(c, r, e);
 }
 
+/* Remember name as a mounted namespace of ours (destroy only; a full
+ * list merely sends later lookups to the files). */
+static void ns_ours_add(struct rt_ctx *c, const char *name)
+{
+	if (!c->ours_ns) {
+		c->cap_ours_ns = c->journal.resources.n + 1;
+		c->ours_ns = arena_array(&c->arena, c->cap_ours_ns, sizeof(*c->ours_ns));
+	}
+	if (c->n_ours_ns < c->cap_ours_ns)
+		c->ours_ns[c->n_ours_ns++] = name;
+}
+
 /* Present whenever our marker is there: a namespace a crash left half made
  * (marker only, file not mounted, lo down) is reported with "state", so
  * destroy removes it and apply finishes it in place (update). */
@@ -99,6 +113,11 @@ static int netns_probe(struct rt_ctx *c, const struct resource *r, bool *present
 		state = "namespace file not mounted";
 		break;
 	case NETNS_MOUNTED:
+		/* A destroy deletes it whole: its lo is of no interest. */
+		if (c->destroying) {
+			ns_ours_add(c, name);
+			break;
+		}
 		if (rt_ns_nl(c, name, &nl, NULL, &ignore) == 0 &&
 		    rt_link(c, nl, "lo", &lo, &ignore) == 0 && !lo.up)
 			state = "lo down";
@@ -134,6 +153,26 @@ static int nl_or_gone(struct rt_ctx *c, const struct resource *r, struct nl **nl
 		return 0;
 	}
 	return rt_nl_for(c, r, nl, e);
+}
+
+/* For a destroy, what sits inside a namespace (addresses, routes) is
+ * present exactly when the namespace is a mounted one of this topology:
+ * the namespace's delete takes it along, so nothing inside needs reading;
+ * inside a namespace that is not ours aspen touches nothing. Returns false
+ * (probe as usual) for what does not sit in a namespace. */
+static bool goes_with_our_ns(struct rt_ctx *c, const struct resource *r, bool *present)
+{
+	char owner[ASPEN_MARK_MAX + 1];
+	struct rt_err ignore;
+	const char *ns = res_get(r, "netns");
+	if (!c->destroying || !ns || !*ns)
+		return false;
+	for (size_t i = 0; i < c->n_ours_ns; i++)
+		if (strcmp(c->ours_ns[i], ns) == 0)
+			return *present = true;
+	*present = netns_owner(ns, owner, sizeof(owner), &ignore) == 0 &&
+		   mark_in_topology(owner, c->topology) && netns_exists(ns);
+	return true;
 }
 
 /* True when the plan deletes what r sits on: its namespace, or (on the
@@ -270,6 +309,8 @@ static int addr_probe(struct rt_ctx *c, const struct resource *r, bool *present,
 	bool gone;
 	(void)out;
 	*present = false;
+	if (goes_with_our_ns(c, r, present))
+		return 0;
 	if (nl_or_gone(c, r, &nl, &gone, e) < 0)
 		return -1;
 	if (gone || dev_index(c, nl, r, &ifindex, &gone, e) < 0 || gone)
@@ -348,6 +389,9 @@ static int route_probe(struct rt_ctx *c, const struct resource *r, bool *present
 {
 	struct nl *nl;
 	(void)out;
+	*present = false;
+	if (goes_with_our_ns(c, r, present))
+		return 0;
 	return route_matches(c, r, &nl, present, e);
 }
 

@@ -623,6 +623,68 @@ static int nl_group_seen(const struct nl_link_info *l, void *arg, struct rt_err 
 	return 1;
 }
 
+/* RTM_SETLINK IFLA_GROUP of every ifindex, many requests to one sendmsg:
+ * only the last of each chunk asks for an ack, and the kernel answers the
+ * others only when they fail, so tagging 100 links is one round trip, not
+ * 100 (2-7 ms of system calls at N = 100 on a loaded machine). 0 when
+ * every link carries the group or is gone (ENODEV); -1 otherwise. */
+static int nl_group_tag(struct nl *nl, const int *ifindex, size_t n, uint32_t group)
+{
+	enum {
+		HDR = NLMSG_ALIGN(NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct ifinfomsg))),
+		MSG = HDR + NLA_ALIGN(NLA_HDRLEN + sizeof(uint32_t)),
+		CHUNK = 256,            /* 10 KB: below the socket's send buffer */
+	};
+	char buf[CHUNK * MSG];
+	char rbuf[8192];
+	int fd = nl_socket_get_fd(nl->sk);
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	nl_reset(nl);
+	for (size_t at = 0; at < n; at += CHUNK) {
+		size_t k = n - at < CHUNK ? n - at : CHUNK;
+		uint32_t last = 0;
+		memset(buf, 0, k * MSG);
+		for (size_t i = 0; i < k; i++) {
+			struct nlmsghdr *h = (struct nlmsghdr *)(buf + i * MSG);
+			struct ifinfomsg *ifi = NLMSG_DATA(h);
+			struct nlattr *a = (struct nlattr *)((char *)h + HDR);
+			h->nlmsg_len = MSG;
+			h->nlmsg_type = RTM_SETLINK;
+			h->nlmsg_flags = NLM_F_REQUEST | (i + 1 == k ? NLM_F_ACK : 0);
+			/* Our own numbers: libnl checks the replies to its
+			 * requests against its counter, which these must not
+			 * advance. */
+			h->nlmsg_seq = last = 0x80000000u | (uint32_t)(at + i);
+			h->nlmsg_pid = nl_socket_get_local_port(nl->sk);
+			ifi->ifi_family = AF_UNSPEC;
+			ifi->ifi_index = ifindex[at + i];
+			a->nla_len = NLA_HDRLEN + sizeof(uint32_t);
+			a->nla_type = IFLA_GROUP;
+			memcpy((char *)a + NLA_HDRLEN, &group, sizeof(group));
+		}
+		if (sendto(fd, buf, k * MSG, 0, (struct sockaddr *)&kernel, sizeof(kernel)) !=
+		    (ssize_t)(k * MSG))
+			return -1;
+		for (bool acked = false; !acked;) {
+			ssize_t len = recv(fd, rbuf, sizeof(rbuf), 0);
+			if (len < 0 && errno == EINTR)
+				continue;
+			if (len <= 0)
+				return -1;
+			for (struct nlmsghdr *h = (struct nlmsghdr *)rbuf; NLMSG_OK(h, (size_t)len);
+			     h = NLMSG_NEXT(h, len)) {
+				if (h->nlmsg_type != NLMSG_ERROR)
+					continue;
+				int err = -((struct nlmsgerr *)NLMSG_DATA(h))->error;
+				if (err && err != ENODEV && !nl->kerr)
+					nl->kerr = err;
+				acked |= h->nlmsg_seq == last;
+			}
+		}
+	}
+	return nl->kerr ? -1 : 0;
+}
+
 /* Tag every link of the batch with one fresh group, check that the group
  * holds nothing else, delete it. 0 when the batch is gone; -1 when the group
  * could not be used (the caller deletes one by one). */
@@ -632,9 +694,8 @@ static int nl_del_by_group(struct nl *nl, const int *ifindex, size_t n)
 	if (getrandom(&group, sizeof(group), GRND_NONBLOCK) != sizeof(group))
 		group = (uint32_t)getpid() * 2654435761u ^ (uint32_t)time(NULL);
 	group = (group & 0x3fffffffu) | 0x40000000u;    /* far from 0 and small numbers */
-	for (size_t i = 0; i < n; i++)
-		if (nl_group_msg(nl, RTM_SETLINK, ifindex[i], group) < 0 && nl->kerr != ENODEV)
-			return -1;
+	if (nl_group_tag(nl, ifindex, n, group) < 0)
+		return -1;
 	struct nl_group_walk w = { .group = group, .ifindex = ifindex, .n = n };
 	struct rt_err ignore;
 	if (nl_link_dump(nl, nl_group_seen, &w, &ignore) < 0 || w.foreign)

@@ -12,8 +12,10 @@
  * exec only uses async-signal-safe calls: the caller may be threaded. */
 #include "runtime/proc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -23,6 +25,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef PIDFD_SIGNAL_PROCESS_GROUP
@@ -146,6 +149,84 @@ bool proc_alive(const struct proc_id *id)
 {
 	enum proc_state s = proc_state(id);
 	return s == PROC_RUNNING || s == PROC_STOPPED;
+}
+
+/* ---------------- settling after a start ---------------- */
+
+/* Is every thread of pid asleep or stopped? Reads the state letter of
+ * each /proc/<pid>/task/<tid>/stat. False while any runs (R), waits for
+ * the disk (D: loading the program) or cannot be read. */
+static bool proc_all_asleep(pid_t pid)
+{
+	char dir[48], path[320], buf[512];
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(dir);
+	if (!d)
+		return false;
+	bool asleep = true, any = false;
+	struct dirent *de;
+	while (asleep && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/stat", dir, de->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t len = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+		if (fd >= 0)
+			close(fd);
+		if (len <= 0)
+			continue;               /* a thread that just ended */
+		buf[len] = '\0';
+		const char *p = strrchr(buf, ')');
+		char st = p && p[1] == ' ' ? p[2] : '?';
+		asleep = st == 'S' || st == 'T' || st == 't';
+		any = true;
+	}
+	closedir(d);
+	return asleep && any;
+}
+
+void proc_settle(const struct proc_id *ids, size_t n, int cap_ms)
+{
+	if (n == 0)
+		return;
+	struct pollfd *pf = calloc(n, sizeof(*pf));
+	bool *done = calloc(n, sizeof(*done));
+	if (!pf || !done) {
+		free(pf);
+		free(done);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		pf[i] = (struct pollfd){.fd = (int)syscall(SYS_pidfd_open, ids[i].pid, 0),
+					.events = POLLIN};
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		size_t left = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (!done[i]) {
+				enum proc_state s = proc_state(&ids[i]);
+				done[i] = s != PROC_RUNNING || proc_all_asleep(ids[i].pid);
+			}
+			if (done[i] && pf[i].fd >= 0) {
+				close(pf[i].fd);
+				pf[i].fd = -1;          /* poll ignores it from now on */
+			}
+			left += !done[i];
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long ms = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+		if (left == 0 || ms >= cap_ms)
+			break;
+		/* An exit wakes this at once; a process going to sleep is seen
+		 * at the next look, a millisecond on. */
+		poll(pf, (nfds_t)n, 1);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (pf[i].fd >= 0)
+			close(pf[i].fd);
+	free(pf);
+	free(done);
 }
 
 /* A handle on a verified process: a pidfd opened before the start time is

@@ -29,6 +29,7 @@
 #define ASPEN_PROC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "runtime/err.h"
@@ -71,6 +72,15 @@ enum proc_state {
  * which must reap it (waitpid). Signal dispositions and the signal mask are
  * reset to defaults in the child. */
 int proc_spawn(const struct proc_spec *s, struct proc_id *out, struct rt_err *e);
+
+/* After proc_spawn: wait until each of ids[0..n) has settled — exited, or
+ * every thread of it asleep (state S: waiting for input, a connection, a
+ * timer or a child; or stopped) — for at most cap_ms. A command that dies
+ * at once has then died, and one that runs has reached its first wait, so
+ * a liveness check right after means something without a fixed sleep
+ * (a program still busy at cap_ms counts as running). Exits wake the wait
+ * at once through pidfds. */
+void proc_settle(const struct proc_id *ids, size_t n, int cap_ms);
 
 /* Write "<pid> <starttime>\n" to path atomically (temp file + rename),
  * mode 0600. Async-signal-safe: usable between fork and exec. */

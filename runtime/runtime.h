@@ -104,6 +104,15 @@ struct rt_ctx {
 	const char **dying_links; size_t n_dying_links;
 	struct rt_deferred *del_links; size_t n_del_links, cap_del_links;
 	struct rt_deferred *del_ns; size_t n_del_ns, cap_del_ns;
+	/* This run is a destroy (cli/cmd_destroy.c): probes settle presence
+	 * and ownership only, which is all a delete needs, and read nothing
+	 * inside a namespace of ours (it goes whole); a plan that succeeded is
+	 * followed by rt_forget, so rt_execute skips its final journal save
+	 * (docs/executor.md, "Destroy"). */
+	bool destroying;
+	/* Destroy: namespaces whose probe found them mounted and marked ours,
+	 * so their addresses and routes need no second look (drv_ns.c). */
+	const char **ours_ns; size_t n_ours_ns, cap_ours_ns;
 };
 
 /* Lock the topology (timeout as lock_acquire; RT_NO_LOCK for read-only

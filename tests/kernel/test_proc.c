@@ -232,6 +232,43 @@ static void test_log_env_workdir(void **state)
 	assert_int_equal(st.st_mode & 0777, 0600);
 }
 
+/* proc_settle: a command that exits at once has exited when it returns, one
+ * that runs is alive and asleep (the cap is long: only its end is timed by
+ * the state, never by the clock). */
+static void test_settle(void **state)
+{
+	(void)state;
+	const char *die[] = {"sh", "-c", "exit 3", NULL};
+	const char *run[] = {"sleep", "100", NULL};
+	const char *busy[] = {"sh", "-c", "while :; do :; done", NULL};
+	struct proc_spec s = {.argv = die, .netns_fd = -1, .daemonize = true};
+	struct proc_id ids[3];
+	struct rt_err e = {0};
+	assert_int_equal(proc_spawn(&s, &ids[0], &e), 0);
+	s.argv = run;
+	assert_int_equal(proc_spawn(&s, &ids[1], &e), 0);
+	proc_settle(ids, 2, 60000);
+	assert_false(proc_alive(&ids[0]));
+	assert_true(proc_alive(&ids[1]));
+	char st = 0;
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)ids[1].pid);
+	FILE *f = fopen(path, "re");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	st = strrchr(buf, ')')[2];
+	assert_int_equal(st, 'S');
+	/* A program that never sleeps is let go at the cap, alive. */
+	s.argv = busy;
+	assert_int_equal(proc_spawn(&s, &ids[2], &e), 0);
+	proc_settle(&ids[2], 1, 50);
+	assert_true(proc_alive(&ids[2]));
+	assert_int_equal(proc_stop(&ids[1], 2000, &e), 0);
+	assert_int_equal(proc_stop(&ids[2], 2000, &e), 0);
+	proc_settle(ids, 0, 10);        /* nothing to wait for */
+}
+
 static void expect_spawn_error(const struct proc_spec *s, const char *want, int errnum)
 {
 	struct proc_id id = {0};
@@ -409,6 +446,7 @@ static int suite(void)
 		cmocka_unit_test(test_recycled_pid),
 		cmocka_unit_test(test_pause_resume),
 		cmocka_unit_test(test_child_zombie),
+		cmocka_unit_test(test_settle),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
