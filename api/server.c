@@ -17,7 +17,6 @@
 #include "api/server.h"
 
 #include <errno.h>
-#include <microhttpd.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/mhd.h"       /* libmicrohttpd, loaded at first use */
 #include "api/route.h"
 #include "compiler/compile.h"
 #include "runtime/adhoc.h"
@@ -760,6 +760,8 @@ void api_server_serve_until(struct api_server *s, volatile sig_atomic_t *stop)
 int api_server_start(struct api_server **out, const struct api_server_opts *o, struct rt_err *e)
 {
 	*out = NULL;
+	if (apimhd_load(e) < 0)
+		return -1;
 	struct api_server *s = calloc(1, sizeof(*s));
 	if (!s)
 		return rt_errf(e, ENOMEM, "out of memory");
