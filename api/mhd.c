@@ -34,7 +34,7 @@ static void apimhd_fail(const char *lib, const char *why)
 	apimhd_state.rc = -1;
 	snprintf(apimhd_state.msg, sizeof(apimhd_state.msg),
 		 "libmicrohttpd is needed to serve the control API, and %s could not be loaded: %s "
-		 "(install the Debian package %s, or run with --no-api)", lib, why, APIMHD_PACKAGE);
+		 "(install the Debian package %s)", lib, why, APIMHD_PACKAGE);
 }
 
 static void apimhd_open(void)

@@ -33,6 +33,7 @@
 #include "runtime/adhoc.h"
 #include "runtime/fault.h"
 #include "runtime/matrix.h"
+#include "runtime/nftlib.h"
 #include "runtime/proc.h"
 
 #define API_MAX_EVENTS 100000           /* the log keeps the first this many */
@@ -762,6 +763,10 @@ int api_server_start(struct api_server **out, const struct api_server_opts *o, s
 	*out = NULL;
 	if (apimhd_load(e) < 0)
 		return -1;
+	/* Load libnftables now, not inside the first POSTed partition's
+	 * request (a failure is its to report). */
+	struct rt_err ignored;
+	rtnft_load(&ignored);
 	struct api_server *s = calloc(1, sizeof(*s));
 	if (!s)
 		return rt_errf(e, ENOMEM, "out of memory");
