@@ -46,12 +46,13 @@ ifneq ($(HAVE_PKG_CONFIG),)
   # One line per missing library, naming the package that provides it.
   MISSING := $(foreach p,$(LIBS_PKGS) $(TEST_PKGS),$(if $(shell $(PKG_CONFIG) --exists $(word 1,$(subst :, ,$(p))) && echo y),,$(p)))
   DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(call pc_names,$(LIBS_PKGS)) 2>/dev/null)
-  # libcurl's headers only: it is loaded with dlopen at first use (runtime/curl.h).
-  DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(filter-out libcurl,$(call pc_names,$(LIBS_PKGS))) 2>/dev/null)
+  # libcurl's, libmicrohttpd's and libnftables' headers only: they are
+  # loaded with dlopen at first use (runtime/curl.h, api/mhd.h, runtime/nftlib.h).
+  DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(filter-out libcurl libmicrohttpd libnftables,$(call pc_names,$(LIBS_PKGS))) 2>/dev/null)
   TEST_LIBS  := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 else
   DEP_CFLAGS := -I/usr/include/libnl3 -I/usr/include/cjson
-  DEP_LIBS   := -lyaml -lcjson -lnl-route-3 -lnl-3 -lmnl -lnftables -lmicrohttpd
+  DEP_LIBS   := -lyaml -lcjson -lnl-route-3 -lnl-3 -lmnl
   TEST_LIBS  := -lcmocka
 endif
 

@@ -3,7 +3,7 @@
  * `aspen fault`, `aspen heal` and `aspen status` first ask whether another
  * aspen holds the topology's lock. Nobody: they work on the topology
  * themselves, as they always did. A holder that serves the control API:
- * they send it the request instead (libcurl on the unix socket), so their
+ * they send it the request instead (plain HTTP/1.1 on the unix socket), so their
  * change is serialised with its schedule. A holder that does not serve
  * (an apply still converging, a destroy): the lock, as before. */
 #ifndef ASPEN_API_CLIENT_H

@@ -17,7 +17,6 @@
 #include "api/server.h"
 
 #include <errno.h>
-#include <microhttpd.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,11 +27,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/mhd.h"       /* libmicrohttpd, loaded at first use */
 #include "api/route.h"
 #include "compiler/compile.h"
 #include "runtime/adhoc.h"
 #include "runtime/fault.h"
 #include "runtime/matrix.h"
+#include "runtime/nftlib.h"
 #include "runtime/proc.h"
 
 #define API_MAX_EVENTS 100000           /* the log keeps the first this many */
@@ -760,6 +761,12 @@ void api_server_serve_until(struct api_server *s, volatile sig_atomic_t *stop)
 int api_server_start(struct api_server **out, const struct api_server_opts *o, struct rt_err *e)
 {
 	*out = NULL;
+	if (apimhd_load(e) < 0)
+		return -1;
+	/* Load libnftables now, not inside the first POSTed partition's
+	 * request (a failure is its to report). */
+	struct rt_err ignored;
+	rtnft_load(&ignored);
 	struct api_server *s = calloc(1, sizeof(*s));
 	if (!s)
 		return rt_errf(e, ENOMEM, "out of memory");

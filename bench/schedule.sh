@@ -6,8 +6,9 @@
 # 1. Schedule precision: 100 timed faults (and their reverts) through the
 #    scheduler with do-nothing mechanisms and the real journal: p50/p99/max
 #    of |actual - scheduled| (target p99 < 1 ms), with the journal on disk
-#    (/tmp) and on tmpfs (/dev/shm): the journal's fsync is the step that
-#    can make an entry late. No root needed.
+#    (/var/tmp) and on tmpfs (/dev/shm): the journal's fsync is the step that
+#    can make an entry late; then on disk again with two busy processes
+#    (sh loops, killed at the end) loading the machine. No root needed.
 # 2. In tests/sandbox.sh (private namespaces; nothing touches the host), on
 #    live netns topologies made by bench/gen-topology.sh and `aspen apply
 #    --no-schedule`, with the real mechanisms:
@@ -26,8 +27,18 @@ TOOL=$BUILD/tools/bench_schedule
 [ -x "$TOOL" ] || { echo "  bench_schedule not built ($TOOL)"; exit 1; }
 if [ "${ASPEN_SANDBOX:-}" != 1 ]; then
 	echo "fault schedule:"
-	"$TOOL" precision 100 /tmp
+	"$TOOL" precision 100 /var/tmp
 	[ -d /dev/shm ] && "$TOOL" precision 100 /dev/shm
+	# The same with two busy processes loading the machine (issue 13):
+	# started here, killed here by their pids.
+	sh -c 'while :; do :; done' & b1=$!
+	sh -c 'while :; do :; done' & b2=$!
+	trap 'kill "$b1" "$b2" 2>/dev/null' EXIT INT TERM
+	echo "  with 2 busy processes (load average $(cut -d' ' -f1 /proc/loadavg)):"
+	"$TOOL" precision 100 /var/tmp || true
+	kill "$b1" "$b2" 2>/dev/null || true
+	wait "$b1" "$b2" 2>/dev/null || true
+	trap - EXIT INT TERM
 	if [ "$(id -u)" != 0 ] || ! unshare --net true 2>/dev/null; then
 		echo "  live partitions skipped: needs root and unshare (runs inside tests/sandbox.sh)"
 		exit 0

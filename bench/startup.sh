@@ -24,18 +24,9 @@ tmp=$(mktemp -d /tmp/aspen-startup.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 export NO_COLOR=1
 
-now_ns() { date +%s%N; }
-# loop NAME CMD...: RUNS runs of CMD; appends the per-run ms to $tmp/NAME
-loop() {
-	name=$1; shift
-	i=0 t0=$(now_ns)
-	while [ $i -lt "$runs" ]; do "$@" >/dev/null 2>&1 || true; i=$((i + 1)); done
-	echo "$t0 $(now_ns) $runs" | awk '{ printf "%.3f\n", ($2 - $1) / 1e6 / $3 }' >>"$tmp/$name"
-}
-# stats NAME: "median  min..max" of the round means
-stats() { sort -n "$tmp/$1" | awk '{ v[NR] = $1 } END {
-	m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-	printf "%7.2f ms   %6.2f..%-6.2f", m, v[1], v[NR] }'; }
+. "$here/lib.sh"
+loop() { _l=$1; shift; bench_loop "$_l" "$runs" "$@"; }
+stats() { bench_stats "$1"; }
 
 rows="ip-V"
 set -- "aspen" "$ASPEN"

@@ -41,6 +41,11 @@ int cmd_plan(int argc, char **argv)
 	if (argc - first > 1)
 		return cli_usage_error("plan", "one topology file at a time");
 
+	/* A 1000-node plan is ~1 MB of JSON: write it in 64 KiB pieces rather
+	 * than the 4 KiB stdio picks for a pipe. */
+	static char outbuf[1 << 16];
+	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+
 	const char *file = argv[first];
 	struct diag_list d;
 	diag_init(&d, file);

@@ -55,7 +55,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <nftables/libnftables.h>
+#include "runtime/nftlib.h"   /* libnftables, loaded at first use */
 
 #include "runtime/mark.h"
 
@@ -86,6 +86,8 @@ static void nft_first_error(const char *buf, char *out, size_t len)
  * *out (NULL when there is none). */
 static int nft_exec(const char *cmd, cJSON **out, struct rt_err *e)
 {
+	if (rtnft_load(e) < 0)
+		return -1;
 	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!ctx)
 		return rt_errf(e, ENOMEM, "nf_tables: cannot create a libnftables context");

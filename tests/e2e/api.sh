@@ -106,6 +106,19 @@ echo "--- aspen fault --for through the socket waits for the revert"
 "$ASPEN" fault "$ASPEN_TOPOLOGY" loss node1 100% --for 300ms >"$OUT/cli" 2>&1
 grep -q 'loss node1 100% applied' "$OUT/cli"
 grep -q 'loss node1 100% reverted' "$OUT/cli"
+
+echo "--- aspen fault --for through the socket, interrupted by SIGINT: healed, exit 130"
+env --default-signal=INT "$ASPEN" fault "$ASPEN_TOPOLOGY" loss node1 100% --for 60s >"$OUT/cli" 2>&1 &
+pid=$!
+i=0
+until grep -q 'loss node1 100% applied' "$OUT/cli"; do
+	i=$((i + 1)); [ $i -le 200 ] || { cat "$OUT/cli" >&2; echo "FAIL: --for 60s not applied" >&2; exit 1; }
+	sleep 0.05
+done
+kill -INT $pid
+rc=0; wait $pid || rc=$?
+[ $rc = 130 ] || { cat "$OUT/cli" >&2; echo "FAIL: interrupted fault: exit $rc, not 130" >&2; exit 1; }
+grep -q 'reverted loss node1 100%' "$OUT/cli" || { cat "$OUT/cli" >&2; echo "FAIL: not reverted" >&2; exit 1; }
 st=$(api GET /v1/faults); expect "$st" 200 "GET faults at the end"
 [ "$(jq -r '.faults | length' "$OUT/ans")" = 0 ]
 st=$(api GET /v1/events); expect "$st" 200 "events"

@@ -379,6 +379,37 @@ static void test_text_values(void **state)
 	arena_free(&a);
 }
 
+/* JSON strings: every escape, a control byte, UTF-8 passed through, and
+ * escapes at the start, the end and next to each other (json_escape writes
+ * the runs between escapes in one piece). */
+static void test_json_escapes(void **state)
+{
+	(void)state;
+	struct arena a;
+	arena_init(&a);
+	struct res_list des = {0}, obs = {0};
+	add(&des, &a, RES_VMM, "vmm/x",
+	    KV("a", "\"q\" \\ \b\f\n\r\t\x01\x1f end", "b", "\"", "c", "caf\xc3\xa9\"\"", "d", ""),
+	    NULL);
+	struct plan p;
+	struct diag_list d;
+	diag_init(&d, NULL);
+	assert_int_equal(plan_compute(&p, NULL, &des, &obs, &d), 0);
+	char *got = NULL;
+	FX_CAPTURE(got, plan_print_json(&p, out));
+	assert_non_null(strstr(got,
+		"      \"props\": {\n"
+		"        \"a\": \"\\\"q\\\" \\\\ \\b\\f\\n\\r\\t\\u0001\\u001f end\",\n"
+		"        \"b\": \"\\\"\",\n"
+		"        \"c\": \"caf\xc3\xa9\\\"\\\"\",\n"
+		"        \"d\": \"\"\n"
+		"      },\n"));
+	free(got);
+	plan_free(&p);
+	diag_clear(&d);
+	arena_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -388,6 +419,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_phases, setup, teardown),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_text_values),
+		cmocka_unit_test(test_json_escapes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
