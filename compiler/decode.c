@@ -986,7 +986,10 @@ static void dec_partition(struct dec *dc, struct topo_fault *fl, const struct fi
 		fl->u.partition.groups = arena_array(dc->a, v->u.seq.n ? v->u.seq.n : 1,
 						     sizeof(struct target_list));
 		size_t ng = 0;
+		fl->u.partition.flat = v->u.seq.n > 0;
 		for (size_t i = 0; i < v->u.seq.n; i++) {
+			if (v->u.seq.v[i]->type != YN_SCALAR)
+				fl->u.partition.flat = false;
 			size_t saved = path_index(dc, i);
 			if (get_targets(dc, v->u.seq.v[i], false, "partition",
 					&fl->u.partition.groups[ng]) == 0)

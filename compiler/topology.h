@@ -190,6 +190,10 @@ struct topo_fault {
 			 * implicitly the other side. */
 			struct target_list *groups;
 			size_t n_groups;
+			/* GROUPS written as a flat list ([a, b]): every group is
+			 * one bare target. Only valid when it names every node
+			 * (validate.c, check_flat). */
+			bool flat;
 		} partition;
 		struct {                        /* latency, loss, duplicate, corrupt, reorder, rate */
 			struct target_list targets;

@@ -110,6 +110,19 @@ static int build_partition(struct sbuf *b, const struct words *w, struct rt_err 
 		sb_printf(b, "}");
 		return 0;
 	}
+	if (words_find(w, "/", 0) == w->n) {
+		/* One group is no partition; the validator's hint would be in
+		 * YAML, so say it in the command's own words. */
+		char cut[256];
+		size_t used = 0;
+		for (size_t i = 0; i < w->n && used < sizeof(cut); i++)
+			used += (size_t)snprintf(cut + used, sizeof(cut) - used, "%s%s",
+						 i == 1 ? " / " : i ? "," : "", w->v[i]);
+		return rt_errf(e, EINVAL, "a partition needs its sides separated by '/': "
+			       "'partition %s' (or '->' for a one-way cut), or 'isolate %s' to "
+			       "cut %s from every other node", w->n > 1 ? cut : "NODE / NODE,NODE",
+			       w->v[0], w->v[0]);
+	}
 	sb_printf(b, "partition: [");
 	for (size_t from = 0, g = 0; from <= w->n; g++) {
 		size_t to = words_find(w, "/", from);
