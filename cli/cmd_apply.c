@@ -227,7 +227,7 @@ int apply_run(const struct apply_opts *o)
 	    rt_adopt(&rc, &observed, &e) < 0)
 		goto out;
 	if (cli_out.verbose && !json && p.n_actions)
-		plan_print_text(&p, out, cli_color_for(out));
+		plan_print_text(&p, out, cli_color_for(out), true);
 	if (!json && !cli_out.quiet && p.n_actions)
 		fprintf(out, "aspen apply: %s: %zu to create, %zu to update, %zu to replace, %zu to delete\n",
 		       t->name, p.n_create, p.n_update, p.n_replace, p.n_delete);

@@ -85,7 +85,7 @@ int cmd_plan(int argc, char **argv)
 		if (json)
 			plan_print_json(&p, stdout);
 		else
-			plan_print_text(&p, stdout, cli_color_for(stdout));
+			plan_print_text(&p, stdout, cli_color_for(stdout), cli_out.verbose);
 		if (detailed && p.n_actions > 0)
 			rc = EXIT_CHANGES;
 		/* What apply would refuse before changing anything. */
