@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "runtime/health.h"
+#include "runtime/nodeenv.h"
 #include "runtime/proc.h"
 #include "runtime/vm.h"
 
@@ -75,6 +76,22 @@ static int check_processes(struct rt_ctx *c, const struct topology *t, struct rt
 	return 0;
 }
 
+/* Node i's exec check: its argv with ${VAR} replaced, run with the
+ * environment its command gets (one environment for both, nodeenv.h). */
+static int exec_check(const struct topology *t, size_t i, const char *ns, struct health_check *hc,
+		      char ***envp, char ***argv, struct rt_err *e)
+{
+	const struct topo_node *nd = &t->nodes[i];
+	*envp = nodeenv_node(t, i, (const char *const *)environ, e);
+	*argv = *envp ? nodeenv_argv(nd->health.exec.v, nd->health.exec.n, *envp, e) : NULL;
+	if (!*argv || !(*argv)[0])
+		return *argv ? rt_errf(e, EINVAL, "%s: health exec is empty once its variables are "
+				       "replaced", nd->name) : rt_err_prefix(e, "%s: health exec", nd->name);
+	*hc = (struct health_check){nd->name, ns, HEALTH_EXEC, 0, 0,
+				    (const char *const *)*argv, 0, (const char *const *)*envp};
+	return 0;
+}
+
 int wait_healthy(struct rt_ctx *c, const struct topology *t, struct progress *pr, bool spawned,
 		 struct rt_err *e)
 {
@@ -84,8 +101,9 @@ int wait_healthy(struct rt_ctx *c, const struct topology *t, struct progress *pr
 	struct health_check *v = calloc(cap + 1, sizeof(*v));
 	char (*nspath)[96] = calloc(t->n_nodes + 1, sizeof(*nspath));
 	bool *done = calloc(t->n_nodes + 1, sizeof(bool));
+	char ***envs = calloc(t->n_nodes + 1, sizeof(*envs)), ***args = calloc(t->n_nodes + 1, sizeof(*args));
 	int rc = 0;
-	if (!v || !nspath || !done) {
+	if (!v || !nspath || !done || !envs || !args) {
 		rc = rt_errf(e, ENOMEM, "out of memory");
 		goto out;
 	}
@@ -117,12 +135,14 @@ int wait_healthy(struct rt_ctx *c, const struct topology *t, struct progress *pr
 				ns = nspath[i];
 			}
 			if (h->has_tcp)
-				v[n++] = (struct health_check){nd->name, ns, HEALTH_TCP, h->tcp_ip, h->tcp_port, NULL, 0};
+				v[n++] = (struct health_check){nd->name, ns, HEALTH_TCP, h->tcp_ip, h->tcp_port, NULL, 0, NULL};
 			if (h->has_ping)
-				v[n++] = (struct health_check){nd->name, ns, HEALTH_PING, h->ping_ip, 0, NULL, 0};
-			if (h->exec.n)
-				v[n++] = (struct health_check){nd->name, ns, HEALTH_EXEC, 0, 0, h->exec.v, 0};
+				v[n++] = (struct health_check){nd->name, ns, HEALTH_PING, h->ping_ip, 0, NULL, 0, NULL};
+			if (h->exec.n && (rc = exec_check(t, i, ns, &v[n++], &envs[i], &args[i], e)) < 0)
+				break;
 		}
+		if (rc < 0)
+			break;
 		struct waitctx w = {pr, n, 0};
 		rc = health_wait(v, n, (int)(hg->timeout_us / 1000), (int)(hg->interval_us / 1000),
 				 on_progress, &w, e);
@@ -136,6 +156,12 @@ int wait_healthy(struct rt_ctx *c, const struct topology *t, struct progress *pr
 		rc = -1;
 	}
 out:
+	for (size_t i = 0; envs && args && i < t->n_nodes; i++) {
+		nodeenv_free(envs[i]);
+		nodeenv_free(args[i]);
+	}
+	free(envs);
+	free(args);
 	free(v);
 	free(nspath);
 	free(done);

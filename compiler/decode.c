@@ -258,6 +258,7 @@ static int get_command(struct dec *dc, const struct ynode *n, const struct field
 			return -1;
 		}
 		const char **v = arena_array(dc->a, n->u.seq.n + 1, sizeof(*v));
+		struct pos *at = arena_array(dc->a, n->u.seq.n, sizeof(*at));
 		int rc = 0;
 		for (size_t i = 0; i < n->u.seq.n; i++) {
 			const struct ynode *it = n->u.seq.v[i];
@@ -270,10 +271,12 @@ static int get_command(struct dec *dc, const struct ynode *n, const struct field
 				continue;
 			}
 			v[i] = arena_strdup(dc->a, it->u.scalar.s);
+			at[i] = it->pos;
 		}
 		if (rc < 0)
 			return -1;
 		out->v = v;
+		out->at = at;
 		out->n = n->u.seq.n;
 		out->pos = n->pos;
 		return 0;

@@ -216,7 +216,7 @@ static const char *env_build(const struct topology *t, const struct topo_node *n
 /* "node1=10.100.0.2 node2=10.100.0.3 node3": every node in file order, with
  * its first address when it has one. Built once and shared by reference by
  * every process resource, so lowering stays linear in the node count; the
- * process driver derives ASPEN_NODES, ASPEN_PEERS and ASPEN_IP_<NAME> from
+ * process driver derives ASPEN_NODES, ASPEN_PEERS, ASPEN_OTHERS and ASPEN_IP_<NAME> from
  * it. Names hold no spaces or '=' (validation), so it needs no escaping. */
 static const char *cluster_string_in(const struct topology *t, struct arena *a)
 {

@@ -36,6 +36,7 @@ struct strv {                   /* an argv-like list of strings */
 	const char **v;
 	size_t n;
 	struct pos pos;
+	struct pos *at;                 /* of each item (list form), or NULL: all at pos */
 };
 
 /* ---------------- networks ---------------- */

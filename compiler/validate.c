@@ -12,6 +12,7 @@
  * something is wrong, so a 1000-node file validates in about 2 ms
  * (test_scale_1000_nodes). Generated names come from names.c. */
 #include "compiler/compile.h"
+#include "compiler/envsub.h"
 #include "compiler/names.h"
 
 #include <stdarg.h>
@@ -1407,6 +1408,7 @@ void topo_validate(struct topology *t, struct diag_list *d)
 	check_dups(&v, false);
 	check_dups(&v, true);
 	check_health(&v);
+	envsub_check(t, d);
 	check_faults(&v);
 	arena_free(&v.a);
 }

@@ -109,20 +109,34 @@ static int process_create(struct rt_ctx *c, const struct resource *r, struct rt_
 				    res_get(r, "env"), e);
 	if (!envp)
 		return -1;
+	size_t n = 0;
+	while (argv[n])
+		n++;
+	/* ${VAR} in the arguments, from the environment the command gets. */
+	char **args = nodeenv_argv(argv, n, envp, e);
 	snprintf(nspath, sizeof(nspath), "/run/netns/%s", res_get(r, "netns"));
-	if (node_file(c, r, "log", log, sizeof(log), e) < 0 ||
-	    node_file(c, r, "pid", pidf, sizeof(pidf), e) < 0)
+	if (!args || !args[0] || node_file(c, r, "log", log, sizeof(log), e) < 0 ||
+	    node_file(c, r, "pid", pidf, sizeof(pidf), e) < 0) {
+		if (args && !args[0])
+			rt_errf(e, EINVAL, "the command is empty once its variables are replaced");
+		nodeenv_free(args);
+		nodeenv_free(envp);
 		return -1;
+	}
 	const char *wd = res_get(r, "workdir");
 	struct proc_spec s = {
-		.argv = argv, .envp = (const char *const *)envp, .workdir = wd && *wd ? wd : "/",
-		.netns_path = nspath, .netns_fd = -1, .log_path = log, .daemonize = true,
-		.pidfile = pidf,
+		.argv = (const char *const *)args, .envp = (const char *const *)envp,
+		.workdir = wd && *wd ? wd : "/", .netns_path = nspath, .netns_fd = -1,
+		.log_path = log, .daemonize = true, .pidfile = pidf,
 	};
 	int rc = proc_spawn(&s, &p, e);
 	nodeenv_free(envp);
-	if (rc < 0)
-		return rt_err_prefix(e, "start %s", argv[0]);
+	if (rc < 0) {
+		rt_err_prefix(e, "start %s", args[0]);
+		nodeenv_free(args);
+		return -1;
+	}
+	nodeenv_free(args);
 	journal_set_process(&c->journal, r->id, &p);
 	return 0;
 }

@@ -32,6 +32,7 @@ struct health_check {
 	uint16_t port;                  /* tcp */
 	const char *const *argv;        /* exec: NULL-terminated, searched in PATH */
 	int attempt_timeout_ms;         /* one attempt; 0 = 1 s (tcp, ping), 10 s (exec) */
+	const char *const *envp;        /* exec: the node's environment (nodeenv.h); NULL = inherit */
 };
 
 /* One attempt of c, bounded by its attempt timeout. 0 when it passes;
