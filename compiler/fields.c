@@ -57,7 +57,8 @@ static const struct field network_fields[] = {
 	{.key = "guest_ip", .id = F_NODE_GUEST_IP, .type = FT_BOOL, .kinds = KIND_VM}, \
 	{.key = "command", .id = F_NODE_COMMAND, .type = FT_COMMAND, .kinds = KIND_NETNS}, \
 	{.key = "env", .id = F_NODE_ENV, .type = FT_STRMAP, .kinds = KIND_NETNS}, \
-	{.key = "workdir", .id = F_NODE_WORKDIR, .type = FT_PATH, .kinds = KIND_NETNS}
+	{.key = "workdir", .id = F_NODE_WORKDIR, .type = FT_PATH, .kinds = KIND_NETNS}, \
+	{.key = "restart_on", .id = F_NODE_RESTART_ON, .type = FT_STRING, .kinds = KIND_NETNS}
 
 static const struct field node_fields[] = {
 	NODE_COMMON_FIELDS,

@@ -337,6 +337,10 @@ static void lower_process(struct lower_ctx *c, size_t idx, bool has_route)
 	res_set(a, r, "env", env_build(c->t, n, &c->buf));
 	res_set_ref(r, a, "cluster", c->cluster);
 	res_set(a, r, "workdir", n->workdir ? n->workdir : "/");
+	/* Set only when not the default, so journals written before the
+	 * policy existed compare equal (docs/resources.md). */
+	if (n->keep_on_peers)
+		res_set(a, r, "restart_on", "own");
 	res_add_dep(a, r, idf(id, "netns/%s", n->name));
 	for (size_t i = 0; i < n->n_ifaces; i++) {
 		const struct topo_iface *f = &n->ifaces[i];

@@ -318,7 +318,7 @@ static void text_changes(FILE *out, const struct action *a, bool whole)
 		const struct prop_change *c = &a->changes[i];
 		fprintf(out, "%s%s: ", i ? ", " : "", c->key);
 		text_pair(out, c->key, c->old_value, c->new_value, whole);
-		if (a->op == ACT_REPLACE && !kind_changed && !res_prop_updatable(a->desired->kind, c->key)) {
+		if (a->op == ACT_REPLACE && !kind_changed && !res_prop_updatable_in(a->desired, c->key)) {
 			fputs(" (forces replacement)", out);
 			forced = true;
 		}
@@ -378,6 +378,60 @@ static void text_schedule(const struct plan *p, FILE *out)
 	}
 }
 
+/* Why a node's process restarts, in the user's words. */
+static const char *restart_why(const struct action *a, char *buf, size_t n)
+{
+	static const struct { const char *key, *why; } words[] = {
+		{"cluster", "its peers changed"}, {"argv", "its command changed"},
+		{"env", "its environment changed"}, {"workdir", "its workdir changed"},
+		{"netns", "its namespace changed"},
+	};
+	for (size_t i = 0; i < a->n_changes; i++) {
+		const char *k = a->changes[i].key;
+		if (res_prop_updatable_in(a->desired, k))
+			continue;
+		for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++)
+			if (strcmp(k, words[w].key) == 0)
+				return words[w].why;
+		snprintf(buf, n, "%s changed", k);
+		return buf;
+	}
+	snprintf(buf, n, "%s", a->reason ? a->reason : "replaced");
+	return buf;
+}
+
+/* "Restarts: node1 (its peers changed), ..." and the nodes a change of
+ * peers reaches that keep running (restart_on: [own]): what a reviewer of
+ * a plan most needs to know about a live cluster. */
+static void text_restarts(const struct plan *p, FILE *out)
+{
+	bool any = false;
+	for (int pass = 0; pass < 2; pass++) {
+		any = false;
+		for (size_t i = 0; i < p->n_actions; i++) {
+			const struct action *a = &p->actions[i];
+			if (!action_shown(a) || !a->desired || a->desired->kind != RES_PROCESS ||
+			    a->op != (pass == 0 ? ACT_REPLACE : ACT_UPDATE) ||
+			    (pass == 1 && !res_get(a->observed, "cluster")))
+				continue;
+			bool peers = false;
+			for (size_t k = 0; k < a->n_changes; k++)
+				peers |= strcmp(a->changes[k].key, "cluster") == 0;
+			if (pass == 1 && !peers)
+				continue;
+			char buf[160];
+			fprintf(out, "%s%s", any ? ", " : pass == 0 ? "Restarts: " :
+				"Keeps running though its peers changed (restart_on: [own]): ",
+				strchr(a->desired->id, '/') ? strchr(a->desired->id, '/') + 1 : a->desired->id);
+			if (pass == 0)
+				fprintf(out, " (%s)", restart_why(a, buf, sizeof(buf)));
+			any = true;
+		}
+		if (any)
+			fputc('\n', out);
+	}
+}
+
 void plan_print_text(const struct plan *p, FILE *out, bool color, bool whole)
 {
 	struct style st = {"", "", "", ""};
@@ -413,6 +467,7 @@ void plan_print_text(const struct plan *p, FILE *out, bool color, bool whole)
 		}
 		fprintf(out, "\nPlan: %zu to create, %zu to update, %zu to replace, %zu to delete.\n",
 			p->n_create, p->n_update, p->n_replace, p->n_delete);
+		text_restarts(p, out);
 	}
 	if (p->n_timeline)
 		text_schedule(p, out);

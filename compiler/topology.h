@@ -106,6 +106,10 @@ struct topo_node {
 	struct strv command;            /* argv; n == 0: no command */
 	struct kv *env; size_t n_env;
 	const char *workdir;
+	/* restart_on: [own] — a change of the other nodes (the cluster's
+	 * names and addresses the command's environment carries) does not
+	 * restart the command; default [own, peers]. */
+	bool keep_on_peers;             struct pos restart_on_pos;
 
 	/* both */
 	struct topo_iface *ifaces; size_t n_ifaces;

@@ -163,10 +163,17 @@ static int process_probe(struct rt_ctx *c, const struct resource *r, bool *prese
 	return 0;
 }
 
+/* The planner updates a process only for what needs no restart (its
+ * restart_on policy, and its peers under restart_on=own): the command keeps
+ * running, and the journal records the new values for its next start. */
 static int process_update(struct rt_ctx *c, const struct resource *old, const struct resource *r,
 			  struct rt_err *e)
 {
-	return process_destroy(c, old, e) < 0 ? -1 : process_create(c, r, e);
+	(void)c;
+	(void)old;
+	(void)r;
+	(void)e;
+	return 0;
 }
 
 const struct res_driver drv_process = {process_create, process_update, process_destroy,

@@ -380,13 +380,59 @@ static void test_text_long_changes(void **state)
 		      "-/+ vm/y                     cmdline: \"…root=/dev/vda ro…\" -> \"…root=/dev/vda rw…\" "
 		      "(forces replacement)\n"
 		      "\n"
-		      "Plan: 0 to create, 0 to update, 2 to replace, 0 to delete.\n");
+		      "Plan: 0 to create, 0 to update, 2 to replace, 0 to delete.\n"
+		      "Restarts: node1 (its command changed)\n");
 	free(got);
 	FX_CAPTURE(got, plan_print_text(&p, out, false, true));
 	assert_non_null(strstr(got, "cluster: \"node1=10.100.0.2 node2=10.100.0.3 node3=10.100.0.4\" -> "
 				    "\"node1=10.100.0.2 node2=10.100.0.3 node3=10.100.0.4 node4=10.100.0.5\""));
 	assert_non_null(strstr(got, "cmdline: \"console=hvc0 root=/dev/vda ro quiet ip=10.0.0.2\" -> "));
 	assert_null(strstr(got, "…"));
+	free(got);
+	plan_free(&p);
+	diag_clear(&d);
+	arena_free(&a);
+}
+
+/* A node added: the default node restarts because its peers changed, the
+ * one with restart_on=own is updated in place, and the plan says which. */
+static void test_restart_policy(void **state)
+{
+	(void)state;
+	struct arena a;
+	arena_init(&a);
+	struct res_list des = {0}, obs = {0};
+	const char *c2 = "n1=10.0.0.2 n2=10.0.0.3", *c3 = "n1=10.0.0.2 n2=10.0.0.3 n3=10.0.0.4";
+	add(&des, &a, RES_PROCESS, "process/n1", KV("argv", "[\"srv\"]", "cluster", c3), NULL);
+	add(&obs, &a, RES_PROCESS, "process/n1", KV("argv", "[\"srv\"]", "cluster", c2), NULL);
+	add(&des, &a, RES_PROCESS, "process/n2",
+	    KV("argv", "[\"srv\"]", "cluster", c3, "restart_on", "own"), NULL);
+	add(&obs, &a, RES_PROCESS, "process/n2", KV("argv", "[\"srv\"]", "cluster", c2), NULL);
+	/* restart_on=own does not cover a changed command */
+	add(&des, &a, RES_PROCESS, "process/n4",
+	    KV("argv", "[\"srv\",\"-v\"]", "cluster", c3, "restart_on", "own"), NULL);
+	add(&obs, &a, RES_PROCESS, "process/n4",
+	    KV("argv", "[\"srv\"]", "cluster", c2, "restart_on", "own"), NULL);
+	add(&des, &a, RES_PROCESS, "process/n3",
+	    KV("argv", "[\"srv\"]", "cluster", c3, "restart_on", "own"), NULL);
+	struct plan p;
+	struct diag_list d;
+	diag_init(&d, NULL);
+	assert_int_equal(plan_compute(&p, NULL, &des, &obs, &d), 0);
+	char *got = NULL;
+	FX_CAPTURE(got, plan_print_text(&p, out, false, false));
+	assert_golden(got,
+		      "-/+ process/n1               cluster: \"n1=10.0.0.2 n2=10.0.0.3\" -> \"n1=10.0.0.2 n2=10.0.0.3 "
+		      "n3=10.0.0.4\" (forces replacement)\n"
+		      "  ~ process/n2               cluster: \"n1=10.0.0.2 n2=10.0.0.3\" -> \"n1=10.0.0.2 n2=10.0.0.3 "
+		      "n3=10.0.0.4\", restart_on: (none) -> own\n"
+		      "-/+ process/n4               argv: srv -> srv -v (forces replacement), cluster: "
+		      "\"n1=10.0.0.2 n2=10.0.0.3\" -> \"n1=10.0.0.2 n2=10.0.0.3 n3=10.0.0.4\"\n"
+		      "  + process/n3               argv=srv\n"
+		      "\n"
+		      "Plan: 1 to create, 1 to update, 2 to replace, 0 to delete.\n"
+		      "Restarts: n1 (its peers changed), n4 (its command changed)\n"
+		      "Keeps running though its peers changed (restart_on: [own]): n2\n");
 	free(got);
 	plan_free(&p);
 	diag_clear(&d);
@@ -434,6 +480,7 @@ int main(void)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_text_values),
 		cmocka_unit_test(test_text_long_changes),
+		cmocka_unit_test(test_restart_policy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
