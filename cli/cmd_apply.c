@@ -223,7 +223,7 @@ int apply_run(const struct apply_opts *o)
 	}
 	diag_clear(&d);
 	if (vm_preflight(&p, &e) < 0 || hostnet_preflight(rc.host, t, &p, &e) < 0 ||
-	    rt_preflight(&rc, &p, &e) < 0 ||
+	    peernet_preflight(t, &p, &e) < 0 || rt_preflight(&rc, &p, &e) < 0 ||
 	    rt_adopt(&rc, &observed, &e) < 0)
 		goto out;
 	if (cli_out.verbose && !json && p.n_actions)

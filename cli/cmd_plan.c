@@ -98,6 +98,10 @@ int cmd_plan(int argc, char **argv)
 			fprintf(stderr, "aspen plan: error: apply would stop here: %s\n", pe.msg);
 			rc = EXIT_ERR;
 		}
+		if (peernet_preflight(t, &p, &pe) < 0) {
+			fprintf(stderr, "aspen plan: error: apply would stop here: %s\n", pe.msg);
+			rc = EXIT_ERR;
+		}
 		plan_free(&p);
 	}
 	if (opened)

@@ -915,6 +915,9 @@ static void network_field(struct dec *dc, void *obj, const struct field *f, cons
 			nw->mtu = (uint32_t)u;
 		nw->mtu_pos = v->pos;
 		break;
+	case F_NET_ALLOW_OVERLAP:
+		get_bool(dc, v, f, &nw->allow_overlap);
+		break;
 	default:
 		break;
 	}

@@ -38,6 +38,7 @@ static const struct field network_fields[] = {
 	{.key = "gateway", .id = F_NET_GATEWAY, .type = FT_IPV4},
 	{.key = "bridge", .id = F_NET_BRIDGE, .type = FT_STRING},
 	{.key = "mtu", .id = F_NET_MTU, .type = FT_INT, .min = 68, .max = 65535},
+	{.key = "allow_overlap", .id = F_NET_ALLOW_OVERLAP, .type = FT_BOOL},
 };
 
 /* Node fields except `interfaces`: shared by node and defaults. */

@@ -51,6 +51,9 @@ struct topo_network {
 	struct pos bridge_pos;
 	uint32_t mtu;                   /* 0 = kernel default */
 	struct pos mtu_pos;
+	/* May overlap a network of another live topology on this host
+	 * (runtime/peernet.c); the host's own routes are still refused. */
+	bool allow_overlap;
 
 	char bridge_name[IFNAMSIZ_ASPEN];  /* derived: bridge or generated */
 };
