@@ -223,11 +223,12 @@ int apply_run(const struct apply_opts *o)
 	}
 	diag_clear(&d);
 	if (vm_preflight(&p, &e) < 0 || hostnet_preflight(rc.host, t, &p, &e) < 0 ||
-	    hostnet6_preflight(rc.host, t, &p, &e) < 0 || rt_preflight(&rc, &p, &e) < 0 ||
+	    hostnet6_preflight(rc.host, t, &p, &e) < 0 || peernet_preflight(t, &p, &e) < 0 ||
+	    rt_preflight(&rc, &p, &e) < 0 ||
 	    rt_adopt(&rc, &observed, &e) < 0)
 		goto out;
 	if (cli_out.verbose && !json && p.n_actions)
-		plan_print_text(&p, out, cli_color_for(out));
+		plan_print_text(&p, out, cli_color_for(out), true);
 	if (!json && !cli_out.quiet && p.n_actions)
 		fprintf(out, "aspen apply: %s: %zu to create, %zu to update, %zu to replace, %zu to delete\n",
 		       t->name, p.n_create, p.n_update, p.n_replace, p.n_delete);

@@ -90,7 +90,7 @@ int cmd_plan(int argc, char **argv)
 		if (json)
 			plan_print_json(&p, stdout);
 		else
-			plan_print_text(&p, stdout, cli_color_for(stdout));
+			plan_print_text(&p, stdout, cli_color_for(stdout), cli_out.verbose);
 		if (detailed && p.n_actions > 0)
 			rc = EXIT_CHANGES;
 		/* What apply would refuse before changing anything. */
@@ -104,6 +104,10 @@ int cmd_plan(int argc, char **argv)
 			rc = EXIT_ERR;
 		}
 		if (hostnet6_preflight(opened ? live.host : NULL, t, &p, &pe) < 0) {
+			fprintf(stderr, "aspen plan: error: apply would stop here: %s\n", pe.msg);
+			rc = EXIT_ERR;
+		}
+		if (peernet_preflight(t, &p, &pe) < 0) {
 			fprintf(stderr, "aspen plan: error: apply would stop here: %s\n", pe.msg);
 			rc = EXIT_ERR;
 		}

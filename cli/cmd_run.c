@@ -273,7 +273,7 @@ static int write_file(const char *path, const char *text)
 }
 
 /* COMMAND's environment: aspen's own, plus the cluster's names, addresses
- * and namespaces (nodeenv_build gives ASPEN_NODES, ASPEN_PEERS and
+ * and namespaces (nodeenv_build gives ASPEN_NODES, ASPEN_PEERS, ASPEN_OTHERS and
  * ASPEN_IP_<NODE> exactly as node commands get them). */
 static char **command_env(const struct topology *t, const char *json_path, const char *api,
 			  struct rt_err *e)

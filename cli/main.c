@@ -161,6 +161,7 @@ const struct cli_cmd cli_commands[] = {
 	 "  ASPEN_TOPOLOGY        the topology's name\n"
 	 "  ASPEN_NODES           every node's name, space-separated, in file order\n"
 	 "  ASPEN_PEERS           NAME=IP of every node with an address\n"
+	 "  ASPEN_OTHERS          the same (in a node's own command: every other node)\n"
 	 "  ASPEN_IP_<NODE>       the node's first address (NODE uppercased, - as _)\n"
 	 "  ASPEN_NETNS_<NODE>    a netns node's namespace (ip netns exec ...)\n"
 	 "  ASPEN_CLUSTER_JSON    a JSON file with the whole cluster: nodes, kinds,\n"

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "runtime/health.h"
+#include "runtime/nodeenv.h"
 #include "runtime/proc.h"
 #include "runtime/vm.h"
 
@@ -75,6 +76,23 @@ static int check_processes(struct rt_ctx *c, const struct topology *t, struct rt
 	return 0;
 }
 
+/* Node i's exec check: its argv with ${VAR} replaced, run with the
+ * environment its command gets (one environment for both, nodeenv.h). */
+static int exec_check(const struct topology *t, size_t i, const char *ns, struct health_check *hc,
+		      char ***envp, char ***argv, struct rt_err *e)
+{
+	const struct topo_node *nd = &t->nodes[i];
+	*envp = nodeenv_node(t, i, (const char *const *)environ, e);
+	*argv = *envp ? nodeenv_argv(nd->health.exec.v, nd->health.exec.n, *envp, e) : NULL;
+	if (!*argv || !(*argv)[0])
+		return *argv ? rt_errf(e, EINVAL, "%s: health exec is empty once its variables are "
+				       "replaced", nd->name) : rt_err_prefix(e, "%s: health exec", nd->name);
+	*hc = (struct health_check){.node = nd->name, .netns_path = ns, .kind = HEALTH_EXEC,
+				    .argv = (const char *const *)*argv,
+				    .envp = (const char *const *)*envp};
+	return 0;
+}
+
 int wait_healthy(struct rt_ctx *c, const struct topology *t, struct progress *pr, struct rt_err *e)
 {
 	size_t cap = 0;
@@ -83,8 +101,9 @@ int wait_healthy(struct rt_ctx *c, const struct topology *t, struct progress *pr
 	struct health_check *v = calloc(cap + 1, sizeof(*v));
 	char (*nspath)[96] = calloc(t->n_nodes + 1, sizeof(*nspath));
 	bool *done = calloc(t->n_nodes + 1, sizeof(bool));
+	char ***envs = calloc(t->n_nodes + 1, sizeof(*envs)), ***args = calloc(t->n_nodes + 1, sizeof(*args));
 	int rc = 0;
-	if (!v || !nspath || !done) {
+	if (!v || !nspath || !done || !envs || !args) {
 		rc = rt_errf(e, ENOMEM, "out of memory");
 		goto out;
 	}
@@ -123,10 +142,11 @@ int wait_healthy(struct rt_ctx *c, const struct topology *t, struct progress *pr
 					.kind = HEALTH_PING, .ip = h->ping_ip, .v6 = h->ping_v6};
 			if (h->has_ping && h->ping_v6)
 				memcpy(v[n - 1].ip6, h->ping_ip6, 16);
-			if (h->exec.n)
-				v[n++] = (struct health_check){.node = nd->name, .netns_path = ns,
-					.kind = HEALTH_EXEC, .argv = h->exec.v};
+			if (h->exec.n && (rc = exec_check(t, i, ns, &v[n++], &envs[i], &args[i], e)) < 0)
+				break;
 		}
+		if (rc < 0)
+			break;
 		struct waitctx w = {pr, n, 0};
 		rc = health_wait(v, n, (int)(hg->timeout_us / 1000), (int)(hg->interval_us / 1000),
 				 on_progress, &w, e);
@@ -140,6 +160,12 @@ int wait_healthy(struct rt_ctx *c, const struct topology *t, struct progress *pr
 		rc = -1;
 	}
 out:
+	for (size_t i = 0; envs && args && i < t->n_nodes; i++) {
+		nodeenv_free(envs[i]);
+		nodeenv_free(args[i]);
+	}
+	free(envs);
+	free(args);
 	free(v);
 	free(nspath);
 	free(done);

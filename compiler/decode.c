@@ -277,6 +277,7 @@ static int get_command(struct dec *dc, const struct ynode *n, const struct field
 			return -1;
 		}
 		const char **v = arena_array(dc->a, n->u.seq.n + 1, sizeof(*v));
+		struct pos *at = arena_array(dc->a, n->u.seq.n, sizeof(*at));
 		int rc = 0;
 		for (size_t i = 0; i < n->u.seq.n; i++) {
 			const struct ynode *it = n->u.seq.v[i];
@@ -289,10 +290,12 @@ static int get_command(struct dec *dc, const struct ynode *n, const struct field
 				continue;
 			}
 			v[i] = arena_strdup(dc->a, it->u.scalar.s);
+			at[i] = it->pos;
 		}
 		if (rc < 0)
 			return -1;
 		out->v = v;
+		out->at = at;
 		out->n = n->u.seq.n;
 		out->pos = n->pos;
 		return 0;
@@ -660,6 +663,61 @@ static void wrong_kind(struct dec *dc, const struct node_dec *nd, const struct f
 		diag_hint(dc->d, "nodes are vm unless they say otherwise; add \"kind: %s\"", other);
 }
 
+/* restart_on: own | [own] | [own, peers]: what restarts the node's command
+ * when it changes. `own` (the command, its environment, workdir, addresses)
+ * always does; without `peers`, a change of the other nodes does not. */
+static int dec_restart_on(struct dec *dc, const struct ynode *v, const struct field *f,
+			  struct topo_node *n)
+{
+	static const char *const words[] = {"own", "peers"};
+	const struct ynode *one = v;
+	size_t cnt = 1;
+	if (v->type == YN_SEQ) {
+		cnt = v->u.seq.n;
+		if (cnt == 0) {
+			err(dc, v->pos, "restart_on needs `own` (a change of the node's own command "
+			    "always restarts it)");
+			diag_hint(dc->d, "write `restart_on: [own]`, or `[own, peers]` (the default)");
+			return -1;
+		}
+	}
+	bool own = false, peers = false;
+	int rc = 0;
+	for (size_t i = 0; i < cnt; i++) {
+		const struct ynode *it = v->type == YN_SEQ ? v->u.seq.v[i] : one;
+		size_t saved = v->type == YN_SEQ ? path_index(dc, i) : 0;
+		if (it->type != YN_SCALAR || ytree_is_null(it)) {
+			err(dc, it->pos, "expected own or peers, got %s", ytree_type_name(it));
+			rc = -1;
+		} else if (strcmp(it->u.scalar.s, "own") == 0) {
+			own = true;
+		} else if (strcmp(it->u.scalar.s, "peers") == 0) {
+			peers = true;
+		} else {
+			err(dc, it->pos, "expected own or peers, got %s", q(dc, it->u.scalar.s));
+			const char *s = diag_suggest(it->u.scalar.s, words, 2);
+			if (s)
+				diag_hint(dc->d, "did you mean \"%s\"?", s);
+			rc = -1;
+		}
+		if (v->type == YN_SEQ)
+			path_pop(dc, saved);
+	}
+	if (rc == 0 && !own) {
+		err(dc, v->pos, "restart_on needs `own`: a change of the node's own command, "
+		    "environment or addresses always restarts it");
+		diag_hint(dc->d, "write `restart_on: [own]` to keep it running when only its peers "
+			  "change, or `[own, peers]` (the default)");
+		rc = -1;
+	}
+	(void)f;
+	if (rc == 0) {
+		n->keep_on_peers = !peers;
+		n->restart_on_pos = v->pos;
+	}
+	return rc;
+}
+
 static void node_field(struct dec *dc, void *obj, const struct field *f, const struct ypair *p)
 {
 	struct node_dec *nd = obj;
@@ -735,6 +793,9 @@ static void node_field(struct dec *dc, void *obj, const struct field *f, const s
 	case F_NODE_WORKDIR:
 		ok = get_path(dc, v, f, &n->workdir);
 		break;
+	case F_NODE_RESTART_ON:
+		ok = dec_restart_on(dc, v, f, n);
+		break;
 	default:
 		break;
 	}
@@ -761,6 +822,10 @@ static void copy_field(struct topo_node *n, const struct topo_node *df, enum fie
 	case F_NODE_COMMAND: n->command = df->command; break;
 	case F_NODE_ENV: n->env = df->env; n->n_env = df->n_env; break;
 	case F_NODE_WORKDIR: n->workdir = df->workdir; break;
+	case F_NODE_RESTART_ON:
+		n->keep_on_peers = df->keep_on_peers;
+		n->restart_on_pos = df->restart_on_pos;
+		break;
 	default: break;
 	}
 }
@@ -881,6 +946,9 @@ static void network_field(struct dec *dc, void *obj, const struct field *f, cons
 		if (get_uint(dc, v, f, &u) == 0)
 			nw->mtu = (uint32_t)u;
 		nw->mtu_pos = v->pos;
+		break;
+	case F_NET_ALLOW_OVERLAP:
+		get_bool(dc, v, f, &nw->allow_overlap);
 		break;
 	default:
 		break;
@@ -1018,7 +1086,10 @@ static void dec_partition(struct dec *dc, struct topo_fault *fl, const struct fi
 		fl->u.partition.groups = arena_array(dc->a, v->u.seq.n ? v->u.seq.n : 1,
 						     sizeof(struct target_list));
 		size_t ng = 0;
+		fl->u.partition.flat = v->u.seq.n > 0;
 		for (size_t i = 0; i < v->u.seq.n; i++) {
+			if (v->u.seq.v[i]->type != YN_SCALAR)
+				fl->u.partition.flat = false;
 			size_t saved = path_index(dc, i);
 			if (get_targets(dc, v->u.seq.v[i], false, "partition",
 					&fl->u.partition.groups[ng]) == 0)

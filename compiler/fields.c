@@ -40,6 +40,7 @@ static const struct field network_fields[] = {
 	{.key = "gateway6", .id = F_NET_GATEWAY6, .type = FT_IPV6},
 	{.key = "bridge", .id = F_NET_BRIDGE, .type = FT_STRING},
 	{.key = "mtu", .id = F_NET_MTU, .type = FT_INT, .min = 68, .max = 65535},
+	{.key = "allow_overlap", .id = F_NET_ALLOW_OVERLAP, .type = FT_BOOL},
 };
 
 /* Node fields except `interfaces`: shared by node and defaults. */
@@ -59,7 +60,8 @@ static const struct field network_fields[] = {
 	{.key = "guest_ip", .id = F_NODE_GUEST_IP, .type = FT_BOOL, .kinds = KIND_VM}, \
 	{.key = "command", .id = F_NODE_COMMAND, .type = FT_COMMAND, .kinds = KIND_NETNS}, \
 	{.key = "env", .id = F_NODE_ENV, .type = FT_STRMAP, .kinds = KIND_NETNS}, \
-	{.key = "workdir", .id = F_NODE_WORKDIR, .type = FT_PATH, .kinds = KIND_NETNS}
+	{.key = "workdir", .id = F_NODE_WORKDIR, .type = FT_PATH, .kinds = KIND_NETNS}, \
+	{.key = "restart_on", .id = F_NODE_RESTART_ON, .type = FT_STRING, .kinds = KIND_NETNS}
 
 static const struct field node_fields[] = {
 	NODE_COMMON_FIELDS,

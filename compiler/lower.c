@@ -244,7 +244,7 @@ static const char *env_build(const struct topology *t, const struct topo_node *n
 /* "node1=10.100.0.2 node2=10.100.0.3 node3": every node in file order, with
  * its first address when it has one. Built once and shared by reference by
  * every process resource, so lowering stays linear in the node count; the
- * process driver derives ASPEN_NODES, ASPEN_PEERS and ASPEN_IP_<NAME> from
+ * process driver derives ASPEN_NODES, ASPEN_PEERS, ASPEN_OTHERS and ASPEN_IP_<NAME> from
  * it. Names hold no spaces or '=' (validation), so it needs no escaping. */
 static const char *cluster_string_in(const struct topology *t, struct arena *a)
 {
@@ -395,6 +395,10 @@ static void lower_process(struct lower_ctx *c, size_t idx, bool has_route, bool 
 	res_set(a, r, "env", env_build(c->t, n, &c->buf));
 	res_set_ref(r, a, "cluster", c->cluster);
 	res_set(a, r, "workdir", n->workdir ? n->workdir : "/");
+	/* Set only when not the default, so journals written before the
+	 * policy existed compare equal (docs/resources.md). */
+	if (n->keep_on_peers)
+		res_set(a, r, "restart_on", "own");
 	res_add_dep(a, r, idf(id, "netns/%s", n->name));
 	for (size_t i = 0; i < n->n_ifaces; i++) {
 		const struct topo_iface *f = &n->ifaces[i];

@@ -238,7 +238,7 @@ static void classify(struct plan_ctx *c, size_t i)
 			}
 			if (pass == 1)
 				ch[k] = (struct prop_change){key, ov, nv};
-			else if (!forcing && !res_prop_updatable(dr->kind, key))
+			else if (!forcing && !res_prop_updatable_in(dr, key))
 				forcing = key;
 			k++;
 		}

@@ -101,7 +101,8 @@ void plan_free(struct plan *p);
 int plan_destroy(struct plan *p, const struct res_list *observed, struct diag_list *d);
 
 /* Human output: Terraform-style lines, a summary, the timeline. */
-void plan_print_text(const struct plan *p, FILE *out, bool color);
+/* whole: values as they are (`-v`), not shortened to what changed. */
+void plan_print_text(const struct plan *p, FILE *out, bool color, bool whole);
 /* Stable JSON (see docs/plan-json.md). */
 void plan_print_json(const struct plan *p, FILE *out);
 

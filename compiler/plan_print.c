@@ -2,14 +2,16 @@
  *
  * Text mirrors Terraform: one line per resource change in execution order
  * (`-` deletes first, then `+` creates, `~` updates and `-/+` replaces),
- * a summary line, then the fault schedule. Values are abbreviated in text,
- * never in JSON. Both outputs depend only on the plan, so they are golden-
+ * a summary line, then the fault schedule. Values are abbreviated in text
+ * (a change shows the part that differs; `-v` shows them whole), never in
+ * JSON; argv reads as a shell command line. Both outputs depend only on the plan, so they are golden-
  * testable; colour is added only when asked. The JSON layout is the stable
  * interface described in docs/plan-json.md: change it only with its
  * format_version. */
 #include "compiler/plan.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define TEXT_VALUE_MAX 40       /* longer values are cut to this many bytes with "..." */
@@ -63,42 +65,229 @@ struct style {
 	const char *green, *yellow, *red, *off;
 };
 
-/* A value for a text line: quoted when empty or holding blanks or control
- * bytes, cut at TEXT_VALUE_MAX bytes (on a UTF-8 boundary) with "...". */
-static void text_value(FILE *out, const char *v)
+/* Shell quoting of one word: as is when it holds only characters no shell
+ * treats specially, '...' otherwise, $'...' when it holds control bytes. */
+static void shell_word(FILE *out, const char *w, size_t n)
 {
+	static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				   "0123456789_@%+=:,./-";
+	bool plain = n > 0, ctl = false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)w[i];
+		plain = plain && (c >= 0x80 || (c && strchr(safe, c)));
+		ctl = ctl || c < ' ' || c == 0x7f;
+	}
+	if (plain) {
+		fwrite(w, 1, n, out);
+		return;
+	}
+	fputs(ctl ? "$'" : "'", out);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)w[i];
+		if (!ctl && c == '\'')
+			fputs("'\\''", out);
+		else if (ctl && (c == '\'' || c == '\\'))
+			fprintf(out, "\\%c", c);
+		else if (ctl && (c < ' ' || c == 0x7f))
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('\'', out);
+}
+
+/* The byte a JSON escape at *p (just past the backslash) stands for, *p
+ * left on its last character; 0 for one this reader does not take (\u
+ * beyond ASCII: the raw value is shown instead). */
+static char json_unescape(const char **p)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	const char *c = ++*p;
+	const char *k = *c ? strchr(from, *c) : NULL;
+	if (k)
+		return to[k - from];
+	unsigned u = 0;
+	if (*c != 'u')
+		return 0;
+	for (int i = 1; i <= 4; i++) {
+		char h = c[i];
+		int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
+			: h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+		if (d < 0)
+			return 0;
+		u = u * 16 + (unsigned)d;
+	}
+	if (u == 0 || u >= 0x80)
+		return 0;
+	*p += 4;
+	return (char)u;
+}
+
+/* A JSON array of strings (argv as lowering writes it) as a shell command
+ * line, in a malloc'd string; NULL when v is not such an array (then the
+ * raw value is shown). Only the escapes a JSON writer emits are read. */
+static char *argv_shell(const char *v)
+{
+	char *buf = NULL, *word = malloc(strlen(v) + 1);
+	size_t blen = 0;
+	FILE *out = word ? open_memstream(&buf, &blen) : NULL;
+	const char *p = v;
+	bool ok = out && *p++ == '[';
+	for (size_t n = 0; ok && *p != ']'; n++) {
+		if (n && *p++ != ',')
+			ok = false;
+		if (!ok || *p++ != '"') {
+			ok = false;
+			break;
+		}
+		size_t wl = 0;
+		for (; ok && *p != '"'; p++) {
+			if (!*p) {
+				ok = false;
+			} else if (*p != '\\') {
+				word[wl++] = *p;
+			} else {
+				char c = json_unescape(&p);
+				if (c)
+					word[wl++] = c;
+				else
+					ok = false;
+			}
+		}
+		if (!ok)
+			break;
+		p++;
+		if (n)
+			fputc(' ', out);
+		shell_word(out, word, wl);
+	}
+	ok = ok && p[0] == ']' && p[1] == '\0';
+	if (out)
+		fclose(out);
+	free(word);
+	if (!ok) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* How a property's value reads in text: argv as a command line (raw: its
+ * quoting is the shell's), everything else as stored. */
+struct tval {
+	const char *s;          /* NULL: (none) */
+	char *own;              /* malloc'd rendering, or NULL */
+	bool raw;               /* never wrapped in "..." */
+};
+
+static struct tval tval_of(const char *key, const char *v)
+{
+	struct tval t = {v, NULL, false};
+	if (v && strcmp(key, "argv") == 0 && (t.own = argv_shell(v)) != NULL) {
+		t.s = t.own;
+		t.raw = true;
+	}
+	return t;
+}
+
+/* v[from, to) of a text line: quoted when the value is empty or holds
+ * blanks or control bytes (unless raw), "…" where a common part was left
+ * out (lead, trail), and cut at TEXT_VALUE_MAX bytes (on a UTF-8 boundary)
+ * with "..." unless whole. */
+static void text_part(FILE *out, const struct tval *t, size_t from, size_t to, bool lead,
+		      bool trail, bool whole)
+{
+	const char *v = t->s;
 	if (!v) {
 		fputs("(none)", out);
 		return;
 	}
-	size_t len = strlen(v), cut = len;
-	if (len > TEXT_VALUE_MAX) {
-		cut = TEXT_VALUE_MAX - 3;
-		while (cut > 0 && ((unsigned char)v[cut] & 0xc0) == 0x80)
+	size_t len = strlen(v), cut = to;
+	if (!whole && to - from > TEXT_VALUE_MAX) {
+		cut = from + TEXT_VALUE_MAX - 3;
+		while (cut > from && ((unsigned char)v[cut] & 0xc0) == 0x80)
 			cut--;
 	}
-	bool quote = len == 0;
-	for (size_t i = 0; i < len; i++)
+	bool quote = len == 0 && !t->raw;
+	for (size_t i = 0; i < len && !t->raw; i++)
 		if ((unsigned char)v[i] <= ' ')
 			quote = true;
-	if (!quote) {
-		fwrite(v, 1, cut, out);
-	} else {
+	if (quote)
 		fputc('"', out);
-		for (size_t i = 0; i < cut; i++) {
-			unsigned char c = (unsigned char)v[i];
-			if (c == '"' || c == '\\')
-				fprintf(out, "\\%c", c);
-			else if (c < ' ')
-				fprintf(out, "\\x%02x", c);
-			else
-				fputc(c, out);
-		}
-		if (cut == len)
-			fputc('"', out);
+	if (lead)
+		fputs("…", out);
+	for (size_t i = from; i < cut; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (quote && (c == '"' || c == '\\'))
+			fprintf(out, "\\%c", c);
+		else if (quote && c < ' ')
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
 	}
-	if (cut < len)
+	if (cut < to) {
 		fputs("...", out);
+		return;
+	}
+	if (trail)
+		fputs("…", out);
+	if (quote)
+		fputc('"', out);
+}
+
+static void text_value(FILE *out, const char *key, const char *v, bool whole)
+{
+	struct tval t = tval_of(key, v);
+	text_part(out, &t, 0, t.s ? strlen(t.s) : 0, false, false, whole);
+	free(t.own);
+}
+
+static bool word_edge(const char *s, size_t i)
+{
+	return s[i] == ' ' || s[i] == ',' || s[i] == '"' || s[i] == '[';
+}
+
+/* "old -> new". When either side is too long for a line, the part both
+ * share at the start and at the end is left out ("…"), so what changed is
+ * what shows: a cluster string that gained a node reads
+ * `…node3=10.100.0.4 -> …node3=10.100.0.4 node4=10.100.0.5`. The kept part
+ * starts and ends on a word edge (a blank or a comma), never inside a
+ * UTF-8 sequence. */
+static void text_pair(FILE *out, const char *key, const char *o, const char *n, bool whole)
+{
+	struct tval a = tval_of(key, o), b = tval_of(key, n);
+	size_t la = a.s ? strlen(a.s) : 0, lb = b.s ? strlen(b.s) : 0;
+	size_t pre = 0, suf = 0;
+	if (!whole && a.s && b.s && (la > TEXT_VALUE_MAX || lb > TEXT_VALUE_MAX)) {
+		while (pre < la && pre < lb && a.s[pre] == b.s[pre])
+			pre++;
+		while (suf < la - pre && suf < lb - pre && a.s[la - 1 - suf] == b.s[lb - 1 - suf])
+			suf++;
+		/* Back to the start of the word the difference is in, and one
+		 * word further when that shows little of it ("root=/dev/vda ro"
+		 * rather than "ro"). */
+		size_t first = pre;
+		for (int words = 0; pre > 0 && words < 2; words++) {
+			while (pre > 0 && !word_edge(a.s, pre - 1))
+				pre--;
+			if (first - pre >= 8 || pre == 0)
+				break;
+			pre--;
+		}
+		while (pre > 0 && ((unsigned char)a.s[pre] & 0xc0) == 0x80)
+			pre--;
+		while (suf > 0 && !word_edge(a.s, la - suf))
+			suf--;
+		if (pre < 8)
+			pre = 0;        /* nothing worth leaving out */
+		if (suf < 8)
+			suf = 0;
+	}
+	text_part(out, &a, pre, la - suf, pre > 0, suf > 0, whole);
+	fputs(" -> ", out);
+	text_part(out, &b, pre, lb - suf, pre > 0, suf > 0, whole);
+	free(a.own);
+	free(b.own);
 }
 
 static void text_symbol(FILE *out, enum action_op op, const struct style *st)
@@ -113,7 +302,7 @@ static void text_symbol(FILE *out, enum action_op op, const struct style *st)
 	}
 }
 
-static void text_create(FILE *out, const struct resource *r)
+static void text_create(FILE *out, const struct resource *r, bool whole)
 {
 	const char *const *keys = res_kinds[r->kind].summary;
 	bool first = true;
@@ -122,22 +311,20 @@ static void text_create(FILE *out, const struct resource *r)
 		if (!v)
 			continue;
 		fprintf(out, "%s%s=", first ? "" : " ", *keys);
-		text_value(out, v);
+		text_value(out, *keys, v, whole);
 		first = false;
 	}
 }
 
-static void text_changes(FILE *out, const struct action *a)
+static void text_changes(FILE *out, const struct action *a, bool whole)
 {
 	bool forced = false;
 	bool kind_changed = a->observed && a->desired && a->observed->kind != a->desired->kind;
 	for (size_t i = 0; i < a->n_changes; i++) {
 		const struct prop_change *c = &a->changes[i];
 		fprintf(out, "%s%s: ", i ? ", " : "", c->key);
-		text_value(out, c->old_value);
-		fputs(" -> ", out);
-		text_value(out, c->new_value);
-		if (a->op == ACT_REPLACE && !kind_changed && !res_prop_updatable(a->desired->kind, c->key)) {
+		text_pair(out, c->key, c->old_value, c->new_value, whole);
+		if (a->op == ACT_REPLACE && !kind_changed && !res_prop_updatable_in(a->desired, c->key)) {
 			fputs(" (forces replacement)", out);
 			forced = true;
 		}
@@ -197,7 +384,61 @@ static void text_schedule(const struct plan *p, FILE *out)
 	}
 }
 
-void plan_print_text(const struct plan *p, FILE *out, bool color)
+/* Why a node's process restarts, in the user's words. */
+static const char *restart_why(const struct action *a, char *buf, size_t n)
+{
+	static const struct { const char *key, *why; } words[] = {
+		{"cluster", "its peers changed"}, {"argv", "its command changed"},
+		{"env", "its environment changed"}, {"workdir", "its workdir changed"},
+		{"netns", "its namespace changed"},
+	};
+	for (size_t i = 0; i < a->n_changes; i++) {
+		const char *k = a->changes[i].key;
+		if (res_prop_updatable_in(a->desired, k))
+			continue;
+		for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++)
+			if (strcmp(k, words[w].key) == 0)
+				return words[w].why;
+		snprintf(buf, n, "%s changed", k);
+		return buf;
+	}
+	snprintf(buf, n, "%s", a->reason ? a->reason : "replaced");
+	return buf;
+}
+
+/* "Restarts: node1 (its peers changed), ..." and the nodes a change of
+ * peers reaches that keep running (restart_on: [own]): what a reviewer of
+ * a plan most needs to know about a live cluster. */
+static void text_restarts(const struct plan *p, FILE *out)
+{
+	bool any = false;
+	for (int pass = 0; pass < 2; pass++) {
+		any = false;
+		for (size_t i = 0; i < p->n_actions; i++) {
+			const struct action *a = &p->actions[i];
+			if (!action_shown(a) || !a->desired || a->desired->kind != RES_PROCESS ||
+			    a->op != (pass == 0 ? ACT_REPLACE : ACT_UPDATE) ||
+			    (pass == 1 && !res_get(a->observed, "cluster")))
+				continue;
+			bool peers = false;
+			for (size_t k = 0; k < a->n_changes; k++)
+				peers |= strcmp(a->changes[k].key, "cluster") == 0;
+			if (pass == 1 && !peers)
+				continue;
+			char buf[160];
+			fprintf(out, "%s%s", any ? ", " : pass == 0 ? "Restarts: " :
+				"Keeps running though its peers changed (restart_on: [own]): ",
+				strchr(a->desired->id, '/') ? strchr(a->desired->id, '/') + 1 : a->desired->id);
+			if (pass == 0)
+				fprintf(out, " (%s)", restart_why(a, buf, sizeof(buf)));
+			any = true;
+		}
+		if (any)
+			fputc('\n', out);
+	}
+}
+
+void plan_print_text(const struct plan *p, FILE *out, bool color, bool whole)
 {
 	struct style st = {"", "", "", ""};
 	if (color)
@@ -225,13 +466,14 @@ void plan_print_text(const struct plan *p, FILE *out, bool color)
 			}
 			fprintf(out, " %-*s ", w, action_res(a)->id);
 			if (a->op == ACT_CREATE)
-				text_create(out, a->desired);
+				text_create(out, a->desired, whole);
 			else
-				text_changes(out, a);
+				text_changes(out, a, whole);
 			fputc('\n', out);
 		}
 		fprintf(out, "\nPlan: %zu to create, %zu to update, %zu to replace, %zu to delete.\n",
 			p->n_create, p->n_update, p->n_replace, p->n_delete);
+		text_restarts(p, out);
 	}
 	if (p->n_timeline)
 		text_schedule(p, out);

@@ -19,6 +19,9 @@
  * drifted object); the update then finishes it (docs/executor.md). */
 static const char *const upd_link[] = {"mtu", "state", NULL};
 static const char *const upd_state[] = {"state", NULL};
+/* The policy itself changes without a restart; `cluster` too when the
+ * desired process says restart_on=own (res_prop_updatable_in). */
+static const char *const upd_process[] = {"restart_on", NULL};
 
 static const char *const sum_netns[] = {"name", NULL};
 static const char *const sum_bridge[] = {"name", "mtu", NULL};
@@ -37,7 +40,7 @@ const struct res_kind_info res_kinds[RES__COUNT] = {
 	[RES_VETH] = {"veth", upd_link, sum_veth},
 	[RES_TAP] = {"tap", upd_link, sum_tap},
 	[RES_ROUTE] = {"route", NULL, sum_route},
-	[RES_PROCESS] = {"process", NULL, sum_process},
+	[RES_PROCESS] = {"process", upd_process, sum_process},
 	[RES_VMM] = {"vmm", NULL, sum_vmm},
 	[RES_VM] = {"vm", NULL, sum_vm},
 };
@@ -157,6 +160,14 @@ bool res_prop_updatable(enum res_kind kind, const char *key)
 		if (strcmp(*u, key) == 0)
 			return true;
 	return false;
+}
+
+bool res_prop_updatable_in(const struct resource *r, const char *key)
+{
+	if (res_prop_updatable(r->kind, key))
+		return true;
+	const char *pol = r->kind == RES_PROCESS ? res_get(r, "restart_on") : NULL;
+	return pol && strcmp(pol, "own") == 0 && strcmp(key, "cluster") == 0;
 }
 
 int res_kind_from_name(const char *name)

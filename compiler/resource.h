@@ -79,6 +79,9 @@ void res_setf(struct arena *a, struct resource *r, const char *key, const char *
 void res_add_dep(struct arena *a, struct resource *r, const char *dep_id);
 const char *res_get(const struct resource *r, const char *key);  /* NULL if unset */
 bool res_prop_updatable(enum res_kind kind, const char *key);
+/* The same for one desired resource: a process whose restart_on is "own"
+ * also takes a new `cluster` (its peers) in place, without a restart. */
+bool res_prop_updatable_in(const struct resource *r, const char *key);
 int res_kind_from_name(const char *name);  /* -1 if unknown */
 
 #endif

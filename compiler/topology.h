@@ -42,6 +42,7 @@ struct strv {                   /* an argv-like list of strings */
 	const char **v;
 	size_t n;
 	struct pos pos;
+	struct pos *at;                 /* of each item (list form), or NULL: all at pos */
 };
 
 /* ---------------- networks ---------------- */
@@ -59,6 +60,9 @@ struct topo_network {
 	struct pos bridge_pos;
 	uint32_t mtu;                   /* 0 = kernel default */
 	struct pos mtu_pos;
+	/* May overlap a network of another live topology on this host
+	 * (runtime/peernet.c); the host's own routes are still refused. */
+	bool allow_overlap;
 
 	char bridge_name[IFNAMSIZ_ASPEN];  /* derived: bridge or generated */
 };
@@ -118,6 +122,10 @@ struct topo_node {
 	struct strv command;            /* argv; n == 0: no command */
 	struct kv *env; size_t n_env;
 	const char *workdir;
+	/* restart_on: [own] — a change of the other nodes (the cluster's
+	 * names and addresses the command's environment carries) does not
+	 * restart the command; default [own, peers]. */
+	bool keep_on_peers;             struct pos restart_on_pos;
 
 	/* both */
 	struct topo_iface *ifaces; size_t n_ifaces;
@@ -203,6 +211,10 @@ struct topo_fault {
 			 * implicitly the other side. */
 			struct target_list *groups;
 			size_t n_groups;
+			/* GROUPS written as a flat list ([a, b]): every group is
+			 * one bare target. Only valid when it names every node
+			 * (validate.c, check_flat). */
+			bool flat;
 		} partition;
 		struct {                        /* latency, loss, duplicate, corrupt, reorder, rate */
 			struct target_list targets;

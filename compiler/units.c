@@ -573,6 +573,7 @@ int unit_split_command(struct arena *a, const char *s, struct strv *out, const c
 	v[n] = NULL;
 	out->v = v;
 	out->n = n;
+	out->at = NULL;         /* words of one string: all at its position */
 	return 0;
 }
 

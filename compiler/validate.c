@@ -12,6 +12,7 @@
  * something is wrong, so a 1000-node file validates in about 2 ms
  * (test_scale_1000_nodes). Generated names come from names.c. */
 #include "compiler/compile.h"
+#include "compiler/envsub.h"
 #include "compiler/names.h"
 
 #include <stdarg.h>
@@ -970,6 +971,61 @@ static void check_sides(struct vctx *v, struct topo_fault *f, size_t i)
 	}
 }
 
+/* Node names of a target list as "a, b, c" (at most 6, then "..."). */
+static const char *names_str(struct vctx *v, const size_t *idx, size_t n)
+{
+	char *s = arena_strdup(&v->a, "");
+	for (size_t k = 0; k < n && k < 6; k++)
+		s = arena_printf(&v->a, "%s%s%s", s, k ? ", " : "", node_of(v, idx[k])->name);
+	return n > 6 ? arena_printf(&v->a, "%s, ...", s) : s;
+}
+
+/* `partition: [a, b]` reads as one group per target, [a] | [b], which cuts
+ * a from b and leaves every other node out: almost always meant as
+ * [[a], [b, c]] or an isolation. A flat list is accepted only when it
+ * names every node (a full split) or uses @others, whose meaning is "the
+ * rest" anyway. */
+static void check_flat(struct vctx *v, const struct topo_fault *f, size_t i)
+{
+	if (f->u.partition.mode != PART_GROUPS || !f->u.partition.flat || f->u.partition.n_groups < 2)
+		return;
+	size_t nn = v->t->n_nodes, named = 0;
+	bool *in = arena_array(&v->a, nn ? nn : 1, sizeof(*in));
+	size_t *picked = arena_array(&v->a, f->u.partition.n_groups, sizeof(*picked));
+	for (size_t g = 0; g < f->u.partition.n_groups; g++) {
+		const struct target_list *l = &f->u.partition.groups[g];
+		for (size_t k = 0; k < l->n; k++) {
+			const struct fault_target *tg = &l->v[k];
+			if (tg->role && strcmp(tg->role, TOPO_ROLE_OTHERS) == 0)
+				return;
+			if (tg->node_idx == SIZE_MAX)
+				return;         /* a role, a random pick or an error already reported */
+			if (!in[tg->node_idx]) {
+				in[tg->node_idx] = true;
+				picked[named++] = tg->node_idx;
+			}
+		}
+	}
+	if (named == nn)
+		return;
+	size_t *left = arena_array(&v->a, nn, sizeof(*left)), nl = 0;
+	for (size_t n = 0; n < nn; n++)
+		if (!in[n] && node_of(v, n))
+			left[nl++] = n;
+	const char *groups = "", *first = node_of(v, picked[0])->name;
+	for (size_t k = 0; k < named && k < 6; k++)
+		groups = arena_printf(&v->a, "%s%s[%s]", groups, k ? ", " : "",
+				      node_of(v, picked[k])->name);
+	const char *lefts = names_str(v, left, nl);
+	diag_error(v->d, f->kind_pos, vpath(v, "faults[%zu].partition", i),
+		   "a flat list makes each node a group of its own (%s) and leaves %s out of the "
+		   "partition", groups, lefts);
+	const char *rest = names_str(v, picked + 1, named - 1);
+	diag_hint(v->d, "write the groups as lists: `[[%s], [%s, %s]]` to cut %s from the others, "
+		  "`[%s]` if %s should stay untouched, or `{isolate: %s}`", first, rest, lefts,
+		  first, groups, lefts, first);
+}
+
 static void check_partition(struct vctx *v, struct topo_fault *f, size_t i)
 {
 	if (f->pick != PICK_NONE)
@@ -1004,6 +1060,7 @@ static void check_partition(struct vctx *v, struct topo_fault *f, size_t i)
 	}
 	if (f->u.partition.mode != PART_ISOLATE)
 		check_sides(v, f, i);
+	check_flat(v, f, i);
 	check_others(v, f, i, f->u.partition.groups, ng);
 }
 
@@ -1352,6 +1409,7 @@ void topo_validate(struct topology *t, struct diag_list *d)
 	check_dups(&v, true);
 	check_health(&v);
 	topo_validate6(t, d);
+	envsub_check(t, d);
 	check_faults(&v);
 	arena_free(&v.a);
 }

@@ -101,14 +101,36 @@ static int build_partition(struct sbuf *b, const struct words *w, struct rt_err 
 {
 	size_t arrow = words_find(w, "->", 0);
 	if (arrow < w->n) {
-		if (words_find(w, "->", arrow + 1) < w->n || words_find(w, "/", 0) < w->n)
-			return rt_errf(e, EINVAL, "a one-way partition is FROM -> TO");
+		if (words_find(w, "->", arrow + 1) < w->n || words_find(w, "/", 0) < w->n ||
+		    arrow == 0 || arrow + 1 == w->n)
+			return rt_errf(e, EINVAL, "a one-way partition is FROM -> TO: "
+				       "'partition node1 -> node2,node3'");
 		sb_printf(b, "partition: {from: ");
 		sb_list(b, w, 0, arrow);
 		sb_printf(b, ", to: ");
 		sb_list(b, w, arrow + 1, w->n);
 		sb_printf(b, "}");
 		return 0;
+	}
+	if (words_find(w, "/", 0) == w->n) {
+		/* One group is no partition; the validator's hint would be in
+		 * YAML, so say it in the command's own words. */
+		char cut[256];
+		size_t used = 0;
+		for (size_t i = 0; i < w->n && used < sizeof(cut); i++)
+			used += (size_t)snprintf(cut + used, sizeof(cut) - used, "%s%s",
+						 i == 1 ? " / " : i ? "," : "", w->v[i]);
+		return rt_errf(e, EINVAL, "a partition needs its sides separated by '/': "
+			       "'partition %s' (or '->' for a one-way cut), or 'isolate %s' to "
+			       "cut %s from every other node", w->n > 1 ? cut : "NODE / NODE,NODE",
+			       w->v[0], w->v[0]);
+	}
+	for (size_t from = 0; from <= w->n;) {
+		size_t to = words_find(w, "/", from);
+		if (to == from)
+			return rt_errf(e, EINVAL, "each side of '/' needs a node: 'partition "
+				       "node1 / node2,node3'");
+		from = to + 1;
 	}
 	sb_printf(b, "partition: [");
 	for (size_t from = 0, g = 0; from <= w->n; g++) {

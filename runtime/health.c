@@ -419,7 +419,10 @@ static _Noreturn void health_exec_child(const struct health_check *c, int out, i
 		dup2(null, 0);
 	dup2(out, 1);
 	dup2(out, 2);
-	execvp(c->argv[0], (char *const *)c->argv);
+	if (c->envp)
+		execvpe(c->argv[0], (char *const *)c->argv, (char *const *)c->envp);
+	else
+		execvp(c->argv[0], (char *const *)c->argv);
 	int err = errno;
 	while (write(errfd, &err, sizeof(err)) < 0 && errno == EINTR)
 		;

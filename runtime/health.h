@@ -34,6 +34,7 @@ struct health_check {
 	int attempt_timeout_ms;         /* one attempt; 0 = 1 s (tcp, ping), 10 s (exec) */
 	bool v6;                        /* tcp, ping: ip6 instead of ip */
 	uint8_t ip6[16];                /* network byte order */
+	const char *const *envp;        /* exec: the node's environment (nodeenv.h); NULL = inherit */
 };
 
 /* One attempt of c, bounded by its attempt timeout. 0 when it passes;

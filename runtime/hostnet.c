@@ -16,7 +16,7 @@
  * - Links that carry an aspen mark. This topology's own bridge after an
  *   earlier apply holds exactly this subnet, and re-apply must converge.
  *   Another live topology's bridge is another matter (two topologies on
- *   one subnet): that check names both topologies and is not made here.
+ *   one subnet): that check names both topologies (peernet.c).
  * - Default routes (/0): every subnet lies inside them, and a more specific
  *   route for a test network is what a gateway is for.
  * - The local table and local/broadcast/multicast/anycast routes: they

@@ -1,5 +1,10 @@
-/* nodeenv.c — building a node command's environment (see nodeenv.h). */
+/* nodeenv.c — the one environment of a node: what its command, its exec
+ * health check, a role probe on its behalf and `aspen run`'s command see
+ * (see nodeenv.h; the list is docs/language.md, "The node environment"). */
 #include "runtime/nodeenv.h"
+
+#include "compiler/compile.h"
+#include "compiler/envsub.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -53,13 +58,14 @@ static void env_put(struct envv *e, const char *key, size_t klen, const char *va
 	e->v[++e->n] = NULL;
 }
 
-/* ASPEN_NODES, ASPEN_PEERS and ASPEN_IP_<NAME> from the cluster string. */
+/* ASPEN_NODES, ASPEN_PEERS, ASPEN_OTHERS and ASPEN_IP_<NAME> from the
+ * cluster string. */
 static void cluster_vars(struct envv *e, const char *cluster, const char *self)
 {
 	size_t len = strlen(cluster);
-	char *nodes = malloc(len + 1), *peers = malloc(len + 1);
-	size_t nn = 0, np = 0;
-	if (!nodes || !peers) {
+	char *nodes = malloc(len + 1), *peers = malloc(len + 1), *others = malloc(len + 1);
+	size_t nn = 0, np = 0, no = 0;
+	if (!nodes || !peers || !others) {
 		e->oom = 1;
 		goto out;
 	}
@@ -74,11 +80,15 @@ static void cluster_vars(struct envv *e, const char *cluster, const char *self)
 		nn += namel;
 		if (eq) {
 			bool me = self && strlen(self) == namel && strncmp(self, p, namel) == 0;
+			if (np)
+				peers[np++] = ' ';
+			memcpy(peers + np, p, wl);
+			np += wl;
 			if (!me) {
-				if (np)
-					peers[np++] = ' ';
-				memcpy(peers + np, p, wl);
-				np += wl;
+				if (no)
+					others[no++] = ' ';
+				memcpy(others + no, p, wl);
+				no += wl;
 			}
 			char key[64 + 10];
 			if (namel <= 64) {
@@ -96,9 +106,11 @@ static void cluster_vars(struct envv *e, const char *cluster, const char *self)
 	}
 	env_put(e, "ASPEN_NODES", 11, nodes, nn, 1);
 	env_put(e, "ASPEN_PEERS", 11, peers, np, 1);
+	env_put(e, "ASPEN_OTHERS", 12, others, no, 1);
 out:
 	free(nodes);
 	free(peers);
+	free(others);
 }
 
 char **nodeenv_build(const char *const *inherit, const char *cluster, const char *self,
@@ -144,4 +156,25 @@ void nodeenv_free(char **envp)
 	for (size_t i = 0; envp && envp[i]; i++)
 		free(envp[i]);
 	free(envp);
+}
+
+char **nodeenv_argv(const char *const *argv, size_t n, char **envp, struct rt_err *err)
+{
+	struct envsub_err e;
+	char **v = envsub_argv(argv, n, envsub_envp_lookup, envp, &e);
+	if (!v)
+		rt_errf(err, e.name[0] ? EINVAL : ENOMEM, "argument %zu: %s", e.word, e.msg);
+	return v;
+}
+
+char **nodeenv_node(const struct topology *t, size_t i, const char *const *inherit,
+		    struct rt_err *e)
+{
+	struct arena a;
+	const char *cluster, *env;
+	arena_init(&a);
+	topo_node_env(t, i, &a, &cluster, &env);
+	char **envp = nodeenv_build(inherit, cluster, t->nodes[i].name, env, e);
+	arena_free(&a);
+	return envp;
 }

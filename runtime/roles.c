@@ -47,10 +47,8 @@ static uint64_t roles_now_us(void)
 static pid_t roles_spawn(struct rt_ctx *c, const struct topology *t, const struct topo_role *r,
 			 size_t i, char *why, size_t len)
 {
-	const char *cluster, *env;
 	struct rt_err e = {0};
-	topo_node_env(t, i, &c->arena, &cluster, &env);
-	char **envp = nodeenv_build((const char *const *)environ, cluster, t->nodes[i].name, env, &e);
+	char **envp = nodeenv_node(t, i, (const char *const *)environ, &e);
 	if (!envp) {
 		snprintf(why, len, "%.200s", e.msg);
 		return -1;

@@ -149,6 +149,12 @@ int hostnet_preflight(struct nl *host, const struct topology *t, const struct pl
  * (hostnet6.c). */
 int hostnet6_preflight(struct nl *host, const struct topology *t, const struct plan *p,
 		       struct rt_err *e);
+/* Before anything changes: no network whose gateway address the plan
+ * creates overlaps a host-side network address of another aspen topology
+ * that has a journal on this host (peernet.c), unless the network says
+ * `allow_overlap: true`. The error names both topologies and networks,
+ * each overlap at the subnet's FILE:LINE:COL. */
+int peernet_preflight(const struct topology *t, const struct plan *p, struct rt_err *e);
 
 /* Run the plan's actions in order. The journal is saved after every batch
  * of independent actions (and so after every action that a later one

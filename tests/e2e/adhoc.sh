@@ -96,6 +96,12 @@ rc=0; "$ASPEN" fault $N explode n1 >"$WORK/out" 2>&1 || rc=$?
 [ $rc = 64 ] || fail "an unknown fault is a usage error (exit $rc)"
 rc=0; "$ASPEN" fault $N partition 'n1]' / n2 >"$WORK/out" 2>&1 || rc=$?
 [ $rc = 64 ] || fail "a word with YAML syntax is refused (exit $rc)"
+rc=0; "$ASPEN" fault $N partition n1 n2,n3 >"$WORK/out" 2>&1 || rc=$?
+cat "$WORK/out"
+[ $rc = 64 ] || fail "a partition without '/' is a usage error (exit $rc)"
+out_has "'partition n1 / n2,n3'"
+out_has "'isolate n1'"
+grep -q '\[\[' "$WORK/out" && fail "the CLI's hint is in YAML syntax"
 no_aspen_table
 
 step "the topology file gone: said so"

@@ -47,7 +47,8 @@ cat "$WORK/stderr"
 grep -q "Apply complete" "$WORK/stderr" || fail "apply summary on stderr"
 grep -q "Destroy complete" "$WORK/stderr" || fail "destroy summary on stderr"
 for kv in ASPEN_TOPOLOGY=runt "ASPEN_NODES=alpha beta-2" ASPEN_IP_ALPHA=10.110.0.2 \
-	ASPEN_IP_BETA_2=10.110.0.3 ASPEN_NETNS_ALPHA=aspen-runt-alpha \
+	ASPEN_IP_BETA_2=10.110.0.3 "ASPEN_PEERS=alpha=10.110.0.2 beta-2=10.110.0.3" \
+	"ASPEN_OTHERS=alpha=10.110.0.2 beta-2=10.110.0.3" ASPEN_NETNS_ALPHA=aspen-runt-alpha \
 	ASPEN_NETNS_BETA_2=aspen-runt-beta-2 "ASPEN_CLUSTER_JSON=/run/aspen/runt/cluster.json"; do
 	grep -qx "$kv" "$WORK/env" || fail "env lacks $kv: $(cat "$WORK/env")"
 done

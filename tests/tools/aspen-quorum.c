@@ -5,7 +5,7 @@
  * in a minute, so the example needs nothing beyond Debian's base system.
  *
  *   aspen-quorum serve        a node: ASPEN_NODE, ASPEN_NODE_IP and
- *                             ASPEN_PEERS (what aspen gives a node command)
+ *                             ASPEN_PEERS (every node; its own name is skipped)
  *   aspen-quorum probe [--alive]
  *                             the role probe: exit 0 when the node at
  *                             ASPEN_NODE_IP says it leads (--alive: answers)

@@ -66,6 +66,16 @@ static void test_build_refuses(void **state)
 	build_fails("latency", W("a", "1ms"), "egress", "--direction is for loss only");
 	build_fails("loss", W("a", "1%"), "sideways", "both, egress or ingress");
 	build_fails("partition", W("a", "->", "b", "->", "c"), NULL, "FROM -> TO");
+	/* no '/': the hint is the command line, not YAML */
+	build_fails("partition", W("node1", "node2,node3"), NULL,
+		    "sides separated by '/': 'partition node1 / node2,node3'");
+	build_fails("partition", W("node1", "node2", "node3"), NULL,
+		    "'partition node1 / node2,node3' (or '->' for a one-way cut), or 'isolate node1'");
+	build_fails("partition", W("node1"), NULL, "'partition NODE / NODE,NODE'");
+	build_fails("partition", W("a", "/"), NULL, "each side of '/' needs a node");
+	build_fails("partition", W("/", "a"), NULL, "each side of '/' needs a node");
+	build_fails("partition", W("a", "/", "/", "b"), NULL, "each side of '/' needs a node");
+	build_fails("partition", W("a->"), NULL, "'partition node1 -> node2,node3'");
 	build_fails("explode", W("a"), NULL, "unknown fault 'explode'");
 	build_fails("kill", NULL, 0, NULL, "kill needs targets");
 }

@@ -315,6 +315,39 @@ static void test_paths(void **state)
 	done(t);
 }
 
+/* restart_on: the node's own changes always restart it; peers may not. */
+static void test_restart_on(void **state)
+{
+	(void)state;
+	struct topology *t = load("r.yaml",
+		"apiVersion: aspen/v1\nname: r\ndefaults: {kind: netns, restart_on: [own]}\n"
+		"nodes: {a: {}, b: {restart_on: [own, peers]}, c: {restart_on: own}}\n");
+	if (dl.n)
+		dump_diags();
+	assert_int_equal(dl.n, 0);
+	assert_true(t->nodes[0].keep_on_peers);
+	assert_false(t->nodes[1].keep_on_peers);
+	assert_true(t->nodes[2].keep_on_peers);
+	done(t);
+	t = load("r.yaml",
+		 "apiVersion: aspen/v1\nname: r\ndefaults: {kind: netns}\n"
+		 "nodes:\n"
+		 "  a: {restart_on: [peers]}\n"          /* 5 */
+		 "  b: {restart_on: [own, peer]}\n"      /* 6 */
+		 "  c: {restart_on: []}\n");             /* 7 */
+	assert_int_equal(dl.n_errors, 3);
+	assert_int_equal(dl.v[0].pos.line, 5);
+	assert_int_equal(dl.v[0].pos.col, 19);
+	assert_non_null(strstr(dl.v[0].msg, "restart_on needs `own`"));
+	assert_non_null(strstr(dl.v[0].hint, "`restart_on: [own]`"));
+	assert_int_equal(dl.v[1].pos.line, 6);
+	assert_int_equal(dl.v[1].pos.col, 25);
+	assert_string_equal(dl.v[1].msg, "expected own or peers, got \"peer\"");
+	assert_string_equal(dl.v[1].hint, "did you mean \"peers\"?");
+	assert_int_equal(dl.v[2].pos.line, 7);
+	done(t);
+}
+
 static void test_fault_forms(void **state)
 {
 	(void)state;
@@ -695,6 +728,7 @@ int main(void)
 		cmocka_unit_test(test_error_positions),
 		cmocka_unit_test(test_all_errors_reported),
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_restart_on),
 		cmocka_unit_test(test_thousand_nodes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -98,7 +98,7 @@ static const char text_golden[] =
 	"  ~ bridge/lan               mtu: 1500 -> 9000\n"
 	"-/+ veth/n1.eth0             mac: 02:00:00:00:00:01 -> 02:00:00:00:00:02 (forces replacement), mtu: 1500 -> 9000\n"
 	"-/+ addr/n1.eth0             (depends on veth/n1.eth0, which is replaced)\n"
-	"  + process/n1               argv=\"[\\\"sh\\\",\\\"-c\\\",\\\"sleep 1000; echo done now...\n"
+	"  + process/n1               argv=sh -c 'sleep 1000; echo done now, rea...\n"
 	"\n"
 	"Plan: 1 to create, 1 to update, 2 to replace, 2 to delete.\n"
 	"\n"
@@ -111,7 +111,7 @@ static void test_text(void **state)
 {
 	struct fx *f = *state;
 	char *got = NULL;
-	FX_CAPTURE(got, plan_print_text(&f->p, out, false));
+	FX_CAPTURE(got, plan_print_text(&f->p, out, false, false));
 	assert_golden(got, text_golden);
 	assert_null(strchr(got, '\033'));
 	free(got);
@@ -121,7 +121,7 @@ static void test_text_color(void **state)
 {
 	struct fx *f = *state;
 	char *got = NULL;
-	FX_CAPTURE(got, plan_print_text(&f->p, out, true));
+	FX_CAPTURE(got, plan_print_text(&f->p, out, true, false));
 	assert_non_null(strstr(got, "  \033[31m-\033[0m route/n3\n"));
 	assert_non_null(strstr(got, "  \033[33m~\033[0m bridge/lan "));
 	assert_non_null(strstr(got, "\033[31m-\033[0m/\033[32m+\033[0m veth/n1.eth0 "));
@@ -325,7 +325,7 @@ static void test_empty(void **state)
 	diag_init(&d, NULL);
 	assert_int_equal(plan_destroy(&p, &none, &d), 0);
 	char *got = NULL;
-	FX_CAPTURE(got, plan_print_text(&p, out, true));
+	FX_CAPTURE(got, plan_print_text(&p, out, true, false));
 	assert_string_equal(got, "No changes. The live system matches the topology.\n");
 	free(got);
 	FX_CAPTURE(got, plan_print_json(&p, out));
@@ -348,6 +348,97 @@ static void test_empty(void **state)
 	diag_clear(&d);
 }
 
+/* A long changed value shows what differs; -v shows it whole; argv reads
+ * as a shell command line, its quoting the shell's. */
+static void test_text_long_changes(void **state)
+{
+	(void)state;
+	struct arena a;
+	arena_init(&a);
+	struct res_list des = {0}, obs = {0};
+	add(&des, &a, RES_PROCESS, "process/node1",
+	    KV("argv", "[\"sh\",\"-c\",\"exec it's \\\"x\\\"\",\"\",\"a\\tb\"]",
+	       "cluster", "node1=10.100.0.2 node2=10.100.0.3 node3=10.100.0.4 node4=10.100.0.5"),
+	    NULL);
+	add(&obs, &a, RES_PROCESS, "process/node1",
+	    KV("argv", "[\"sh\",\"-c\",\"exec it's \\\"y\\\"\",\"\",\"a\\tb\"]",
+	       "cluster", "node1=10.100.0.2 node2=10.100.0.3 node3=10.100.0.4"),
+	    NULL);
+	add(&des, &a, RES_VM, "vm/y", KV("cmdline", "console=hvc0 root=/dev/vda rw quiet ip=10.0.0.2"), NULL);
+	add(&obs, &a, RES_VM, "vm/y", KV("cmdline", "console=hvc0 root=/dev/vda ro quiet ip=10.0.0.2"), NULL);
+	struct plan p;
+	struct diag_list d;
+	diag_init(&d, NULL);
+	assert_int_equal(plan_compute(&p, NULL, &des, &obs, &d), 0);
+	char *got = NULL;
+	FX_CAPTURE(got, plan_print_text(&p, out, false, false));
+	assert_golden(got,
+		      "-/+ process/node1            argv: sh -c 'exec it'\\''s \"y\"' '' $'a\\x09b' -> "
+		      "sh -c 'exec it'\\''s \"x\"' '' $'a\\x09b' (forces replacement), "
+		      "cluster: \"…node3=10.100.0.4\" -> \"…node3=10.100.0.4 node4=10.100.0.5\" "
+		      "(forces replacement)\n"
+		      "-/+ vm/y                     cmdline: \"…root=/dev/vda ro…\" -> \"…root=/dev/vda rw…\" "
+		      "(forces replacement)\n"
+		      "\n"
+		      "Plan: 0 to create, 0 to update, 2 to replace, 0 to delete.\n"
+		      "Restarts: node1 (its command changed)\n");
+	free(got);
+	FX_CAPTURE(got, plan_print_text(&p, out, false, true));
+	assert_non_null(strstr(got, "cluster: \"node1=10.100.0.2 node2=10.100.0.3 node3=10.100.0.4\" -> "
+				    "\"node1=10.100.0.2 node2=10.100.0.3 node3=10.100.0.4 node4=10.100.0.5\""));
+	assert_non_null(strstr(got, "cmdline: \"console=hvc0 root=/dev/vda ro quiet ip=10.0.0.2\" -> "));
+	assert_null(strstr(got, "…"));
+	free(got);
+	plan_free(&p);
+	diag_clear(&d);
+	arena_free(&a);
+}
+
+/* A node added: the default node restarts because its peers changed, the
+ * one with restart_on=own is updated in place, and the plan says which. */
+static void test_restart_policy(void **state)
+{
+	(void)state;
+	struct arena a;
+	arena_init(&a);
+	struct res_list des = {0}, obs = {0};
+	const char *c2 = "n1=10.0.0.2 n2=10.0.0.3", *c3 = "n1=10.0.0.2 n2=10.0.0.3 n3=10.0.0.4";
+	add(&des, &a, RES_PROCESS, "process/n1", KV("argv", "[\"srv\"]", "cluster", c3), NULL);
+	add(&obs, &a, RES_PROCESS, "process/n1", KV("argv", "[\"srv\"]", "cluster", c2), NULL);
+	add(&des, &a, RES_PROCESS, "process/n2",
+	    KV("argv", "[\"srv\"]", "cluster", c3, "restart_on", "own"), NULL);
+	add(&obs, &a, RES_PROCESS, "process/n2", KV("argv", "[\"srv\"]", "cluster", c2), NULL);
+	/* restart_on=own does not cover a changed command */
+	add(&des, &a, RES_PROCESS, "process/n4",
+	    KV("argv", "[\"srv\",\"-v\"]", "cluster", c3, "restart_on", "own"), NULL);
+	add(&obs, &a, RES_PROCESS, "process/n4",
+	    KV("argv", "[\"srv\"]", "cluster", c2, "restart_on", "own"), NULL);
+	add(&des, &a, RES_PROCESS, "process/n3",
+	    KV("argv", "[\"srv\"]", "cluster", c3, "restart_on", "own"), NULL);
+	struct plan p;
+	struct diag_list d;
+	diag_init(&d, NULL);
+	assert_int_equal(plan_compute(&p, NULL, &des, &obs, &d), 0);
+	char *got = NULL;
+	FX_CAPTURE(got, plan_print_text(&p, out, false, false));
+	assert_golden(got,
+		      "-/+ process/n1               cluster: \"n1=10.0.0.2 n2=10.0.0.3\" -> \"n1=10.0.0.2 n2=10.0.0.3 "
+		      "n3=10.0.0.4\" (forces replacement)\n"
+		      "  ~ process/n2               cluster: \"n1=10.0.0.2 n2=10.0.0.3\" -> \"n1=10.0.0.2 n2=10.0.0.3 "
+		      "n3=10.0.0.4\", restart_on: (none) -> own\n"
+		      "-/+ process/n4               argv: srv -> srv -v (forces replacement), cluster: "
+		      "\"n1=10.0.0.2 n2=10.0.0.3\" -> \"n1=10.0.0.2 n2=10.0.0.3 n3=10.0.0.4\"\n"
+		      "  + process/n3               argv=srv\n"
+		      "\n"
+		      "Plan: 1 to create, 1 to update, 2 to replace, 0 to delete.\n"
+		      "Restarts: n1 (its peers changed), n4 (its command changed)\n"
+		      "Keeps running though its peers changed (restart_on: [own]): n2\n");
+	free(got);
+	plan_free(&p);
+	diag_clear(&d);
+	arena_free(&a);
+}
+
 /* Values that need quoting, and an id longer than the column. */
 static void test_text_values(void **state)
 {
@@ -365,7 +456,7 @@ static void test_text_values(void **state)
 	diag_init(&d, NULL);
 	assert_int_equal(plan_compute(&p, NULL, &des, &obs, &d), 0);
 	char *got = NULL;
-	FX_CAPTURE(got, plan_print_text(&p, out, false));
+	FX_CAPTURE(got, plan_print_text(&p, out, false, false));
 	assert_golden(got,
 		      "  + vm/a-very-long-node-name-indeed cpus=2 memory=536870912\n"
 		      "  + vmm/x                           socket=\"\"\n"
@@ -420,6 +511,8 @@ int main(void)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_text_values),
 		cmocka_unit_test(test_json_escapes),
+		cmocka_unit_test(test_text_long_changes),
+		cmocka_unit_test(test_restart_policy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -824,6 +824,33 @@ static void test_partition_node_in_two_groups(void **state)
 	expect(d, 1, E, c->pos, "faults[0].partition", m2, h);
 }
 
+/* partition: [node1, node2] with node3 left out is an error with the fix;
+ * the same flat list naming every node, and nested lists, are fine. */
+static void test_partition_flat(void **state)
+{
+	struct topology *t = *state = base();
+	tb_iface(tb_node(t, "node3", NODE_VM), "lan", "10.100.0.4");
+	struct topo_fault *f = tb_fault(t, FAULT_PARTITION, 5, 5);
+	tb_side(t, f, 0, "node1");
+	tb_side(t, f, 1, "node2");
+	f->u.partition.flat = true;
+	struct topo_fault *all = tb_fault(t, FAULT_PARTITION, 20, 5);
+	tb_side(t, all, 0, "node1");
+	tb_side(t, all, 1, "node2");
+	tb_side(t, all, 2, "node3.eth0");
+	all->u.partition.flat = true;
+	struct topo_fault *nested = tb_fault(t, FAULT_PARTITION, 40, 5);
+	tb_side(t, nested, 0, "node1");
+	tb_side(t, nested, 1, "node2");      /* [[node1], [node2]]: said on purpose */
+	struct diag_list *d = run(t);
+	expect_n(d, 1);
+	expect(d, 0, E, f->kind_pos, "faults[0].partition",
+	       "a flat list makes each node a group of its own ([node1], [node2]) and leaves node3 "
+	       "out of the partition",
+	       "write the groups as lists: `[[node1], [node2, node3]]` to cut node1 from the "
+	       "others, `[[node1], [node2]]` if node3 should stay untouched, or `{isolate: node1}`");
+}
+
 static void test_partition_interfaces_split(void **state)
 {
 	/* Two interfaces of one node on different sides are fine. */
@@ -1185,6 +1212,7 @@ int main(void)
 		T(test_partition_groups),
 		T(test_partition_node_in_two_groups),
 		T(test_partition_interfaces_split),
+		T(test_partition_flat),
 		T(test_oneway),
 		T(test_partition_undefined_target),
 		T(test_state_start_running),
