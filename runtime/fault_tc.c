@@ -194,7 +194,7 @@ int fault_ingress_qdisc(int ifindex, struct rtnl_qdisc **out, struct rt_err *e)
 		return rt_errf(e, ENOMEM, "out of memory");
 	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
 	rtnl_tc_set_parent(TC_CAST(q), TC_H_INGRESS);
-	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(0xffff, 0));
+	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(0xffffu, 0));
 	if (rtnl_tc_set_kind(TC_CAST(q), "ingress") < 0) {
 		rtnl_qdisc_put(q);
 		return rt_errf(e, ENOMEM, "out of memory");
@@ -211,7 +211,7 @@ int fault_redirect_filter(int ifindex, int ifb_ifindex, struct rtnl_cls **out, s
 	int rc = f && a ? 0 : -NLE_NOMEM;
 	if (rc == 0) {
 		rtnl_tc_set_ifindex(TC_CAST(f), ifindex);
-		rtnl_tc_set_parent(TC_CAST(f), TC_HANDLE(0xffff, 0));
+		rtnl_tc_set_parent(TC_CAST(f), TC_HANDLE(0xffffu, 0));
 		rtnl_cls_set_prio(f, FAULT_INGRESS_PRIO);
 		rtnl_cls_set_protocol(f, ETH_P_ALL);
 		rc = rtnl_tc_set_kind(TC_CAST(f), "u32");
@@ -458,7 +458,7 @@ static int tc_ingress_state(struct nl_sock *sk, int ifindex, struct rtnl_qdisc *
 		return 0;
 	const char *kind = rtnl_tc_get_kind(TC_CAST(in));
 	int state = kind && strcmp(kind, "ingress") == 0 ? 1 : 2;
-	if (state == 1 && rtnl_cls_alloc_cache(sk, ifindex, TC_HANDLE(0xffff, 0), &cache) == 0) {
+	if (state == 1 && rtnl_cls_alloc_cache(sk, ifindex, TC_HANDLE(0xffffu, 0), &cache) == 0) {
 		for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o))
 			if (rtnl_cls_get_prio((struct rtnl_cls *)o) != FAULT_INGRESS_PRIO)
 				state = 2;
