@@ -494,13 +494,16 @@ static int tc_ingress_remove(struct nl_sock *sk, const char *dev, struct rt_err 
 static int tc_ifb_ensure(const char *ifb, const char *mark, unsigned mtu, struct rt_err *e)
 {
 	struct nl *nl;
+	struct rt_err err = {0};
 	unsigned char mac[6];
 	if (nl_open(&nl, -1, e) < 0)
 		return -1;
 	mark_mac(mark, mac);
 	struct nl_bridge_opts o = {.name = ifb, .mac = mac, .alias = mark, .mtu = mtu, .up = true};
-	int rc = nl_ifb_add(nl, &o, e);
-	if (rc < 0 && e->errnum == EEXIST) {
+	int rc = nl_ifb_add(nl, &o, &err);
+	if (rc < 0 && err.errnum != EEXIST && e)
+		*e = err;
+	if (rc < 0 && err.errnum == EEXIST) {
 		struct nl_link_info li;
 		rc = nl_link_find(nl, ifb, &li, e);
 		if (rc == 0 && !mark_link_owned(mark, li.alias, li.has_mac ? li.mac : NULL))
@@ -581,10 +584,13 @@ static int tc_revert_vm(const char *ifb, const char *tap, const char *mark, unsi
 	struct nl_link_info li;
 	if (nl_open(&nl, -1, e) < 0)
 		return -1;
-	int rc = nl_link_find(nl, ifb, &li, e);
+	struct rt_err err = {0};
+	int rc = nl_link_find(nl, ifb, &li, &err);
 	bool ours = rc == 0 && mark_link_owned(mark, li.alias, li.has_mac ? li.mac : NULL);
-	if (rc < 0 && e->errnum == ENODEV)
+	if (rc < 0 && err.errnum == ENODEV)
 		rc = 0;
+	else if (rc < 0 && e)
+		*e = err;
 	if (rc == 0 && ours)
 		rc = tc_remove(NULL, ifb, major, e);
 	struct nl_sock *sk = NULL;
