@@ -11,8 +11,9 @@
  * Capabilities are probed, not read from the kernel config: once per
  * process a thread unshares a fresh network namespace, makes a veth pair
  * there and tries an nf_tables bridge table with numgen, a tbf and a netem
- * qdisc, and the ifb redirect of VM nodes. The namespace dies with the thread, so the probe leaves nothing
- * behind and never touches the host's links. */
+ * qdisc, and the ifb redirect of VM nodes. The namespace dies with the
+ * thread, so the probe leaves nothing behind and never touches the host's
+ * links. */
 #include "runtime/fault.h"
 
 #include <errno.h>
