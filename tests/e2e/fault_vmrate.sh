@@ -131,6 +131,20 @@ else
 	tc qdisc show dev "$TAP" | grep -q ingress && fail "an ingress qdisc was added for it"
 fi
 
+step "timed: a schedule applies and reverts rate faults on running VMs (what CH's own limiter could not do without unplugging the NIC)"
+F2=$WORK/vmr2.yaml
+sed '/^faults:/,$d' "$F" >"$F2"
+cat >>"$F2" <<'YAML'
+faults:
+  - {at: 0s, for: 300ms, rate: {nodes: [node1], rate: 5mbit}}
+YAML
+aspen_ok apply "$F2" >/dev/null
+out_has "rate node1 5mbit applied"
+out_has "rate node1 5mbit reverted"
+[ "$(vm_state $N node1)" = Running ] || fail "node1 not running after the schedule"
+ip link show "$IFB" >/dev/null 2>&1 && fail "$IFB left after the schedule"
+tc qdisc show dev "$TAP" | grep -q ingress && fail "ingress qdisc left on $TAP after the schedule"
+
 step "an ad hoc rate fault (journaled), then destroy: nothing left"
 aspen_ok fault $N rate node1 10mbit
 tc qdisc show dev "$IFB" | grep -q 'tbf a5e0: root .*rate 10Mbit' || fail "no ad hoc tbf on $IFB"
