@@ -181,6 +181,19 @@ void names_host_iface(char out[IFNAMSIZ_ASPEN], const char *topo, const char *no
 	nb_str(&b, h);
 }
 
+void names_ifb(char out[IFNAMSIZ_ASPEN], const char *host)
+{
+	char h[16];
+	struct nbuf b = nb_start(out, IFNAMSIZ_ASPEN);
+	nb_str(&b, "ai-");
+	if (strncmp(host, "as-", 3) == 0) {
+		nb_str(&b, host + 3);
+		return;
+	}
+	names_b32(h, names_digest(host), 12);
+	nb_str(&b, h);
+}
+
 void names_node_iface(char out[IFNAMSIZ_ASPEN], size_t idx)
 {
 	struct nbuf b = nb_start(out, IFNAMSIZ_ASPEN);

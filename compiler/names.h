@@ -54,6 +54,13 @@ void names_bridge(char out[IFNAMSIZ_ASPEN], const char *topo, const char *net,
  * stay near 1 in 20000 (names_assign reports one if it happens). */
 void names_host_iface(char out[IFNAMSIZ_ASPEN], const char *topo, const char *node, size_t idx);
 
+/* The ifb device that carries a VM interface's shaped traffic
+ * (docs/faults.md, "Rate and netem on VM nodes"): the host end's name with
+ * its "as-" turned into "ai-", so `ip link` pairs them at a glance and the
+ * length never changes; a host end without that prefix (none is generated
+ * so) gets "ai-" + 12 base32 characters of digest(host). */
+void names_ifb(char out[IFNAMSIZ_ASPEN], const char *host);
+
 /* Name of interface idx inside its node: "eth<idx>". */
 void names_node_iface(char out[IFNAMSIZ_ASPEN], size_t idx);
 

@@ -11,8 +11,9 @@
  * Capabilities are probed, not read from the kernel config: once per
  * process a thread unshares a fresh network namespace, makes a veth pair
  * there and tries an nf_tables bridge table with numgen, a tbf and a netem
- * qdisc. The namespace dies with the thread, so the probe leaves nothing
- * behind and never touches the host's links. */
+ * qdisc, and the ifb redirect of VM nodes. The namespace dies with the
+ * thread, so the probe leaves nothing behind and never touches the host's
+ * links. */
 #include "runtime/fault.h"
 
 #include <errno.h>
@@ -170,6 +171,8 @@ static void *fault_probe_thread(void *arg)
 	fault_probe_cache.res[FAULT_CAP_TBF] = fault_tc_probe("tbf", o.name, w, 256) == 0;
 	w = fault_probe_cache.why[FAULT_CAP_NETEM];
 	fault_probe_cache.res[FAULT_CAP_NETEM] = fault_tc_probe("netem", o.name, w, 256) == 0;
+	w = fault_probe_cache.why[FAULT_CAP_IFB];
+	fault_probe_cache.res[FAULT_CAP_IFB] = fault_tc_probe("ifb", o.name, w, 256) == 0;
 	nl_free(nl);
 	return NULL;
 }
@@ -193,20 +196,17 @@ int fault_cap(enum fault_cap cap, char *why, size_t len)
 	return fault_probe_cache.res[cap];
 }
 
-/* VM nodes have no namespace of aspen's to hang a qdisc in: refuse. */
-static int fault_check_tc_targets(const struct topology *t, const struct topo_fault *f,
-				  const char *name, struct rt_err *e)
+/* On VM nodes the qdisc shapes the TAP's ingress through an ifb
+ * (fault_tc.c), which needs ifb, the ingress qdisc, u32 and mirred. */
+static bool fault_on_vm(const struct topology *t, const struct topo_fault *f)
 {
 	const struct target_list *l = &f->u.impair.targets;
 	for (size_t k = 0; k < l->n; k++) {
 		size_t i = l->v[k].node_idx;
 		if (i < t->n_nodes && t->nodes[i].kind == NODE_VM)
-			return rt_errf(e, ENOTSUP, "%s: %s on VM node %s is not supported yet: the "
-				       "qdisc would have to shape the TAP's ingress (ifb + mirred); "
-				       "use it on netns nodes", name, fault_kind_names[f->kind],
-				       t->nodes[i].name);
+			return true;
 	}
-	return 0;
+	return false;
 }
 
 static int fault_need(enum fault_cap cap, const struct topo_fault *f, const char *name,
@@ -224,6 +224,11 @@ static int fault_need(enum fault_cap cap, const struct topo_fault *f, const char
 		return rt_errf(e, ENOTSUP, "%s: %s needs the sch_netem qdisc, which this kernel "
 			       "lacks: load it (modprobe sch_netem) or use a kernel built with "
 			       "CONFIG_NET_SCH_NETEM", name, kind);
+	if (cap == FAULT_CAP_IFB)
+		return rt_errf(e, ENOTSUP, "%s: %s on a VM node shapes its TAP's ingress through an "
+			       "ifb device, which this kernel refuses (%s): load ifb, sch_ingress, "
+			       "cls_u32 and act_mirred (CONFIG_IFB, CONFIG_NET_SCH_INGRESS, "
+			       "CONFIG_NET_CLS_U32, CONFIG_NET_ACT_MIRRED)", name, kind, why);
 	if (cap == FAULT_CAP_TBF)
 		return rt_errf(e, ENOTSUP, "%s: %s needs the tbf qdisc, which this kernel lacks "
 			       "(%s): load it (modprobe sch_tbf) or use a kernel built with "
@@ -247,7 +252,7 @@ int fault_check_supported(const struct topology *t, const struct topo_fault *f, 
 		return fault_need(FAULT_CAP_NFT, f, name, e);
 	}
 	if (f->kind == FAULT_RATE || fault_is_netem(f->kind)) {
-		if (fault_check_tc_targets(t, f, name, e) < 0)
+		if (fault_on_vm(t, f) && fault_need(FAULT_CAP_IFB, f, name, e) < 0)
 			return -1;
 		return fault_need(f->kind == FAULT_RATE ? FAULT_CAP_TBF : FAULT_CAP_NETEM, f, name, e);
 	}

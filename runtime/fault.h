@@ -46,8 +46,9 @@
  *   CONFIG_NET_SCH_NETEM
  * errnum is ENOTSUP when the machine lacks it; another errno (EPERM without
  * root) when the probe itself could not run, so the answer is unknown.
- * Rate and netem faults on VM nodes, and loss with a correlation, are
- * refused here too (ENOTSUP; docs/faults.md says why). fault_apply runs
+ * Rate and netem faults on VM nodes also need the ifb redirect (ifb,
+ * ingress qdisc, u32, mirred); loss with a correlation is refused here
+ * (ENOTSUP; docs/faults.md says why). fault_apply runs
  * this check itself. */
 int fault_check_supported(const struct topology *t, const struct topo_fault *f, struct rt_err *e);
 

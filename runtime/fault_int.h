@@ -51,14 +51,17 @@ const char *fault_rec_str(const cJSON *rec, const char *name);
 
 /* ---- capabilities (fault.c; the probes run in a throwaway namespace) ---- */
 
-enum fault_cap { FAULT_CAP_NFT, FAULT_CAP_TBF, FAULT_CAP_NETEM, FAULT_CAP__COUNT };
+enum fault_cap { FAULT_CAP_NFT, FAULT_CAP_TBF, FAULT_CAP_NETEM, FAULT_CAP_IFB,
+		 FAULT_CAP__COUNT };
 
 /* 1 supported, 0 not (why gets the kernel's answer), -1 the probe itself
  * could not run (why says so). Probed once per process, all at once. */
 int fault_cap(enum fault_cap cap, char *why, size_t len);
 
 /* The probes, called inside the throwaway namespace by fault.c: 0 works,
- * -1 with the reason in why. tc probes need a link: dev. */
+ * -1 with the reason in why. tc probes need a link: dev. kind "tbf" and
+ * "netem" add that root qdisc; "ifb" the VM path's redirect (an ifb, an
+ * ingress qdisc on dev, the u32 + mirred filter to the ifb). */
 int fault_nft_probe(char *why, size_t len);
 int fault_tc_probe(const char *kind, const char *dev, char *why, size_t len);
 
@@ -87,6 +90,16 @@ int fault_tbf_qdisc(const struct topo_fault *f, unsigned mtu, int ifindex,
 struct nl_msg;
 int fault_qdisc_request(struct rtnl_qdisc *q, int flags, struct nl_msg **out,
 			struct rt_err *e);
+
+/* VM nodes (fault_tc.c): the ingress qdisc (ffff:) of the TAP ifindex,
+ * and the filter under it that redirects every frame the guest sends to
+ * the ifb ifb_ifindex, where the fault's own qdisc is the root. The
+ * filter's priority is aspen's mark on it. *out freed with rtnl_qdisc_put
+ * / rtnl_cls_put. */
+#define FAULT_INGRESS_PRIO 0xa5e0u
+struct rtnl_cls;
+int fault_ingress_qdisc(int ifindex, struct rtnl_qdisc **out, struct rt_err *e);
+int fault_redirect_filter(int ifindex, int ifb_ifindex, struct rtnl_cls **out, struct rt_err *e);
 
 /* tbf burst when the fault gives none: 10 ms at the rate, at least two
  * full frames. */

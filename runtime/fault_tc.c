@@ -12,6 +12,20 @@
  * qdisc with one of those handles on any interface of the topology. A root
  * qdisc aspen did not add is never replaced: the fault fails instead.
  *
+ * VM nodes have no namespace of aspen's: their interface is a TAP on the
+ * host, and what the guest sends arrives as the TAP's *ingress*, which no
+ * root qdisc can shape. So the node's egress is redirected (an ingress
+ * qdisc on the TAP, one u32 match-all filter at FAULT_INGRESS_PRIO whose
+ * mirred action redirects to an ifb device) and the tbf/netem qdisc is the
+ * root of that ifb. The ifb is a link aspen creates: named from the TAP
+ * (names_ifb), marked like a bridge (MAC from the mark in the creating
+ * request, then the alias), named in the undo record before it exists, and
+ * deleted by revert, heal and destroy (which heals). The ingress qdisc sits
+ * on aspen's own TAP: revert and heal remove it when it holds aspen's filter
+ * or no filter at all (a crash between the qdisc and its filter), never
+ * when it holds someone else's. docs/faults.md says why not CH's own
+ * rate_limiter_config.
+ *
  * Messages are built with libnl-route (rtnl_qdisc + rtnl_qdisc_tbf_* /
  * rtnl_netem_*). The builders are pure so the netem encoding is unit-tested
  * without sch_netem, which this machine's kernel lacks; fault.c probes for
@@ -36,8 +50,17 @@
 #include <netlink/route/qdisc/netem.h>
 #include <netlink/route/qdisc/tbf.h>
 #include <netlink/route/tc.h>
+#include <netlink/route/act/mirred.h>
+#include <netlink/route/action.h>
+#include <netlink/route/classifier.h>
+#include <netlink/route/cls/u32.h>
+#include <linux/if_ether.h>
+#include <linux/tc_act/tc_mirred.h>
 
+#include "compiler/names.h"
+#include "runtime/mark.h"
 #include "runtime/netns.h"
+#include "runtime/nl.h"
 
 #define TC_NETEM_LIMIT 1000             /* packets, netem's own default */
 #define TC_MAX_DELAY_US (200ull * 1000000ull)  /* netem ticks are 32-bit */
@@ -160,6 +183,61 @@ int fault_tbf_qdisc(const struct topo_fault *f, unsigned mtu, int ifindex,
 	rtnl_qdisc_tbf_set_rate(q, (int)rate, (int)burst, 0);
 	rtnl_qdisc_tbf_set_limit(q, (int)limit);
 	*out = q;
+	return 0;
+}
+
+int fault_ingress_qdisc(int ifindex, struct rtnl_qdisc **out, struct rt_err *e)
+{
+	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+	*out = NULL;
+	if (!q)
+		return rt_errf(e, ENOMEM, "out of memory");
+	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
+	rtnl_tc_set_parent(TC_CAST(q), TC_H_INGRESS);
+	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(0xffffu, 0));
+	if (rtnl_tc_set_kind(TC_CAST(q), "ingress") < 0) {
+		rtnl_qdisc_put(q);
+		return rt_errf(e, ENOMEM, "out of memory");
+	}
+	*out = q;
+	return 0;
+}
+
+int fault_redirect_filter(int ifindex, int ifb_ifindex, struct rtnl_cls **out, struct rt_err *e)
+{
+	struct rtnl_cls *f = rtnl_cls_alloc();
+	struct rtnl_act *a = rtnl_act_alloc();
+	*out = NULL;
+	int rc = f && a ? 0 : -NLE_NOMEM;
+	if (rc == 0) {
+		rtnl_tc_set_ifindex(TC_CAST(f), ifindex);
+		rtnl_tc_set_parent(TC_CAST(f), TC_HANDLE(0xffffu, 0));
+		rtnl_cls_set_prio(f, FAULT_INGRESS_PRIO);
+		rtnl_cls_set_protocol(f, ETH_P_ALL);
+		rc = rtnl_tc_set_kind(TC_CAST(f), "u32");
+	}
+	/* Match every frame (a zero mask at offset 0); terminal, so u32 runs
+	 * the action instead of moving on to the next key. */
+	if (rc == 0)
+		rc = rtnl_u32_add_key_uint32(f, 0, 0, 0, 0);
+	if (rc == 0)
+		rc = rtnl_u32_set_cls_terminal(f);
+	if (rc == 0)
+		rc = rtnl_tc_set_kind(TC_CAST(a), "mirred");
+	if (rc == 0) {
+		rtnl_mirred_set_action(a, TCA_EGRESS_REDIR);
+		rtnl_mirred_set_policy(a, TC_ACT_STOLEN);
+		rtnl_mirred_set_ifindex(a, (uint32_t)ifb_ifindex);
+		rc = rtnl_u32_add_action(f, a);   /* takes its own reference */
+	}
+	if (a)
+		rtnl_act_put(a);
+	if (rc < 0) {
+		if (f)
+			rtnl_cls_put(f);
+		return rt_errf(e, tc_errno_of(rc), "build redirect filter: %s", nl_geterror(rc));
+	}
+	*out = f;
 	return 0;
 }
 
@@ -288,23 +366,32 @@ static int tc_prepare(struct rt_ctx *c, const struct topology *t, const struct t
 {
 	struct fault_port *p;
 	size_t n;
-	(void)c;
 	if (fault_ports(t, &f->u.impair.targets, &p, &n, e) < 0)
 		return -1;
 	bool tbf = f->kind == FAULT_RATE;
 	cJSON *arr = cJSON_AddArrayToObject(rec, "qdiscs");
 	for (size_t i = 0; i < n; i++) {
-		if (p[i].node->kind != NODE_NETNS) {
-			free(p);
-			return rt_errf(e, ENOTSUP, "%s on VM node %s is not supported yet",
-				       fault_kind_names[f->kind], p[i].node->name);
-		}
 		cJSON *q = cJSON_CreateObject();
-		cJSON_AddStringToObject(q, "netns", p[i].node->netns_name);
-		cJSON_AddStringToObject(q, "dev", p[i].iface->name);
+		cJSON_AddItemToArray(arr, q);
+		if (p[i].node->kind == NODE_VM) {
+			/* The ifb and its mark go into the record, which is
+			 * journaled before apply creates anything. */
+			char ifb[IFNAMSIZ_ASPEN], id[160], mark[ASPEN_MARK_MAX + 1];
+			names_ifb(ifb, p[i].iface->host_name);
+			snprintf(id, sizeof(id), "ifb/%s.%s", p[i].node->name, p[i].iface->name);
+			if (mark_build(mark, sizeof(mark), c->topology, id, e) < 0) {
+				free(p);
+				return -1;
+			}
+			cJSON_AddStringToObject(q, "dev", ifb);
+			cJSON_AddStringToObject(q, "tap", p[i].iface->host_name);
+			cJSON_AddStringToObject(q, "mark", mark);
+		} else {
+			cJSON_AddStringToObject(q, "netns", p[i].node->netns_name);
+			cJSON_AddStringToObject(q, "dev", p[i].iface->name);
+		}
 		cJSON_AddStringToObject(q, "kind", tbf ? "tbf" : "netem");
 		cJSON_AddNumberToObject(q, "major", tbf ? FAULT_TBF_MAJOR : FAULT_NETEM_MAJOR);
-		cJSON_AddItemToArray(arr, q);
 	}
 	free(p);
 	return 0;
@@ -351,9 +438,186 @@ static int tc_install(struct nl_sock *sk, struct rtnl_qdisc *q, const char *dev,
 	return rc < 0 ? tc_fail(e, rc, "replace qdisc", dev, netns) : 0;
 }
 
-static int tc_apply_port(const struct topology *t, const struct topo_fault *f,
-			 const struct fault_port *p, struct rt_err *e)
+/* ---------------- VM nodes: TAP ingress -> ifb ---------------- */
+
+/* The TAP's ingress qdisc: 0 none, 1 aspen's (it holds only aspen's filter,
+ * or no filter: a crash between the qdisc and its filter), 2 someone
+ * else's (another kind, or another filter). *q (when not NULL) gets a
+ * reference to it. */
+static int tc_ingress_state(struct nl_sock *sk, int ifindex, struct rtnl_qdisc **q)
 {
+	struct rtnl_qdisc *in = NULL;
+	struct nl_cache *cache = NULL;
+	if (rtnl_qdisc_alloc_cache(sk, &cache) == 0) {
+		in = rtnl_qdisc_get_by_parent(cache, ifindex, TC_H_INGRESS);
+		nl_cache_free(cache);
+	}
+	if (q)
+		*q = NULL;
+	if (!in)
+		return 0;
+	const char *kind = rtnl_tc_get_kind(TC_CAST(in));
+	int state = kind && strcmp(kind, "ingress") == 0 ? 1 : 2;
+	if (state == 1 && rtnl_cls_alloc_cache(sk, ifindex, TC_HANDLE(0xffffu, 0), &cache) == 0) {
+		for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o))
+			if (rtnl_cls_get_prio((struct rtnl_cls *)o) != FAULT_INGRESS_PRIO)
+				state = 2;
+		nl_cache_free(cache);
+	}
+	if (q && state != 2)
+		*q = in;
+	else
+		rtnl_qdisc_put(in);
+	return state;
+}
+
+/* Remove aspen's ingress qdisc (and so its filter) from the TAP dev; a
+ * missing TAP or qdisc, or one that is not aspen's, is left as it is. */
+static int tc_ingress_remove(struct nl_sock *sk, const char *dev, struct rt_err *e)
+{
+	int ifindex;
+	struct rtnl_qdisc *q;
+	if (tc_ifindex(sk, dev, &ifindex, e) < 0)
+		return -1;
+	if (!ifindex || tc_ingress_state(sk, ifindex, &q) != 1)
+		return 0;
+	int rc = rtnl_qdisc_delete(sk, q);
+	rtnl_qdisc_put(q);
+	if (rc < 0 && rc != -NLE_OBJ_NOTFOUND)
+		return tc_fail(e, rc, "delete ingress qdisc", dev, NULL);
+	return 0;
+}
+
+/* The ifb of a VM port, made or found (then it must carry mark), up and
+ * at the network's MTU (a frame longer than the ifb's MTU would be
+ * dropped on the way through it). */
+static int tc_ifb_ensure(const char *ifb, const char *mark, unsigned mtu, struct rt_err *e)
+{
+	struct nl *nl;
+	struct rt_err err = {0};
+	unsigned char mac[6];
+	if (nl_open(&nl, -1, e) < 0)
+		return -1;
+	mark_mac(mark, mac);
+	struct nl_bridge_opts o = {.name = ifb, .mac = mac, .alias = mark, .mtu = mtu, .up = true};
+	int rc = nl_ifb_add(nl, &o, &err);
+	if (rc < 0 && err.errnum != EEXIST && e)
+		*e = err;
+	if (rc < 0 && err.errnum == EEXIST) {
+		struct nl_link_info li;
+		rc = nl_link_find(nl, ifb, &li, e);
+		if (rc == 0 && !mark_link_owned(mark, li.alias, li.has_mac ? li.mac : NULL))
+			rc = rt_errf(e, EEXIST, "link %s exists and is not this fault's ifb (alias "
+				     "\"%s\"): aspen leaves it alone; rename or delete it", ifb, li.alias);
+		struct nl_link_conf up = {.alias = mark, .mtu = mtu, .set_up = true, .up = true};
+		if (rc == 0)
+			rc = nl_link_configure(nl, ifb, &up, e);
+	}
+	nl_free(nl);
+	return rc;
+}
+
+/* Guest egress through the ifb: the ifb with the fault's qdisc as root,
+ * then the TAP's ingress qdisc and filter, made afresh so the redirect
+ * names the ifb of now (mirred holds an ifindex). */
+static int tc_apply_vm(const struct topology *t, const struct topo_fault *f,
+		       const struct fault_port *p, const cJSON *q, struct rt_err *e)
+{
+	const char *ifb = fault_rec_str(q, "dev"), *mark = fault_rec_str(q, "mark");
+	const char *tap = p->iface->host_name;
+	unsigned mtu = t->networks[p->iface->network_idx].mtu;
+	struct nl_sock *sk;
+	struct rtnl_qdisc *root = NULL, *in = NULL;
+	struct rtnl_cls *cls = NULL;
+	int ifb_ix = 0, tap_ix = 0;
+	if (!ifb || !mark)
+		return rt_errf(e, EINVAL, "malformed qdisc in fault record (no ifb or mark)");
+	if (tc_connect(&sk, e) < 0)
+		return -1;
+	int rc = tc_ifindex(sk, tap, &tap_ix, e);
+	if (rc == 0 && !tap_ix)
+		rc = rt_errf(e, ENODEV, "%s: no TAP %s", p->node->name, tap);
+	if (rc == 0 && tc_ingress_state(sk, tap_ix, NULL) == 2)
+		rc = rt_errf(e, EEXIST, "%s already has an ingress qdisc with filters aspen did "
+			     "not add: aspen leaves it alone", tap);
+	if (rc == 0)
+		rc = tc_ifb_ensure(ifb, mark, mtu, e);
+	if (rc == 0)
+		rc = tc_ifindex(sk, ifb, &ifb_ix, e);
+	if (rc == 0 && !ifb_ix)
+		rc = rt_errf(e, ENODEV, "%s: the new ifb %s is gone", p->node->name, ifb);
+	if (rc == 0)
+		rc = f->kind == FAULT_RATE ? fault_tbf_qdisc(f, mtu, ifb_ix, &root, e)
+					   : fault_netem_qdisc(f, ifb_ix, &root, e);
+	if (rc == 0)
+		rc = tc_install(sk, root, ifb, NULL, e);
+	if (rc == 0)
+		rc = tc_ingress_remove(sk, tap, e);
+	if (rc == 0)
+		rc = fault_ingress_qdisc(tap_ix, &in, e);
+	if (rc == 0 && (rc = rtnl_qdisc_add(sk, in, NLM_F_CREATE | NLM_F_EXCL)) < 0)
+		rc = tc_fail(e, rc, "add ingress qdisc", tap, NULL);
+	if (rc == 0)
+		rc = fault_redirect_filter(tap_ix, ifb_ix, &cls, e);
+	if (rc == 0 && (rc = rtnl_cls_add(sk, cls, NLM_F_CREATE | NLM_F_EXCL)) < 0)
+		rc = tc_fail(e, rc, "add redirect filter", tap, NULL);
+	if (cls)
+		rtnl_cls_put(cls);
+	if (in)
+		rtnl_qdisc_put(in);
+	if (root)
+		rtnl_qdisc_put(root);
+	nl_socket_free(sk);
+	return rc;
+}
+
+/* Undo tc_apply_vm for one record entry: this fault's qdisc on the ifb;
+ * then, unless another fault's qdisc is still the ifb's root, the TAP's
+ * ingress qdisc (the redirect goes first: mirred to a deleted device
+ * drops) and the ifb. A link of the ifb's name without the mark is not a
+ * trace of aspen's: it is left alone, and that is no error. Each step is
+ * safe to repeat after a crash. */
+static int tc_revert_vm(const char *ifb, const char *tap, const char *mark, unsigned major,
+			struct rt_err *e)
+{
+	struct nl *nl;
+	struct nl_link_info li;
+	if (nl_open(&nl, -1, e) < 0)
+		return -1;
+	struct rt_err err = {0};
+	int rc = nl_link_find(nl, ifb, &li, &err);
+	bool ours = rc == 0 && mark_link_owned(mark, li.alias, li.has_mac ? li.mac : NULL);
+	if (rc < 0 && err.errnum == ENODEV)
+		rc = 0;
+	else if (rc < 0 && e)
+		*e = err;
+	if (rc == 0 && ours)
+		rc = tc_remove(NULL, ifb, major, e);
+	struct nl_sock *sk = NULL;
+	if (rc == 0)
+		rc = tc_connect(&sk, e);
+	bool shared = false;
+	if (rc == 0 && ours) {
+		struct rtnl_qdisc *root = tc_root_of(sk, li.ifindex);
+		shared = root && tc_major_ours(rtnl_tc_get_handle(TC_CAST(root)));
+		if (root)
+			rtnl_qdisc_put(root);
+	}
+	if (rc == 0 && !shared)
+		rc = tc_ingress_remove(sk, tap, e);
+	if (sk)
+		nl_socket_free(sk);
+	if (rc == 0 && ours && !shared)
+		rc = nl_link_del_owned(nl, ifb, mark, e);
+	nl_free(nl);
+	return rc;
+}
+
+static int tc_apply_port(const struct topology *t, const struct topo_fault *f,
+			 const struct fault_port *p, const cJSON *entry, struct rt_err *e)
+{
+	if (p->node->kind == NODE_VM)
+		return tc_apply_vm(t, f, p, entry, e);
 	const char *ns = p->node->netns_name, *dev = p->iface->name;
 	struct nl_sock *sk;
 	struct rtnl_qdisc *q = NULL;
@@ -381,12 +645,18 @@ static int tc_apply(struct rt_ctx *c, const struct topology *t, const struct top
 	struct fault_port *p;
 	size_t n;
 	(void)c;
-	(void)rec;
 	if (fault_ports(t, &f->u.impair.targets, &p, &n, e) < 0)
 		return -1;
+	/* prepare wrote one record entry per port, in this order */
+	const cJSON *qs = cJSON_GetObjectItemCaseSensitive(rec, "qdiscs");
+	if ((size_t)cJSON_GetArraySize(qs) != n) {
+		free(p);
+		return rt_errf(e, EINVAL, "the fault record names %d interfaces, the fault %zu",
+			       cJSON_GetArraySize(qs), n);
+	}
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = tc_apply_port(t, f, &p[i], e);
+		rc = tc_apply_port(t, f, &p[i], cJSON_GetArrayItem(qs, (int)i), e);
 	free(p);
 	return rc;
 }
@@ -402,14 +672,17 @@ static int tc_revert(struct rt_ctx *c, const cJSON *rec, struct rt_err *e)
 		if (!dev || !cJSON_IsNumber(major))
 			return rt_errf(e, EINVAL, "malformed qdisc in fault record");
 		struct rt_err err = {0};
-		if (tc_remove(ns, dev, (unsigned)major->valuedouble, &err) < 0 && rc++ == 0 && e)
+		const char *tap = fault_rec_str(q, "tap"), *mark = fault_rec_str(q, "mark");
+		int one = tap && mark ? tc_revert_vm(dev, tap, mark, (unsigned)major->valuedouble, &err)
+				      : tc_remove(ns, dev, (unsigned)major->valuedouble, &err);
+		if (one < 0 && rc++ == 0 && e)
 			*e = err;
 	}
 	return rc ? -1 : 0;
 }
 
 /* Every interface of the topology: node ends of veths (in their
- * namespaces) and TAPs (host side). */
+ * namespaces); for each TAP, its ingress redirect and its ifb. */
 static int tc_heal(struct rt_ctx *c, struct rt_err *e)
 {
 	const struct res_list *l = &c->journal.resources;
@@ -420,15 +693,56 @@ static int tc_heal(struct rt_ctx *c, struct rt_err *e)
 		int one = 0;
 		if (r->kind == RES_VETH && res_get(r, "netns") && res_get(r, "peer"))
 			one = tc_remove(res_get(r, "netns"), res_get(r, "peer"), 0, &err);
-		else if (r->kind == RES_TAP && res_get(r, "name"))
-			one = tc_remove(NULL, res_get(r, "name"), 0, &err);
+		else if (r->kind == RES_TAP && res_get(r, "name")) {
+			char ifb[IFNAMSIZ_ASPEN], id[160], mark[ASPEN_MARK_MAX + 1];
+			names_ifb(ifb, res_get(r, "name"));
+			snprintf(id, sizeof(id), "ifb/%s", rt_id_name(r->id));
+			one = mark_build(mark, sizeof(mark), c->topology, id, &err);
+			if (one == 0)
+				one = tc_revert_vm(ifb, res_get(r, "name"), mark, 0, &err);
+		}
 		if (one < 0 && rc++ == 0 && e)
 			*e = err;
 	}
 	return rc ? -1 : 0;
 }
 
-/* In the throwaway namespace: add a root qdisc of kind to dev, delete it. */
+/* In the throwaway namespace: the VM path's pieces, each as the runtime
+ * builds it (an ifb, an ingress qdisc on dev, the redirect filter). The
+ * namespace dies with the probe thread, and everything in it. */
+static int tc_probe_ifb(struct nl_sock *sk, int ifindex, char *why, size_t len)
+{
+	struct rt_err e = {0};
+	struct nl *nl = NULL;
+	struct rtnl_qdisc *in = NULL;
+	struct rtnl_cls *cls = NULL;
+	struct nl_bridge_opts o = {.name = "aspen-probe2", .up = true};
+	int ifb_ix = 0, rc = nl_open(&nl, -1, &e);
+	if (rc == 0)
+		rc = nl_ifb_add(nl, &o, &e);
+	nl_free(nl);
+	if (rc == 0 && tc_ifindex(sk, o.name, &ifb_ix, &e) == 0 && !ifb_ix)
+		rc = rt_errf(&e, ENODEV, "the new ifb is not there");
+	if (rc == 0)
+		rc = fault_ingress_qdisc(ifindex, &in, &e);
+	if (rc == 0 && (rc = rtnl_qdisc_add(sk, in, NLM_F_CREATE | NLM_F_EXCL)) < 0)
+		rc = rt_errf(&e, tc_errno_of(rc), "add ingress qdisc: %s", nl_geterror(rc));
+	if (rc == 0)
+		rc = fault_redirect_filter(ifindex, ifb_ix, &cls, &e);
+	if (rc == 0 && (rc = rtnl_cls_add(sk, cls, NLM_F_CREATE | NLM_F_EXCL)) < 0)
+		rc = rt_errf(&e, tc_errno_of(rc), "add u32 filter with a mirred redirect: %s",
+			     nl_geterror(rc));
+	if (rc < 0)
+		snprintf(why, len, "%s", e.msg);
+	if (cls)
+		rtnl_cls_put(cls);
+	if (in)
+		rtnl_qdisc_put(in);
+	return rc < 0 ? -1 : 0;
+}
+
+/* In the throwaway namespace: add a root qdisc of kind to dev, delete it;
+ * kind "ifb": the VM redirect (tc_probe_ifb). */
 int fault_tc_probe(const char *kind, const char *dev, char *why, size_t len)
 {
 	struct nl_sock *sk;
@@ -443,6 +757,11 @@ int fault_tc_probe(const char *kind, const char *dev, char *why, size_t len)
 		snprintf(why, len, "%s", e.msg[0] ? e.msg : "probe link missing");
 		nl_socket_free(sk);
 		return -1;
+	}
+	if (strcmp(kind, "ifb") == 0) {
+		int rc = tc_probe_ifb(sk, ifindex, why, len);
+		nl_socket_free(sk);
+		return rc;
 	}
 	struct topo_fault f = {.kind = strcmp(kind, "tbf") == 0 ? FAULT_RATE : FAULT_LATENCY};
 	f.u.impair.rate_bps = 1000000;

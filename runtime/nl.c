@@ -338,14 +338,19 @@ static int nl_mark_new(struct nl *nl, const char *what, const char *name, const 
 	return -1;
 }
 
-int nl_bridge_add(struct nl *nl, const struct nl_bridge_opts *o, struct rt_err *e)
+/* A link of a kind with no options of its own (bridge, ifb): one
+ * RTM_NEWLINK with name, MAC, MTU and state, then the alias. */
+static int nl_plain_add(struct nl *nl, const char *kind, const struct nl_bridge_opts *o,
+			struct rt_err *e)
 {
-	if (nl_check_name("add bridge", o->name, e) < 0)
+	char what[32];
+	snprintf(what, sizeof(what), "add %s", kind);
+	if (nl_check_name(what, o->name, e) < 0)
 		return -1;
 	struct rtnl_link *l = rtnl_link_alloc();
 	if (!l)
-		return rt_errf(e, ENOMEM, "add bridge %s: out of memory", o->name);
-	int rc = rtnl_link_set_type(l, "bridge");
+		return rt_errf(e, ENOMEM, "%s %s: out of memory", what, o->name);
+	int rc = rtnl_link_set_type(l, kind);
 	if (rc == 0) {
 		rtnl_link_set_name(l, o->name);
 		if (o->mtu)
@@ -366,8 +371,18 @@ int nl_bridge_add(struct nl *nl, const struct nl_bridge_opts *o, struct rt_err *
 	}
 	rtnl_link_put(l);
 	if (rc < 0)
-		return nl_fail(nl, e, rc, "add bridge %s", o->name);
-	return nl_mark_new(nl, "add bridge", o->name, o->alias, e);
+		return nl_fail(nl, e, rc, "%s %s", what, o->name);
+	return nl_mark_new(nl, what, o->name, o->alias, e);
+}
+
+int nl_bridge_add(struct nl *nl, const struct nl_bridge_opts *o, struct rt_err *e)
+{
+	return nl_plain_add(nl, "bridge", o, e);
+}
+
+int nl_ifb_add(struct nl *nl, const struct nl_bridge_opts *o, struct rt_err *e)
+{
+	return nl_plain_add(nl, "ifb", o, e);
 }
 
 /* Fill the peer half of a veth: name, namespace, MAC, MTU. Not its state:

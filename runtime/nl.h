@@ -83,6 +83,10 @@ struct nl_bridge_opts {
  * owns it): the caller decides whether that is drift or a collision. */
 int nl_bridge_add(struct nl *nl, const struct nl_bridge_opts *o, struct rt_err *e);
 
+/* Create an ifb device (the same fields; its MAC is where a mark_mac goes),
+ * then set its alias, like nl_bridge_add. */
+int nl_ifb_add(struct nl *nl, const struct nl_bridge_opts *o, struct rt_err *e);
+
 struct nl_veth_opts {
 	const char *name;               /* host end, in the handle's namespace */
 	const char *alias;              /* ownership mark of the host end, or NULL */

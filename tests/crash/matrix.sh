@@ -87,7 +87,7 @@ Y
 # --- scenarios: NAME FILE TOPOLOGY SETUP COMMAND... ------------------------
 # SETUP: none (nothing exists), up (file applied), faulted (applied, then a
 # partition and a rate limit by hand).
-scenarios="apply3 apply30 applyvm destroy3 destroyvm fault heal schedule run"
+scenarios="apply3 apply30 applyvm destroy3 destroyvm fault heal faultvm healvm schedule run"
 scen() {
 	case $1 in
 	apply3)    set -- "$F3" $N3 none apply --no-schedule "$F3" ;;
@@ -97,6 +97,8 @@ scen() {
 	destroyvm) set -- "$FVM" $NVM up destroy $NVM ;;
 	fault)     set -- "$F3" $N3 up fault $N3 partition node1 / node2,node3 ;;
 	heal)      set -- "$F3" $N3 faulted heal $N3 ;;
+	faultvm)   set -- "$FVM" $NVM up fault $NVM rate node1 10mbit ;;
+	healvm)    set -- "$FVM" $NVM faulted heal $NVM ;;
 	schedule)  set -- "$FS" $NS none apply "$FS" ;;
 	run)       set -- "$FS" $NS none run "$FS" -- true ;;
 	*) fail "unknown scenario $1" ;;
@@ -158,7 +160,7 @@ force_clean() {
 	done
 	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do ip netns del "$ns" 2>/dev/null; done
 	for f in /run/netns/*; do [ -e "$f" ] && { umount "$f" 2>/dev/null; rm -f "$f"; }; done
-	for l in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep '^as-'); do
+	for l in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep '^a[si]-'); do
 		ip link del "$l" 2>/dev/null
 	done
 	nft flush ruleset

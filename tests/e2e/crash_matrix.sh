@@ -12,4 +12,4 @@ known=""
 [ -f "$ASPEN_TESTS/crash/known-failures" ] && known="--known $ASPEN_TESTS/crash/known-failures"
 # shellcheck disable=SC2086 # $known is two words or none
 exec sh "$ASPEN_TESTS/crash/matrix.sh" --sample "${ASPEN_CRASH_SAMPLE:-1}" \
-	--only apply3,applyvm,destroy3,destroyvm,fault,heal,schedule,run $known
+	--only apply3,applyvm,destroy3,destroyvm,fault,heal,faultvm,healvm,schedule,run $known

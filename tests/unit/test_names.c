@@ -93,6 +93,23 @@ static void test_bridge(void **state)
 	assert_int_equal(strlen(b), 15);
 }
 
+static void test_ifb(void **state)
+{
+	(void)state;
+	char b[IFNAMSIZ_ASPEN];
+	names_ifb(b, "as-112c-node1-0");
+	assert_string_equal(b, "ai-112c-node1-0");
+	names_ifb(b, "as-112c-ri11h8g");
+	assert_string_equal(b, "ai-112c-ri11h8g");
+	/* Not a generated host end: a hash, still 15 bytes at most. */
+	names_ifb(b, "tap-by-hand0");
+	assert_int_equal(strlen(b), 15);
+	assert_true(strncmp(b, "ai-", 3) == 0);
+	char c[IFNAMSIZ_ASPEN];
+	names_ifb(c, "tap-by-hand1");
+	assert_string_not_equal(b, c);
+}
+
 static void test_host_iface(void **state)
 {
 	(void)state;
@@ -399,6 +416,7 @@ int main(void)
 		cmocka_unit_test(test_hash_vectors),
 		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_ifb),
 		cmocka_unit_test(test_b32),
 		cmocka_unit_test(test_netns),
 		cmocka_unit_test(test_bridge),

@@ -7,7 +7,10 @@
  * tcmsg, TCA_KIND and TCA_OPTIONS — struct tc_netem_qopt followed by the
  * TCA_NETEM_CORR / _REORDER / _CORRUPT attributes, all inside TCA_OPTIONS
  * as sch_netem parses them. Expected tick values come from /proc/net/psched
- * (as tc computes them), probabilities from tc's scaling p * UINT32_MAX. */
+ * (as tc computes them), probabilities from tc's scaling p * UINT32_MAX.
+ * VM nodes add the ingress qdisc on the TAP and the u32 filter whose mirred
+ * action redirects the guest's frames to the ifb (checked attribute by
+ * attribute as cls_u32 and act_mirred parse them). */
 #include "tests/testutil.h"
 
 #include <linux/pkt_sched.h>
@@ -17,7 +20,11 @@
 
 #include <netlink/attr.h>
 #include <netlink/msg.h>
+#include <netlink/route/classifier.h>
 #include <netlink/route/qdisc.h>
+#include <linux/if_ether.h>
+#include <linux/tc_act/tc_mirred.h>
+#include <arpa/inet.h>
 
 #include "runtime/fault_int.h"
 
@@ -283,6 +290,91 @@ static void test_tbf_burst(void **state)
 	assert_non_null(strstr(e.msg, "too large"));
 }
 
+/* Top-level attributes of a tc request: TCA_KIND into kind, TCA_OPTIONS. */
+static struct nlattr *tc_attrs(struct nl_msg *msg, char *kind, size_t len)
+{
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct nlattr *a, *opts = NULL;
+	int rem;
+	kind[0] = '\0';
+	nla_for_each_attr(a, nlmsg_attrdata(h, sizeof(struct tcmsg)),
+			  nlmsg_attrlen(h, sizeof(struct tcmsg)), rem) {
+		if (nla_type(a) == TCA_KIND)
+			snprintf(kind, len, "%s", (const char *)nla_data(a));
+		else if (nla_type(a) == TCA_OPTIONS)
+			opts = a;
+	}
+	assert_int_equal(rem, 0);
+	return opts;
+}
+
+static void test_ingress(void **state)
+{
+	(void)state;
+	struct rtnl_qdisc *q;
+	struct nl_msg *msg;
+	char kind[16];
+	assert_int_equal(fault_ingress_qdisc(IFINDEX, &q, NULL), 0);
+	assert_int_equal(fault_qdisc_request(q, NLM_F_CREATE | NLM_F_EXCL, &msg, NULL), 0);
+	struct tcmsg *t = nlmsg_data(nlmsg_hdr(msg));
+	assert_int_equal(t->tcm_ifindex, IFINDEX);
+	assert_int_equal(t->tcm_parent, TC_H_INGRESS);
+	assert_int_equal(t->tcm_handle, 0xffff0000u);
+	tc_attrs(msg, kind, sizeof(kind));
+	assert_string_equal(kind, "ingress");
+	nlmsg_free(msg);
+	rtnl_qdisc_put(q);
+}
+
+static void test_redirect_filter(void **state)
+{
+	(void)state;
+	struct rtnl_cls *f;
+	struct nl_msg *msg;
+	char kind[16];
+	assert_int_equal(fault_redirect_filter(IFINDEX, 42, &f, NULL), 0);
+	assert_int_equal(rtnl_cls_build_add_request(f, NLM_F_CREATE | NLM_F_EXCL, &msg), 0);
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	assert_int_equal(h->nlmsg_type, RTM_NEWTFILTER);
+	struct tcmsg *t = nlmsg_data(h);
+	assert_int_equal(t->tcm_ifindex, IFINDEX);
+	assert_int_equal(t->tcm_parent, 0xffff0000u);
+	/* tcm_info: priority (aspen's mark on the filter) and protocol (all). */
+	assert_int_equal(TC_H_MAJ(t->tcm_info) >> 16, FAULT_INGRESS_PRIO);
+	assert_int_equal(TC_H_MIN(t->tcm_info), htons(ETH_P_ALL));
+	struct nlattr *opts = tc_attrs(msg, kind, sizeof(kind));
+	assert_string_equal(kind, "u32");
+	assert_non_null(opts);
+	struct nlattr *u[TCA_U32_MAX + 1];
+	assert_int_equal(nla_parse_nested(u, TCA_U32_MAX, opts, NULL), 0);
+	/* One key, mask 0 at offset 0: every frame; terminal, so the action runs. */
+	assert_non_null(u[TCA_U32_SEL]);
+	const struct tc_u32_sel *sel = nla_data(u[TCA_U32_SEL]);
+	assert_true(sel->flags & TC_U32_TERMINAL);
+	assert_int_equal(sel->nkeys, 1);
+	assert_true(nla_len(u[TCA_U32_SEL]) >= (int)(sizeof(*sel) + sizeof(sel->keys[0])));
+	assert_int_equal(sel->keys[0].mask, 0);
+	assert_int_equal(sel->keys[0].off, 0);
+	/* The action list: action 1 is mirred, egress redirect to the ifb, stolen. */
+	assert_non_null(u[TCA_U32_ACT]);
+	struct nlattr *acts[TCA_ACT_MAX_PRIO + 1], *act[TCA_ACT_MAX + 1], *mir[TCA_MIRRED_MAX + 1];
+	assert_int_equal(nla_parse_nested(acts, TCA_ACT_MAX_PRIO, u[TCA_U32_ACT], NULL), 0);
+	assert_non_null(acts[1]);
+	assert_null(acts[2]);
+	assert_int_equal(nla_parse_nested(act, TCA_ACT_MAX, acts[1], NULL), 0);
+	assert_non_null(act[TCA_ACT_KIND]);
+	assert_string_equal((const char *)nla_data(act[TCA_ACT_KIND]), "mirred");
+	assert_non_null(act[TCA_ACT_OPTIONS]);
+	assert_int_equal(nla_parse_nested(mir, TCA_MIRRED_MAX, act[TCA_ACT_OPTIONS], NULL), 0);
+	assert_non_null(mir[TCA_MIRRED_PARMS]);
+	const struct tc_mirred *m = nla_data(mir[TCA_MIRRED_PARMS]);
+	assert_int_equal(m->eaction, TCA_EGRESS_REDIR);
+	assert_int_equal(m->ifindex, 42);
+	assert_int_equal(m->action, TC_ACT_STOLEN);
+	nlmsg_free(msg);
+	rtnl_cls_put(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +387,8 @@ int main(void)
 		cmocka_unit_test(test_netem_refusals),
 		cmocka_unit_test(test_tbf),
 		cmocka_unit_test(test_tbf_burst),
+		cmocka_unit_test(test_ingress),
+		cmocka_unit_test(test_redirect_filter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
