@@ -177,6 +177,24 @@ const struct cli_cmd cli_commands[] = {
 	 "Exit status: COMMAND's (128+N when signal N ended it); 1 when apply or\n"
 	 "destroy failed; 128+N when signal N interrupted aspen before COMMAND ran.\n"
 	 "Needs root.\n"},
+	{"doctor", cmd_doctor, "every host limit a topology meets: value it has, value it needs",
+	 "usage: aspen doctor [--json] FILE\n"
+	 "\n"
+	 "Print each limit of this host that FILE's topology meets, with the value the\n"
+	 "host has and the value the topology needs: ports of the busiest bridge\n"
+	 "(a Linux bridge holds at most 1023), the neighbour table\n"
+	 "(net.ipv4.neigh.default.gc_thresh3 / gc_thresh2 bound the ARP entries of\n"
+	 "every namespace together), open files, kernel.pid_max and threads-max for\n"
+	 "node processes, user.max_net_namespaces, memory and /dev/kvm for VMs, and\n"
+	 "the kernel modules faults use (nf_tables, sch_tbf, sch_netem; ifb and\n"
+	 "cls_flower too). Each row is ok, warn, short (with a fix) or unknown.\n"
+	 "Changes nothing; the module probes need root (else \"unknown\").\n"
+	 "\n"
+	 "  --json   the rows as one JSON object: {topology, ok, limits: [{limit,\n"
+	 "           status, have, need, fix}]}\n"
+	 "\n"
+	 "Exit status: 0 every limit fits, 1 one falls short or FILE is invalid,\n"
+	 "64 usage error.\n"},
 	{"graph", cmd_graph, "draw the topology: DOT, Mermaid or SVG",
 	 "usage: aspen graph [--format dot|mermaid|svg] [-o OUT] FILE\n"
 	 "\n"

@@ -35,6 +35,7 @@
 #include <netlink/route/qdisc.h>
 #include <netlink/route/qdisc/netem.h>
 #include <netlink/route/qdisc/tbf.h>
+#include <netlink/route/classifier.h>
 #include <netlink/route/tc.h>
 
 #include "runtime/netns.h"
@@ -429,6 +430,58 @@ static int tc_heal(struct rt_ctx *c, struct rt_err *e)
 }
 
 /* In the throwaway namespace: add a root qdisc of kind to dev, delete it. */
+/* What `aspen doctor` reports beside the mechanisms faults use today: an
+ * ifb link (ingress shaping of a VM's TAP would redirect into one) and a
+ * flower filter on an ingress qdisc. The kernel loads a module on demand,
+ * so a refusal means the module is missing. */
+static int tc_probe_other(struct nl_sock *sk, const char *kind, int ifindex, char *why,
+			  size_t len)
+{
+	int rc;
+	if (strcmp(kind, "ifb") == 0) {
+		struct rtnl_link *l = rtnl_link_alloc();
+		if (!l)
+			return snprintf(why, len, "out of memory"), -1;
+		rtnl_link_set_name(l, "aspen-probe2");
+		rc = rtnl_link_set_type(l, "ifb");
+		if (rc == 0)
+			rc = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
+		rtnl_link_put(l);
+		if (rc < 0)
+			snprintf(why, len, "add ifb link: %s", nl_geterror(rc));
+		return rc < 0 ? -1 : 0;
+	}
+	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+	struct rtnl_cls *c = rtnl_cls_alloc();
+	if (!q || !c) {
+		rtnl_qdisc_put(q);
+		rtnl_cls_put(c);
+		return snprintf(why, len, "out of memory"), -1;
+	}
+	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
+	rtnl_tc_set_parent(TC_CAST(q), TC_H_INGRESS);
+	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(0xffff, 0));
+	rc = rtnl_tc_set_kind(TC_CAST(q), "ingress");
+	if (rc == 0)
+		rc = rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_EXCL);
+	if (rc < 0) {
+		snprintf(why, len, "add ingress qdisc: %s", nl_geterror(rc));
+	} else {
+		rtnl_tc_set_ifindex(TC_CAST(c), ifindex);
+		rtnl_tc_set_parent(TC_CAST(c), TC_HANDLE(0xffff, 0));
+		rtnl_cls_set_protocol(c, 0x0003);       /* ETH_P_ALL */
+		rtnl_cls_set_prio(c, 1);
+		rc = rtnl_tc_set_kind(TC_CAST(c), "flower");
+		if (rc == 0)
+			rc = rtnl_cls_add(sk, c, NLM_F_CREATE | NLM_F_EXCL);
+		if (rc < 0)
+			snprintf(why, len, "add flower filter: %s", nl_geterror(rc));
+	}
+	rtnl_cls_put(c);
+	rtnl_qdisc_put(q);
+	return rc < 0 ? -1 : 0;
+}
+
 int fault_tc_probe(const char *kind, const char *dev, char *why, size_t len)
 {
 	struct nl_sock *sk;
@@ -443,6 +496,11 @@ int fault_tc_probe(const char *kind, const char *dev, char *why, size_t len)
 		snprintf(why, len, "%s", e.msg[0] ? e.msg : "probe link missing");
 		nl_socket_free(sk);
 		return -1;
+	}
+	if (strcmp(kind, "ifb") == 0 || strcmp(kind, "flower") == 0) {
+		int rc = tc_probe_other(sk, kind, ifindex, why, len);
+		nl_socket_free(sk);
+		return rc;
 	}
 	struct topo_fault f = {.kind = strcmp(kind, "tbf") == 0 ? FAULT_RATE : FAULT_LATENCY};
 	f.u.impair.rate_bps = 1000000;

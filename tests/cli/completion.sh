@@ -42,7 +42,9 @@ has() {
 	done
 }
 
-has "''" validate plan apply destroy status run graph
+has "''" validate plan apply destroy status run graph doctor
+expect "doctor --" "--json --help --quiet --verbose --no-color"
+expect "doctor o" "one.yaml"
 expect "gr" "graph"
 expect "-q st" "status"
 expect "--no-color v" "validate"
