@@ -67,6 +67,9 @@ else
 	[ ! -e "$tmp/failed" ] || status=1
 fi
 
+section "2b. scale: 300 / 1000 / 3000 nodes beside the kernel floor (bench/scale.sh; SCALE_SIZES=)"
+if [ "$(id -u)" = 0 ] && unshare --net true 2>/dev/null; then "$root/tests/sandbox.sh" sh "$here/scale.sh" || status=1; else echo "  skipped: needs root"; fi
+
 # ---- 3. hooks ----
 section "3. VM bring-up of 1/10/50 VMs and fail-fast (bench/vm.sh)"
 if [ -f "$here/vm.sh" ]; then sh "$here/vm.sh" || status=1; else echo "  not available yet"; fi

@@ -41,7 +41,7 @@ const struct cli_cmd cli_commands[] = {
 	 "Exit status: 0 ok, 1 error, 2 changes (only with --detailed-exitcode).\n"},
 	{"apply", cmd_apply, "create or converge the cluster, wait for health, run the fault schedule",
 	 "usage: aspen apply [--json] [--events FILE] [--matrix] [--no-schedule] [--no-wait]\n"
-	 "                   [--lock-timeout DUR] [--state-dir DIR] [--seed N] FILE\n"
+	 "                   [--lock-timeout DUR] [--state-dir DIR] [--seed N] [--timings] FILE\n"
 	 "\n"
 	 "Compare FILE with what is live (the state journal plus a probe of the kernel\n"
 	 "and the VMMs), run the plan `aspen plan` shows, wait until every node passes\n"
@@ -67,6 +67,9 @@ const struct cli_cmd cli_commands[] = {
 	 "  --seed N             the seed of the fault generators (`every`, random picks):\n"
 	 "                       overrides the file's `seed:`; without either, one is\n"
 	 "                       drawn at random and printed\n"
+	 "  --timings            at the end, the time of each stage (compile, observe,\n"
+	 "                       plan, preflight, execute, health wait) and the actions'\n"
+	 "                       own time per resource kind\n"
 	 "\n"
 	 "Exit status: 0 converged, healthy and schedule complete; 1 error (what was\n"
 	 "done is journaled: apply again, heal, or destroy); 130 interrupted by SIGINT,\n"
