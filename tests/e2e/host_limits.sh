@@ -78,4 +78,21 @@ echo 512 >"$fake/net/ipv4/neigh/default/gc_thresh2"
 echo 1024 >"$fake/net/ipv4/neigh/default/gc_thresh3"
 "$ASPEN" plan "$WORK/ok.yaml" >/dev/null 2>"$WORK/out" || { cat "$WORK/out"; fail "plan failed"; }
 out_has "aspen plan: warning: the nodes may need 1001000 neighbour (ARP) entries, more than net.ipv4.neigh.default.gc_thresh3 = 1024"
+
+step "apply --timings: stages and per-kind action time"
+sh "$REPO/bench/gen-topology.sh" 3 | sed -e 's/^name: bench3$/name: tim/' -e '/^  command:/d' \
+	-e '/^faults:/,$d' >"$WORK/tim.yaml"
+aspen_ok apply --no-wait --no-schedule --timings "$WORK/tim.yaml" >/dev/null
+out_has "^Timings:"
+for stage in compile "observe (journal + probe)" plan preflight execute "health wait"; do
+	grep -q "^  $stage  *[0-9.]* ms\$" "$WORK/out" || fail "no stage line: $stage"
+done
+grep -q "^    netns  *3 x  *[0-9.]* ms = " "$WORK/out" || fail "no netns line"
+grep -q "^    veth  *3 x  *[0-9.]* ms = " "$WORK/out" || fail "no veth line"
+grep -q "^    addr  *4 x " "$WORK/out" || fail "no addr line (3 nodes + gateway)"
+aspen_ok apply --no-wait --no-schedule --timings --json "$WORK/tim.yaml" >/dev/null
+grep '"timings"' "$WORK/out" | jq -e '.execute_us >= 0 and .observe_us >= 0' >/dev/null ||
+	fail "no JSON timings event: $(cat "$WORK/out")"
+aspen_ok destroy tim >/dev/null
+assert_clean tim
 echo ok
