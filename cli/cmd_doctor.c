@@ -88,7 +88,7 @@ static void doc_cap(struct doc *d, const char *name, const char *label, bool nee
 	snprintf(r->need_s, sizeof(r->need_s), "%s", needed ? "yes" : "no");
 	snprintf(r->have_s, sizeof(r->have_s), "%s", have == 1 ? "yes" : have == 0 ? "no" : "unknown");
 	if (have != 1)
-		snprintf(r->why, sizeof(r->why), "%s", geteuid() == 0 ? why : "probing needs root");
+		snprintf(r->why, sizeof(r->why), "%.200s", geteuid() == 0 ? why : "probing needs root");
 	r->st = have == 1 || !needed ? DOC_OK : have == 0 ? DOC_SHORT : DOC_UNKNOWN;
 	if (have == 0 && needed)
 		snprintf(r->fix, sizeof(r->fix), "modprobe %s, or a kernel built with it", module);
