@@ -4,6 +4,8 @@
 #   make deps       install the Debian packages aspen builds and tests with
 #   make test       build and run every test suite (unit, kernel, end-to-end)
 #   make test SAN=1 the same suite under AddressSanitizer + UBSan
+#   make test-scale 1000 namespace nodes applied and destroyed, nothing left
+#                   (root; minutes; tests/scale/, not part of make test)
 #   make bench      benchmarks: prints figures and comparisons, asserts nothing
 #   make stat-check the statistical / timing e2e tests 50 times each under load
 #                   (root; STAT_RUNS= to change, bench/stat-check.sh)
@@ -33,7 +35,7 @@ LIBS_PKGS := yaml-0.1:libyaml-dev libcjson:libcjson-dev libcurl:libcurl4-openssl
 TEST_PKGS := cmocka:libcmocka-dev
 DEB_PKGS  := build-essential pkg-config $(foreach p,$(LIBS_PKGS) $(TEST_PKGS),$(word 2,$(subst :, ,$(p)))) \
              iproute2 iputils-ping nftables util-linux procps valgrind clang libclang-rt-14-dev \
-             curl jq groff-base man-db bash-completion graphviz strace
+             curl jq groff-base man-db bash-completion graphviz strace time
 
 pc_names  = $(foreach p,$(1),$(word 1,$(subst :, ,$(p))))
 
@@ -98,7 +100,7 @@ else
   say = @printf '  %-5s %s\n' $(1) $(2)
 endif
 
-.PHONY: all deps ensure-deps check-deps test run-tests unit bench fuzz install uninstall clean demo \
+.PHONY: all deps ensure-deps check-deps test test-scale run-tests unit bench fuzz install uninstall clean demo \
 	stat-check heal-check
 all: check-deps $(ASPEN)
 
@@ -170,6 +172,11 @@ test: ensure-deps
 
 run-tests: check-deps $(ASPEN) $(UNIT_BIN) $(KERN_BIN) $(TOOL_BIN)
 	ASPEN=$(abspath $(ASPEN)) BUILD=$(abspath $(B)) SAN=$(SAN) tests/run-tests.sh
+
+test-scale: check-deps $(ASPEN)
+	@for t in tests/scale/*.sh; do echo "== $$t"; \
+	  ASPEN=$(abspath $(ASPEN)) BUILD=$(abspath $(B)) ASPEN_TESTS=$(abspath tests) \
+	    tests/sandbox.sh sh $$t || exit 1; done
 
 unit: check-deps $(UNIT_BIN)
 	ASPEN=$(abspath $(ASPEN)) BUILD=$(abspath $(B)) ONLY=unit tests/run-tests.sh

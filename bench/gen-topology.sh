@@ -3,9 +3,10 @@
 #
 #   bench/gen-topology.sh N [KIND]     KIND: netns (default) or vm
 #
-# One /16 network with a gateway holds every node (N <= 65533), each node
-# one interface and, for netns, a command; a few faults of different kinds
-# follow. Output depends only on N and KIND. Uses only sh and awk.
+# Networks of 1000 nodes (a Linux bridge holds at most 1023 ports): lan is
+# 10.0.0.0/16 with gateway 10.0.0.1, then lan2 10.1.0.0/16, ...; each node
+# has one interface and, for netns, a command; a few faults of different
+# kinds follow. Output depends only on N and KIND. Uses only sh and awk.
 set -eu
 usage() { echo "usage: gen-topology.sh N [netns|vm]" >&2; exit 2; }
 [ $# -ge 1 ] && [ $# -le 2 ] || usage
@@ -14,6 +15,7 @@ case $n in ''|*[!0-9]*) usage ;; esac
 case $kind in netns|vm) ;; *) usage ;; esac
 awk -v n="$n" -v kind="$kind" 'BEGIN {
 	if (n < 1 || n > 65533) { print "gen-topology.sh: N must be 1..65533" > "/dev/stderr"; exit 2 }
+	per = 1000
 	print "apiVersion: aspen/v1"
 	printf "name: bench%d\n", n
 	print "defaults:"
@@ -26,11 +28,14 @@ awk -v n="$n" -v kind="$kind" 'BEGIN {
 		print "  command: [sleep, infinity]"
 	}
 	print "networks:"
-	print "  lan: {subnet: 10.0.0.0/16, gateway: 10.0.0.1}"
+	for (k = 0; k * per < n; k++)
+		printf "  %s: {subnet: 10.%d.0.0/16, gateway: 10.%d.0.1}\n", k ? "lan" (k + 1) : "lan", k, k
 	print "nodes:"
 	for (i = 1; i <= n; i++) {
-		off = i + 1            # .0.0 is the network, .0.1 the gateway
-		printf "  node%d: {interfaces: [{network: lan, ip: 10.0.%d.%d}]}\n", i, int(off / 256), off % 256
+		k = int((i - 1) / per)
+		off = (i - 1) % per + 2        # .0.0 is the network, .0.1 the gateway
+		printf "  node%d: {interfaces: [{network: %s, ip: 10.%d.%d.%d}]}\n", i, k ? "lan" (k + 1) : "lan",
+			k, int(off / 256), off % 256
 	}
 	print "faults:"
 	print "  - {at: 5s, for: 10s, partition: {isolate: node1}}"

@@ -50,10 +50,10 @@ section "1. compiler at scale: 1000 nodes, in-process and whole commands" sandbo
 section "1b. whole-command start: --version, validate, plan of cluster3-netns vs ip -V" sandbox startup.sh
 # shellcheck disable=SC2086
 section "2. apply / destroy of namespace nodes vs iproute2" need-root netns-bench.sh ${BENCH_SIZES:-3 10 100}
+section "2b. scale: 300 / 1000 / 3000 nodes beside the kernel floor (SCALE_SIZES=)" need-root scale.sh
 section "3. VM bring-up of 1/10/50 VMs and fail-fast" plain vm.sh
 section "3b. fault schedule precision and heal -> first packet" plain schedule.sh
 section "4. control API and aspen fault: request to first dropped packet" plain api.sh
-section "5. scale (bench/scale.sh)" plain scale.sh
 echo
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 exit $status

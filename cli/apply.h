@@ -28,6 +28,7 @@ struct apply_opts {
 	bool brief;                     /* summary lines only, no line per action */
 	bool wait;                      /* wait for health checks */
 	int lock_ms;                    /* as lock_acquire: 0 fail at once */
+	bool timings;                   /* --timings: where the time went, at the end */
 	apply_then_fn then;             /* NULL: nothing */
 	void *ud;
 };

@@ -75,6 +75,7 @@ int cmd_graph(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_heal(int argc, char **argv);
 int cmd_fault(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 
 /* Revert journaled faults: all (key NULL, then fault_heal_all) or one
  * (cmd_heal.c; shared with destroy). */

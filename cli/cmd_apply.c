@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 enum { OPT_JSON = 1000, OPT_LOCK_TIMEOUT, OPT_NO_WAIT, OPT_STATE_DIR, OPT_NO_SCHEDULE, OPT_EVENTS,
-       OPT_MATRIX, OPT_SEED };
+       OPT_MATRIX, OPT_SEED, OPT_TIMINGS };
 
 static uint64_t mono_us(void)
 {
@@ -137,6 +137,7 @@ int cmd_apply(int argc, char **argv)
 		{"events", 0, true, OPT_EVENTS},
 		{"matrix", 0, false, OPT_MATRIX},
 		{"seed", 0, true, OPT_SEED},
+		{"timings", 0, false, OPT_TIMINGS},
 		{NULL, 0, false, 0},
 	};
 	struct apply_opts o = {.argv = argv, .out = stdout, .wait = true};
@@ -159,6 +160,8 @@ int cmd_apply(int argc, char **argv)
 			return cli_usage_error("apply", "--seed takes a whole number from 0 to 2^63-1, not '%s'", arg);
 		if (c == OPT_MATRIX)
 			as.matrix = true;
+		if (c == OPT_TIMINGS)
+			o.timings = true;
 		if (c == OPT_STATE_DIR)
 			setenv("ASPEN_STATE_DIR", arg, 1);
 		if (c == OPT_LOCK_TIMEOUT && cli_parse_ms(arg, &o.lock_ms) < 0)
@@ -184,15 +187,78 @@ int cmd_apply(int argc, char **argv)
 	return status;
 }
 
+/* --timings: the stages of apply, and the actions' own time per kind, so
+ * a user sees whether aspen or the kernel holds a long apply's time. The
+ * action times are each action's own (kernel calls included); actions of
+ * parallel kinds (VMs) overlap, so their sum may exceed the stage. */
+enum { TM_LOAD, TM_OBSERVE, TM_PLAN, TM_PREFLIGHT, TM_EXECUTE, TM_WAIT, TM__COUNT };
+static const char *const tm_names[TM__COUNT] = {
+	"compile", "observe (journal + probe)", "plan", "preflight", "execute", "health wait",
+};
+
+struct timings {
+	uint64_t stage_us[TM__COUNT];
+	uint64_t kind_us[RES__COUNT];
+	size_t kind_n[RES__COUNT];
+	rt_event_fn next;
+	void *next_ud;
+};
+
+static void timings_event(const struct rt_event *ev, void *ud)
+{
+	struct timings *tm = ud;
+	if (ev->kind == RT_EV_DONE || ev->kind == RT_EV_FAIL) {
+		const struct action *a = ev->action;
+		const struct resource *r = a->phase == PHASE_DELETE ? a->observed : a->desired;
+		if (r && (unsigned)r->kind < RES__COUNT) {
+			tm->kind_us[r->kind] += ev->elapsed_us;
+			tm->kind_n[r->kind]++;
+		}
+	}
+	tm->next(ev, tm->next_ud);
+}
+
+static void timings_print(const struct timings *tm, FILE *out, bool json)
+{
+	if (json) {
+		char kv[1024];
+		size_t n = 0;
+		for (int i = 0; i < TM__COUNT; i++)
+			n += (size_t)snprintf(kv + n, sizeof(kv) - n, "%s\"%s_us\":%llu", i ? "," : "",
+					      (const char *[]){"compile", "observe", "plan", "preflight",
+							       "execute", "wait"}[i],
+					      (unsigned long long)tm->stage_us[i]);
+		for (int k = 0; k < RES__COUNT && n < sizeof(kv); k++)
+			if (tm->kind_n[k])
+				n += (size_t)snprintf(kv + n, sizeof(kv) - n, ",\"%s\":{\"actions\":%zu,"
+						      "\"us\":%llu}", res_kinds[k].name, tm->kind_n[k],
+						      (unsigned long long)tm->kind_us[k]);
+		if (n < sizeof(kv))
+			progress_json(out, "timings", kv);
+		return;
+	}
+	fprintf(out, "Timings:\n");
+	for (int i = 0; i < TM__COUNT; i++)
+		fprintf(out, "  %-26s %10.1f ms\n", tm_names[i], (double)tm->stage_us[i] / 1000.0);
+	fprintf(out, "  actions by kind (their own time, kernel calls included):\n");
+	for (int k = 0; k < RES__COUNT; k++)
+		if (tm->kind_n[k])
+			fprintf(out, "    %-10s %6zu x %8.3f ms = %10.1f ms\n", res_kinds[k].name,
+				tm->kind_n[k], (double)tm->kind_us[k] / 1000.0 / (double)tm->kind_n[k],
+				(double)tm->kind_us[k] / 1000.0);
+}
+
 int apply_run(const struct apply_opts *o)
 {
 	const char *file = o->file;
 	bool json = o->json;
 	FILE *out = o->out;
-	uint64_t t0 = mono_us();
+	uint64_t t0 = mono_us(), ts = t0;
+	struct timings tm = {.next = progress_event};
 	struct topology *t = cli_load(file);
 	if (!t)
 		return EXIT_ERR;
+	tm.stage_us[TM_LOAD] = mono_us() - ts;
 
 	struct rt_ctx rc;
 	struct rt_err e = {0};
@@ -208,11 +274,19 @@ int apply_run(const struct apply_opts *o)
 		goto out;
 	rc.on_event = progress_event;
 	rc.ud = &pr;
+	if (o->timings) {
+		tm.next_ud = &pr;
+		rc.on_event = timings_event;
+		rc.ud = &tm;
+	}
 	if (abs && journal_set_file(&rc.journal, abs, &e) < 0)
 		goto out;
 	topo_lower(t, &desired);
+	ts = mono_us();
 	if (rt_observe(&rc, &desired, &observed, &e) < 0)
 		goto out;
+	tm.stage_us[TM_OBSERVE] = mono_us() - ts;
+	ts = mono_us();
 	struct diag_list d;
 	diag_init(&d, file);
 	planned = true;
@@ -222,6 +296,8 @@ int apply_run(const struct apply_opts *o)
 		goto out_quiet;
 	}
 	diag_clear(&d);
+	tm.stage_us[TM_PLAN] = mono_us() - ts;
+	ts = mono_us();
 	if (vm_preflight(&p, &e) < 0 || hostnet_preflight(rc.host, t, &p, &e) < 0 ||
 	    hostnet6_preflight(rc.host, t, &p, &e) < 0 || peernet_preflight(t, &p, &e) < 0 ||
 	    rt_preflight(&rc, &p, &e) < 0 ||
@@ -232,8 +308,12 @@ int apply_run(const struct apply_opts *o)
 	if (!json && !cli_out.quiet && p.n_actions)
 		fprintf(out, "aspen apply: %s: %zu to create, %zu to update, %zu to replace, %zu to delete\n",
 		       t->name, p.n_create, p.n_update, p.n_replace, p.n_delete);
+	tm.stage_us[TM_PREFLIGHT] = mono_us() - ts;
+	ts = mono_us();
 	if (rt_execute(&rc, &p, &e) < 0)
 		goto out;
+	tm.stage_us[TM_EXECUTE] = mono_us() - ts;
+	ts = mono_us();
 	/* Convergence is done; now the nodes must come up. */
 	if (o->wait && wait_healthy(&rc, t, &pr, &e) < 0) {
 		fprintf(stderr, "aspen apply: %s\n", e.msg);
@@ -241,7 +321,10 @@ int apply_run(const struct apply_opts *o)
 			"then 'aspen apply' again or 'aspen destroy %s'\n", rc.run_dir, t->name);
 		goto out_quiet;
 	}
+	tm.stage_us[TM_WAIT] = mono_us() - ts;
 	uint64_t dt = mono_us() - t0;
+	if (o->timings)
+		timings_print(&tm, out, json);
 	if (json) {
 		char kv[256];
 		snprintf(kv, sizeof(kv), "\"topology\":\"%s\",\"mutations\":%zu,\"elapsed_us\":%llu",

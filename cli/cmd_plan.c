@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "compiler/compile.h"
 #include "compiler/plan.h"
+#include "runtime/hostinfo.h"
 #include "runtime/runtime.h"
 #include "runtime/vm.h"
 
@@ -111,6 +112,10 @@ int cmd_plan(int argc, char **argv)
 			fprintf(stderr, "aspen plan: error: apply would stop here: %s\n", pe.msg);
 			rc = EXIT_ERR;
 		}
+		/* What no error stops but the host's one neighbour table drops. */
+		struct hostlim_need need;
+		hostlim_need(t, &need);
+		hostinfo_neigh_warn(stderr, "aspen plan", need.neigh);
 		plan_free(&p);
 	}
 	if (opened)

@@ -11,6 +11,7 @@
 #include "api/client.h"
 #include "cli/cli.h"
 #include "compiler/compile.h"
+#include "compiler/strmap.h"
 #include "runtime/proc.h"
 #include "runtime/runtime.h"
 #include "runtime/matrix.h"
@@ -37,12 +38,20 @@ static const char *detail(const struct resource *r, char *buf, size_t len)
 	return buf;
 }
 
-static const struct resource *find(const struct res_list *l, const char *id)
+/* The resource with this id in l, through idx (l's ids -> positions): a
+ * scan per resource made status quadratic (12000 resources at 3000 nodes). */
+static const struct resource *find(const struct res_list *l, const struct strmap *idx,
+				   const char *id)
 {
+	size_t i;
+	return strmap_get(idx, id, &i) ? &l->v[i] : NULL;
+}
+
+static void index_ids(const struct res_list *l, struct strmap *idx)
+{
+	strmap_init(idx, l->n);
 	for (size_t i = 0; i < l->n; i++)
-		if (!strcmp(l->v[i].id, id))
-			return &l->v[i];
-	return NULL;
+		strmap_put(idx, l->v[i].id, i, NULL);
 }
 
 static int list_all(bool json)
@@ -231,14 +240,17 @@ int cmd_status(int argc, char **argv)
 		printf("%-28s %-10s %s\n", "RESOURCE", "STATE", "DETAIL");
 	}
 	size_t missing = 0, unfinished = 0;
+	struct strmap jidx, lidx;
+	index_ids(j, &jidx);
+	index_ids(&live, &lidx);
 	/* Journaled resources first (in journal order), then discovered ones. */
 	for (size_t pass = 0; pass < 2; pass++) {
 		const struct res_list *l = pass == 0 ? j : &live;
 		for (size_t i = 0; i < l->n; i++) {
 			const struct resource *r = &l->v[i];
-			if (pass == 1 && find(j, r->id))
+			if (pass == 1 && find(j, &jidx, r->id))
 				continue;
-			const struct resource *lv = pass == 1 ? r : find(&live, r->id);
+			const struct resource *lv = pass == 1 ? r : find(&live, &lidx, r->id);
 			bool present = lv != NULL;
 			const char *state = pass == 1 ? "untracked" : present ? "present" : "missing";
 			char buf[128];
@@ -290,6 +302,8 @@ int cmd_status(int argc, char **argv)
 			}
 		}
 	}
+	strmap_free(&jidx);
+	strmap_free(&lidx);
 	char sock[PATHS_MAX + 16];
 	bool held = api_client_find(name, sock, sizeof(sock), &e) == 1;
 	cJSON *faults = held ? status_api_faults(sock) : NULL;

@@ -41,7 +41,7 @@ const struct cli_cmd cli_commands[] = {
 	 "Exit status: 0 ok, 1 error, 2 changes (only with --detailed-exitcode).\n"},
 	{"apply", cmd_apply, "create or converge the cluster, wait for health, run the fault schedule",
 	 "usage: aspen apply [--json] [--events FILE] [--matrix] [--no-schedule] [--no-wait]\n"
-	 "                   [--lock-timeout DUR] [--state-dir DIR] [--seed N] FILE\n"
+	 "                   [--lock-timeout DUR] [--state-dir DIR] [--seed N] [--timings] FILE\n"
 	 "\n"
 	 "Compare FILE with what is live (the state journal plus a probe of the kernel\n"
 	 "and the VMMs), run the plan `aspen plan` shows, wait until every node passes\n"
@@ -67,6 +67,9 @@ const struct cli_cmd cli_commands[] = {
 	 "  --seed N             the seed of the fault generators (`every`, random picks):\n"
 	 "                       overrides the file's `seed:`; without either, one is\n"
 	 "                       drawn at random and printed\n"
+	 "  --timings            at the end, the time of each stage (compile, observe,\n"
+	 "                       plan, preflight, execute, health wait) and the actions'\n"
+	 "                       own time per resource kind\n"
 	 "\n"
 	 "Exit status: 0 converged, healthy and schedule complete; 1 error (what was\n"
 	 "done is journaled: apply again, heal, or destroy); 130 interrupted by SIGINT,\n"
@@ -178,6 +181,24 @@ const struct cli_cmd cli_commands[] = {
 	 "Exit status: COMMAND's (128+N when signal N ended it); 1 when apply or\n"
 	 "destroy failed; 128+N when signal N interrupted aspen before COMMAND ran.\n"
 	 "Needs root.\n"},
+	{"doctor", cmd_doctor, "every host limit a topology meets: value it has, value it needs",
+	 "usage: aspen doctor [--json] FILE\n"
+	 "\n"
+	 "Print each limit of this host that FILE's topology meets, with the value the\n"
+	 "host has and the value the topology needs: ports of the busiest bridge\n"
+	 "(a Linux bridge holds at most 1023), the neighbour table\n"
+	 "(net.ipv4.neigh.default.gc_thresh3 / gc_thresh2 bound the ARP entries of\n"
+	 "every namespace together), open files, kernel.pid_max and threads-max for\n"
+	 "node processes, user.max_net_namespaces, memory and /dev/kvm for VMs, and\n"
+	 "the kernel modules faults use (nf_tables, sch_tbf, sch_netem; ifb and\n"
+	 "cls_flower too). Each row is ok, warn, short (with a fix) or unknown.\n"
+	 "Changes nothing; the module probes need root (else \"unknown\").\n"
+	 "\n"
+	 "  --json   the rows as one JSON object: {topology, ok, limits: [{limit,\n"
+	 "           status, have, need, fix}]}\n"
+	 "\n"
+	 "Exit status: 0 every limit fits, 1 one falls short or FILE is invalid,\n"
+	 "64 usage error.\n"},
 	{"graph", cmd_graph, "draw the topology: DOT, Mermaid or SVG",
 	 "usage: aspen graph [--format dot|mermaid|svg] [-o OUT] FILE\n"
 	 "\n"

@@ -96,3 +96,26 @@ bool strmap_get(const struct strmap *m, const char *key, size_t *value)
 	*value = s->value;
 	return true;
 }
+
+bool strmap_del(struct strmap *m, const char *key)
+{
+	if (m->cap == 0)
+		return false;
+	size_t mask = m->cap - 1;
+	struct strmap_slot *s = strmap_probe(m, key, strmap_hash(key));
+	if (!s->key)
+		return false;
+	size_t hole = (size_t)(s - m->slots);
+	for (size_t j = (hole + 1) & mask; m->slots[j].key; j = (j + 1) & mask) {
+		size_t home = m->slots[j].hash & mask;
+		/* Slot j stays when its home lies cyclically in (hole, j]. */
+		bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+		if (stays)
+			continue;
+		m->slots[hole] = m->slots[j];
+		hole = j;
+	}
+	m->slots[hole].key = NULL;
+	m->n--;
+	return true;
+}

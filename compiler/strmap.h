@@ -31,6 +31,10 @@ void strmap_free(struct strmap *m);     /* accepts a zeroed map */
  * otherwise returns true. */
 bool strmap_put(struct strmap *m, const char *key, size_t value, size_t *old);
 
+/* Remove key: true when it was there. Later keys of its probe run move
+ * back (backward-shift deletion), so no tombstone slows later lookups. */
+bool strmap_del(struct strmap *m, const char *key);
+
 /* Look key up: true and *value set when present. */
 bool strmap_get(const struct strmap *m, const char *key, size_t *value);
 

@@ -13,6 +13,7 @@
  * (test_scale_1000_nodes). Generated names come from names.c. */
 #include "compiler/compile.h"
 #include "compiler/envsub.h"
+#include "compiler/hostlimits.h"
 #include "compiler/names.h"
 
 #include <stdarg.h>
@@ -1404,6 +1405,7 @@ void topo_validate(struct topology *t, struct diag_list *d)
 	check_names(&v);
 	check_networks(&v);
 	check_nodes(&v);
+	hostlim_check_ports(t, d);
 	names_assign(t, d);
 	check_dups(&v, false);
 	check_dups(&v, true);

@@ -173,6 +173,8 @@ static void *fault_probe_thread(void *arg)
 	fault_probe_cache.res[FAULT_CAP_NETEM] = fault_tc_probe("netem", o.name, w, 256) == 0;
 	w = fault_probe_cache.why[FAULT_CAP_IFB];
 	fault_probe_cache.res[FAULT_CAP_IFB] = fault_tc_probe("ifb", o.name, w, 256) == 0;
+	w = fault_probe_cache.why[FAULT_CAP_FLOWER];
+	fault_probe_cache.res[FAULT_CAP_FLOWER] = fault_tc_probe("flower", o.name, w, 256) == 0;
 	nl_free(nl);
 	return NULL;
 }
@@ -194,6 +196,19 @@ int fault_cap(enum fault_cap cap, char *why, size_t len)
 	if (why && len)
 		snprintf(why, len, "%s", fault_probe_cache.why[cap]);
 	return fault_probe_cache.res[cap];
+}
+
+int fault_host_cap(const char *name, char *why, size_t len)
+{
+	static const char *const names[FAULT_CAP__COUNT] = {
+		[FAULT_CAP_NFT] = "nftables", [FAULT_CAP_TBF] = "tbf", [FAULT_CAP_NETEM] = "netem",
+		[FAULT_CAP_IFB] = "ifb", [FAULT_CAP_FLOWER] = "flower",
+	};
+	for (int k = 0; k < FAULT_CAP__COUNT; k++)
+		if (strcmp(names[k], name) == 0)
+			return fault_cap((enum fault_cap)k, why, len);
+	snprintf(why, len, "unknown capability %s", name);
+	return -1;
 }
 
 /* On VM nodes the qdisc shapes the TAP's ingress through an ifb

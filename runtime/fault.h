@@ -52,6 +52,11 @@
  * this check itself. */
 int fault_check_supported(const struct topology *t, const struct topo_fault *f, struct rt_err *e);
 
+/* For `aspen doctor`: does this kernel have "nftables", "tbf", "netem",
+ * "ifb" or "flower" (cls_flower)? 1 yes, 0 no (why: the kernel's answer),
+ * -1 the probe could not run (why says so; it needs root). Same probe. */
+int fault_host_cap(const char *name, char *why, size_t len);
+
 /* Resolve f's targets on the live topology into its undo record (*undo, a
  * new cJSON object the caller owns). No change to the system. Node faults
  * that cannot be reverted (kill, resume, start, restart, reboot) get a

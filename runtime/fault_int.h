@@ -51,7 +51,7 @@ const char *fault_rec_str(const cJSON *rec, const char *name);
 
 /* ---- capabilities (fault.c; the probes run in a throwaway namespace) ---- */
 
-enum fault_cap { FAULT_CAP_NFT, FAULT_CAP_TBF, FAULT_CAP_NETEM, FAULT_CAP_IFB,
+enum fault_cap { FAULT_CAP_NFT, FAULT_CAP_TBF, FAULT_CAP_NETEM, FAULT_CAP_IFB, FAULT_CAP_FLOWER,
 		 FAULT_CAP__COUNT };
 
 /* 1 supported, 0 not (why gets the kernel's answer), -1 the probe itself

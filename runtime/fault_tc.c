@@ -741,8 +741,47 @@ static int tc_probe_ifb(struct nl_sock *sk, int ifindex, char *why, size_t len)
 	return rc < 0 ? -1 : 0;
 }
 
+/* What `aspen doctor` reports beside the mechanisms faults use today: a
+ * flower filter on an ingress qdisc. The kernel loads a module on demand,
+ * so a refusal means the module is missing. */
+static int tc_probe_flower(struct nl_sock *sk, int ifindex, char *why, size_t len)
+{
+	int rc;
+	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+	struct rtnl_cls *c = rtnl_cls_alloc();
+	if (!q || !c) {
+		rtnl_qdisc_put(q);
+		rtnl_cls_put(c);
+		return snprintf(why, len, "out of memory"), -1;
+	}
+	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
+	rtnl_tc_set_parent(TC_CAST(q), TC_H_INGRESS);
+	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(0xffff, 0));
+	rc = rtnl_tc_set_kind(TC_CAST(q), "ingress");
+	if (rc == 0)
+		rc = rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_EXCL);
+	if (rc == -NLE_EXIST)
+		rc = 0;         /* the ifb probe (tc_probe_ifb) left dev's ingress qdisc */
+	if (rc < 0) {
+		snprintf(why, len, "add ingress qdisc: %s", nl_geterror(rc));
+	} else {
+		rtnl_tc_set_ifindex(TC_CAST(c), ifindex);
+		rtnl_tc_set_parent(TC_CAST(c), TC_HANDLE(0xffff, 0));
+		rtnl_cls_set_protocol(c, 0x0003);       /* ETH_P_ALL */
+		rtnl_cls_set_prio(c, 1);
+		rc = rtnl_tc_set_kind(TC_CAST(c), "flower");
+		if (rc == 0)
+			rc = rtnl_cls_add(sk, c, NLM_F_CREATE | NLM_F_EXCL);
+		if (rc < 0)
+			snprintf(why, len, "add flower filter: %s", nl_geterror(rc));
+	}
+	rtnl_cls_put(c);
+	rtnl_qdisc_put(q);
+	return rc < 0 ? -1 : 0;
+}
+
 /* In the throwaway namespace: add a root qdisc of kind to dev, delete it;
- * kind "ifb": the VM redirect (tc_probe_ifb). */
+ * kind "ifb": the VM redirect (tc_probe_ifb), "flower": tc_probe_flower. */
 int fault_tc_probe(const char *kind, const char *dev, char *why, size_t len)
 {
 	struct nl_sock *sk;
@@ -758,8 +797,9 @@ int fault_tc_probe(const char *kind, const char *dev, char *why, size_t len)
 		nl_socket_free(sk);
 		return -1;
 	}
-	if (strcmp(kind, "ifb") == 0) {
-		int rc = tc_probe_ifb(sk, ifindex, why, len);
+	if (strcmp(kind, "ifb") == 0 || strcmp(kind, "flower") == 0) {
+		int rc = kind[0] == 'i' ? tc_probe_ifb(sk, ifindex, why, len) :
+					  tc_probe_flower(sk, ifindex, why, len);
 		nl_socket_free(sk);
 		return rc;
 	}

@@ -41,6 +41,8 @@ struct journal_proc {
 	struct proc_id proc;
 };
 
+struct journal_index;
+
 struct journal {
 	struct arena arena;             /* owns every string and array below */
 	const char *name;               /* topology name */
@@ -52,6 +54,7 @@ struct journal {
 	struct journal_proc *procs;
 	size_t n_procs, cap_procs;
 	cJSON *faults;                  /* a JSON array kept as is, or NULL; owned */
+	struct journal_index *idx;      /* ids -> positions, built on first lookup */
 	pthread_t closer;               /* closing the file the last save replaced */
 	bool closing;
 };

@@ -24,10 +24,10 @@
 #include "runtime/nl.h"
 #include "runtime/proc.h"
 
-/* The resource with this id in l (NULL-safe), or NULL. */
-static const struct resource *find_in(const struct res_list *l, const char *id)
+/* The resource with this id in l from position `from` on (NULL-safe), or NULL. */
+static const struct resource *find_in(const struct res_list *l, size_t from, const char *id)
 {
-	for (size_t i = 0; l && i < l->n; i++)
+	for (size_t i = from; l && i < l->n; i++)
 		if (strcmp(l->v[i].id, id) == 0)
 			return &l->v[i];
 	return NULL;
@@ -77,12 +77,16 @@ static const char *mark_id(const struct rt_ctx *c, const char *mark)
  * live object against (so a crash leaves no needless replacement);
  * otherwise the object is known by its name alone, which is all a delete
  * needs. */
+/* out holds the journal's resources that are present, then the ones
+ * discovered so far (from c->observe_probed on): a journaled id is found
+ * through the journal's index, and only the few discovered ones are
+ * scanned, so discovery stays linear in the links and namespaces seen. */
 static int discovered(struct rt_ctx *c, struct res_list *out, const struct res_list *desired,
 		      const char *id, const char *name, struct rt_err *e)
 {
-	if (find_in(out, id) || journal_find_resource(&c->journal, id))
+	if (journal_find_resource(&c->journal, id) || find_in(out, c->observe_probed, id))
 		return 0;
-	const struct resource *want = find_in(desired, id);
+	const struct resource *want = find_in(desired, 0, id);
 	if (want && (!name || !res_get(want, "name") || strcmp(res_get(want, "name"), name) == 0))
 		return probe_into(c, out, want, e);
 	const char *slash = strchr(id, '/');
@@ -172,6 +176,7 @@ int rt_observe(struct rt_ctx *c, const struct res_list *desired, struct res_list
 	for (size_t i = 0; i < j->n; i++)
 		if (probe_into(c, out, &j->v[i], e) < 0)
 			return -1;
+	c->observe_probed = out->n;
 	void *arg[3] = {c, out, (void *)desired};
 	if (rt_link_each(c, c->host, link_cb, arg, e) < 0)
 		return rt_err_prefix(e, "list links");

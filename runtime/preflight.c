@@ -9,6 +9,7 @@
  * lines. */
 #include "runtime/vm.h"
 #include "runtime/curl.h"
+#include "runtime/hostinfo.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -118,36 +119,13 @@ static void check_vm(struct pf *pf, const char *run_dir, const struct resource *
 		cJSON_Delete(cfg);
 }
 
-/* What one cloud-hypervisor process costs beside its guest's RAM: page
- * tables, device queues and buffers, its own heap and binary; the figure
- * measured on the original harness (about 110 MB per VM). */
-#define PF_VMM_OVERHEAD (110ull << 20)
-
-/* MemAvailable of /proc/meminfo in bytes, 0 when unknown. The path can be
- * changed for tests only ($ASPEN_TEST_MEMINFO, docs/vms.md): the API
- * double uses no guest memory, so big test plans would otherwise be
- * refused on small machines, and a refusal could not be tested. */
-static unsigned long long mem_available(void)
-{
-	const char *path = getenv("ASPEN_TEST_MEMINFO");
-	FILE *f = fopen(path && *path ? path : "/proc/meminfo", "re");
-	char line[128];
-	unsigned long long kib = 0;
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kib * 1024;
-}
-
 /* Guest memory plus a VMM's overhead for every VM the plan creates,
  * against MemAvailable: 200 VMs of 512 MiB need ~120 GiB, which the OOM
  * killer would otherwise be the first to notice. VMs already running are
  * in MemAvailable already. */
 static void check_memory(struct pf *pf, const struct plan *p, const char *nodes)
 {
-	unsigned long long guests = 0, avail = mem_available();
+	unsigned long long guests = 0, avail = hostinfo_mem_available();
 	size_t n = 0;
 	for (size_t i = 0; i < p->n_actions; i++) {
 		const struct action *a = &p->actions[i];
@@ -157,13 +135,13 @@ static void check_memory(struct pf *pf, const struct plan *p, const char *nodes)
 		n++;
 		guests += (m = res_get(a->desired, "memory")) ? strtoull(m, NULL, 10) : 512ull << 20;
 	}
-	unsigned long long need = guests + n * PF_VMM_OVERHEAD;
+	unsigned long long need = guests + n * HOSTLIM_VMM_OVERHEAD;
 	if (n == 0 || avail == 0 || need <= avail)
 		return;
 	pf_add(pf, nodes, "%zu VM%s need %.1f GiB (%.1f GiB of guest memory + %llu MiB per VMM) but "
 	       "MemAvailable is %.1f GiB (give the nodes less `memory:`, start fewer, or free memory)",
 	       n, n == 1 ? "" : "s", (double)need / (1 << 30), (double)guests / (1 << 30),
-	       PF_VMM_OVERHEAD >> 20, (double)avail / (1 << 30));
+	       HOSTLIM_VMM_OVERHEAD >> 20, (double)avail / (1 << 30));
 }
 
 /* /dev/kvm, once for all the VMMs the plan starts. */

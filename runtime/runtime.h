@@ -26,6 +26,7 @@
 #include "compiler/arena.h"
 #include "compiler/plan.h"
 #include "compiler/resource.h"
+#include "compiler/strmap.h"
 #include "runtime/driver.h"
 #include "runtime/err.h"
 #include "runtime/journal.h"
@@ -54,6 +55,7 @@ struct rt_nscache {
 	char name[64];
 	int fd;
 	struct nl *nl;
+	const char *key;        /* name, in c->arena: its key in c->ns_idx */
 };
 
 struct nl_link_info;
@@ -67,6 +69,8 @@ struct rt_linkcache {
 	bool complete;          /* and no link was added or changed since */
 	struct nl_link_info *v;
 	size_t n, cap;
+	struct strmap names;    /* v[i].name -> i (keys point into v) */
+	const char *key;        /* nl as text, in c->arena: its key in c->lc_idx */
 };
 
 /* A delete whose kernel work waits for the end of the delete phase. */
@@ -98,6 +102,10 @@ struct rt_ctx {
 	 * meanwhile (the control API) must leave that record alone. */
 	const char *sched_armed;
 	struct rt_linkcache *lc; size_t n_lc, cap_lc;
+	/* Lookups by name and by handle without a scan: 3000 nodes make
+	 * 3000 namespaces and caches, each looked up several times. */
+	struct strmap ns_idx, lc_idx;
+	size_t observe_probed;          /* rt_observe: journaled entries of its out */
 	/* Delete phase: the namespaces and links this plan deletes, and the
 	 * deletes deferred to the end of the phase (exec.c). */
 	const char **dying_ns; size_t n_dying_ns;

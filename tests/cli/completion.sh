@@ -42,12 +42,14 @@ has() {
 	done
 }
 
-has "''" validate plan apply destroy status run graph
+has "''" validate plan apply destroy status run graph doctor
+expect "doctor --" "--json --help --quiet --verbose --no-color"
+expect "doctor o" "one.yaml"
 expect "gr" "graph"
 expect "-q st" "status"
 expect "--no-color v" "validate"
 expect "--ver" "--verbose --version"
-expect "apply --" "--json --events --matrix --no-schedule --lock-timeout --no-wait --state-dir --seed --help --quiet --verbose --no-color"
+expect "apply --" "--json --events --matrix --no-schedule --lock-timeout --no-wait --state-dir --seed --timings --help --quiet --verbose --no-color"
 has "plan --" --seed
 has "run --" --seed
 expect "plan --seed ''" ""

@@ -19,7 +19,7 @@ sh "$gen" 2000 >"$tmp/2000.yaml" || fail "gen 2000"
 [ "$(grep -c '^  node[0-9]*: ' "$tmp/2000.yaml")" = 2000 ] || fail "2000 nodes expected"
 dups=$(grep -o 'ip: [0-9.]*' "$tmp/2000.yaml" | sort | uniq -d | head -1)
 [ -z "$dups" ] || fail "duplicate address $dups"
-grep -q 'node2000: {interfaces: \[{network: lan, ip: 10.0.7.209}\]}' "$tmp/2000.yaml" ||
+grep -q 'node2000: {interfaces: \[{network: lan2, ip: 10.1.3.233}\]}' "$tmp/2000.yaml" ||
 	fail "address of node2000"
 sh "$gen" 2000 | cmp -s - "$tmp/2000.yaml" || fail "output not deterministic"
 

@@ -194,6 +194,21 @@ static void test_strmap(void **state)
 	assert_int_equal(old, 7);
 	assert_true(strmap_get(&m, "veth/n7", &v));
 	assert_int_equal(v, 7);                 /* unchanged */
+	/* Delete every third key: the others stay reachable past the holes. */
+	for (size_t i = 0; i < 3000; i += 3)
+		assert_true(strmap_del(&m, keys[i]));
+	assert_false(strmap_del(&m, "veth/n0"));
+	assert_int_equal(m.n, 2000);
+	for (size_t i = 0; i < 3000; i++) {
+		bool there = strmap_get(&m, keys[i], &v);
+		assert_int_equal(there, i % 3 != 0);
+		if (there)
+			assert_int_equal(v, i);
+	}
+	for (size_t i = 0; i < 3000; i += 3)
+		assert_true(strmap_put(&m, keys[i], i + 1, NULL));
+	assert_true(strmap_get(&m, "veth/n3", &v));
+	assert_int_equal(v, 4);
 	strmap_free(&m);
 	strmap_free(&m);                        /* idempotent */
 	struct strmap z = {0};
