@@ -231,14 +231,18 @@ int apply_run(const struct apply_opts *o)
 	if (!json && !cli_out.quiet && p.n_actions)
 		fprintf(out, "aspen apply: %s: %zu to create, %zu to update, %zu to replace, %zu to delete\n",
 		       t->name, p.n_create, p.n_update, p.n_replace, p.n_delete);
+	if (o->wait)
+		wait_prepare();
 	if (rt_execute(&rc, &p, &e) < 0)
 		goto out;
 	/* Convergence is done; now the nodes must come up. */
 	bool spawned = false;
 	for (size_t i = 0; i < p.n_actions; i++)
 		spawned |= p.actions[i].phase == PHASE_CREATE && p.actions[i].desired->kind == RES_PROCESS;
-	if (o->wait && wait_healthy(&rc, t, &pr, spawned, &e) < 0) {
-		fprintf(stderr, "aspen apply: %s\n", e.msg);
+	char *detail = NULL;
+	if (o->wait && wait_healthy(&rc, t, &pr, spawned, &e, &detail) < 0) {
+		fprintf(stderr, "aspen apply: %s\n%s", e.msg, detail ? detail : "");
+		free(detail);
 		fprintf(stderr, "aspen apply: the cluster is up but not healthy; look at the logs in %s, "
 			"then 'aspen apply' again or 'aspen destroy %s'\n", rc.run_dir, t->name);
 		goto out_quiet;
