@@ -15,6 +15,7 @@
 #      bench/schedule.sh (fault schedule precision; heal -> first packet
 #      through per fault kind), when present
 #   4. the control API: request to first dropped packet (bench/api.sh)
+#   5. fail fast: apply of three node commands that exit at once (bench/failfast.sh)
 # Not here: `make stat-check` (bench/stat-check.sh) runs the statistical
 # e2e tests 50 times each under load and counts misses; it takes an hour.
 set -u
@@ -74,4 +75,10 @@ section "3. fault schedule precision (bench/schedule.sh, branch sched)"
 if [ -f "$here/schedule.sh" ]; then sh "$here/schedule.sh" || status=1; else echo "  not available yet"; fi
 section "4. control API: partition request to first dropped packet (bench/api.sh)"
 sh "$here/api.sh" || status=1
+section "5. fail fast: three node commands exit at once (bench/failfast.sh)"
+if [ "$(id -u)" = 0 ] && unshare --net true 2>/dev/null; then
+	"$root/tests/sandbox.sh" sh "$here/failfast.sh" || status=1
+else
+	echo "  skipped: needs root and unshare (it runs inside tests/sandbox.sh)"
+fi
 exit $status
