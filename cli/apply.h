@@ -28,6 +28,8 @@ struct apply_opts {
 	bool brief;                     /* summary lines only, no line per action */
 	bool wait;                      /* wait for health checks */
 	int lock_ms;                    /* as lock_acquire: 0 fail at once */
+	const char *artifacts;          /* --artifacts DIR: copy the runtime files and
+					 * journal there when apply ends, or NULL */
 	apply_then_fn then;             /* NULL: nothing */
 	void *ud;
 };
