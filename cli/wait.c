@@ -253,6 +253,26 @@ static int check_processes(struct rt_ctx *c, const struct topology *t, struct rt
 	return dead ? -1 : 0;
 }
 
+size_t wait_node_checks(const struct topo_node *nd, char nspath[96], struct health_check out[3])
+{
+	const struct topo_health *h = &nd->health;
+	const char *ns = NULL;
+	size_t n = 0;
+	if (!h->set)
+		return 0;
+	if (nd->kind == NODE_NETNS) {
+		snprintf(nspath, 96, "/run/netns/%s", nd->netns_name);
+		ns = nspath;
+	}
+	if (h->has_tcp)
+		out[n++] = (struct health_check){nd->name, ns, HEALTH_TCP, h->tcp_ip, h->tcp_port, NULL, 0};
+	if (h->has_ping)
+		out[n++] = (struct health_check){nd->name, ns, HEALTH_PING, h->ping_ip, 0, NULL, 0};
+	if (h->exec.n)
+		out[n++] = (struct health_check){nd->name, ns, HEALTH_EXEC, 0, 0, h->exec.v, 0};
+	return n;
+}
+
 void wait_prepare(void)
 {
 	prctl(PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L);
@@ -296,17 +316,7 @@ int wait_healthy(struct rt_ctx *c, const struct topology *t, struct progress *pr
 			    h->interval_us != hg->interval_us)
 				continue;
 			done[i] = true;
-			const char *ns = NULL;
-			if (nd->kind == NODE_NETNS) {
-				snprintf(nspath[i], sizeof(nspath[i]), "/run/netns/%s", nd->netns_name);
-				ns = nspath[i];
-			}
-			if (h->has_tcp)
-				v[n++] = (struct health_check){nd->name, ns, HEALTH_TCP, h->tcp_ip, h->tcp_port, NULL, 0};
-			if (h->has_ping)
-				v[n++] = (struct health_check){nd->name, ns, HEALTH_PING, h->ping_ip, 0, NULL, 0};
-			if (h->exec.n)
-				v[n++] = (struct health_check){nd->name, ns, HEALTH_EXEC, 0, 0, h->exec.v, 0};
+			n += wait_node_checks(nd, nspath[i], v + n);
 		}
 		struct waitctx w = {pr, n, 0};
 		struct waitstop ws = {c, t};

@@ -6,7 +6,12 @@
 
 #include "cli/progress.h"
 #include "compiler/topology.h"
+#include "runtime/health.h"
 #include "runtime/runtime.h"
+
+/* nd's health checks (tcp, ping, exec: up to 3) into out; nspath is the
+ * storage their namespace path points into. Returns how many. */
+size_t wait_node_checks(const struct topo_node *nd, char nspath[96], struct health_check out[3]);
 
 /* Call before the plan runs: aspen becomes the reaper of the node commands
  * it daemonizes (PR_SET_CHILD_SUBREAPER), so a command that dies during the

@@ -726,6 +726,31 @@ int health_check_once(const struct health_check *c, struct rt_err *e)
 	return rc;
 }
 
+int health_check_each(const struct health_check *c, size_t n, struct rt_err *res)
+{
+	if (n == 0)
+		return 0;
+	struct health_slot *slots;
+	bool stopped;
+	if (health_run(c, n, 0, 0, true, NULL, NULL, NULL, NULL, &slots, &stopped) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (slots[i].passed)
+			res[i] = (struct rt_err){0};
+		else
+			res[i] = slots[i].last;
+		if (!slots[i].passed && res[i].errnum == 0)
+			res[i].errnum = EIO;    /* "exited with status 1" has no errno */
+	}
+	free(slots);
+	return 0;
+}
+
+void health_describe(const struct health_check *c, char *buf, size_t size)
+{
+	health_label(c, buf, size);
+}
+
 int health_wait(const struct health_check *checks, size_t n, int timeout_ms, int interval_ms,
 		health_progress_fn cb, void *arg, struct rt_err *e)
 {

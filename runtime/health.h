@@ -40,6 +40,14 @@ struct health_check {
  * "health exec false: exited with status 1". */
 int health_check_once(const struct health_check *c, struct rt_err *e);
 
+/* One attempt of each of c[0..n), all at once (one thread each). res[i]
+ * gets errnum 0 when c[i] passed, else its error (errnum never 0 then).
+ * -1 only when out of memory. */
+int health_check_each(const struct health_check *c, size_t n, struct rt_err *res);
+
+/* "health tcp 10.0.0.3:7000", "health exec test -e /x": what c checks. */
+void health_describe(const struct health_check *c, char *buf, size_t size);
+
 /* Called on the caller's thread after each attempt that failed and once
  * when a check passes. last is the attempt's error (NULL when passed). */
 typedef void (*health_progress_fn)(const struct health_check *c, size_t index, bool passed,
