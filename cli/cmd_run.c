@@ -418,14 +418,14 @@ static void run_event_line(struct run *r, const char *event, uint64_t unix_us, c
 	snprintf(us, sizeof(us), "%llu", (unsigned long long)unix_us);
 	cJSON *line = cJSON_CreateObject();
 	cJSON_AddStringToObject(line, "event", event);
-	cJSON_AddStringToObject(line, "time", t);
-	cJSON_AddRawToObject(line, "unix_us", us);
 	for (cJSON *it = o ? o->child : NULL; it;) {
 		cJSON *next = it->next;
 		cJSON_AddItemToObject(line, it->string, cJSON_DetachItemViaPointer(o, it));
 		it = next;
 	}
 	cJSON_Delete(o);
+	cJSON_AddRawToObject(line, "unix_us", us);
+	cJSON_AddStringToObject(line, "time", t);
 	char *text = cJSON_PrintUnformatted(line);
 	cJSON_Delete(line);
 	if (text)
@@ -528,7 +528,7 @@ static int run_then(struct rt_ctx *c, const struct topology *t, const struct res
 	int sched_rc = 0;
 	struct sched_result res = {0};
 	if (started == 0 && sched) {
-		struct schedout_run sr = {run_event, r, t0, &res};
+		struct schedout_run sr = {run_event, r, t0, r->start_us, &res};
 		sched_rc = run_schedule(c, t, &run_stop, srv, &sr, &e);
 		if (sched_rc < 0)
 			fprintf(stderr, "aspen run: fault schedule: %s\n", e.msg);
@@ -542,7 +542,7 @@ static int run_then(struct rt_ctx *c, const struct topology *t, const struct res
 	r->cmd_end_us = sched_unix_us();
 	r->status = shell_status(w.status);
 	r->not_run = res.not_run;
-	if (res.not_run && !res.signal && !cli_out.quiet)
+	if (res.not_run && !run_signal && !cli_out.quiet)
 		fprintf(stderr, "aspen run: %s ended before the fault schedule: %zu of its %zu event%s "
 			"did not run (--wait-schedule lets the schedule finish)\n", r->cmd[0],
 			res.not_run, r->entries, r->entries == 1 ? "" : "s");

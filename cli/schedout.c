@@ -161,6 +161,12 @@ int schedout_matrix(struct schedout *so, struct rt_err *e)
 		cJSON *o = matrix_json(&m);
 		cJSON *ev = cJSON_CreateString("matrix");
 		cJSON_AddItemToObject(o, "event", ev);
+		char clock[40];
+		uint64_t us = sched_unix_us();
+		snprintf(clock, sizeof(clock), "%llu", (unsigned long long)us);
+		cJSON_AddRawToObject(o, "unix_us", clock);
+		sched_fmt_time(us, clock, sizeof(clock));
+		cJSON_AddStringToObject(o, "time", clock);
 		char *s = cJSON_PrintUnformatted(o);
 		schedout_line(so, s);
 		cJSON_free(s);
@@ -209,6 +215,7 @@ int schedout_run_until(struct rt_ctx *c, const struct topology *t, volatile sig_
 		o.io = api_server_io(srv);
 	}
 	o.t0_us = run ? run->t0_us : 0;
+	o.t0_unix_us = run ? run->t0_unix_us : 0;
 	struct sched_result res, *rp = run && run->res ? run->res : &res;
 	int rc = sched_run(c, t, p.timeline, p.n_timeline, &o, rp, e);
 	plan_free(&p);

@@ -45,7 +45,7 @@ struct api_server;
 struct schedout_run {
 	sched_event_fn on_event;        /* events when there is no server (NULL: text on stderr) */
 	void *ud;
-	uint64_t t0_us;                 /* sched_opts.t0_us */
+	uint64_t t0_us, t0_unix_us;     /* sched_opts.t0_us, .t0_unix_us */
 	struct sched_result *res;       /* filled (may be NULL) */
 };
 int schedout_run_until(struct rt_ctx *c, const struct topology *t, volatile sig_atomic_t *stop,

@@ -39,9 +39,11 @@ static void on_progress(const struct health_check *c, size_t index, bool passed,
 		w->passed++;
 	struct progress *pr = w->pr;
 	if (pr->json) {
+		char clock[96];
+		progress_clock_kv(clock, sizeof(clock));
 		if (passed)
-			fprintf(pr->out, "{\"event\":\"healthy\",\"node\":\"%s\",\"elapsed_ms\":%lld}\n",
-				c->node, elapsed_ms);
+			fprintf(pr->out, "{\"event\":\"healthy\",\"node\":\"%s\",\"elapsed_ms\":%lld,%s}\n",
+				c->node, elapsed_ms, clock);
 		return;
 	}
 	if (pr->quiet)

@@ -427,6 +427,7 @@ struct run {
 	int tfd, sfd;
 	uint64_t t0;            /* CLOCK_MONOTONIC us */
 	uint64_t rt0_ms;        /* CLOCK_REALTIME ms at t0 */
+	uint64_t t0_unix_us;    /* CLOCK_REALTIME us at t0 (schedule_start's) */
 	struct active *act;
 	size_t n_act;
 	struct armed next;      /* the next APPLY, journaled ahead of its time */
@@ -624,8 +625,7 @@ static int run_leftovers(struct run *r, struct rt_err *e)
 
 static int run_loop(struct run *r, const struct timeline_entry *tl, size_t n, struct rt_err *e)
 {
-	struct sched_event ev = {.ev = SCHED_EV_START, .n = n,
-				 .unix_us = sched_unix_us() - (sched_mono_us() - r->t0)};
+	struct sched_event ev = {.ev = SCHED_EV_START, .n = n, .unix_us = r->t0_unix_us};
 	sched_emit(r->o, &ev);
 	for (size_t i = 0; i < n; i++) {
 		int w = run_wait(r, tl[i].at_us, e);
@@ -717,6 +717,8 @@ int sched_run(struct rt_ctx *c, const struct topology *t, const struct timeline_
 	uint64_t now = sched_mono_us();
 	r.t0 = o && o->t0_us && o->t0_us <= now ? o->t0_us : now;
 	r.rt0_ms = sched_real_ms() - (now - r.t0) / 1000u;
+	bool theirs = o && o->t0_us && r.t0 == o->t0_us && o->t0_unix_us;
+	r.t0_unix_us = theirs ? o->t0_unix_us : sched_unix_us() - (sched_mono_us() - r.t0);
 	int lr = run_loop(&r, tl, n, e);
 	if (lr == 0 || lr == RUN_STOPPED) {
 		if (lr == 0) {
@@ -793,11 +795,6 @@ char *sched_event_json(const struct sched_event *ev)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "event", sched_ev_names[ev->ev]);
-	uint64_t when = ev->unix_us ? ev->unix_us : sched_unix_us();
-	char t[40];
-	sched_fmt_time(when, t, sizeof(t));
-	cJSON_AddStringToObject(o, "time", t);
-	sched_json_unix_us(o, when);
 	if (ev->key)
 		cJSON_AddStringToObject(o, "key", ev->key);
 	if (ev->kind)
@@ -841,6 +838,12 @@ char *sched_event_json(const struct sched_event *ev)
 		cJSON_AddNumberToObject(o, "t_us", (double)ev->t_us);
 		break;
 	}
+	/* Both clocks last, so readers matching the keys before keep working. */
+	uint64_t when = ev->unix_us ? ev->unix_us : sched_unix_us();
+	char t[40];
+	sched_fmt_time(when, t, sizeof(t));
+	sched_json_unix_us(o, when);
+	cJSON_AddStringToObject(o, "time", t);
 	char *s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return s;

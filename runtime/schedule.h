@@ -125,6 +125,9 @@ struct sched_opts {
 	/* t0 (sched_mono_us), when the caller fixed it in advance; 0 = when
 	 * the run starts. A t0 in the future counts as 0. */
 	uint64_t t0_us;
+	uint64_t t0_unix_us;    /* with t0_us: the wall clock the caller read at t0
+				 * (schedule_start carries it, so the caller's own
+				 * record of the instant matches to the microsecond) */
 };
 
 /* What a run did. */
@@ -201,12 +204,12 @@ void sched_adhoc_key(const struct rt_ctx *c, char *buf, size_t len);
 void sched_fmt_time(uint64_t unix_us, char *buf, size_t len);
 
 /* One JSON object (no newline) for an event, the form of `--json` and
- * `--events FILE`. Every event has "time" (RFC 3339, UTC, microseconds)
- * and "unix_us" (the same instant), next to its offset t_us from t0:
- *   {"event":"fault_applied","time":"2026-12-04T18:40:05.000142Z",
- *    "unix_us":1796402405000142,"key":"split","kind":"partition",
+ * `--events FILE`. Every event ends with "unix_us" and "time" (the same
+ * instant as RFC 3339, UTC, microseconds), next to its offset t_us from t0:
+ *   {"event":"fault_applied","key":"split","kind":"partition",
  *    "desc":"partition [node1] | [node2 node3]","at_us":5000000,
- *    "t_us":5000142,"late_us":142,"cost_us":410}
+ *    "t_us":5000142,"late_us":142,"cost_us":410,
+ *    "unix_us":1796402405000142,"time":"2026-12-04T18:40:05.000142Z"}
  * events: schedule_start, fault_applied, fault_reverted, fault_failed,
  * fault_leftover_reverted, interrupted, schedule_done, fault_skipped
  * (with "reason"). malloc'd. */
