@@ -532,6 +532,11 @@ static int run_then(struct rt_ctx *c, const struct topology *t, const struct res
 		sched_rc = run_schedule(c, t, &run_stop, srv, &sr, &e);
 		if (sched_rc < 0)
 			fprintf(stderr, "aspen run: fault schedule: %s\n", e.msg);
+		/* Over, also when it failed before schedule_done: the command's
+		 * end must stop the run from now on. */
+		run_sched_done = 1;
+		if (run_cmd_done)
+			run_stop = 1;
 	}
 	if (started == 0 && srv)        /* no schedule, or it ended early: serve on */
 		api_server_serve_until(srv, &run_stop);

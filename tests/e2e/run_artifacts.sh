@@ -18,6 +18,9 @@ faults:
   - {at: 0s, for: 200ms, partition: [[a], [b]]}
   - {at: 400ms, for: 200ms, partition: [[a], [b]]}
 YAML
+# A failed run keeps its files under $TMPDIR: inside this test's WORK.
+export TMPDIR="$WORK/tmp"
+mkdir -p "$TMPDIR"
 rfc3339='[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]\.[0-9]\{6\}Z'
 
 step "the command sees ASPEN_EVENTS and ASPEN_SCHEDULE_END; --artifacts keeps the files"
@@ -70,9 +73,15 @@ aspen_ok run --wait-schedule --artifacts "$WORK/art2" "$WORK/r.yaml" -- true
 grep -q '"event":"schedule_done"' "$WORK/art2/events.jsonl" || fail "no schedule_done"
 assert_clean runart
 
+step "--wait-schedule when the schedule cannot run (no sch_netem here) still ends with the command"
+sed 's/partition: \[\[a\], \[b\]\]}/latency: {nodes: [a], delay: 50ms}}/' "$WORK/r.yaml" >"$WORK/lat.yaml"
+grep -q latency "$WORK/lat.yaml" || fail "sed did not apply"
+rc=0; timeout 120 "$ASPEN" run --wait-schedule "$WORK/lat.yaml" -- true >"$WORK/out" 2>&1 || rc=$?
+cat "$WORK/out"
+[ $rc != 124 ] || fail "aspen run --wait-schedule hung after a schedule that could not run"
+assert_clean runart
+
 step "a failed run keeps its files in a printed directory"
-export TMPDIR="$WORK/tmp"
-mkdir -p "$TMPDIR"
 aspen_fails run --no-schedule "$WORK/r.yaml" -- sh -c 'exit 3'
 kept=$(sed -n 's/.*summary kept in \(.*\)$/\1/p' "$WORK/out")
 [ -n "$kept" ] && [ -d "$kept" ] || fail "no kept directory printed"
@@ -90,7 +99,6 @@ out_has "fatal: no config for a"
 grep -q "fatal: no config for b" "$WORK/art3/b.log" || fail "dead node's log not kept"
 grep -q "the command did not run" "$WORK/art3/summary.txt" || fail "summary: $(cat "$WORK/art3/summary.txt")"
 assert_clean runart
-unset TMPDIR
 
 step "destroy --artifacts and apply --artifacts"
 aspen_ok apply --no-schedule --artifacts "$WORK/art4" "$WORK/r.yaml"
