@@ -685,9 +685,10 @@ int cmd_run(int argc, char **argv)
 				name, name);
 	} else if (name) {
 		/* A failed run keeps its files even unasked: they are the only
-		 * account of what went wrong. */
-		char *kept = NULL;
-		if (!artifacts && status != EXIT_OK && !(run_signal && !r.ran) &&
+		 * account of what went wrong (when it got as far as making any). */
+		char *kept = NULL, rd[PATHS_MAX];
+		bool files = paths_run_dir(name, rd, sizeof(rd), NULL) == 0 && access(rd, F_OK) == 0;
+		if (!artifacts && files && status != EXIT_OK && !(run_signal && !r.ran) &&
 		    !(kept = artifacts_mkdtemp(name, &ae)))
 			fprintf(stderr, "aspen run: cannot keep the logs: %s\n", ae.msg);
 		const char *dir = artifacts ? artifacts : kept;

@@ -18,9 +18,6 @@ faults:
   - {at: 0s, for: 200ms, partition: [[a], [b]]}
   - {at: 400ms, for: 200ms, partition: [[a], [b]]}
 YAML
-# A failed run keeps its files under $TMPDIR: inside this test's WORK.
-export TMPDIR="$WORK/tmp"
-mkdir -p "$TMPDIR"
 rfc3339='[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]\.[0-9]\{6\}Z'
 
 step "the command sees ASPEN_EVENTS and ASPEN_SCHEDULE_END; --artifacts keeps the files"
