@@ -54,6 +54,7 @@ section "2b. scale: 300 / 1000 / 3000 nodes beside the kernel floor (SCALE_SIZES
 section "3. VM bring-up of 1/10/50 VMs and fail-fast" plain vm.sh
 section "3b. fault schedule precision and heal -> first packet" plain schedule.sh
 section "4. control API and aspen fault: request to first dropped packet" plain api.sh
+section "5. fail fast: three node commands exit at once" need-root failfast.sh
 echo
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 exit $status

@@ -29,6 +29,8 @@ struct apply_opts {
 	bool wait;                      /* wait for health checks */
 	int lock_ms;                    /* as lock_acquire: 0 fail at once */
 	bool timings;                   /* --timings: where the time went, at the end */
+	const char *artifacts;          /* --artifacts DIR: copy the runtime files and
+					 * journal there when apply ends, or NULL */
 	apply_then_fn then;             /* NULL: nothing */
 	void *ud;
 };

@@ -12,6 +12,7 @@
  * (api/server.h) on /run/aspen/NAME/api.sock. */
 #include "api/server.h"
 #include "cli/apply.h"
+#include "cli/artifacts.h"
 #include "cli/cli.h"
 #include "cli/progress.h"
 #include "cli/schedout.h"
@@ -28,7 +29,7 @@
 #include <unistd.h>
 
 enum { OPT_JSON = 1000, OPT_LOCK_TIMEOUT, OPT_NO_WAIT, OPT_STATE_DIR, OPT_NO_SCHEDULE, OPT_EVENTS,
-       OPT_MATRIX, OPT_SEED, OPT_TIMINGS };
+       OPT_MATRIX, OPT_SEED, OPT_TIMINGS, OPT_ARTIFACTS };
 
 static uint64_t mono_us(void)
 {
@@ -138,6 +139,7 @@ int cmd_apply(int argc, char **argv)
 		{"matrix", 0, false, OPT_MATRIX},
 		{"seed", 0, true, OPT_SEED},
 		{"timings", 0, false, OPT_TIMINGS},
+		{"artifacts", 0, true, OPT_ARTIFACTS},
 		{NULL, 0, false, 0},
 	};
 	struct apply_opts o = {.argv = argv, .out = stdout, .wait = true};
@@ -156,6 +158,8 @@ int cmd_apply(int argc, char **argv)
 			schedule = false;
 		if (c == OPT_EVENTS)
 			as.events = arg;
+		if (c == OPT_ARTIFACTS)
+			o.artifacts = arg;
 		if (c == OPT_SEED && cli_seed_set(arg) < 0)
 			return cli_usage_error("apply", "--seed takes a whole number from 0 to 2^63-1, not '%s'", arg);
 		if (c == OPT_MATRIX)
@@ -172,6 +176,11 @@ int cmd_apply(int argc, char **argv)
 	if (argc - first != 1)
 		return cli_usage_error("apply", "give exactly one topology file");
 	o.file = argv[first];
+	struct rt_err ae;
+	if (o.artifacts && artifacts_prepare(o.artifacts, &ae) < 0) {
+		fprintf(stderr, "aspen apply: %s\n", ae.msg);
+		return EXIT_ERR;
+	}
 	cli_seed_random();
 	if (!schedule)
 		return apply_run(&o);
@@ -269,9 +278,11 @@ int apply_run(const struct apply_opts *o)
 	struct plan p = {0};
 	bool planned = false;
 	char *abs = realpath(file, NULL);
+	bool opened = false;
 
 	if (rt_open(&rc, t->name, (const char *const *)o->argv, o->lock_ms, &e) < 0)
 		goto out;
+	opened = true;
 	rc.on_event = progress_event;
 	rc.ud = &pr;
 	if (o->timings) {
@@ -308,6 +319,8 @@ int apply_run(const struct apply_opts *o)
 	if (!json && !cli_out.quiet && p.n_actions)
 		fprintf(out, "aspen apply: %s: %zu to create, %zu to update, %zu to replace, %zu to delete\n",
 		       t->name, p.n_create, p.n_update, p.n_replace, p.n_delete);
+	if (o->wait)
+		wait_prepare();
 	tm.stage_us[TM_PREFLIGHT] = mono_us() - ts;
 	ts = mono_us();
 	if (rt_execute(&rc, &p, &e) < 0)
@@ -315,8 +328,10 @@ int apply_run(const struct apply_opts *o)
 	tm.stage_us[TM_EXECUTE] = mono_us() - ts;
 	ts = mono_us();
 	/* Convergence is done; now the nodes must come up. */
-	if (o->wait && wait_healthy(&rc, t, &pr, &e) < 0) {
-		fprintf(stderr, "aspen apply: %s\n", e.msg);
+	char *detail = NULL;
+	if (o->wait && wait_healthy(&rc, t, &pr, &e, &detail) < 0) {
+		fprintf(stderr, "aspen apply: %s\n%s", e.msg, detail ? detail : "");
+		free(detail);
 		fprintf(stderr, "aspen apply: the cluster is up but not healthy; look at the logs in %s, "
 			"then 'aspen apply' again or 'aspen destroy %s'\n", rc.run_dir, t->name);
 		goto out_quiet;
@@ -347,6 +362,13 @@ out:
 		fprintf(stderr, "aspen apply: what was created is recorded; run 'aspen apply %s' "
 			"again to converge, or 'aspen destroy %s' to remove it\n", file, t->name);
 out_quiet:
+	if (o->artifacts && opened) {
+		struct rt_err ae;
+		if (artifacts_save(&rc, o->artifacts, &ae) < 0)
+			fprintf(stderr, "aspen apply: %s\n", ae.msg);
+		artifacts_note(o->artifacts, "apply %s: %s (exit status %d)", file,
+			       status == EXIT_OK ? "ok" : "failed", status);
+	}
 	if (planned)
 		plan_free(&p);
 	rt_close(&rc);

@@ -6,6 +6,7 @@
  * every trace of the topology's faults), then deletes in reverse
  * dependency order, then removes the journal. Idempotent: a second
  * destroy, or one after a half-finished apply, exits 0. */
+#include "cli/artifacts.h"
 #include "cli/cli.h"
 #include "cli/destroy.h"
 #include "cli/progress.h"
@@ -19,7 +20,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-enum { OPT_JSON = 1000, OPT_LOCK_TIMEOUT, OPT_STATE_DIR };
+enum { OPT_JSON = 1000, OPT_LOCK_TIMEOUT, OPT_STATE_DIR, OPT_ARTIFACTS };
 
 
 int cmd_destroy(int argc, char **argv)
@@ -28,6 +29,7 @@ int cmd_destroy(int argc, char **argv)
 		{"json", 0, false, OPT_JSON},
 		{"lock-timeout", 0, true, OPT_LOCK_TIMEOUT},
 		{"state-dir", 0, true, OPT_STATE_DIR},
+		{"artifacts", 0, true, OPT_ARTIFACTS},
 		{NULL, 0, false, 0},
 	};
 	struct destroy_opts o = {.argv = argv, .out = stdout};
@@ -40,6 +42,8 @@ int cmd_destroy(int argc, char **argv)
 			o.json = true;
 		if (c == OPT_STATE_DIR)
 			setenv("ASPEN_STATE_DIR", arg, 1);
+		if (c == OPT_ARTIFACTS)
+			o.artifacts = arg;
 		if (c == OPT_LOCK_TIMEOUT && cli_parse_ms(arg, &o.lock_ms) < 0)
 			return cli_usage_error("destroy", "--lock-timeout takes a duration like 30s, not '%s'", arg);
 	}
@@ -76,6 +80,12 @@ int destroy_run(const struct destroy_opts *o)
 	rc.on_event = progress_event;
 	rc.ud = &pr;
 	rc.destroying = true;
+	/* The files first, while they are all there: a copy that fails stops
+	 * destroy, which would otherwise delete what the user asked to keep. */
+	if (o->artifacts && (artifacts_prepare(o->artifacts, &e) < 0 ||
+			     artifacts_save(&rc, o->artifacts, &e) < 0))
+		goto out;
+	size_t n_faults = (size_t)cJSON_GetArraySize(rc.journal.faults);
 	/* Faults first. A fault is journaled before it is applied and leaves
 	 * the journal only once reverted, so with no record nothing of the
 	 * fault engine is live (and the sweep, which asks every VMM whether it
@@ -118,9 +128,14 @@ int destroy_run(const struct destroy_opts *o)
 			       p.n_actions, ms);
 	}
 	status = EXIT_OK;
+	if (o->artifacts)
+		artifacts_note(o->artifacts, "destroy: %zu resources deleted, %zu active fault%s reverted "
+			       "first (%.1f ms)", p.n_actions, n_faults, n_faults == 1 ? "" : "s", ms);
 	goto out_quiet;
 out:
 	fprintf(stderr, "aspen destroy: %s\n", e.msg);
+	if (o->artifacts)
+		artifacts_note(o->artifacts, "destroy: failed: %s", e.msg);
 out_quiet:
 	if (planned)
 		plan_free(&p);

@@ -25,6 +25,7 @@
  * faults through it. */
 #include "api/server.h"
 #include "cli/apply.h"
+#include "cli/artifacts.h"
 #include "cli/cli.h"
 #include "cli/destroy.h"
 #include "cli/schedout.h"
@@ -52,12 +53,14 @@ extern char **environ;
  * reverts every fault it applied before returning. Returns 0, or -1 with e
  * set. Signals may interrupt its sleeps: an EINTR means "look at *stop". */
 typedef int (*run_schedule_fn)(struct rt_ctx *c, const struct topology *t,
-			       volatile sig_atomic_t *stop, struct api_server *srv, struct rt_err *e);
+			       volatile sig_atomic_t *stop, struct api_server *srv,
+			       const struct schedout_run *run, struct rt_err *e);
 
 /* This build's scheduler (cli/schedout.c, runtime/schedule.h). */
 static const run_schedule_fn run_schedule = schedout_run_until;
 
-enum { OPT_KEEP = 1000, OPT_NO_SCHEDULE, OPT_LOCK_TIMEOUT, OPT_STATE_DIR, OPT_SEED };
+enum { OPT_KEEP = 1000, OPT_NO_SCHEDULE, OPT_LOCK_TIMEOUT, OPT_STATE_DIR, OPT_SEED, OPT_ARTIFACTS,
+       OPT_WAIT_SCHEDULE };
 
 /* ---------------- signals ---------------- */
 
@@ -67,6 +70,10 @@ static volatile sig_atomic_t run_phase_now = RUN_APPLY;
 static volatile sig_atomic_t run_signal;        /* the last signal aspen got, or 0 */
 static volatile sig_atomic_t run_stop;          /* schedule: stop now */
 static volatile sig_atomic_t run_child;         /* COMMAND's pid while forwarding */
+/* --wait-schedule: the run stops once both are set (whoever sets its own
+ * second sees the other's, seq_cst), not when COMMAND ends. */
+static _Atomic int run_cmd_done, run_sched_done;
+static bool run_wait_schedule;
 
 static void run_say(const char *s)
 {
@@ -129,6 +136,11 @@ struct run {
 	bool ran;                       /* COMMAND was started */
 	int status;                     /* COMMAND's exit status (shell style) */
 	sigset_t mask;                  /* aspen's signal mask at start: COMMAND's */
+	/* for the summary (--artifacts) */
+	uint64_t start_us, cmd_end_us;  /* unix us: COMMAND started, ended */
+	size_t entries, applied, reverted, failed, not_run;
+	bool sched_ran;
+	struct schedout *so;            /* events: text on stderr, lines in ASPEN_EVENTS */
 };
 
 static void fmt_ip(char *buf, size_t n, uint32_t ip)
@@ -276,7 +288,7 @@ static int write_file(const char *path, const char *text)
  * and namespaces (nodeenv_build gives ASPEN_NODES, ASPEN_PEERS, ASPEN_OTHERS and
  * ASPEN_IP_<NODE> exactly as node commands get them). */
 static char **command_env(const struct topology *t, const char *json_path, const char *api,
-			  struct rt_err *e)
+			  const char *events, const char *sched_end, struct rt_err *e)
 {
 	/* Inherited per-node variables (a nested aspen run) would shadow ours. */
 	size_t n = 0;
@@ -299,6 +311,9 @@ static char **command_env(const struct topology *t, const char *json_path, const
 	cJSON_AddStringToObject(own, "ASPEN_CLUSTER_JSON", json_path);
 	if (api)
 		cJSON_AddStringToObject(own, "ASPEN_API", api);
+	if (events)
+		cJSON_AddStringToObject(own, "ASPEN_EVENTS", events);
+	cJSON_AddStringToObject(own, "ASPEN_SCHEDULE_END", sched_end);
 	for (size_t i = 0; i < t->n_nodes; i++) {
 		const struct topo_node *nd = &t->nodes[i];
 		char ip[16], key[96];
@@ -350,7 +365,9 @@ static void *run_wait(void *arg)
 	while (waitid(P_PID, (id_t)w->pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
 		;
 	run_child = 0;
-	run_stop = 1;
+	run_cmd_done = 1;
+	if (!run_wait_schedule || run_sched_done)
+		run_stop = 1;
 	while (waitpid(w->pid, &w->status, 0) < 0 && errno == EINTR)
 		;
 	return NULL;
@@ -382,13 +399,64 @@ static int shell_status(int st)
 	return EXIT_ERR;
 }
 
+/* Every schedule event: counted for the summary, then shown and written
+ * to ASPEN_EVENTS (schedout_event). The end of the timeline may be what
+ * --wait-schedule was waiting for. */
+static void run_event(const struct sched_event *ev, void *ud)
+{
+	struct run *r = ud;
+	switch (ev->ev) {
+	case SCHED_EV_START:    r->entries = ev->n; r->sched_ran = true; break;
+	case SCHED_EV_APPLIED:  r->applied++; break;
+	case SCHED_EV_REVERTED: r->reverted++; break;
+	case SCHED_EV_FAILED:   r->failed++; break;
+	case SCHED_EV_DONE:
+		run_sched_done = 1;
+		if (run_cmd_done)
+			run_stop = 1;
+		break;
+	default:
+		break;
+	}
+	schedout_event(ev, r->so);
+}
+
+/* A line of aspen run's own in ASPEN_EVENTS, in the schedule's form. */
+static void run_event_line(struct run *r, const char *event, uint64_t unix_us, cJSON *o)
+{
+	if (!r->so->events) {
+		cJSON_Delete(o);
+		return;
+	}
+	char t[40], us[24];
+	sched_fmt_time(unix_us, t, sizeof(t));
+	snprintf(us, sizeof(us), "%llu", (unsigned long long)unix_us);
+	cJSON *line = cJSON_CreateObject();
+	cJSON_AddStringToObject(line, "event", event);
+	for (cJSON *it = o ? o->child : NULL; it;) {
+		cJSON *next = it->next;
+		cJSON_AddItemToObject(line, it->string, cJSON_DetachItemViaPointer(o, it));
+		it = next;
+	}
+	cJSON_Delete(o);
+	cJSON_AddRawToObject(line, "unix_us", us);
+	cJSON_AddStringToObject(line, "time", t);
+	char *text = cJSON_PrintUnformatted(line);
+	cJSON_Delete(line);
+	if (text)
+		fprintf(r->so->events, "%s\n", text);
+	fflush(r->so->events);
+	cJSON_free(text);
+}
+
 /* apply_run's `then`: the cluster is up and healthy, the topology locked. */
 static int run_then(struct rt_ctx *c, const struct topology *t, const struct res_list *desired,
 		    void *ud)
 {
 	struct run *r = ud;
-	char path[PATHS_MAX + 32];
+	char path[PATHS_MAX + 32], events[PATHS_MAX + 32];
 	snprintf(path, sizeof(path), "%s/cluster.json", c->run_dir);
+	snprintf(events, sizeof(events), "%s/events.jsonl", c->run_dir);
 	cJSON *j = cluster_json(c, t, desired);
 	char *text = cJSON_Print(j);
 	cJSON_Delete(j);
@@ -403,16 +471,38 @@ static int run_then(struct rt_ctx *c, const struct topology *t, const struct res
 	struct progress pr;
 	progress_init(&pr, stderr, false, cli_out.quiet);
 	struct schedout so = {&pr, NULL, cli_out.verbose, false, c};
-	struct api_server_opts ao = {c, t, schedout_event, &so};
+	r->so = &so;
+	if (schedout_open_events(&so, events, &e) < 0) {
+		fprintf(stderr, "aspen run: %s\n", e.msg);
+		return EXIT_ERR;
+	}
+	struct api_server_opts ao = {c, t, run_event, r};
 	struct api_server *srv = NULL;
 	if (api_server_start(&srv, &ao, &e) < 0)
 		fprintf(stderr, "aspen run: %s; running without it\n", e.msg);
-	char **envp = command_env(t, path, srv ? api_server_path(srv) : NULL, &e);
+	/* t0 is fixed now, so COMMAND can be told when the schedule ends. */
+	bool sched = r->schedule && run_schedule && t->n_faults;
+	uint64_t t0 = sched_mono_us();
+	r->start_us = sched_unix_us();
+	uint64_t end_us = r->start_us + (sched ? schedout_span_us(t) : 0);
+	char end[40];
+	sched_fmt_time(end_us, end, sizeof(end));
+	run_sched_done = !sched;
+	run_cmd_done = 0;
+	char **envp = command_env(t, path, srv ? api_server_path(srv) : NULL, events, end, &e);
 	if (!envp) {
 		fprintf(stderr, "aspen run: %s\n", e.msg);
 		api_server_stop(srv);
+		schedout_close(&so);
 		return EXIT_ERR;
 	}
+	cJSON *st = cJSON_CreateObject();
+	cJSON_AddStringToObject(st, "topology", t->name);
+	cJSON *argv = cJSON_AddArrayToObject(st, "command");
+	for (char **a = r->cmd; *a; a++)
+		cJSON_AddItemToArray(argv, cJSON_CreateString(*a));
+	cJSON_AddStringToObject(st, "schedule_end", end);
+	run_event_line(r, "run_start", r->start_us, st);
 	if (cli_out.verbose)
 		fprintf(stderr, "aspen run: %s is up; running %s (cluster: %s)\n", t->name, r->cmd[0], path);
 
@@ -425,6 +515,7 @@ static int run_then(struct rt_ctx *c, const struct topology *t, const struct res
 		pthread_sigmask(SIG_SETMASK, &keep, NULL);
 		nodeenv_free(envp);
 		api_server_stop(srv);
+		schedout_close(&so);
 		return 128 + run_signal;
 	}
 	struct waiter w = {0};
@@ -443,16 +534,24 @@ static int run_then(struct rt_ctx *c, const struct topology *t, const struct res
 	if (w.pid < 0) {
 		fprintf(stderr, "aspen run: fork: %s\n", strerror(spawn_err));
 		api_server_stop(srv);
+		schedout_close(&so);
 		return EXIT_ERR;
 	}
 	if (started != 0)       /* no thread: wait here, and run no schedule */
 		run_wait(&w);
 
 	int sched_rc = 0;
-	if (started == 0 && r->schedule && run_schedule && t->n_faults) {
-		sched_rc = run_schedule(c, t, &run_stop, srv, &e);
+	struct sched_result res = {0};
+	if (started == 0 && sched) {
+		struct schedout_run sr = {run_event, r, t0, r->start_us, &res};
+		sched_rc = run_schedule(c, t, &run_stop, srv, &sr, &e);
 		if (sched_rc < 0)
 			fprintf(stderr, "aspen run: fault schedule: %s\n", e.msg);
+		/* Over, also when it failed before schedule_done: the command's
+		 * end must stop the run from now on. */
+		run_sched_done = 1;
+		if (run_cmd_done)
+			run_stop = 1;
 	}
 	if (started == 0 && srv)        /* no schedule, or it ended early: serve on */
 		api_server_serve_until(srv, &run_stop);
@@ -460,10 +559,50 @@ static int run_then(struct rt_ctx *c, const struct topology *t, const struct res
 		pthread_join(th, NULL);
 	api_server_stop(srv);
 	run_phase_now = RUN_DESTROY;
+	r->cmd_end_us = sched_unix_us();
 	r->status = shell_status(w.status);
+	r->not_run = res.not_run;
+	if (res.not_run && !run_signal && !cli_out.quiet)
+		fprintf(stderr, "aspen run: %s ended before the fault schedule: %zu of its %zu event%s "
+			"did not run (--wait-schedule lets the schedule finish)\n", r->cmd[0],
+			res.not_run, r->entries, r->entries == 1 ? "" : "s");
+	cJSON *en = cJSON_CreateObject();
+	cJSON_AddNumberToObject(en, "status", r->status);
+	cJSON_AddNumberToObject(en, "not_run", (double)res.not_run);
+	run_event_line(r, "command_exit", r->cmd_end_us, en);
+	schedout_close(&so);
+	r->so = NULL;
 	if (r->status == 0 && sched_rc < 0)
 		return EXIT_ERR;
 	return r->status;
+}
+
+/* summary.txt of --artifacts (or of a failed run's kept directory). */
+static void run_summary(const char *dir, const struct run *r, const char *file, int status)
+{
+	char start[40] = "-", end[40] = "-";
+	if (r->start_us)
+		sched_fmt_time(r->start_us, start, sizeof(start));
+	if (r->cmd_end_us)
+		sched_fmt_time(r->cmd_end_us, end, sizeof(end));
+	char cmd[1024];
+	size_t n = 0;
+	for (char **a = r->cmd; *a && n < sizeof(cmd); a++)
+		n += (size_t)snprintf(cmd + n, sizeof(cmd) - n, "%s%s", n ? " " : "", *a);
+	artifacts_note(dir, "run %s: command: %s", file, cmd);
+	if (!r->ran)
+		artifacts_note(dir, "run: the command did not run (apply failed or was interrupted)");
+	else
+		artifacts_note(dir, "run: command started %s, ended %s, exit status %d", start, end,
+			       r->status);
+	if (r->sched_ran)
+		artifacts_note(dir, "run: schedule of %zu event%s: %zu fault%s applied, %zu reverted, "
+			       "%zu failed, %zu event%s did not run", r->entries,
+			       r->entries == 1 ? "" : "s", r->applied, r->applied == 1 ? "" : "s",
+			       r->reverted, r->failed, r->not_run, r->not_run == 1 ? "" : "s");
+	else
+		artifacts_note(dir, "run: no fault schedule ran");
+	artifacts_note(dir, "run: exit status %d", status);
 }
 
 /* The name inside FILE and its number of faults, without printing anything
@@ -488,6 +627,8 @@ int cmd_run(int argc, char **argv)
 		{"lock-timeout", 0, true, OPT_LOCK_TIMEOUT},
 		{"state-dir", 0, true, OPT_STATE_DIR},
 		{"seed", 0, true, OPT_SEED},
+		{"artifacts", 0, true, OPT_ARTIFACTS},
+		{"wait-schedule", 0, false, OPT_WAIT_SCHEDULE},
 		{NULL, 0, false, 0},
 	};
 	/* Options end at "--"; everything after it is COMMAND, untouched. */
@@ -498,7 +639,8 @@ int cmd_run(int argc, char **argv)
 	struct apply_opts o = {.argv = argv, .out = stderr, .wait = true, .brief = !cli_out.verbose,
 			       .then = run_then, .ud = &r};
 	bool keep = false;
-	const char *arg;
+	const char *artifacts = NULL, *arg;
+	run_wait_schedule = false;
 	int c, first;
 	while ((c = cli_getopt("run", dd, argv, opts, &arg, &first)) > 0) {
 		if (c == 'h')
@@ -507,6 +649,10 @@ int cmd_run(int argc, char **argv)
 			keep = true;
 		if (c == OPT_NO_SCHEDULE)
 			r.schedule = false;
+		if (c == OPT_ARTIFACTS)
+			artifacts = arg;
+		if (c == OPT_WAIT_SCHEDULE)
+			run_wait_schedule = true;
 		if (c == OPT_STATE_DIR)
 			setenv("ASPEN_STATE_DIR", arg, 1);
 		if (c == OPT_SEED && cli_seed_set(arg) < 0)
@@ -522,6 +668,14 @@ int cmd_run(int argc, char **argv)
 		return cli_usage_error("run", "give the command to run after --: aspen run FILE -- COMMAND...");
 	o.file = argv[first];
 	r.cmd = argv + dd + 1;
+	if (keep && artifacts)
+		return cli_usage_error("run", "--keep leaves the cluster and its files in place: drop "
+				       "--artifacts (or give it to 'aspen destroy' later)");
+	struct rt_err ae;
+	if (artifacts && artifacts_prepare(artifacts, &ae) < 0) {
+		fprintf(stderr, "aspen run: %s\n", ae.msg);
+		return EXIT_ERR;
+	}
 
 	cli_seed_random();
 	size_t n_faults;
@@ -545,14 +699,31 @@ int cmd_run(int argc, char **argv)
 			fprintf(stderr, "aspen run: --keep: %s stays up; 'aspen destroy %s' removes it\n",
 				name, name);
 	} else if (name) {
+		/* A failed run keeps its files even unasked: they are the only
+		 * account of what went wrong (when it got as far as making any). */
+		char *kept = NULL, rd[PATHS_MAX];
+		bool files = paths_run_dir(name, rd, sizeof(rd), NULL) == 0 && access(rd, F_OK) == 0;
+		if (!artifacts && files && status != EXIT_OK && !(run_signal && !r.ran) &&
+		    !(kept = artifacts_mkdtemp(name, &ae)))
+			fprintf(stderr, "aspen run: cannot keep the logs: %s\n", ae.msg);
+		const char *dir = artifacts ? artifacts : kept;
 		struct destroy_opts d = {.name = name, .argv = argv, .out = stderr, .lock_ms = o.lock_ms,
-					 .brief = !cli_out.verbose};
+					 .brief = !cli_out.verbose, .artifacts = dir};
 		if (destroy_run(&d) != EXIT_OK) {
 			fprintf(stderr, "aspen run: the cluster was not fully destroyed: "
 				"run 'aspen destroy %s'\n", name);
 			if (status == EXIT_OK)
 				status = EXIT_ERR;
 		}
+		if (dir)
+			run_summary(dir, &r, o.file, status);
+		if (kept && !cli_out.quiet)
+			fprintf(stderr, "aspen run: failed (exit status %d): logs, events, journal and "
+				"summary kept in %s\n", status, kept);
+		else if (artifacts && !cli_out.quiet)
+			fprintf(stderr, "aspen run: logs, events, journal and summary are in %s\n",
+				artifacts);
+		free(kept);
 	}
 	run_signals_restore(old);
 	free(name);

@@ -2,7 +2,8 @@
  *
  * With a NAME: every journaled resource probed now (present, missing, or
  * discovered without a journal entry), each node process's state and the
- * active faults; with --matrix also who reaches whom (runtime/matrix.h),
+ * active faults, every node's health (one attempt of each of its checks,
+ * now); with --matrix also who reaches whom (runtime/matrix.h),
  * probed now. Without one: the topologies this host has state for.
  * Read-only: takes no lock. While another aspen holds the topology and
  * serves the control API, the active faults and the matrix are asked of it
@@ -10,6 +11,8 @@
  * without the records it journaled ahead of their time. */
 #include "api/client.h"
 #include "cli/cli.h"
+#include "cli/wait.h"
+#include "runtime/nodeenv.h"
 #include "compiler/compile.h"
 #include "compiler/strmap.h"
 #include "runtime/proc.h"
@@ -181,6 +184,114 @@ static int add_matrix(const struct journal *j, const char *sock, cJSON *root)
 	return 0;
 }
 
+/* "tcp 10.0.0.2:7000: Connection refused" from "health tcp ...". */
+static const char *status_unlabel(const char *msg)
+{
+	return strncmp(msg, "health ", 7) ? msg : msg + 7;
+}
+
+/* Every node's health, probed now: one attempt of each check, all at once,
+ * as the topology file the journal records defines them (the journal keeps
+ * resources, not checks). A table, or "health" in root. */
+static void status_health(struct rt_ctx *rc, cJSON *root)
+{
+	const char *file = rc->journal.file;
+	struct topology *t = NULL;
+	if (file) {
+		struct diag_list d;
+		diag_init(&d, file);
+		t = topo_load_with(file, cli_seed_opts(), &d);
+		if (diag_failed(&d)) {
+			topo_free(t);
+			t = NULL;
+		}
+		diag_clear(&d);
+	}
+	if (!t) {
+		char why[PATHS_MAX + 64];
+		snprintf(why, sizeof(why), file ? "the topology file %s does not load" :
+			 "the journal records no topology file%s", file ? file : "");
+		if (root)
+			cJSON_AddStringToObject(root, "health_unknown", why);
+		else
+			printf("\nHealth unknown: %s.\n", why);
+		return;
+	}
+	struct health_check *v = calloc(3 * t->n_nodes + 1, sizeof(*v));
+	char (*ns)[96] = calloc(t->n_nodes + 1, sizeof(*ns));
+	size_t *first = calloc(t->n_nodes + 1, sizeof(*first));
+	struct rt_err *res = calloc(3 * t->n_nodes + 1, sizeof(*res));
+	char ***envs = calloc(t->n_nodes + 1, sizeof(*envs));
+	char ***args = calloc(t->n_nodes + 1, sizeof(*args));
+	size_t n = 0;
+	if (!v || !ns || !first || !res || !envs || !args)
+		goto out;
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		struct rt_err ce;
+		first[i] = n;
+		int k = wait_node_checks(t, i, ns[i], v + n, &envs[i], &args[i], &ce);
+		if (k < 0) {
+			if (root)
+				cJSON_AddStringToObject(root, "health_unknown", ce.msg);
+			else
+				printf("\nHealth unknown: %s.\n", ce.msg);
+			goto out;
+		}
+		n += (size_t)k;
+	}
+	first[t->n_nodes] = n;
+	if (health_check_each(v, n, res) < 0)
+		goto out;
+	cJSON *arr = root ? cJSON_AddArrayToObject(root, "health") : NULL;
+	if (!root)
+		printf("\n%-16s %-8s %s\n", "NODE", "HEALTH", "CHECKS");
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		size_t a = first[i], b = first[i + 1];
+		bool ok = true;
+		for (size_t k = a; k < b; k++)
+			ok = ok && res[k].errnum == 0;
+		const char *word = a == b ? "-" : ok ? "healthy" : "failing";
+		cJSON *o = NULL, *checks = NULL;
+		if (arr) {
+			o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "node", t->nodes[i].name);
+			cJSON_AddStringToObject(o, "health", a == b ? "no checks" : word);
+			checks = cJSON_AddArrayToObject(o, "checks");
+			cJSON_AddItemToArray(arr, o);
+		} else {
+			printf("%-16s %-8s %s", t->nodes[i].name, word, a == b ? "no checks\n" : "");
+		}
+		for (size_t k = a; k < b; k++) {
+			char label[256];
+			health_describe(&v[k], label, sizeof(label));
+			if (checks) {
+				cJSON *c = cJSON_CreateObject();
+				cJSON_AddStringToObject(c, "check", status_unlabel(label));
+				cJSON_AddBoolToObject(c, "ok", res[k].errnum == 0);
+				if (res[k].errnum)
+					cJSON_AddStringToObject(c, "error", res[k].msg);
+				cJSON_AddItemToArray(checks, c);
+				continue;
+			}
+			/* Passing checks by name; a failing one with its error. */
+			printf("%s%s%s%s", k > a ? "; " : "", status_unlabel(res[k].errnum ? res[k].msg : label),
+			       res[k].errnum ? "" : " ok", k + 1 == b ? "\n" : "");
+		}
+	}
+out:
+	for (size_t i = 0; envs && args && i < t->n_nodes; i++) {
+		nodeenv_free(envs[i]);
+		nodeenv_free(args[i]);
+	}
+	free(envs);
+	free(args);
+	free(v);
+	free(ns);
+	free(first);
+	free(res);
+	topo_free(t);
+}
+
 int cmd_status(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
@@ -206,6 +317,8 @@ int cmd_status(int argc, char **argv)
 		return EXIT_USAGE;
 	if (argc - first > 1)
 		return cli_usage_error("status", "give at most one topology name");
+	if (argc == first && matrix)
+		return cli_usage_error("status", "--matrix needs a topology: aspen status --matrix NAME");
 	if (argc == first)
 		return list_all(json);
 	char *name = cli_topology_name(argv[first]);
@@ -311,6 +424,7 @@ int cmd_status(int argc, char **argv)
 		goto out_json;
 	print_faults(held ? faults : rc.journal.faults, name, root);
 	cJSON_Delete(faults);
+	status_health(&rc, root);
 	if (matrix && add_matrix(&rc.journal, held ? sock : NULL, root) < 0)
 		goto out_json;
 	if (json) {

@@ -13,6 +13,8 @@ struct destroy_opts {
 	bool json;
 	bool brief;                     /* summary line only, no line per action */
 	int lock_ms;
+	const char *artifacts;          /* --artifacts DIR: copy the runtime files and
+					 * journal there first (cli/artifacts.h), or NULL */
 };
 
 /* Remove everything of o->name. Returns EXIT_OK or EXIT_ERR (printed). */

@@ -7,9 +7,12 @@
 #include "cli/progress.h"
 
 #include <cJSON.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "runtime/schedule.h"
 
 static const char *op_sign(const struct action *a)
 {
@@ -34,6 +37,14 @@ static const char *op_word(const struct action *a)
 static const char *act_id(const struct action *a)
 {
 	return (a->phase == PHASE_DELETE ? a->observed : a->desired)->id;
+}
+
+void progress_clock_kv(char *buf, size_t len)
+{
+	uint64_t us = sched_unix_us();
+	char t[40];
+	sched_fmt_time(us, t, sizeof(t));
+	snprintf(buf, len, "\"unix_us\":%" PRIu64 ",\"time\":\"%s\"", us, t);
 }
 
 void progress_init(struct progress *p, FILE *out, bool json, bool quiet)
@@ -62,6 +73,12 @@ void progress_event(const struct rt_event *ev, void *ud)
 		cJSON_AddNumberToObject(o, "elapsed_us", (double)ev->elapsed_us);
 		if (ev->err)
 			cJSON_AddStringToObject(o, "error", ev->err);
+		char clock[96];
+		uint64_t us = sched_unix_us();
+		snprintf(clock, sizeof(clock), "%" PRIu64, us);
+		cJSON_AddRawToObject(o, "unix_us", clock);
+		sched_fmt_time(us, clock, sizeof(clock));
+		cJSON_AddStringToObject(o, "time", clock);
 		char *s = cJSON_PrintUnformatted(o);
 		fprintf(p->out, "%s\n", s);
 		fflush(p->out);
@@ -94,7 +111,9 @@ void progress_event(const struct rt_event *ev, void *ud)
 
 void progress_json(FILE *out, const char *event, const char *fmt_kv_json)
 {
-	fprintf(out, "{\"event\":\"%s\"%s%s}\n", event, fmt_kv_json && *fmt_kv_json ? "," : "",
-		fmt_kv_json ? fmt_kv_json : "");
+	char clock[96];
+	progress_clock_kv(clock, sizeof(clock));
+	fprintf(out, "{\"event\":\"%s\"%s%s,%s}\n", event, fmt_kv_json && *fmt_kv_json ? "," : "",
+		fmt_kv_json ? fmt_kv_json : "", clock);
 	fflush(out);
 }

@@ -161,6 +161,12 @@ int schedout_matrix(struct schedout *so, struct rt_err *e)
 		cJSON *o = matrix_json(&m);
 		cJSON *ev = cJSON_CreateString("matrix");
 		cJSON_AddItemToObject(o, "event", ev);
+		char clock[40];
+		uint64_t us = sched_unix_us();
+		snprintf(clock, sizeof(clock), "%llu", (unsigned long long)us);
+		cJSON_AddRawToObject(o, "unix_us", clock);
+		sched_fmt_time(us, clock, sizeof(clock));
+		cJSON_AddStringToObject(o, "time", clock);
 		char *s = cJSON_PrintUnformatted(o);
 		schedout_line(so, s);
 		cJSON_free(s);
@@ -174,8 +180,21 @@ int schedout_matrix(struct schedout *so, struct rt_err *e)
 	return 0;
 }
 
+uint64_t schedout_span_us(const struct topology *t)
+{
+	struct plan p = {0};
+	arena_init(&p.arena);
+	plan_timeline(&p, t);
+	uint64_t end = 0;
+	for (size_t i = 0; i < p.n_timeline; i++)
+		if (p.timeline[i].at_us > end)
+			end = p.timeline[i].at_us;
+	plan_free(&p);
+	return end;
+}
+
 int schedout_run_until(struct rt_ctx *c, const struct topology *t, volatile sig_atomic_t *stop,
-		       struct api_server *srv, struct rt_err *e)
+		       struct api_server *srv, const struct schedout_run *run, struct rt_err *e)
 {
 	if (sched_check(t, NULL, e) < 0)
 		return -1;
@@ -186,13 +205,19 @@ int schedout_run_until(struct rt_ctx *c, const struct topology *t, volatile sig_
 	arena_init(&p.arena);
 	plan_timeline(&p, t);
 	struct sched_opts o = {.on_event = schedout_event, .ud = &so, .stop = stop};
+	if (run && run->on_event) {
+		o.on_event = run->on_event;
+		o.ud = run->ud;
+	}
 	if (srv) {
 		o.on_event = api_server_event;
 		o.ud = srv;
 		o.io = api_server_io(srv);
 	}
-	struct sched_result res;
-	int rc = sched_run(c, t, p.timeline, p.n_timeline, &o, &res, e);
+	o.t0_us = run ? run->t0_us : 0;
+	o.t0_unix_us = run ? run->t0_unix_us : 0;
+	struct sched_result res, *rp = run && run->res ? run->res : &res;
+	int rc = sched_run(c, t, p.timeline, p.n_timeline, &o, rp, e);
 	plan_free(&p);
 	return rc;
 }

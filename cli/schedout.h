@@ -39,9 +39,20 @@ struct api_server;
  * fault it applied is reverted before it returns (runtime/schedule.h, stop
  * mode). Checks first that every fault can run here. With srv (may be
  * NULL) the control API is served by the same loop and the events go
- * through it (api_server_event), which prints them. 0, or -1 with e. */
+ * through it (api_server_event), which prints them. run (may be NULL) gives
+ * the event sink without a server, a t0 fixed in advance and the result. 0,
+ * or -1 with e. */
+struct schedout_run {
+	sched_event_fn on_event;        /* events when there is no server (NULL: text on stderr) */
+	void *ud;
+	uint64_t t0_us, t0_unix_us;     /* sched_opts.t0_us, .t0_unix_us */
+	struct sched_result *res;       /* filled (may be NULL) */
+};
 int schedout_run_until(struct rt_ctx *c, const struct topology *t, volatile sig_atomic_t *stop,
-		       struct api_server *srv, struct rt_err *e);
+		       struct api_server *srv, const struct schedout_run *run, struct rt_err *e);
+
+/* The offset of t's last timeline entry: when its schedule ends. */
+uint64_t schedout_span_us(const struct topology *t);
 
 /* True when the locale's character set is UTF-8 (LC_ALL, LC_CTYPE, LANG). */
 bool cli_utf8(void);

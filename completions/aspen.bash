@@ -11,7 +11,7 @@
 #                          status, heal, fault): the directories of
 #                          $ASPEN_STATE_DIR, else /var/lib/aspen
 #   --format               the choices the usage line lists (dot|mermaid|svg)
-#   --state-dir, -o        directories / files
+#   --state-dir, --artifacts, -o   directories / files
 #   run ... -- COMMAND     commands, then ordinary files
 
 # The aspen the user is completing: the typed word when it runs, else PATH's.
@@ -110,7 +110,7 @@ _aspen()
 		COMPREPLY=($(compgen -W "$(_aspen_choices "$cmd" --format)" -- "$cur"))
 		return 0
 		;;
-	--state-dir)
+	--state-dir | --artifacts)
 		local IFS=$'\n'
 		COMPREPLY=($(compgen -d -- "$cur"))
 		compopt -o filenames 2>/dev/null

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -133,14 +134,23 @@ static socklen_t health_sockaddr(const struct health_check *c, uint16_t port,
 }
 
 /* poll one fd until deadline; 1 ready, 0 timed out, -1 error. */
+/* The eventfd of the wait this worker thread serves: readable once the
+ * wait is called off (health_wait_stop), so a probe blocked in poll ends at
+ * once instead of at its attempt timeout. -1 outside a worker. */
+static _Thread_local int health_stop_fd = -1;
+
+/* poll one fd until deadline; 1 ready, 0 timed out (or the wait was called
+ * off), -1 error. */
 static int health_poll(int fd, short events, long long deadline)
 {
-	struct pollfd p = {.fd = fd, .events = events};
+	struct pollfd p[2] = {{.fd = fd, .events = events}, {.fd = health_stop_fd, .events = POLLIN}};
 	for (;;) {
 		long long left = deadline - health_now_ms();
-		int rc = poll(&p, 1, left > 0 ? (int)left : 0);
+		int rc = poll(p, 2, left > 0 ? (int)left : 0);
 		if (rc < 0 && errno == EINTR)
 			continue;
+		if (rc > 0 && !p[0].revents)
+			return 0;       /* only the stop fd */
 		return rc;
 	}
 }
@@ -475,17 +485,18 @@ static bool health_child_exited(pid_t child)
 static int health_exec_wait(pid_t child, int outfd, char *tail, size_t *tn, long long deadline)
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, child, 0);
-	struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN}, {.fd = outfd, .events = POLLIN}};
+	struct pollfd p[3] = {{.fd = pidfd, .events = POLLIN}, {.fd = outfd, .events = POLLIN},
+			      {.fd = health_stop_fd, .events = POLLIN}};
 	int exited = 0;
 	for (;;) {
 		long long left = deadline - health_now_ms();
 		if (left <= 0)
 			break;
-		int rc = poll(p, 2, pidfd >= 0 ? (int)left : (left < 10 ? (int)left : 10));
+		int rc = poll(p, 3, pidfd >= 0 ? (int)left : (left < 10 ? (int)left : 10));
 		if (rc < 0 && errno == EINTR)
 			continue;
-		if (rc < 0)
-			break;
+		if (rc < 0 || p[2].revents)
+			break;          /* the wait was called off: kill it */
 		if (p[1].revents)
 			health_tail_read(outfd, tail, tn);
 		if (p[1].revents & (POLLHUP | POLLERR))
@@ -584,10 +595,12 @@ static int health_probe(const struct health_check *c, int timeout_ms, struct rt_
 
 struct health_shared {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv;      /* on CLOCK_MONOTONIC: workers sleep on it too */
 	long long start, deadline;
 	int interval_ms;
 	bool once;              /* a single attempt (health_check_once) */
+	int stopfd;             /* eventfd, written once when the wait is called off */
+	bool stopping;          /* under mu */
 };
 
 struct health_slot {
@@ -597,20 +610,32 @@ struct health_slot {
 	bool started;
 	/* under sh->mu */
 	bool done, passed;
-	unsigned failures, reported;
+	unsigned failures, reported;    /* posts that failed, and those reported */
+	unsigned completed;             /* attempts that ran to their own end */
+	bool only_cut;                  /* last is an attempt the deadline cut short */
 	bool pass_reported;
 	long long elapsed;
 	struct rt_err last;
 };
 
-static void health_post(struct health_slot *s, int rc, const struct rt_err *err, bool done)
+/* Post an attempt's result. An attempt the overall deadline cut short
+ * (cut) says only that time ran out: the result of the last attempt that
+ * finished is what explains the failure, so it is kept when there is one. */
+static void health_post(struct health_slot *s, int rc, const struct rt_err *err, bool done,
+			bool cut)
 {
 	pthread_mutex_lock(&s->sh->mu);
 	s->elapsed = health_now_ms() - s->sh->start;
 	if (rc == 0) {
 		s->passed = true;
+		s->completed++;
 	} else {
-		s->last = *err;
+		if (!cut || s->completed == 0) {
+			s->last = *err;
+			s->only_cut = cut;
+		}
+		if (!cut)
+			s->completed++;
 		s->failures++;
 	}
 	s->done = done || rc == 0;
@@ -618,14 +643,37 @@ static void health_post(struct health_slot *s, int rc, const struct rt_err *err,
 	pthread_mutex_unlock(&s->sh->mu);
 }
 
-static void health_sleep_until(long long t)
+/* The worker is done without a result: the wait was called off. */
+static void health_post_stopped(struct health_slot *s)
 {
-	long long left = t - health_now_ms();
-	if (left <= 0)
-		return;
-	struct timespec ts = {left / 1000, (long)(left % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	pthread_mutex_lock(&s->sh->mu);
+	s->done = true;
+	pthread_cond_broadcast(&s->sh->cv);
+	pthread_mutex_unlock(&s->sh->mu);
+}
+
+static bool health_stopping(struct health_shared *sh)
+{
+	pthread_mutex_lock(&sh->mu);
+	bool st = sh->stopping;
+	pthread_mutex_unlock(&sh->mu);
+	return st;
+}
+
+static struct timespec health_abs(long long t_ms)
+{
+	return (struct timespec){t_ms / 1000, (long)(t_ms % 1000) * 1000000L};
+}
+
+/* Sleep until t (monotonic ms) or until the wait is called off. */
+static void health_sleep_until(struct health_shared *sh, long long t)
+{
+	struct timespec ts = health_abs(t);
+	pthread_mutex_lock(&sh->mu);
+	while (!sh->stopping && health_now_ms() < t)
+		if (pthread_cond_timedwait(&sh->cv, &sh->mu, &ts) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&sh->mu);
 }
 
 static void *health_worker(void *arg)
@@ -633,25 +681,37 @@ static void *health_worker(void *arg)
 	struct health_slot *s = arg;
 	struct health_shared *sh = s->sh;
 	struct rt_err err = {0};
+	health_stop_fd = sh->stopfd;
 	if (health_enter_netns(s->c->netns_path, &err) < 0) {
 		char label[256];
 		health_label(s->c, label, sizeof(label));
 		rt_err_prefix(&err, "%s", label);
-		health_post(s, -1, &err, true);
+		health_post(s, -1, &err, true, false);
 		return NULL;
 	}
 	for (;;) {
+		if (health_stopping(sh)) {
+			health_post_stopped(s);
+			return NULL;
+		}
 		long long now = health_now_ms();
 		int t = health_attempt_timeout(s->c);
-		if (!sh->once && sh->deadline - now < t)
+		bool cut = false;
+		if (!sh->once && sh->deadline - now < t) {
 			t = (int)(sh->deadline - now > 1 ? sh->deadline - now : 1);
+			cut = true;
+		}
 		int rc = health_probe(s->c, t, &err);
+		if (health_stopping(sh)) {      /* whatever it says, no one asks any more */
+			health_post_stopped(s);
+			return NULL;
+		}
 		long long next = health_now_ms() + sh->interval_ms;
 		bool last = sh->once || rc == 0 || next >= sh->deadline;
-		health_post(s, rc, &err, last);
+		health_post(s, rc, &err, last, cut && rc < 0 && err.errnum == ETIMEDOUT);
 		if (last)
 			return NULL;
-		health_sleep_until(next);
+		health_sleep_until(sh, next);
 	}
 }
 
@@ -667,7 +727,7 @@ static void health_start(struct health_slot *slots, size_t n)
 		if (rc) {
 			struct rt_err err;
 			rt_errf(&err, rc, "start health thread: %s", strerror(rc));
-			health_post(&slots[i], -1, &err, true);
+			health_post(&slots[i], -1, &err, true, false);
 		}
 	}
 	pthread_attr_destroy(&attr);
@@ -702,9 +762,24 @@ static bool health_report(struct health_slot *slots, size_t n, health_progress_f
 	return all;
 }
 
+/* How often the caller's thread asks its stop function. */
+#define HEALTH_STOP_POLL_MS 25
+
+/* Call the wait off: workers see stopping, blocked probes the eventfd.
+ * With sh->mu held. */
+static void health_call_off(struct health_shared *sh)
+{
+	uint64_t one = 1;
+	sh->stopping = true;
+	if (sh->stopfd >= 0)
+		(void)!write(sh->stopfd, &one, sizeof(one));
+	pthread_cond_broadcast(&sh->cv);
+}
+
 static int health_run(const struct health_check *checks, size_t n, int timeout_ms,
 		      int interval_ms, bool once, health_progress_fn cb, void *arg,
-		      struct health_slot **out)
+		      health_stop_fn stop, void *stop_arg, struct health_slot **out,
+		      bool *stopped)
 {
 	struct health_shared *sh = calloc(1, sizeof(*sh));
 	struct health_slot *slots = calloc(n, sizeof(*slots));
@@ -713,12 +788,17 @@ static int health_run(const struct health_check *checks, size_t n, int timeout_m
 		free(slots);
 		return -1;
 	}
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_mutex_init(&sh->mu, NULL);
-	pthread_cond_init(&sh->cv, NULL);
+	pthread_cond_init(&sh->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	sh->start = health_now_ms();
 	sh->deadline = sh->start + (timeout_ms > 0 ? timeout_ms : 0);
 	sh->interval_ms = interval_ms > 0 ? interval_ms : 200;
 	sh->once = once;
+	sh->stopfd = stop ? eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : -1;
 	for (size_t i = 0; i < n; i++) {
 		slots[i].c = &checks[i];
 		slots[i].sh = sh;
@@ -726,15 +806,34 @@ static int health_run(const struct health_check *checks, size_t n, int timeout_m
 	health_start(slots, n);
 	pthread_mutex_lock(&sh->mu);
 	bool called;
-	while (!health_report(slots, n, cb, arg, &called))
-		if (!called)
+	long long next_ask = health_now_ms() + HEALTH_STOP_POLL_MS;
+	while (!health_report(slots, n, cb, arg, &called)) {
+		if (called)
+			continue;
+		if (!stop || sh->stopping) {
 			pthread_cond_wait(&sh->cv, &sh->mu);
+			continue;
+		}
+		struct timespec ts = health_abs(next_ask);
+		if (pthread_cond_timedwait(&sh->cv, &sh->mu, &ts) != ETIMEDOUT &&
+		    health_now_ms() < next_ask)
+			continue;
+		next_ask = health_now_ms() + HEALTH_STOP_POLL_MS;
+		pthread_mutex_unlock(&sh->mu);
+		bool off = stop(stop_arg);
+		pthread_mutex_lock(&sh->mu);
+		if (off)
+			health_call_off(sh);
+	}
+	*stopped = sh->stopping;
 	pthread_mutex_unlock(&sh->mu);
 	for (size_t i = 0; i < n; i++)
 		if (slots[i].started)
 			pthread_join(slots[i].th, NULL);
 	pthread_mutex_destroy(&sh->mu);
 	pthread_cond_destroy(&sh->cv);
+	if (sh->stopfd >= 0)
+		close(sh->stopfd);
 	free(sh);
 	*out = slots;
 	return 0;
@@ -743,7 +842,8 @@ static int health_run(const struct health_check *checks, size_t n, int timeout_m
 int health_check_once(const struct health_check *c, struct rt_err *e)
 {
 	struct health_slot *slots;
-	if (health_run(c, 1, 0, 0, true, NULL, NULL, &slots) < 0)
+	bool stopped;
+	if (health_run(c, 1, 0, 0, true, NULL, NULL, NULL, NULL, &slots, &stopped) < 0)
 		return rt_errf(e, ENOMEM, "health: %s", strerror(ENOMEM));
 	int rc = slots[0].passed ? 0 : -1;
 	if (rc < 0 && e)
@@ -752,30 +852,75 @@ int health_check_once(const struct health_check *c, struct rt_err *e)
 	return rc;
 }
 
-int health_wait(const struct health_check *checks, size_t n, int timeout_ms, int interval_ms,
-		health_progress_fn cb, void *arg, struct rt_err *e)
+int health_check_each(const struct health_check *c, size_t n, struct rt_err *res)
 {
 	if (n == 0)
 		return 0;
 	struct health_slot *slots;
-	if (health_run(checks, n, timeout_ms, interval_ms, false, cb, arg, &slots) < 0)
+	bool stopped;
+	if (health_run(c, n, 0, 0, true, NULL, NULL, NULL, NULL, &slots, &stopped) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (slots[i].passed)
+			res[i] = (struct rt_err){0};
+		else
+			res[i] = slots[i].last;
+		if (!slots[i].passed && res[i].errnum == 0)
+			res[i].errnum = EIO;    /* "exited with status 1" has no errno */
+	}
+	free(slots);
+	return 0;
+}
+
+void health_describe(const struct health_check *c, char *buf, size_t size)
+{
+	health_label(c, buf, size);
+}
+
+int health_wait(const struct health_check *checks, size_t n, int timeout_ms, int interval_ms,
+		health_progress_fn cb, void *arg, struct rt_err *e)
+{
+	return health_wait_stop(checks, n, timeout_ms, interval_ms, cb, arg, NULL, NULL, e);
+}
+
+int health_wait_stop(const struct health_check *checks, size_t n, int timeout_ms, int interval_ms,
+		     health_progress_fn cb, void *arg, health_stop_fn stop, void *stop_arg,
+		     struct rt_err *e)
+{
+	if (n == 0)
+		return 0;
+	struct health_slot *slots;
+	bool stopped = false;
+	if (health_run(checks, n, timeout_ms, interval_ms, false, cb, arg, stop, stop_arg, &slots,
+		       &stopped) < 0)
 		return rt_errf(e, ENOMEM, "health: %s", strerror(ENOMEM));
+	if (stopped) {
+		free(slots);
+		return rt_errf(e, ECANCELED, "health wait called off");
+	}
 	char after[32];
 	health_fmt_ms(timeout_ms, after, sizeof(after));
 	int rc = 0;
 	size_t len = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (slots[i].passed)
+		const struct health_slot *s = &slots[i];
+		if (s->passed)
 			continue;
 		if (rc == 0 && e) {
-			e->errnum = slots[i].last.errnum;
+			e->errnum = s->last.errnum;
 			e->msg[0] = '\0';
 		}
 		rc = -1;
+		char how[96];
+		if (s->only_cut)
+			snprintf(how, sizeof(how), "no attempt finished within %s", after);
+		else
+			snprintf(how, sizeof(how), "%u attempt%s in %s", s->completed,
+				 s->completed == 1 ? "" : "s", after);
 		if (e && len < sizeof(e->msg) - 1)
-			len += (size_t)snprintf(e->msg + len, sizeof(e->msg) - len, "%s%s: %s (after %s)",
+			len += (size_t)snprintf(e->msg + len, sizeof(e->msg) - len, "%s%s: %s (%s)",
 						len ? "; " : "", checks[i].node ? checks[i].node : "?",
-						slots[i].last.msg, after);
+						s->last.msg, how);
 	}
 	free(slots);
 	return rc;

@@ -43,6 +43,14 @@ struct health_check {
  * "health exec false: exited with status 1". */
 int health_check_once(const struct health_check *c, struct rt_err *e);
 
+/* One attempt of each of c[0..n), all at once (one thread each). res[i]
+ * gets errnum 0 when c[i] passed, else its error (errnum never 0 then).
+ * -1 only when out of memory. */
+int health_check_each(const struct health_check *c, size_t n, struct rt_err *res);
+
+/* "health tcp 10.0.0.3:7000", "health exec test -e /x": what c checks. */
+void health_describe(const struct health_check *c, char *buf, size_t size);
+
 /* Called on the caller's thread after each attempt that failed and once
  * when a check passes. last is the attempt's error (NULL when passed). */
 typedef void (*health_progress_fn)(const struct health_check *c, size_t index, bool passed,
@@ -50,11 +58,25 @@ typedef void (*health_progress_fn)(const struct health_check *c, size_t index, b
 
 /* Retry every check every interval_ms until all passed (0) or timeout_ms
  * passed (-1). A check that passed is not retried. On failure e names each
- * failing check with its last error and the time waited:
- *   node2: health tcp 10.0.0.3:7000: Connection refused (after 30s)
+ * failing check with the result of its last attempt that finished (an
+ * attempt the deadline cut short explains nothing, unless it was the only
+ * one), how many finished, and the time waited:
+ *   node2: health tcp 10.0.0.3:7000: Connection refused (29 attempts in 30s)
+ *   node3: health exec sleep 9: still running after 5s, killed (no attempt finished within 5s)
  * (several are joined with "; "); errnum is the first failing check's. */
 int health_wait(const struct health_check *checks, size_t n, int timeout_ms, int interval_ms,
 		health_progress_fn cb, void *arg, struct rt_err *e);
+
+/* Asked on the caller's thread every 25 ms during health_wait_stop; true
+ * calls the wait off (a node the checks are waiting for has died). */
+typedef bool (*health_stop_fn)(void *arg);
+
+/* health_wait, called off as soon as stop(stop_arg) returns true: probes
+ * in flight end at once (an exec probe's process group is killed), and the
+ * result is -1 with errnum ECANCELED. stop may be NULL. */
+int health_wait_stop(const struct health_check *checks, size_t n, int timeout_ms, int interval_ms,
+		     health_progress_fn cb, void *arg, health_stop_fn stop, void *stop_arg,
+		     struct rt_err *e);
 
 /* The internet checksum (RFC 1071) of len bytes, as stored in a header. */
 uint16_t health_inet_checksum(const void *data, size_t len);

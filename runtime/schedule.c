@@ -56,10 +56,26 @@ static const struct fault_ops *sched_ops(const struct sched_opts *o)
 	return o && o->ops ? o->ops : &fault_ops_real;
 }
 
+/* Every event carries its wall-clock instant: the one it was given (the
+ * moment a change was committed, t0 for the start), else now. */
 static void sched_emit(const struct sched_opts *o, const struct sched_event *ev)
 {
-	if (o && o->on_event)
-		o->on_event(ev, o->ud);
+	if (!o || !o->on_event)
+		return;
+	struct sched_event copy = *ev;
+	if (!copy.unix_us)
+		copy.unix_us = sched_unix_us();
+	o->on_event(&copy, o->ud);
+}
+
+void sched_fmt_time(uint64_t unix_us, char *buf, size_t len)
+{
+	time_t sec = (time_t)(unix_us / 1000000u);
+	struct tm tm;
+	gmtime_r(&sec, &tm);
+	char day[32];
+	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%06uZ", day, (unsigned)(unix_us % 1000000u));
 }
 
 bool sched_revertible(enum fault_kind k)
@@ -411,6 +427,7 @@ struct run {
 	int tfd, sfd;
 	uint64_t t0;            /* CLOCK_MONOTONIC us */
 	uint64_t rt0_ms;        /* CLOCK_REALTIME ms at t0 */
+	uint64_t t0_unix_us;    /* CLOCK_REALTIME us at t0 (schedule_start's) */
 	struct active *act;
 	size_t n_act;
 	struct armed next;      /* the next APPLY, journaled ahead of its time */
@@ -608,10 +625,12 @@ static int run_leftovers(struct run *r, struct rt_err *e)
 
 static int run_loop(struct run *r, const struct timeline_entry *tl, size_t n, struct rt_err *e)
 {
-	struct sched_event ev = {.ev = SCHED_EV_START, .n = n};
+	struct sched_event ev = {.ev = SCHED_EV_START, .n = n, .unix_us = r->t0_unix_us};
 	sched_emit(r->o, &ev);
 	for (size_t i = 0; i < n; i++) {
 		int w = run_wait(r, tl[i].at_us, e);
+		if (w == RUN_STOPPED || w > 0)
+			r->res->not_run = n - i;
 		if (w == RUN_STOPPED)
 			return RUN_STOPPED;
 		if (w < 0)
@@ -692,8 +711,14 @@ int sched_run(struct rt_ctx *c, const struct topology *t, const struct timeline_
 	r.rt0_ms = sched_real_ms();
 	if (n > 0 && tl[0].ev == TL_APPLY && !tl[0].fault->has_roles && run_arm(&r, &tl[0], e) < 0)
 		goto out;
-	r.t0 = sched_mono_us();
-	r.rt0_ms = sched_real_ms();
+	/* t0 is now, or the caller's instant when it has already passed (the
+	 * command of `aspen run` was told when the schedule ends before the
+	 * schedule started). */
+	uint64_t now = sched_mono_us();
+	r.t0 = o && o->t0_us && o->t0_us <= now ? o->t0_us : now;
+	r.rt0_ms = sched_real_ms() - (now - r.t0) / 1000u;
+	bool theirs = o && o->t0_us && r.t0 == o->t0_us && o->t0_unix_us;
+	r.t0_unix_us = theirs ? o->t0_unix_us : sched_unix_us() - (sched_mono_us() - r.t0);
 	int lr = run_loop(&r, tl, n, e);
 	if (lr == 0 || lr == RUN_STOPPED) {
 		if (lr == 0) {
@@ -779,6 +804,7 @@ char *sched_event_json(const struct sched_event *ev)
 	switch (ev->ev) {
 	case SCHED_EV_START:
 		cJSON_AddNumberToObject(o, "entries", (double)ev->n);
+		cJSON_AddNumberToObject(o, "t_us", 0);
 		break;
 	case SCHED_EV_APPLIED: case SCHED_EV_REVERTED: case SCHED_EV_FAILED:
 		if (ev->ev == SCHED_EV_REVERTED)
@@ -790,13 +816,11 @@ char *sched_event_json(const struct sched_event *ev)
 		cJSON_AddNumberToObject(o, "late_us", (double)(ev->t_us > ev->at_us ? ev->t_us - ev->at_us
 										: ev->at_us - ev->t_us));
 		cJSON_AddNumberToObject(o, "cost_us", (double)ev->cost_us);
-		sched_json_unix_us(o, ev->unix_us);
 		if (ev->err)
 			cJSON_AddStringToObject(o, "error", ev->err);
 		break;
 	case SCHED_EV_LEFTOVER:
 		cJSON_AddNumberToObject(o, "cost_us", (double)ev->cost_us);
-		sched_json_unix_us(o, ev->unix_us);
 		break;
 	case SCHED_EV_SKIPPED:
 		cJSON_AddNumberToObject(o, "at_us", (double)ev->at_us);
@@ -814,6 +838,12 @@ char *sched_event_json(const struct sched_event *ev)
 		cJSON_AddNumberToObject(o, "t_us", (double)ev->t_us);
 		break;
 	}
+	/* Both clocks last, so readers matching the keys before keep working. */
+	uint64_t when = ev->unix_us ? ev->unix_us : sched_unix_us();
+	char t[40];
+	sched_fmt_time(when, t, sizeof(t));
+	sched_json_unix_us(o, when);
+	cJSON_AddStringToObject(o, "time", t);
 	char *s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return s;

@@ -84,9 +84,10 @@ struct sched_event {
 	uint64_t at_us;         /* scheduled offset from t0 */
 	uint64_t t_us;          /* actual offset from t0 when the entry was handled */
 	uint64_t cost_us;       /* how long fault_apply / fault_revert took */
-	uint64_t unix_us;       /* APPLIED / REVERTED / LEFTOVER / FAILED: CLOCK_REALTIME us
+	uint64_t unix_us;       /* CLOCK_REALTIME us. APPLIED / REVERTED / LEFTOVER / FAILED:
 				 * when fault_apply / fault_revert returned, i.e. when
-				 * the kernel change was committed (or failed) */
+				 * the kernel change was committed (or failed); START: t0;
+				 * 0 when made: sched_run fills in the instant it emits */
 	int signal;             /* SIGNAL */
 	size_t n;               /* START: entries; SIGNAL: active faults; DONE: applied */
 	const char *err;        /* FAILED */
@@ -121,6 +122,12 @@ struct sched_opts {
 	/* Served while the schedule runs (NULL: nothing). In stop mode the run
 	 * then holds until *stop even when no fault is active. */
 	const struct sched_io *io;
+	/* t0 (sched_mono_us), when the caller fixed it in advance; 0 = when
+	 * the run starts. A t0 in the future counts as 0. */
+	uint64_t t0_us;
+	uint64_t t0_unix_us;    /* with t0_us: the wall clock the caller read at t0
+				 * (schedule_start carries it, so the caller's own
+				 * record of the instant matches to the microsecond) */
 };
 
 /* What a run did. */
@@ -130,6 +137,7 @@ struct sched_result {
 	size_t left_active;     /* revertible faults without `for`, still active (journaled) */
 	int signal;             /* SIGINT or SIGTERM when interrupted, else 0 */
 	bool stopped;           /* stop mode: *stop ended the run */
+	size_t not_run;         /* timeline entries never reached (stopped or interrupted) */
 };
 
 /* Exit statuses of a run stopped by a signal: 128 + the signal. */
@@ -192,11 +200,16 @@ int sched_revert_due(struct rt_ctx *c, const char *key, uint64_t at_us, uint64_t
 /* The next free ad hoc key ("adhoc-<n>", one more than any journaled). */
 void sched_adhoc_key(const struct rt_ctx *c, char *buf, size_t len);
 
+/* unix_us as RFC 3339 in UTC with microseconds: "2026-12-04T18:40:05.000142Z". */
+void sched_fmt_time(uint64_t unix_us, char *buf, size_t len);
+
 /* One JSON object (no newline) for an event, the form of `--json` and
- * `--events FILE`:
+ * `--events FILE`. Every event ends with "unix_us" and "time" (the same
+ * instant as RFC 3339, UTC, microseconds), next to its offset t_us from t0:
  *   {"event":"fault_applied","key":"split","kind":"partition",
  *    "desc":"partition [node1] | [node2 node3]","at_us":5000000,
- *    "t_us":5000142,"late_us":142,"cost_us":410}
+ *    "t_us":5000142,"late_us":142,"cost_us":410,
+ *    "unix_us":1796402405000142,"time":"2026-12-04T18:40:05.000142Z"}
  * events: schedule_start, fault_applied, fault_reverted, fault_failed,
  * fault_leftover_reverted, interrupted, schedule_done, fault_skipped
  * (with "reason"). malloc'd. */

@@ -49,7 +49,7 @@ expect "gr" "graph"
 expect "-q st" "status"
 expect "--no-color v" "validate"
 expect "--ver" "--verbose --version"
-expect "apply --" "--json --events --matrix --no-schedule --lock-timeout --no-wait --state-dir --seed --timings --help --quiet --verbose --no-color"
+expect "apply --" "--json --events --matrix --no-schedule --lock-timeout --no-wait --state-dir --seed --artifacts --timings --help --quiet --verbose --no-color"
 has "plan --" --seed
 has "run --" --seed
 expect "plan --seed ''" ""
@@ -63,6 +63,9 @@ expect "apply o" "one.yaml"
 expect "destroy ''" "alpha beta-2 one.yaml two.yml sub"
 expect "status b" "beta-2"
 expect "status --state-dir s" "sub"
+expect "run --artifacts s" "sub"
+has "run --" --wait-schedule --artifacts
+has "destroy --" --artifacts
 has "run one.yaml -- ech" echo
 expect "run one.yaml -- echo no" "notes.txt"
 expect "apply --lock-timeout ''" ""

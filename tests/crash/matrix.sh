@@ -233,9 +233,11 @@ check_b() {
 	run_aspen "$WORK/step.out" heal "$S_NAME"; rc=$?; show heal
 	[ $rc = 0 ] || { why="heal after re-apply exited $rc: $(tail -n 3 "$WORK/step.out")"; return 1; }
 	snap "$WORK/snap"
-	# A crashed `aspen run` leaves its cluster.json (as `run --keep` does)
-	# until destroy, which check A covers: not a difference here.
-	[ "$S_CMD" = "${S_CMD#run }" ] || sed -i "\|^file /run/aspen/$S_NAME/cluster.json\$|d" "$WORK/snap"
+	# A crashed `aspen run` leaves its cluster.json and events.jsonl (as
+	# `run --keep` does) until destroy, which check A covers: not a
+	# difference here.
+	[ "$S_CMD" = "${S_CMD#run }" ] || sed -i -e "\|^file /run/aspen/$S_NAME/cluster.json\$|d" \
+		-e "\|^file /run/aspen/$S_NAME/events.jsonl\$|d" "$WORK/snap"
 	diff "$BASEUP" "$WORK/snap" >"$WORK/diff" ||
 		{ why="re-apply did not converge to a clean apply: $(grep '^[<>]' "$WORK/diff" | head -n 8 | tr '\n' ';')"; return 1; }
 	run_aspen "$WORK/step.out" destroy "$S_NAME"; rc=$?; show destroy

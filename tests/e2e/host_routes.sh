@@ -23,7 +23,10 @@ ip route add default via 192.168.77.254
 ip -6 route add default via 2001:db8:77::fe
 ip route add 10.0.0.0/8 via 192.168.77.253 table 100
 i=0
-until ip -o link show up0 | grep -q 'state UP' && ip -6 route | grep -q '^2001:db8:77::/64'; do
+# The kernel adds the address's local route from a work queue, after the
+# prefix route: under load it can land after the first snapshot.
+until ip -o link show up0 | grep -q 'state UP' && ip -6 route | grep -q '^2001:db8:77::/64' &&
+	ip -6 route show table local | grep -q '^local 2001:db8:77::5 '; do
 	i=$((i + 1)); [ $i -lt 100 ] || fail "the stand-in uplink did not come up"; sleep 0.05
 done
 

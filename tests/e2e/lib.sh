@@ -10,6 +10,9 @@ TOPO=$REPO/topologies
 export NO_COLOR=1
 WORK=$(mktemp -d /tmp/aspen-e2e.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
+# A failed `aspen run` keeps its files in $TMPDIR: in WORK, removed with it.
+mkdir "$WORK/tmp"
+export TMPDIR="$WORK/tmp"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 step() { echo "--- $*"; }

@@ -359,7 +359,13 @@ static void test_wait_timeout_message(void **state)
 	assert_int_equal(health_wait(c, 2, 1000, 100, on_progress, &p, &e), -1);
 	long long dt = now_ms() - t0;
 	assert_true(dt >= 800);         /* waited out the timeout */
-	assert_string_equal(e.msg, "node2: health tcp 10.77.0.1:7001: Connection refused (after 1s)");
+	/* The last finished attempt's result and how many finished. */
+	unsigned attempts = 0;
+	char tail[32] = "";
+	assert_int_equal(sscanf(e.msg, "node2: health tcp 10.77.0.1:7001: Connection refused (%u attempts in %31[^)])",
+				&attempts, tail), 2);
+	assert_string_equal(tail, "1s");
+	assert_true(attempts >= 5);
 	assert_int_equal(e.errnum, ECONNREFUSED);
 	assert_int_equal(p.passes, 1);
 	assert_true(p.failures >= 5);
@@ -422,6 +428,45 @@ static void test_wait_parallel(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* Called off: an exec probe in flight (it would run 60 s) is killed, a
+ * tcp check that keeps failing stops retrying, and the wait answers
+ * ECANCELED. The stop function says yes once the probe has started. */
+static bool stop_when_file(void *arg)
+{
+	return access(arg, F_OK) == 0;
+}
+
+static void test_wait_called_off(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/aspen-health-stop.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char pidf[64];
+	snprintf(pidf, sizeof(pidf), "%s/pid", dir);
+	const char *argv[] = {"sh", "-c", "echo $$ >\"$0.tmp\"; mv \"$0.tmp\" \"$0\"; exec sleep 60", pidf, NULL};
+	struct health_check c[2] = {
+		{.node = "n1", .netns_path = NS1_PATH, .kind = HEALTH_EXEC, .argv = argv,
+		 .attempt_timeout_ms = 60000},
+		tcp(IP1, 7003, NS1_PATH),
+	};
+	struct rt_err e = {0};
+	assert_int_equal(health_wait_stop(c, 2, 60000, 50, NULL, NULL, stop_when_file, pidf, &e), -1);
+	assert_int_equal(e.errnum, ECANCELED);
+	FILE *f = fopen(pidf, "r");
+	assert_non_null(f);
+	int pid = 0;
+	assert_int_equal(fscanf(f, "%d", &pid), 1);
+	fclose(f);
+	/* The probe's child was killed and reaped before the wait returned. */
+	assert_int_equal(kill(pid, 0), -1);
+	assert_int_equal(errno, ESRCH);
+	unlink(pidf);
+	assert_int_equal(rmdir(dir), 0);
+	/* Without a reason to stop, the same wait keeps its own verdict. */
+	assert_int_equal(health_wait_stop(&c[1], 1, 300, 50, NULL, NULL, stop_when_file, pidf, &e), -1);
+	assert_int_equal(e.errnum, ECONNREFUSED);
+}
+
 static int suite(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -433,6 +478,7 @@ static int suite(void)
 		cmocka_unit_test(test_wait_timeout_message),
 		cmocka_unit_test(test_wait_late_success),
 		cmocka_unit_test(test_wait_parallel),
+		cmocka_unit_test(test_wait_called_off),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
