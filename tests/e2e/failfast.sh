@@ -52,7 +52,8 @@ networks:
 nodes:
   node1:
     kind: netns
-    command: [sh, -c, "for i in 1 2 3 4 5 6; do echo line $i; done; kill -9 $$"]
+    # $$$$: aspen turns $$ into $ (docs/language.md, "Substitution"), the shell gets $$
+    command: [sh, -c, "for i in 1 2 3 4 5 6; do echo line $i; done; kill -9 $$$$"]
     interfaces: [{network: lan, ip: 10.72.0.2}]
     health: {exec: [false], timeout: 120s}
 YAML
