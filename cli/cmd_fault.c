@@ -252,14 +252,11 @@ static int fault_api_line(const char *line, void *ud)
 }
 
 /* --for through the API: the holder reverts the fault at its time; wait
- * for that event. A signal here reverts it at once (DELETE), as the local
- * path does; exit 130 / 143 then. */
+ * for that event. A signal here (or since the POST: fault_via_api catches
+ * them from before it) reverts it at once (DELETE), as the local path
+ * does; exit 130 / 143 then. */
 static int fault_api_wait(const char *sock, const char *key, size_t from, struct schedout *so)
 {
-	struct sigaction sa = {.sa_handler = fault_api_on_signal}, old[2];
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old[0]);
-	sigaction(SIGTERM, &sa, &old[1]);
 	struct fault_wait w = {key, so, false};
 	struct rt_err e = {0};
 	int status = EXIT_OK;
@@ -282,8 +279,6 @@ static int fault_api_wait(const char *sock, const char *key, size_t from, struct
 			"reverted: 'aspen heal' reverts what is left\n", key);
 		status = EXIT_ERR;
 	}
-	sigaction(SIGINT, &old[0], NULL);
-	sigaction(SIGTERM, &old[1], NULL);
 	return status;
 }
 
@@ -300,6 +295,15 @@ static int fault_via_api(const struct args *a, const struct adhoc *ah, const cha
 		cJSON_AddStringToObject(body, "for", a->for_s);
 	char *text = cJSON_PrintUnformatted(body);
 	cJSON_Delete(body);
+	/* With --for, a signal from the moment the fault may exist reverts it
+	 * (fault_api_wait): caught from before the POST, not after its answer
+	 * is printed. */
+	struct sigaction sa = {.sa_handler = fault_api_on_signal}, old[2];
+	sigemptyset(&sa.sa_mask);
+	if (a->for_s) {
+		sigaction(SIGINT, &sa, &old[0]);
+		sigaction(SIGTERM, &sa, &old[1]);
+	}
 	long st = 0;
 	cJSON *ans = NULL;
 	int rc = text ? api_client_call(sock, "POST", "/v1/faults", text, &st, &ans, &e) : -1;
@@ -326,6 +330,12 @@ static int fault_via_api(const struct args *a, const struct adhoc *ah, const cha
 			       key, a->name);
 	}
 	cJSON_Delete(ans);
+	if (a->for_s) {
+		sigaction(SIGINT, &old[0], NULL);
+		sigaction(SIGTERM, &old[1], NULL);
+		if (fault_api_signal && status == EXIT_OK)
+			status = fault_api_signal == SIGINT ? SCHED_EXIT_SIGINT : SCHED_EXIT_SIGTERM;
+	}
 	return status;
 }
 

@@ -108,17 +108,21 @@ grep -q 'loss node1 100% applied' "$OUT/cli"
 grep -q 'loss node1 100% reverted' "$OUT/cli"
 
 echo "--- aspen fault --for through the socket, interrupted by SIGINT: healed, exit 130"
-env --default-signal=INT "$ASPEN" fault "$ASPEN_TOPOLOGY" loss node1 100% --for 60s >"$OUT/cli" 2>&1 &
+# A file of its own: the background job truncates its output file only once
+# it runs, and the previous step's "applied" line must not be read as this
+# one's (the signal would then land before env restores SIGINT, which sh
+# ignores in a background job, and be lost).
+env --default-signal=INT "$ASPEN" fault "$ASPEN_TOPOLOGY" loss node1 100% --for 60s >"$OUT/int" 2>&1 &
 pid=$!
 i=0
-until grep -q 'loss node1 100% applied' "$OUT/cli"; do
-	i=$((i + 1)); [ $i -le 200 ] || { cat "$OUT/cli" >&2; echo "FAIL: --for 60s not applied" >&2; exit 1; }
+until grep -q 'loss node1 100% applied' "$OUT/int" 2>/dev/null; do
+	i=$((i + 1)); [ $i -le 200 ] || { cat "$OUT/int" >&2; echo "FAIL: --for 60s not applied" >&2; exit 1; }
 	sleep 0.05
 done
 kill -INT $pid
 rc=0; wait $pid || rc=$?
-[ $rc = 130 ] || { cat "$OUT/cli" >&2; echo "FAIL: interrupted fault: exit $rc, not 130" >&2; exit 1; }
-grep -q 'reverted loss node1 100%' "$OUT/cli" || { cat "$OUT/cli" >&2; echo "FAIL: not reverted" >&2; exit 1; }
+[ $rc = 130 ] || { cat "$OUT/int" >&2; echo "FAIL: interrupted fault: exit $rc, not 130" >&2; exit 1; }
+grep -q 'reverted loss node1 100%' "$OUT/int" || { cat "$OUT/int" >&2; echo "FAIL: not reverted" >&2; exit 1; }
 st=$(api GET /v1/faults); expect "$st" 200 "GET faults at the end"
 [ "$(jq -r '.faults | length' "$OUT/ans")" = 0 ]
 st=$(api GET /v1/events); expect "$st" 200 "events"
