@@ -217,19 +217,22 @@ static void status_health(struct rt_ctx *rc, cJSON *root)
 			printf("\nHealth unknown: %s.\n", why);
 		return;
 	}
-	struct health_check *v = calloc(3 * t->n_nodes + 1, sizeof(*v));
-	char (*ns)[96] = calloc(t->n_nodes + 1, sizeof(*ns));
+	struct wait_checks wc;
+	struct rt_err me;
+	if (wait_checks_alloc(&wc, t, &me) < 0) {
+		topo_free(t);
+		return;
+	}
+	struct health_check *v = wc.v;
 	size_t *first = calloc(t->n_nodes + 1, sizeof(*first));
 	struct rt_err *res = calloc(3 * t->n_nodes + 1, sizeof(*res));
-	char ***envs = calloc(t->n_nodes + 1, sizeof(*envs));
-	char ***args = calloc(t->n_nodes + 1, sizeof(*args));
 	size_t n = 0;
-	if (!v || !ns || !first || !res || !envs || !args)
+	if (!first || !res)
 		goto out;
 	for (size_t i = 0; i < t->n_nodes; i++) {
 		struct rt_err ce;
 		first[i] = n;
-		int k = wait_node_checks(t, i, ns[i], v + n, &envs[i], &args[i], &ce);
+		int k = wait_node_checks(&wc, t, i, v + n, &ce);
 		if (k < 0) {
 			if (root)
 				cJSON_AddStringToObject(root, "health_unknown", ce.msg);
@@ -279,14 +282,7 @@ static void status_health(struct rt_ctx *rc, cJSON *root)
 		}
 	}
 out:
-	for (size_t i = 0; envs && args && i < t->n_nodes; i++) {
-		nodeenv_free(envs[i]);
-		nodeenv_free(args[i]);
-	}
-	free(envs);
-	free(args);
-	free(v);
-	free(ns);
+	wait_checks_free(&wc);
 	free(first);
 	free(res);
 	topo_free(t);

@@ -256,19 +256,46 @@ static int check_processes(struct rt_ctx *c, const struct topology *t, struct rt
 	return dead ? -1 : 0;
 }
 
-int wait_node_checks(const struct topology *t, size_t i, char nspath[96],
-		     struct health_check out[3], char ***envp, char ***argv, struct rt_err *e)
+int wait_checks_alloc(struct wait_checks *w, const struct topology *t, struct rt_err *e)
+{
+	*w = (struct wait_checks){ .n_nodes = t->n_nodes };
+	w->v = calloc(3 * t->n_nodes + 1, sizeof(*w->v));
+	w->nspath = calloc(t->n_nodes + 1, sizeof(*w->nspath));
+	w->envs = calloc(t->n_nodes + 1, sizeof(*w->envs));
+	w->args = calloc(t->n_nodes + 1, sizeof(*w->args));
+	if (w->v && w->nspath && w->envs && w->args)
+		return 0;
+	wait_checks_free(w);
+	return rt_errf(e, ENOMEM, "out of memory");
+}
+
+void wait_checks_free(struct wait_checks *w)
+{
+	for (size_t i = 0; w->envs && w->args && i < w->n_nodes; i++) {
+		nodeenv_free(w->envs[i]);
+		nodeenv_free(w->args[i]);
+	}
+	free(w->envs);
+	free(w->args);
+	free(w->v);
+	free(w->nspath);
+	*w = (struct wait_checks){0};
+}
+
+int wait_node_checks(struct wait_checks *w, const struct topology *t, size_t i,
+		     struct health_check *out, struct rt_err *e)
 {
 	const struct topo_node *nd = &t->nodes[i];
 	const struct topo_health *h = &nd->health;
 	const char *ns = NULL;
+	char ***envp = &w->envs[i], ***argv = &w->args[i];
 	int n = 0;
 	*envp = *argv = NULL;
 	if (!h->set)
 		return 0;
 	if (nd->kind == NODE_NETNS) {
-		snprintf(nspath, 96, "/run/netns/%s", nd->netns_name);
-		ns = nspath;
+		snprintf(w->nspath[i], sizeof(w->nspath[i]), "/run/netns/%s", nd->netns_name);
+		ns = w->nspath[i];
 	}
 	if (h->has_tcp) {
 		out[n++] = (struct health_check){.node = nd->name, .netns_path = ns,
@@ -311,12 +338,13 @@ int wait_healthy(struct rt_ctx *c, const struct topology *t, struct progress *pr
 	size_t cap = 0;
 	for (size_t i = 0; i < t->n_nodes; i++)
 		cap += t->nodes[i].health.set ? 3 : 0;
-	struct health_check *v = calloc(cap + 1, sizeof(*v));
-	char (*nspath)[96] = calloc(t->n_nodes + 1, sizeof(*nspath));
+	struct wait_checks wc;
+	if (wait_checks_alloc(&wc, t, e) < 0)
+		return -1;
+	struct health_check *v = wc.v;
 	bool *done = calloc(t->n_nodes + 1, sizeof(bool));
-	char ***envs = calloc(t->n_nodes + 1, sizeof(*envs)), ***args = calloc(t->n_nodes + 1, sizeof(*args));
 	int rc = 0;
-	if (!v || !nspath || !done || !envs || !args) {
+	if (!done) {
 		rc = rt_errf(e, ENOMEM, "out of memory");
 		goto out;
 	}
@@ -339,7 +367,7 @@ int wait_healthy(struct rt_ctx *c, const struct topology *t, struct progress *pr
 			    h->interval_us != hg->interval_us)
 				continue;
 			done[i] = true;
-			int k = wait_node_checks(t, i, nspath[i], v + n, &envs[i], &args[i], e);
+			int k = wait_node_checks(&wc, t, i, v + n, e);
 			if (k < 0) {
 				rc = -1;
 				break;
@@ -362,14 +390,7 @@ int wait_healthy(struct rt_ctx *c, const struct topology *t, struct progress *pr
 		rc = -1;
 	}
 out:
-	for (size_t i = 0; envs && args && i < t->n_nodes; i++) {
-		nodeenv_free(envs[i]);
-		nodeenv_free(args[i]);
-	}
-	free(envs);
-	free(args);
-	free(v);
-	free(nspath);
+	wait_checks_free(&wc);
 	free(done);
 	return rc;
 }

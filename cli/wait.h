@@ -9,13 +9,25 @@
 #include "runtime/health.h"
 #include "runtime/runtime.h"
 
-/* Node i's health checks (tcp, ping, exec: up to 3) into out; nspath is
- * the storage their namespace path points into. An exec check runs with the
- * node's environment and its argv with ${VAR} replaced: *envp and *argv
- * (NULL without one; the caller frees both with nodeenv_free). Returns how
+/* Every node's health checks (tcp, ping, exec: up to 3 a node) and what
+ * they point into: the namespace paths, and each exec check's environment
+ * and argv with ${VAR} replaced. */
+struct wait_checks {
+	size_t n_nodes;
+	struct health_check *v;         /* 3 * n_nodes */
+	char (*nspath)[96];
+	char ***envs, ***args;
+};
+
+/* Room for t's nodes; -1 with e set when out of memory. */
+int wait_checks_alloc(struct wait_checks *w, const struct topology *t, struct rt_err *e);
+void wait_checks_free(struct wait_checks *w);
+
+/* Node i's checks into out (room for 3), which may be anywhere in w->v.
+ * An exec check runs with the node's environment (nodeenv.h). Returns how
  * many, or -1 with e set. */
-int wait_node_checks(const struct topology *t, size_t i, char nspath[96],
-		     struct health_check out[3], char ***envp, char ***argv, struct rt_err *e);
+int wait_node_checks(struct wait_checks *w, const struct topology *t, size_t i,
+		     struct health_check *out, struct rt_err *e);
 
 /* Call before the plan runs: aspen becomes the reaper of the node commands
  * it daemonizes (PR_SET_CHILD_SUBREAPER), so a command that dies during the

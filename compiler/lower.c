@@ -291,6 +291,28 @@ struct lower_ctx {
 	struct sbuf buf;
 };
 
+/* Interface f's address of one family, on its veth: "addr/<node>.<if>" or
+ * "addr6/<node>.<if>". Nothing when f has none. */
+static void lower_addr(struct lower_ctx *c, const struct topo_node *n, const struct topo_iface *f,
+		       bool v6)
+{
+	struct arena *a = &c->t->arena;
+	const struct topo_network *net = iface_net(c->t, f);
+	if (v6 ? !f->has_ip6 : !f->has_ip)
+		return;
+	char id[ID_MAX], ip[INET6_ADDRSTRLEN];
+	if (v6)
+		fmt_ip6(ip, f->ip6);
+	else
+		fmt_ip(ip, f->ip);
+	struct resource *r = res_list_add(c->out, a, RES_ADDR,
+					  idf(id, "%s/%s.%s", v6 ? "addr6" : "addr", n->name, f->name));
+	res_set(a, r, "netns", n->netns_name);
+	res_set(a, r, "dev", f->name);
+	res_setf(a, r, "address", "%s/%u", ip, v6 ? net->subnet6.len : net->subnet.len);
+	res_add_dep(a, r, idf(id, "veth/%s.%s", n->name, f->name));
+}
+
 static void lower_veth(struct lower_ctx *c, const struct topo_node *n, const struct topo_iface *f)
 {
 	struct arena *a = &c->t->arena;
@@ -307,65 +329,33 @@ static void lower_veth(struct lower_ctx *c, const struct topo_node *n, const str
 		res_setf(a, r, "mtu", "%u", net->mtu);
 	res_add_dep(a, r, idf(id, "netns/%s", n->name));
 	res_add_dep(a, r, idf(id, "bridge/%s", net->name));
-	if (f->has_ip6) {
-		char ip6[INET6_ADDRSTRLEN];
-		fmt_ip6(ip6, f->ip6);
-		r = res_list_add(c->out, a, RES_ADDR, idf(id, "addr6/%s.%s", n->name, f->name));
-		res_set(a, r, "netns", n->netns_name);
-		res_set(a, r, "dev", f->name);
-		res_setf(a, r, "address", "%s/%u", ip6, net->subnet6.len);
-		res_add_dep(a, r, idf(id, "veth/%s.%s", n->name, f->name));
-	}
-	if (!f->has_ip)
-		return;
-	char ip[16];
-	fmt_ip(ip, f->ip);
-	r = res_list_add(c->out, a, RES_ADDR, idf(id, "addr/%s.%s", n->name, f->name));
-	res_set(a, r, "netns", n->netns_name);
-	res_set(a, r, "dev", f->name);
-	res_setf(a, r, "address", "%s/%u", ip, net->subnet.len);
-	res_add_dep(a, r, idf(id, "veth/%s.%s", n->name, f->name));
+	lower_addr(c, n, f, true);
+	lower_addr(c, n, f, false);
 }
 
-/* The default route: through the gateway of the first interface that has an
- * address on a network with a gateway (without an address on that subnet the
- * kernel refuses the gateway). Returns the interface or NULL. */
-static const struct topo_iface *lower_route(struct lower_ctx *c, const struct topo_node *n)
+/* The default route of one family: through the gateway (gateway6) of the
+ * first interface that has an address (ip6) on a network with one (without
+ * an address on that subnet the kernel refuses the gateway). Returns the
+ * interface or NULL. */
+static const struct topo_iface *lower_route(struct lower_ctx *c, const struct topo_node *n, bool v6)
 {
 	struct arena *a = &c->t->arena;
 	for (size_t i = 0; i < n->n_ifaces; i++) {
 		const struct topo_iface *f = &n->ifaces[i];
 		const struct topo_network *net = iface_net(c->t, f);
-		if (!net->has_gateway || !f->has_ip)
-			continue;
-		char id[ID_MAX], gw[16];
-		struct resource *r = res_list_add(c->out, a, RES_ROUTE, idf(id, "route/%s", n->name));
-		res_set(a, r, "netns", n->netns_name);
-		res_set(a, r, "dev", f->name);
-		fmt_ip(gw, net->gateway);
-		res_set(a, r, "gateway", gw);
-		res_add_dep(a, r, idf(id, "addr/%s.%s", n->name, f->name));
-		return f;
-	}
-	return NULL;
-}
-
-/* The IPv6 default route, by the same rule with gateway6 and ip6. */
-static const struct topo_iface *lower_route6(struct lower_ctx *c, const struct topo_node *n)
-{
-	struct arena *a = &c->t->arena;
-	for (size_t i = 0; i < n->n_ifaces; i++) {
-		const struct topo_iface *f = &n->ifaces[i];
-		const struct topo_network *net = iface_net(c->t, f);
-		if (!net->has_gateway6 || !f->has_ip6)
+		if (v6 ? !net->has_gateway6 || !f->has_ip6 : !net->has_gateway || !f->has_ip)
 			continue;
 		char id[ID_MAX], gw[INET6_ADDRSTRLEN];
-		struct resource *r = res_list_add(c->out, a, RES_ROUTE, idf(id, "route6/%s", n->name));
+		struct resource *r = res_list_add(c->out, a, RES_ROUTE,
+						  idf(id, "%s/%s", v6 ? "route6" : "route", n->name));
 		res_set(a, r, "netns", n->netns_name);
 		res_set(a, r, "dev", f->name);
-		fmt_ip6(gw, net->gateway6);
+		if (v6)
+			fmt_ip6(gw, net->gateway6);
+		else
+			fmt_ip(gw, net->gateway);
 		res_set(a, r, "gateway", gw);
-		res_add_dep(a, r, idf(id, "addr6/%s.%s", n->name, f->name));
+		res_add_dep(a, r, idf(id, "%s/%s.%s", v6 ? "addr6" : "addr", n->name, f->name));
 		return f;
 	}
 	return NULL;
@@ -424,8 +414,8 @@ static void lower_netns_node(struct lower_ctx *c, size_t idx)
 	res_set(a, r, "topology", c->t->name);
 	for (size_t i = 0; i < n->n_ifaces; i++)
 		lower_veth(c, n, &n->ifaces[i]);
-	bool has_route = lower_route(c, n) != NULL;
-	bool has_route6 = lower_route6(c, n) != NULL;
+	bool has_route = lower_route(c, n, false) != NULL;
+	bool has_route6 = lower_route(c, n, true) != NULL;
 	if (n->command.n > 0)
 		lower_process(c, idx, has_route, has_route6);
 }

@@ -189,53 +189,26 @@ static int health_tcp(const struct health_check *c, int timeout_ms, struct rt_er
 	return 0;
 }
 
-/* ---------------- ping ---------------- */
+/* ---------------- ping (IPv4 and IPv6) ---------------- */
 
+/* An echo request or reply of either family: ICMP and ICMPv6 put type,
+ * code, checksum, id and sequence at the same offsets of an 8-byte header.
+ * The token tells our reply from another's. */
 struct echo {
-	struct icmphdr h;
+	uint8_t type, code;
+	uint16_t checksum, id, seq;
 	uint8_t token[16];
 };
 
-static int health_ping_socket(bool *raw)
-{
-	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMP);
-	*raw = fd >= 0;
-	if (fd < 0 && (errno == EPERM || errno == EACCES))
-		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMP);
-	return fd;
-}
-
-/* Does the ICMP message at p (len bytes) answer req? 1 reply, 0 not ours,
- * -1 an error about our request (*code = unreachable code). */
-static int health_ping_match(const uint8_t *p, size_t len, const struct echo *req, bool raw,
-			     int *code)
-{
-	if (len < sizeof(struct icmphdr))
-		return 0;
-	const struct icmphdr *h = (const struct icmphdr *)p;
-	if (h->type == ICMP_ECHOREPLY && len >= sizeof(*req)) {
-		const struct echo *r = (const struct echo *)p;
-		/* A datagram socket's id is rewritten by the kernel. */
-		if ((raw && r->h.un.echo.id != req->h.un.echo.id) ||
-		    r->h.un.echo.sequence != req->h.un.echo.sequence ||
-		    memcmp(r->token, req->token, sizeof(r->token)) != 0)
-			return 0;
-		return 1;
-	}
-	if (raw && h->type == ICMP_DEST_UNREACH && len >= 8 + sizeof(struct iphdr) + 8) {
-		const struct iphdr *in = (const struct iphdr *)(p + 8);
-		size_t ihl = (size_t)in->ihl * 4;
-		if (ihl < sizeof(*in) || len < 8 + ihl + 8)
-			return 0;
-		const struct icmphdr *orig = (const struct icmphdr *)(p + 8 + ihl);
-		if (orig->type == ICMP_ECHO && orig->un.echo.id == req->h.un.echo.id &&
-		    orig->un.echo.sequence == req->h.un.echo.sequence) {
-			*code = h->code;
-			return -1;
-		}
-	}
-	return 0;
-}
+/* What differs between ping and ping6. ICMPv6: the kernel fills in the
+ * checksum (it covers a pseudo-header with both addresses) and hands raw
+ * sockets the message without its IPv6 header. */
+struct ping_family {
+	int af, proto;
+	const char *what;               /* "ICMP" */
+	uint8_t echo, reply, unreach;   /* message types */
+	const char *(*unreach_text)(int code);
+};
 
 static const char *health_unreach_text(int code)
 {
@@ -248,105 +221,6 @@ static const char *health_unreach_text(int code)
 	}
 }
 
-static int health_ping(const struct health_check *c, int timeout_ms, struct rt_err *e)
-{
-	static _Atomic unsigned short seq_counter;
-	bool raw;
-	int fd = health_ping_socket(&raw);
-	if (fd < 0)
-		return rt_errf(e, errno, "ICMP socket: %s (needs root or net.ipv4.ping_group_range)",
-			       strerror(errno));
-	struct echo req;
-	memset(&req, 0, sizeof(req));
-	req.h.type = ICMP_ECHO;
-	req.h.un.echo.id = htons((uint16_t)(getpid() ^ (pid_t)syscall(SYS_gettid)));
-	req.h.un.echo.sequence = htons(++seq_counter);
-	if (getrandom(req.token, sizeof(req.token), GRND_NONBLOCK) != (ssize_t)sizeof(req.token)) {
-		long long t = health_now_ms();
-		memcpy(req.token, &t, sizeof(t));
-	}
-	req.h.checksum = health_inet_checksum(&req, sizeof(req));
-	struct sockaddr_in sa;
-	health_addr(c->ip, 0, &sa);
-	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = errno;
-		close(fd);
-		return rt_errf(e, err, "%s", strerror(err));
-	}
-	long long deadline = health_now_ms() + timeout_ms;
-	uint8_t buf[1500];
-	for (;;) {
-		int rc = health_poll(fd, POLLIN, deadline);
-		if (rc <= 0)
-			break;
-		struct sockaddr_in from;
-		socklen_t flen = sizeof(from);
-		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
-		if (n < 0)
-			continue;
-		const uint8_t *p = buf;
-		size_t len = (size_t)n;
-		if (raw) {
-			size_t ihl = (size_t)(buf[0] & 0x0f) * 4;
-			if (len < ihl)
-				continue;
-			p += ihl;
-			len -= ihl;
-		}
-		int code = 0;
-		int m = health_ping_match(p, len, &req, raw, &code);
-		if (m == 1 && from.sin_addr.s_addr == sa.sin_addr.s_addr) {
-			close(fd);
-			return 0;
-		}
-		if (m == -1) {
-			char ip[INET_ADDRSTRLEN];
-			inet_ntop(AF_INET, &from.sin_addr, ip, sizeof(ip));
-			close(fd);
-			return rt_errf(e, EHOSTUNREACH, "%s (from %s)", health_unreach_text(code), ip);
-		}
-	}
-	close(fd);
-	char t[32];
-	health_fmt_ms(timeout_ms, t, sizeof(t));
-	return rt_errf(e, ETIMEDOUT, "no reply within %s", t);
-}
-
-/* ---------------- ping over IPv6 ---------------- */
-
-/* ICMPv6 echo: the kernel fills in the checksum (it covers a pseudo-header
- * with both addresses) and hands raw sockets the message without its IPv6
- * header, so the request and its match are simpler than IPv4's. */
-struct echo6 {
-	struct icmp6_hdr h;
-	uint8_t token[16];
-};
-
-static int health_ping6_match(const uint8_t *p, size_t len, const struct echo6 *req, bool raw,
-			      int *code)
-{
-	if (len < sizeof(struct icmp6_hdr))
-		return 0;
-	const struct icmp6_hdr *h = (const struct icmp6_hdr *)p;
-	if (h->icmp6_type == ICMP6_ECHO_REPLY && len >= sizeof(*req)) {
-		const struct echo6 *r = (const struct echo6 *)p;
-		if ((raw && r->h.icmp6_id != req->h.icmp6_id) || r->h.icmp6_seq != req->h.icmp6_seq ||
-		    memcmp(r->token, req->token, sizeof(r->token)) != 0)
-			return 0;
-		return 1;
-	}
-	if (raw && h->icmp6_type == ICMP6_DST_UNREACH &&
-	    len >= 8 + sizeof(struct ip6_hdr) + sizeof(struct icmp6_hdr)) {
-		const struct icmp6_hdr *orig = (const struct icmp6_hdr *)(p + 8 + sizeof(struct ip6_hdr));
-		if (orig->icmp6_type == ICMP6_ECHO_REQUEST && orig->icmp6_id == req->h.icmp6_id &&
-		    orig->icmp6_seq == req->h.icmp6_seq) {
-			*code = h->icmp6_code;
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static const char *health_unreach6_text(int code)
 {
 	switch (code) {
@@ -357,27 +231,90 @@ static const char *health_unreach6_text(int code)
 	}
 }
 
-static int health_ping6(const struct health_check *c, int timeout_ms, struct rt_err *e)
+static const struct ping_family health_ping4 = {
+	AF_INET, IPPROTO_ICMP, "ICMP", ICMP_ECHO, ICMP_ECHOREPLY, ICMP_DEST_UNREACH,
+	health_unreach_text,
+};
+static const struct ping_family health_ping6 = {
+	AF_INET6, IPPROTO_ICMPV6, "ICMPv6", ICMP6_ECHO_REQUEST, ICMP6_ECHO_REPLY, ICMP6_DST_UNREACH,
+	health_unreach6_text,
+};
+
+/* A raw socket, or without the privilege a datagram one ("ping socket",
+ * net.ipv4.ping_group_range): *raw says which. */
+static int health_ping_socket(const struct ping_family *f, bool *raw)
 {
-	static _Atomic unsigned short seq6;
-	bool raw = true;
-	int fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMPV6);
-	if (fd < 0 && (errno == EPERM || errno == EACCES)) {
-		raw = false;
-		fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMPV6);
+	int fd = socket(f->af, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, f->proto);
+	*raw = fd >= 0;
+	if (fd < 0 && (errno == EPERM || errno == EACCES))
+		fd = socket(f->af, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, f->proto);
+	return fd;
+}
+
+/* Does the ICMP message at p (len bytes) answer req? 1 reply, 0 not ours,
+ * -1 an error about our request (*code = unreachable code). */
+static int health_ping_match(const struct ping_family *f, const uint8_t *p, size_t len,
+			     const struct echo *req, bool raw, int *code)
+{
+	if (len < 8)
+		return 0;
+	const struct echo *r = (const struct echo *)p;
+	if (r->type == f->reply && len >= sizeof(*req)) {
+		/* A datagram socket's id is rewritten by the kernel. */
+		if ((raw && r->id != req->id) || r->seq != req->seq ||
+		    memcmp(r->token, req->token, sizeof(r->token)) != 0)
+			return 0;
+		return 1;
 	}
+	if (!raw || r->type != f->unreach)
+		return 0;
+	/* The error quotes our request's IP header, then its first 8 bytes. */
+	size_t hl = sizeof(struct ip6_hdr);
+	if (f->af == AF_INET) {
+		if (len < 8 + sizeof(struct iphdr))
+			return 0;
+		hl = (size_t)((const struct iphdr *)(p + 8))->ihl * 4;
+		if (hl < sizeof(struct iphdr))
+			return 0;
+	}
+	if (len < 8 + hl + 8)
+		return 0;
+	const struct echo *orig = (const struct echo *)(p + 8 + hl);
+	if (orig->type == f->echo && orig->id == req->id && orig->seq == req->seq) {
+		*code = r->code;
+		return -1;
+	}
+	return 0;
+}
+
+/* Is from the address c pings? */
+static bool health_ping_from(const struct health_check *c, const struct sockaddr_storage *from)
+{
+	if (c->v6)
+		return memcmp(&((const struct sockaddr_in6 *)from)->sin6_addr, c->ip6, 16) == 0;
+	return ((const struct sockaddr_in *)from)->sin_addr.s_addr == htonl(c->ip);
+}
+
+static int health_ping(const struct health_check *c, int timeout_ms, struct rt_err *e)
+{
+	static _Atomic unsigned short seq_counter;
+	const struct ping_family *f = c->v6 ? &health_ping6 : &health_ping4;
+	bool raw;
+	int fd = health_ping_socket(f, &raw);
 	if (fd < 0)
-		return rt_errf(e, errno, "ICMPv6 socket: %s (needs root or "
-			       "net.ipv4.ping_group_range)", strerror(errno));
-	struct echo6 req;
+		return rt_errf(e, errno, "%s socket: %s (needs root or net.ipv4.ping_group_range)",
+			       f->what, strerror(errno));
+	struct echo req;
 	memset(&req, 0, sizeof(req));
-	req.h.icmp6_type = ICMP6_ECHO_REQUEST;
-	req.h.icmp6_id = htons((uint16_t)(getpid() ^ (pid_t)syscall(SYS_gettid)));
-	req.h.icmp6_seq = htons(++seq6);
+	req.type = f->echo;
+	req.id = htons((uint16_t)(getpid() ^ (pid_t)syscall(SYS_gettid)));
+	req.seq = htons(++seq_counter);
 	if (getrandom(req.token, sizeof(req.token), GRND_NONBLOCK) != (ssize_t)sizeof(req.token)) {
 		long long t = health_now_ms();
 		memcpy(req.token, &t, sizeof(t));
 	}
+	if (f->af == AF_INET)
+		req.checksum = health_inet_checksum(&req, sizeof(req));
 	struct sockaddr_storage sa;
 	socklen_t salen = health_sockaddr(c, 0, &sa);
 	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&sa, salen) < 0) {
@@ -388,22 +325,34 @@ static int health_ping6(const struct health_check *c, int timeout_ms, struct rt_
 	long long deadline = health_now_ms() + timeout_ms;
 	uint8_t buf[1500];
 	while (health_poll(fd, POLLIN, deadline) > 0) {
-		struct sockaddr_in6 from;
+		struct sockaddr_storage from;
 		socklen_t flen = sizeof(from);
 		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
 		if (n < 0)
 			continue;
+		const uint8_t *p = buf;
+		size_t len = (size_t)n;
+		if (raw && f->af == AF_INET) {          /* IPv4 raw sockets get the IP header */
+			size_t ihl = (size_t)(buf[0] & 0x0f) * 4;
+			if (len < ihl)
+				continue;
+			p += ihl;
+			len -= ihl;
+		}
 		int code = 0;
-		int m = health_ping6_match(buf, (size_t)n, &req, raw, &code);
-		if (m == 1 && memcmp(&from.sin6_addr, c->ip6, 16) == 0) {
+		int m = health_ping_match(f, p, len, &req, raw, &code);
+		if (m == 1 && health_ping_from(c, &from)) {
 			close(fd);
 			return 0;
 		}
 		if (m == -1) {
 			char ip[INET6_ADDRSTRLEN];
-			inet_ntop(AF_INET6, &from.sin6_addr, ip, sizeof(ip));
+			const void *src = f->af == AF_INET ?
+				(const void *)&((struct sockaddr_in *)&from)->sin_addr :
+				(const void *)&((struct sockaddr_in6 *)&from)->sin6_addr;
+			inet_ntop(f->af, src, ip, sizeof(ip));
 			close(fd);
-			return rt_errf(e, EHOSTUNREACH, "%s (from %s)", health_unreach6_text(code), ip);
+			return rt_errf(e, EHOSTUNREACH, "%s (from %s)", f->unreach_text(code), ip);
 		}
 	}
 	close(fd);
@@ -584,7 +533,7 @@ static int health_probe(const struct health_check *c, int timeout_ms, struct rt_
 	int rc;
 	switch (c->kind) {
 	case HEALTH_TCP:  rc = health_tcp(c, timeout_ms, e); break;
-	case HEALTH_PING: rc = c->v6 ? health_ping6(c, timeout_ms, e) : health_ping(c, timeout_ms, e); break;
+	case HEALTH_PING: rc = health_ping(c, timeout_ms, e); break;
 	case HEALTH_EXEC: rc = health_exec(c, timeout_ms, e); break;
 	default:          rc = rt_errf(e, EINVAL, "unknown check kind %d", (int)c->kind);
 	}

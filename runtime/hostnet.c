@@ -1,5 +1,5 @@
 /* hostnet.c — a topology's networks against the host's own addresses and
- * routes, checked before apply changes anything.
+ * routes, IPv4 and IPv6, checked before apply changes anything.
  *
  * A network with a `gateway` puts gateway/len on a host bridge, and with it
  * a connected route for the whole subnet into the host's main table. If the
@@ -25,7 +25,15 @@
  *   subnet exists only inside node namespaces and VMs, so it may repeat a
  *   network the host is on.
  * Subnets that are never acceptable (the default route, loopback, ...) are
- * refused earlier, by validation (compiler/validate.c). */
+ * refused earlier, by validation (compiler/validate.c).
+ *
+ * IPv6 is the same promise for `subnet6` with a `gateway6` (the plan's
+ * `addr6/<net>`), refused at the subnet6's FILE:LINE:COL, with one rule of
+ * its own: link-local fe80::/10 addresses and routes are left out too
+ * (every link has them, and validation keeps test subnets out of that
+ * block), as are multicast ff00::/8 routes. One core serves both families;
+ * struct hn_family holds what differs (the topology's fields, the plan's
+ * id, the words of the message). */
 #include "runtime/runtime.h"
 
 #include <arpa/inet.h>
@@ -36,7 +44,30 @@
 #include <string.h>
 
 #include "compiler/topology.h"
+#include "runtime/mark.h"
 #include "runtime/nl.h"
+
+/* A network's subnet and gateway in one family, addresses in network
+ * order. */
+struct hn_net {
+	unsigned char addr[16];
+	unsigned len;
+	unsigned char gw[16];
+	struct pos pos;
+};
+
+/* What differs between IPv4 and IPv6. */
+struct hn_family {
+	int af;
+	const char *id;                 /* the plan's gateway address: "addr/" + network */
+	const char *gwkey;              /* "gateway" */
+	const char *context;            /* prefix of a failure to read the host */
+	bool main_named;                /* name the main table in a route too */
+	/* network w in this family; false when it has no subnet or gateway */
+	bool (*net)(const struct topo_network *w, struct hn_net *out);
+	const char *noun;               /* what the refusal counts: "network" */
+	const char *hint;               /* the refusal's way out */
+};
 
 struct hn_link {
 	int ifindex;
@@ -44,20 +75,57 @@ struct hn_link {
 	bool aspen;
 };
 
-struct hn_addr {
-	int ifindex;
-	uint32_t addr;          /* host byte order */
-	unsigned len;
-};
-
 struct hostnet {
+	const struct hn_family *f;
 	struct hn_link *links; size_t n_links, cap_links;
-	struct hn_addr *addrs; size_t n_addrs, cap_addrs;
-	struct nl_route4_info *routes; size_t n_routes, cap_routes;
+	struct nl_ipaddr *addrs; size_t n_addrs, cap_addrs;
+	int *addr_if; size_t cap_addr_if;
+	struct nl_iproute_info *routes; size_t n_routes, cap_routes;
 	bool nomem;
 };
 
-/* Grow *v (of *cap elements of size sz) to hold n + 1. */
+static bool hn_net4(const struct topo_network *w, struct hn_net *out)
+{
+	if (!w->has_subnet || !w->has_gateway)
+		return false;
+	uint32_t mask = w->subnet.len == 0 ? 0 : 0xffffffffu << (32 - w->subnet.len);
+	uint32_t base = htonl(w->subnet.addr & mask), gw = htonl(w->gateway);
+	memcpy(out->addr, &base, 4);
+	memcpy(out->gw, &gw, 4);
+	out->len = w->subnet.len;
+	out->pos = w->subnet_pos;
+	return true;
+}
+
+static bool hn_net6(const struct topo_network *w, struct hn_net *out)
+{
+	if (!w->has_subnet6 || !w->has_gateway6)
+		return false;
+	memcpy(out->addr, w->subnet6.addr, 16);
+	memcpy(out->gw, w->gateway6, 16);
+	out->len = w->subnet6.len;
+	out->pos = w->subnet6_pos;
+	return true;
+}
+
+static const struct hn_family hn_v4 = {
+	.af = AF_INET, .id = "addr/", .gwkey = "gateway", .context = "check the host's routes",
+	.main_named = true, .net = hn_net4, .noun = "network",
+	.hint = "a gateway puts its subnet on a host bridge, whose route would take the "
+		"host's own traffic for those addresses: choose a subnet outside them, or "
+		"drop `gateway:` if the nodes need not reach the host",
+};
+
+static const struct hn_family hn_v6 = {
+	.af = AF_INET6, .id = "addr6/", .gwkey = "gateway6",
+	.context = "check the host's IPv6 routes", .net = hn_net6, .noun = "IPv6 subnet",
+	.hint = "a gateway6 puts its subnet6 on a host bridge, whose route would take the "
+		"host's own traffic for those addresses: choose a subnet6 outside them "
+		"(another fd00::/8 prefix), or drop `gateway6:` if the nodes need not reach "
+		"the host",
+};
+
+/* Room in *v (cap elements of sz bytes) for element n. */
 static bool hn_grow(void **v, size_t *cap, size_t n, size_t sz)
 {
 	if (n < *cap)
@@ -83,21 +151,32 @@ static int hn_link_seen(const struct nl_link_info *l, void *arg, struct rt_err *
 	return 0;
 }
 
-static void hn_addr_seen(int ifindex, const struct nl_addr4 *a, void *arg)
+/* fe80::/10: an IPv6 address every link has. */
+static bool hn_link_local(int af, const unsigned char *a)
+{
+	return af == AF_INET6 && a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+
+static void hn_addr_seen(int ifindex, const struct nl_ipaddr *a, void *arg)
 {
 	struct hostnet *h = arg;
-	if (!hn_grow((void **)&h->addrs, &h->cap_addrs, h->n_addrs, sizeof(*h->addrs))) {
+	if (hn_link_local(a->family, a->addr))
+		return;
+	if (!hn_grow((void **)&h->addrs, &h->cap_addrs, h->n_addrs, sizeof(*h->addrs)) ||
+	    !hn_grow((void **)&h->addr_if, &h->cap_addr_if, h->n_addrs, sizeof(*h->addr_if))) {
 		h->nomem = true;
 		return;
 	}
-	h->addrs[h->n_addrs++] = (struct hn_addr){ ifindex, ntohl(a->addr.s_addr), a->prefixlen };
+	h->addrs[h->n_addrs] = *a;
+	h->addr_if[h->n_addrs++] = ifindex;
 }
 
-static void hn_route_seen(const struct nl_route4_info *r, void *arg)
+static void hn_route_seen(const struct nl_iproute_info *r, void *arg)
 {
 	struct hostnet *h = arg;
 	if (r->dst_len == 0 || r->table == RT_TABLE_LOCAL || r->type == RTN_LOCAL ||
-	    r->type == RTN_BROADCAST || r->type == RTN_MULTICAST || r->type == RTN_ANYCAST)
+	    r->type == RTN_BROADCAST || r->type == RTN_MULTICAST || r->type == RTN_ANYCAST ||
+	    hn_link_local(r->family, r->dst) || (r->family == AF_INET6 && r->dst[0] == 0xff))
 		return;
 	if (!hn_grow((void **)&h->routes, &h->cap_routes, h->n_routes, sizeof(*h->routes))) {
 		h->nomem = true;
@@ -130,67 +209,66 @@ static const char *hn_dev(const struct hostnet *h, int ifindex, char buf[32])
 	return buf;
 }
 
-static uint32_t hn_mask(unsigned len)
-{
-	return len == 0 ? 0 : len >= 32 ? 0xffffffffu : 0xffffffffu << (32 - len);
-}
-
 /* Two prefixes share an address iff they agree on the shorter one's bits. */
-static bool hn_overlap(uint32_t a, unsigned la, uint32_t b, unsigned lb)
+static bool hn_overlap(const unsigned char *a, unsigned la, const unsigned char *b, unsigned lb)
 {
-	uint32_t m = hn_mask(la < lb ? la : lb);
-	return (a & m) == (b & m);
+	unsigned len = la < lb ? la : lb;
+	for (unsigned i = 0; i < 16 && len; i++) {
+		unsigned bits = len >= 8 ? 8 : len;
+		unsigned char mask = (unsigned char)(0xff00u >> bits);
+		if ((a[i] & mask) != (b[i] & mask))
+			return false;
+		len -= bits;
+	}
+	return true;
 }
 
-static const char *hn_ip(uint32_t host_order, char buf[INET_ADDRSTRLEN])
+static const char *hn_ip(const struct hostnet *h, const unsigned char *a, char buf[INET6_ADDRSTRLEN])
 {
-	struct in_addr a = { htonl(host_order) };
-	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+	return inet_ntop(h->f->af, a, buf, INET6_ADDRSTRLEN);
 }
 
-static const char *hn_table(unsigned table, char buf[16])
+/* " (table ...)" for a route's table; "" for main where the family does
+ * not name it. */
+static const char *hn_table(const struct hostnet *h, unsigned table, char buf[32])
 {
 	if (table == RT_TABLE_MAIN)
-		return "main";
-	if (table == RT_TABLE_DEFAULT)
-		return "default";
-	snprintf(buf, 16, "%u", table);
+		return h->f->main_named ? " (table main)" : "";
+	if (table == RT_TABLE_DEFAULT && h->f->main_named)
+		return " (table default)";
+	snprintf(buf, 32, " (table %u)", table);
 	return buf;
 }
 
-/* What network w clashes with, in what (size len); "" when nothing. The
+/* What network n clashes with, in what (size len); "" when nothing. The
  * first host address found is named (the more telling), else the first
  * route, with the count of the others. */
-static void hn_clash(const struct hostnet *h, const struct topo_network *w, char *what,
-		     size_t len)
+static void hn_clash(const struct hostnet *h, const struct hn_net *w, char *what, size_t len)
 {
-	uint32_t base = w->subnet.addr & hn_mask(w->subnet.len);
 	size_t n = 0;
-	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN], dev[32], tb[16];
+	char a[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN], dev[32], tb[32];
 	what[0] = '\0';
 	for (size_t i = 0; i < h->n_addrs; i++) {
-		const struct hn_addr *x = &h->addrs[i];
-		if (hn_aspen(h, x->ifindex) || !hn_overlap(base, w->subnet.len, x->addr, x->len))
+		const struct nl_ipaddr *x = &h->addrs[i];
+		if (hn_aspen(h, h->addr_if[i]) || !hn_overlap(w->addr, w->len, x->addr, x->prefixlen))
 			continue;
 		if (n++ == 0)
-			snprintf(what, len, "the host's address %s/%u on %s", hn_ip(x->addr, a), x->len,
-				 hn_dev(h, x->ifindex, dev));
+			snprintf(what, len, "the host's address %s/%u on %s", hn_ip(h, x->addr, a),
+				 x->prefixlen, hn_dev(h, h->addr_if[i], dev));
 	}
 	for (size_t i = 0; i < h->n_routes; i++) {
-		const struct nl_route4_info *r = &h->routes[i];
-		uint32_t dst = ntohl(r->dst.s_addr);
-		if ((r->oif && hn_aspen(h, r->oif)) || !hn_overlap(base, w->subnet.len, dst, r->dst_len))
+		const struct nl_iproute_info *r = &h->routes[i];
+		if ((r->oif && hn_aspen(h, r->oif)) || !hn_overlap(w->addr, w->len, r->dst, r->dst_len))
 			continue;
 		if (n++ > 0)
 			continue;
-		int k = snprintf(what, len, "the host's route %s/%u", hn_ip(dst, a), r->dst_len);
-		if (r->gateway.s_addr && k > 0 && (size_t)k < len)
-			k += snprintf(what + k, len - (size_t)k, " via %s",
-				      inet_ntop(AF_INET, &r->gateway, g, sizeof(g)));
+		int k = snprintf(what, len, "the host's route %s/%u", hn_ip(h, r->dst, a), r->dst_len);
+		if (r->has_gateway && k > 0 && (size_t)k < len)
+			k += snprintf(what + k, len - (size_t)k, " via %s", hn_ip(h, r->gateway, g));
 		if (r->oif && k > 0 && (size_t)k < len)
 			k += snprintf(what + k, len - (size_t)k, " dev %s", hn_dev(h, r->oif, dev));
 		if (k > 0 && (size_t)k < len)
-			snprintf(what + k, len - (size_t)k, " (table %s)", hn_table(r->table, tb));
+			snprintf(what + k, len - (size_t)k, "%s", hn_table(h, r->table, tb));
 	}
 	if (n > 1) {
 		size_t k = strlen(what);
@@ -203,48 +281,51 @@ static void hn_free(struct hostnet *h)
 {
 	free(h->links);
 	free(h->addrs);
+	free(h->addr_if);
 	free(h->routes);
 }
 
-/* Does the plan create (or re-create) network w's gateway address? Only
- * then does something new go on the host: a no-op re-apply pays no dumps. */
-static bool hn_creates_gateway(const struct plan *p, const struct topo_network *w)
+/* Does the plan create (or re-create) network w's gateway address of
+ * family f? Only then does something new go on the host: a no-op re-apply
+ * pays no dumps. */
+static bool hn_wanted(const struct hn_family *f, const struct plan *p,
+		      const struct topo_network *w, struct hn_net *n)
 {
+	if (!w->name || !f->net(w, n))
+		return false;
+	size_t k = strlen(f->id);
 	for (size_t i = 0; i < p->n_actions; i++) {
 		const struct action *a = &p->actions[i];
 		if (a->phase == PHASE_CREATE && a->op != ACT_UPDATE && a->desired->kind == RES_ADDR &&
-		    strncmp(a->desired->id, "addr/", 5) == 0 && !strcmp(a->desired->id + 5, w->name))
+		    strncmp(a->desired->id, f->id, k) == 0 && !strcmp(a->desired->id + k, w->name))
 			return true;
 	}
 	return false;
 }
 
-static bool hn_wanted(const struct plan *p, const struct topo_network *w)
+static int hn_preflight(const struct hn_family *f, struct nl *host, const struct topology *t,
+			const struct plan *p, struct rt_err *e)
 {
-	return w->name && w->has_subnet && w->has_gateway && hn_creates_gateway(p, w);
-}
-
-int hostnet_preflight(struct nl *host, const struct topology *t, const struct plan *p,
-		      struct rt_err *e)
-{
+	struct hn_net net;
 	bool any = false;
 	for (size_t i = 0; i < t->n_networks && !any; i++)
-		any = hn_wanted(p, &t->networks[i]);
+		any = hn_wanted(f, p, &t->networks[i], &net);
 	if (!any)
 		return 0;
 	struct nl *own = NULL;
 	if (!host && nl_open(&own, -1, e) < 0)
-		return rt_err_prefix(e, "check the host's routes");
+		return rt_err_prefix(e, "%s", f->context);
 	struct nl *nl = host ? host : own;
-	struct hostnet h = {0};
+	struct hostnet h = { .f = f };
 	int rc = -1;
-	if (nl_link_dump(nl, hn_link_seen, &h, e) < 0 || nl_addr_dump(nl, hn_addr_seen, &h, e) < 0 ||
-	    nl_route_dump(nl, hn_route_seen, &h, e) < 0) {
-		rt_err_prefix(e, "check the host's routes");
+	if (nl_link_dump(nl, hn_link_seen, &h, e) < 0 ||
+	    nl_ipaddr_dump(nl, f->af, hn_addr_seen, &h, e) < 0 ||
+	    nl_iproute_dump(nl, f->af, hn_route_seen, &h, e) < 0) {
+		rt_err_prefix(e, "%s", f->context);
 		goto out;
 	}
 	if (h.nomem) {
-		rt_errf(e, ENOMEM, "check the host's routes: out of memory");
+		rt_errf(e, ENOMEM, "%s: out of memory", f->context);
 		goto out;
 	}
 	char msg[sizeof(e->msg)];
@@ -252,30 +333,39 @@ int hostnet_preflight(struct nl *host, const struct topology *t, const struct pl
 	msg[0] = '\0';
 	for (size_t i = 0; i < t->n_networks; i++) {
 		const struct topo_network *w = &t->networks[i];
-		char what[300], net[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
-		if (!hn_wanted(p, w))
+		char what[300], a[INET6_ADDRSTRLEN], gw[INET6_ADDRSTRLEN];
+		if (!hn_wanted(f, p, w, &net))
 			continue;
-		hn_clash(&h, w, what, sizeof(what));
+		hn_clash(&h, &net, what, sizeof(what));
 		if (!what[0])
 			continue;
 		n++;
 		int k = snprintf(msg + used, sizeof(msg) - used,
-				 "\n  %s:%u:%u: network %s (%s/%u, gateway %s on the host) overlaps %s",
-				 t->file ? t->file : "", w->subnet_pos.line, w->subnet_pos.col, w->name,
-				 hn_ip(w->subnet.addr & hn_mask(w->subnet.len), net), w->subnet.len,
-				 hn_ip(w->gateway, gw), what);
+				 "\n  %s:%u:%u: network %s (%s/%u, %s %s on the host) overlaps %s",
+				 t->file ? t->file : "", net.pos.line, net.pos.col, w->name,
+				 hn_ip(&h, net.addr, a), net.len, f->gwkey, hn_ip(&h, net.gw, gw), what);
 		if (k > 0 && (size_t)k < sizeof(msg) - used)
 			used += (size_t)k;
 	}
 	rc = 0;
 	if (n)
-		rc = rt_errf(e, EEXIST, "%zu network%s overlap%s the host's own addresses or routes; "
-			     "nothing was changed:%s\n  a gateway puts its subnet on a host bridge, "
-			     "whose route would take the host's own traffic for those addresses: "
-			     "choose a subnet outside them, or drop `gateway:` if the nodes need not "
-			     "reach the host", n, n == 1 ? "" : "s", n == 1 ? "s" : "", msg);
+		rc = rt_errf(e, EEXIST, "%zu %s%s overlap%s the host's own addresses or routes; "
+			     "nothing was changed:%s\n  %s", n, f->noun, n == 1 ? "" : "s",
+			     n == 1 ? "s" : "", msg, f->hint);
 out:
 	hn_free(&h);
 	nl_free(own);
 	return rc;
+}
+
+int hostnet_preflight(struct nl *host, const struct topology *t, const struct plan *p,
+		      struct rt_err *e)
+{
+	return hn_preflight(&hn_v4, host, t, p, e);
+}
+
+int hostnet6_preflight(struct nl *host, const struct topology *t, const struct plan *p,
+		       struct rt_err *e)
+{
+	return hn_preflight(&hn_v6, host, t, p, e);
 }

@@ -918,25 +918,6 @@ int nl_ipaddr_dump(struct nl *nl, int family, nl_ipaddr_fn fn, void *arg, struct
 	return 0;
 }
 
-struct nl_addr4_walk {
-	nl_addr_fn fn;
-	void *arg;
-};
-
-static void nl_addr4_seen(int ifindex, const struct nl_ipaddr *a, void *arg)
-{
-	struct nl_addr4_walk *w = arg;
-	struct nl_addr4 v = { .prefixlen = a->prefixlen };
-	memcpy(&v.addr, a->addr, 4);
-	w->fn(ifindex, &v, w->arg);
-}
-
-int nl_addr_dump(struct nl *nl, nl_addr_fn fn, void *arg, struct rt_err *e)
-{
-	struct nl_addr4_walk w = { fn, arg };
-	return nl_ipaddr_dump(nl, AF_INET, nl_addr4_seen, &w, e);
-}
-
 struct nl_addr_list {
 	int ifindex;
 	struct nl_ipaddr *out;
@@ -1149,23 +1130,3 @@ int nl_addr6_ready(struct nl *nl, const char *cidr, bool *ready, struct rt_err *
 	return 0;
 }
 
-struct nl_route4_walk {
-	nl_route_fn fn;
-	void *arg;
-};
-
-static void nl_route4_seen(const struct nl_iproute_info *r, void *arg)
-{
-	struct nl_route4_walk *w = arg;
-	struct nl_route4_info v = { .dst_len = r->dst_len, .oif = r->oif, .table = r->table,
-				    .type = r->type };
-	memcpy(&v.dst, r->dst, 4);
-	memcpy(&v.gateway, r->gateway, 4);
-	w->fn(&v, w->arg);
-}
-
-int nl_route_dump(struct nl *nl, nl_route_fn fn, void *arg, struct rt_err *e)
-{
-	struct nl_route4_walk w = { fn, arg };
-	return nl_iproute_dump(nl, AF_INET, nl_route4_seen, &w, e);
-}

@@ -1,6 +1,6 @@
 /* nl.h — rtnetlink primitives: links, IPv4 and IPv6 addresses, default
  * routes, and dumps of every address and route (the host checks of
- * hostnet.c and hostnet6.c).
+ * hostnet.c).
  *
  * A struct nl is one rtnetlink socket bound to one network namespace for its
  * whole life (a socket stays in the namespace it was created in). Open one
@@ -209,12 +209,6 @@ typedef void (*nl_ipaddr_fn)(int ifindex, const struct nl_ipaddr *a, void *arg);
 /* Every address of family (AF_UNSPEC: both) of the handle's namespace. */
 int nl_ipaddr_dump(struct nl *nl, int family, nl_ipaddr_fn fn, void *arg, struct rt_err *e);
 
-/* Called by nl_addr_dump once per IPv4 address of the namespace. */
-typedef void (*nl_addr_fn)(int ifindex, const struct nl_addr4 *a, void *arg);
-
-/* Every IPv4 address of the handle's namespace, on every link. */
-int nl_addr_dump(struct nl *nl, nl_addr_fn fn, void *arg, struct rt_err *e);
-
 /* ---------------- default routes (IPv4 and IPv6) ---------------- */
 
 struct nl_route_def {
@@ -237,22 +231,7 @@ int nl_route_default_get(struct nl *nl, int family, struct nl_route_def *out, st
 
 /* ---------------- routes: all of them ---------------- */
 
-struct nl_route4_info {
-	struct in_addr dst;
-	unsigned dst_len;
-	struct in_addr gateway;         /* 0.0.0.0: none */
-	int oif;                        /* 0: none, or several next hops */
-	unsigned table;                 /* RT_TABLE_MAIN, RT_TABLE_LOCAL, ... */
-	unsigned type;                  /* RTN_UNICAST, RTN_LOCAL, RTN_BLACKHOLE, ... */
-};
-
-/* Called by nl_route_dump once per IPv4 route. */
-typedef void (*nl_route_fn)(const struct nl_route4_info *r, void *arg);
-
-/* Every IPv4 route of the handle's namespace, in every table. */
-int nl_route_dump(struct nl *nl, nl_route_fn fn, void *arg, struct rt_err *e);
-
-/* The same for either family (hostnet6.c): addresses in network order. */
+/* A route of either family (hostnet.c): addresses in network order. */
 struct nl_iproute_info {
 	int family;
 	unsigned char dst[16];

@@ -154,7 +154,7 @@ int hostnet_preflight(struct nl *host, const struct topology *t, const struct pl
 
 /* The same for IPv6: every network whose gateway6 address the plan
  * creates, its subnet6 against the host's IPv6 addresses and routes
- * (hostnet6.c). */
+ * (hostnet.c). */
 int hostnet6_preflight(struct nl *host, const struct topology *t, const struct plan *p,
 		       struct rt_err *e);
 /* Before anything changes: no network whose gateway address the plan

@@ -222,6 +222,51 @@ static struct health_check check6(enum health_kind kind, const char *ip, uint16_
 	return c;
 }
 
+/* An ICMP error about our echo request names its cause and its sender,
+ * for both families: NS1 routes 10.88.0.0/24 and fd00:88::/64 through a
+ * router namespace whose prohibit routes answer "administratively
+ * prohibited". (Raw sockets only: root in the sandbox.) */
+static void test_ping_icmp_error(void **state)
+{
+	(void)state;
+	const char *add[] = {"ip", "netns", "add", "aspen-h3", NULL};
+	assert_int_equal(ktest_run(add), 0);
+	const char *sysctl[] = {"ip", "netns", "exec", "aspen-h3", "sh", "-c",
+				"echo 1 >/proc/sys/net/ipv4/ip_forward && "
+				"echo 1 >/proc/sys/net/ipv6/conf/all/forwarding", NULL};
+	int ok = !ns_cmd(NS1, "link add e0 type veth peer name e1 netns aspen-h3") &&
+		 !ns_cmd(NS1, "addr add 10.78.0.1/24 dev e0") &&
+		 !ns_cmd(NS1, "addr add fd00:78::1/64 dev e0 nodad") &&
+		 !ns_cmd("aspen-h3", "addr add 10.78.0.2/24 dev e1") &&
+		 !ns_cmd("aspen-h3", "addr add fd00:78::2/64 dev e1 nodad") &&
+		 !ns_cmd(NS1, "link set e0 up") && !ns_cmd("aspen-h3", "link set e1 up") &&
+		 !ktest_run(sysctl) &&
+		 !ns_cmd("aspen-h3", "route add prohibit 10.88.0.0/24") &&
+		 !ns_cmd("aspen-h3", "-6 route add prohibit fd00:88::/64") &&
+		 !ns_cmd(NS1, "route add 10.88.0.0/24 via 10.78.0.2") &&
+		 !ns_cmd(NS1, "-6 route add fd00:88::/64 via fd00:78::2");
+	/* Both IPv6 addresses usable (their local routes in place) first. */
+	const char *ready6[] = {"sh", "-c", "for i in $(seq 1200); do ip -n " NS1 " -6 route show "
+				"table local | grep -q 'fd00:78::1 ' && ip -n aspen-h3 -6 route show "
+				"table local | grep -q 'fd00:78::2 ' && exit 0; sleep 0.1; done; exit 1",
+				NULL};
+	ok = ok && !ktest_run(ready6);
+	if (ok) {
+		struct health_check c = {.node = "node1", .netns_path = NS1_PATH,
+					 .kind = HEALTH_PING, .ip = 0x0a580001u,  /* 10.88.0.1 */
+					 .attempt_timeout_ms = 5000};
+		expect_fail(&c, "health ping 10.88.0.1: administratively prohibited (from 10.78.0.2)",
+			    EHOSTUNREACH);
+		c = check6(HEALTH_PING, "fd00:88::1", 0, NS1_PATH);
+		c.attempt_timeout_ms = 5000;
+		expect_fail(&c, "health ping fd00:88::1: administratively prohibited (from fd00:78::2)",
+			    EHOSTUNREACH);
+	}
+	const char *del[] = {"ip", "netns", "del", "aspen-h3", NULL};
+	ktest_run(del);                 /* takes e1, and with it e0 and the routes */
+	assert_true(ok);
+}
+
 static void test_ipv6(void **state)
 {
 	(void)state;
@@ -474,6 +519,7 @@ static int suite(void)
 		cmocka_unit_test(test_ping),
 		cmocka_unit_test(test_ping_unprivileged),
 		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_ping_icmp_error),
 		cmocka_unit_test(test_exec),
 		cmocka_unit_test(test_wait_timeout_message),
 		cmocka_unit_test(test_wait_late_success),

@@ -33,16 +33,16 @@ static void sh(const char *fmt, ...)
 		fail_msg("failed: %s", cmd);
 }
 
-/* Plan "lan: {subnet: SUBNET[, gateway: GW]}" against an empty system and
- * run the preflight (through its own socket: host NULL). Returns its
- * result; the message, if any, in e. */
-static int check(const char *subnet, const char *gw, struct rt_err *e)
+/* Plan the topology yaml (n bytes) against an empty system and run the
+ * preflight of one family (through its own socket: host NULL); the other
+ * family's passes on it, and a plan that creates nothing puts nothing on
+ * the host. Returns the result; the message, if any, in e. */
+static int check_yaml(const char *yaml, int n, bool v6, struct rt_err *e)
 {
-	char yaml[512];
-	int n = snprintf(yaml, sizeof(yaml),
-			 "apiVersion: aspen/v1\nname: hn\nnetworks:\n  lan: {subnet: %s%s%s}\n"
-			 "nodes:\n  a: {kind: netns, interfaces: [{network: lan}]}\n",
-			 subnet, gw ? ", gateway: " : "", gw ? gw : "");
+	int (*pre)(struct nl *, const struct topology *, const struct plan *, struct rt_err *) =
+		v6 ? hostnet6_preflight : hostnet_preflight;
+	int (*other)(struct nl *, const struct topology *, const struct plan *, struct rt_err *) =
+		v6 ? hostnet_preflight : hostnet6_preflight;
 	struct diag_list d;
 	diag_init(&d, "hn.yaml");
 	struct topology *t = topo_load_buffer("hn.yaml", yaml, (size_t)n, &d);
@@ -56,15 +56,27 @@ static int check(const char *subnet, const char *gw, struct rt_err *e)
 	struct plan p;
 	assert_int_equal(plan_compute(&p, t, &desired, &observed, &d), 0);
 	*e = (struct rt_err){0};
-	int rc = hostnet_preflight(NULL, t, &p, e);
-	/* A plan that creates nothing puts nothing on the host. */
+	int rc = pre(NULL, t, &p, e);
+	struct rt_err eo = {0};
+	assert_int_equal(other(NULL, t, &p, &eo), 0);
 	struct plan none = {0};
 	struct rt_err e2 = {0};
-	assert_int_equal(hostnet_preflight(NULL, t, &none, &e2), 0);
+	assert_int_equal(pre(NULL, t, &none, &e2), 0);
 	plan_free(&p);
 	topo_free(t);
 	diag_clear(&d);
 	return rc;
+}
+
+/* Plan "lan: {subnet: SUBNET[, gateway: GW]}" and run the preflight. */
+static int check(const char *subnet, const char *gw, struct rt_err *e)
+{
+	char yaml[512];
+	int n = snprintf(yaml, sizeof(yaml),
+			 "apiVersion: aspen/v1\nname: hn\nnetworks:\n  lan: {subnet: %s%s%s}\n"
+			 "nodes:\n  a: {kind: netns, interfaces: [{network: lan}]}\n",
+			 subnet, gw ? ", gateway: " : "", gw ? gw : "");
+	return check_yaml(yaml, n, false, e);
 }
 
 static void expect_refused(const char *subnet, const char *gw, const char *what)
@@ -150,7 +162,7 @@ static void test_default_route_left_out(void **state)
 /* ---------------- IPv6: hostnet6_preflight ---------------- */
 
 /* Plan "lan: {subnet: 10.30.0.0/24, subnet6: SUBNET6[, gateway6: GW6]}"
- * and run the IPv6 preflight; the IPv4 one passes on it. */
+ * and run the IPv6 preflight. */
 static int check6(const char *subnet6, const char *gw6, struct rt_err *e)
 {
 	char yaml[512];
@@ -159,29 +171,7 @@ static int check6(const char *subnet6, const char *gw6, struct rt_err *e)
 			 "  lan: {subnet: 10.30.0.0/24, subnet6: \"%s\"%s%s%s}\n"
 			 "nodes:\n  a: {kind: netns, interfaces: [{network: lan}]}\n",
 			 subnet6, gw6 ? ", gateway6: \"" : "", gw6 ? gw6 : "", gw6 ? "\"" : "");
-	struct diag_list d;
-	diag_init(&d, "hn.yaml");
-	struct topology *t = topo_load_buffer("hn.yaml", yaml, (size_t)n, &d);
-	assert_non_null(t);
-	if (diag_failed(&d)) {
-		diag_print(&d, stderr, DIAG_TEXT, false);
-		fail_msg("topology does not validate");
-	}
-	struct res_list desired = {0}, observed = {0};
-	topo_lower(t, &desired);
-	struct plan p;
-	assert_int_equal(plan_compute(&p, t, &desired, &observed, &d), 0);
-	*e = (struct rt_err){0};
-	int rc = hostnet6_preflight(NULL, t, &p, e);
-	struct rt_err e4 = {0};
-	assert_int_equal(hostnet_preflight(NULL, t, &p, &e4), 0);
-	struct plan none = {0};
-	struct rt_err e2 = {0};
-	assert_int_equal(hostnet6_preflight(NULL, t, &none, &e2), 0);
-	plan_free(&p);
-	topo_free(t);
-	diag_clear(&d);
-	return rc;
+	return check_yaml(yaml, n, true, e);
 }
 
 static void expect6(const char *subnet6, const char *gw6, const char *what)

@@ -21,52 +21,14 @@
 
 #include "api/client.h"
 #include "api/mhd.h"
+#include "tests/unit/lazylib.h"
 
-static int child_fails(const char *lib, const char *const *want)
-{
-	setenv("ASPEN_LIBMICROHTTPD", lib, 1);
-	for (int round = 0; round < 2; round++) {
-		struct rt_err e = {0};
-		if (apimhd_load(&e) != -1 || e.errnum != ELIBACC) {
-			fprintf(stderr, "apimhd_load(%s) did not fail (round %d)\n", lib, round);
-			return 1;
-		}
-		for (size_t i = 0; want[i]; i++)
-			if (!strstr(e.msg, want[i])) {
-				fprintf(stderr, "message lacks \"%s\": %s\n", want[i], e.msg);
-				return 1;
-			}
-	}
-	return 0;
-}
+static const struct lazylib mhd_lib = {
+	"ASPEN_LIBMICROHTTPD", APIMHD_SONAME, APIMHD_PACKAGE, "MHD_start_daemon", apimhd_load, NULL,
+};
 
-static void expect_child_fails(const char *lib, const char *const *want)
-{
-	fflush(NULL);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(child_fails(lib, want));
-	int st;
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
-}
-
-static void test_missing_library(void **state)
-{
-	(void)state;
-	const char *want[] = { "/nonexistent/libmicrohttpd.so.12", "cannot open shared object file",
-			       "install the Debian package libmicrohttpd12", NULL };
-	expect_child_fails("/nonexistent/libmicrohttpd.so.12", want);
-}
-
-static void test_not_libmicrohttpd(void **state)
-{
-	(void)state;
-	const char *want[] = { "libm.so.6", "it has no MHD_start_daemon", "libmicrohttpd12", NULL };
-	expect_child_fails("libm.so.6", want);
-}
+static void test_missing_library(void **state) { (void)state; lazylib_expect_missing(&mhd_lib); }
+static void test_not_libmicrohttpd(void **state) { (void)state; lazylib_expect_not_it(&mhd_lib); }
 
 /* ---------------- a daemon for the client ---------------- */
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "runtime/nftlib.h"
+#include "tests/unit/lazylib.h"
 
 static void test_loads_and_calls(void **state)
 {
@@ -38,51 +39,12 @@ static void test_loads_and_calls(void **state)
 	nft_ctx_free(ctx);
 }
 
-static int child_fails(const char *lib, const char *const *want)
-{
-	setenv("ASPEN_LIBNFTABLES", lib, 1);
-	for (int round = 0; round < 2; round++) {
-		struct rt_err e = {0};
-		if (rtnft_load(&e) != -1 || e.errnum != ELIBACC) {
-			fprintf(stderr, "rtnft_load(%s) did not fail (round %d)\n", lib, round);
-			return 1;
-		}
-		for (size_t i = 0; want[i]; i++)
-			if (!strstr(e.msg, want[i])) {
-				fprintf(stderr, "message lacks \"%s\": %s\n", want[i], e.msg);
-				return 1;
-			}
-	}
-	return 0;
-}
+static const struct lazylib nft_lib = {
+	"ASPEN_LIBNFTABLES", RTNFT_SONAME, RTNFT_PACKAGE, "nft_ctx_new", rtnft_load, NULL,
+};
 
-static void expect_child_fails(const char *lib, const char *const *want)
-{
-	fflush(NULL);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(child_fails(lib, want));
-	int st;
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
-}
-
-static void test_missing_library(void **state)
-{
-	(void)state;
-	const char *want[] = { "/nonexistent/libnftables.so.1", "cannot open shared object file",
-			       "install the Debian package libnftables1", NULL };
-	expect_child_fails("/nonexistent/libnftables.so.1", want);
-}
-
-static void test_not_libnftables(void **state)
-{
-	(void)state;
-	const char *want[] = { "libm.so.6", "it has no nft_ctx_new", "libnftables1", NULL };
-	expect_child_fails("libm.so.6", want);
-}
+static void test_missing_library(void **state) { (void)state; lazylib_expect_missing(&nft_lib); }
+static void test_not_libnftables(void **state) { (void)state; lazylib_expect_not_it(&nft_lib); }
 
 int main(void)
 {
