@@ -756,7 +756,7 @@ static int tc_probe_flower(struct nl_sock *sk, int ifindex, char *why, size_t le
 	}
 	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
 	rtnl_tc_set_parent(TC_CAST(q), TC_H_INGRESS);
-	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(0xffff, 0));
+	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(0xffffu, 0));
 	rc = rtnl_tc_set_kind(TC_CAST(q), "ingress");
 	if (rc == 0)
 		rc = rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_EXCL);
@@ -766,7 +766,7 @@ static int tc_probe_flower(struct nl_sock *sk, int ifindex, char *why, size_t le
 		snprintf(why, len, "add ingress qdisc: %s", nl_geterror(rc));
 	} else {
 		rtnl_tc_set_ifindex(TC_CAST(c), ifindex);
-		rtnl_tc_set_parent(TC_CAST(c), TC_HANDLE(0xffff, 0));
+		rtnl_tc_set_parent(TC_CAST(c), TC_HANDLE(0xffffu, 0));
 		rtnl_cls_set_protocol(c, 0x0003);       /* ETH_P_ALL */
 		rtnl_cls_set_prio(c, 1);
 		rc = rtnl_tc_set_kind(TC_CAST(c), "flower");
