@@ -381,7 +381,7 @@ static enum MHD_Result api_list_faults(struct api_server *s, struct MHD_Connecti
 	const cJSON *rec;
 	cJSON_ArrayForEach(rec, s->c->journal.faults) {
 		const char *k = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "key"));
-		if (!k || (s->c->sched_armed && !strcmp(k, s->c->sched_armed)))
+		if (!k || sched_is_armed(s->c, k))
 			continue;       /* journaled ahead of its time, not applied */
 		cJSON *x = cJSON_CreateObject();
 		cJSON_AddStringToObject(x, "id", k);
@@ -484,7 +484,7 @@ static enum MHD_Result api_status(struct api_server *s, struct MHD_Connection *c
 	const cJSON *rec;
 	cJSON_ArrayForEach(rec, c->journal.faults) {
 		const char *k = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "key"));
-		if (!k || (c->sched_armed && !strcmp(k, c->sched_armed)))
+		if (!k || sched_is_armed(c, k))
 			continue;
 		cJSON *x = cJSON_CreateObject();
 		cJSON_AddStringToObject(x, "key", k);

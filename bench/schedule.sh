@@ -8,7 +8,9 @@
 #    of |actual - scheduled| (target p99 < 1 ms), with the journal on disk
 #    (/var/tmp) and on tmpfs (/dev/shm): the journal's fsync is the step that
 #    can make an entry late; then on disk again with two busy processes
-#    (sh loops, killed at the end) loading the machine. No root needed.
+#    (sh loops, killed at the end) loading the machine. After each, the
+#    machine's floor: a bare timed sleep to the same instants (no aspen),
+#    the kernel's wake-up latency at that moment. No root needed.
 # 2. In tests/sandbox.sh (private namespaces; nothing touches the host), on
 #    live netns topologies made by bench/gen-topology.sh and `aspen apply
 #    --no-schedule`, with the real mechanisms:
@@ -28,7 +30,11 @@ TOOL=$BUILD/tools/bench_schedule
 if [ "${ASPEN_SANDBOX:-}" != 1 ]; then
 	echo "fault schedule:"
 	"$TOOL" precision 100 /var/tmp
-	[ -d /dev/shm ] && "$TOOL" precision 100 /dev/shm
+	"$TOOL" floor 100
+	if [ -d /dev/shm ]; then
+		"$TOOL" precision 100 /dev/shm
+		"$TOOL" floor 100
+	fi
 	# The same with two busy processes loading the machine (issue 13):
 	# started here, killed here by their pids.
 	sh -c 'while :; do :; done' & b1=$!
@@ -36,6 +42,7 @@ if [ "${ASPEN_SANDBOX:-}" != 1 ]; then
 	trap 'kill "$b1" "$b2" 2>/dev/null' EXIT INT TERM
 	echo "  with 2 busy processes (load average $(cut -d' ' -f1 /proc/loadavg)):"
 	"$TOOL" precision 100 /var/tmp || true
+	"$TOOL" floor 100 || true
 	kill "$b1" "$b2" 2>/dev/null || true
 	wait "$b1" "$b2" 2>/dev/null || true
 	trap - EXIT INT TERM

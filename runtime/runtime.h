@@ -97,10 +97,11 @@ struct rt_ctx {
 	rt_event_fn on_event; void *ud;
 	int stop_grace_ms;              /* SIGTERM -> SIGKILL grace for processes */
 	size_t mutations;               /* actions that changed the system */
-	/* The key of the fault record the scheduler journaled ahead of its
-	 * time and has not yet applied (schedule.c), or NULL: a heal served
-	 * meanwhile (the control API) must leave that record alone. */
-	const char *sched_armed;
+	/* The schedule running on this context (schedule.c), or NULL. The
+	 * records it journaled ahead of their time and has not yet applied
+	 * are sched_is_armed(): a heal served meanwhile (the control API)
+	 * must leave them alone. */
+	void *sched_run;
 	struct rt_linkcache *lc; size_t n_lc, cap_lc;
 	/* Lookups by name and by handle without a scan: 3000 nodes make
 	 * 3000 namespaces and caches, each looked up several times. */

@@ -9,10 +9,14 @@
  *
  * The journal's "faults" array holds one undo record per active revertible
  * fault. A record goes in (and the journal is saved) before fault_apply,
- * and comes out (saved again) only after fault_revert succeeded: the saved
- * journal is always a superset of what is live, which is what makes
- * `aspen heal` after a SIGKILL complete. sched_heal works from the records
- * alone and is shared by `aspen heal`, `aspen destroy` and the signal path. */
+ * and comes out only after fault_revert succeeded: the saved journal is
+ * always a superset of what is live, which is what makes `aspen heal` after
+ * a SIGKILL complete. The run saves ahead: the records of the coming
+ * faults go to disk in one save, well before their time, and a revert's
+ * removal rides on the next save (run_fill; docs/schedule.md, "Saving
+ * ahead"), so no fsync sits between a deadline and its fault. sched_heal
+ * works from the records alone and is shared by `aspen heal`, `aspen
+ * destroy` and the signal path. */
 #include "runtime/schedule.h"
 #include "runtime/roles.h"
 
@@ -151,10 +155,12 @@ static void rec_stamp(cJSON *rec, const char *key, const struct topo_fault *f, c
 	rec_set(rec, "deadline", cJSON_CreateNumber((double)deadline_ms));
 }
 
-/* Revert record i of the journal; on success remove it and save.
+/* Revert record i of the journal; on success remove it, and save unless
+ * the caller saves later (a record of a reverted fault left on disk is
+ * harmless: revert is idempotent, and heal only reverts again).
  * The event is REVERTED (or FAILED) with scheduled/timing from tmpl. */
 static int rec_revert(struct rt_ctx *c, int i, const struct sched_opts *o,
-		      const struct sched_event *tmpl, struct rt_err *e)
+		      const struct sched_event *tmpl, bool save, struct rt_err *e)
 {
 	cJSON *rec = cJSON_GetArrayItem(c->journal.faults, i);
 	struct sched_event ev = *tmpl;
@@ -177,7 +183,7 @@ static int rec_revert(struct rt_ctx *c, int i, const struct sched_opts *o,
 	/* The strings of ev point into rec: emit before it is deleted. */
 	sched_emit(o, &ev);
 	cJSON_DeleteItemFromArray(c->journal.faults, i);
-	return journal_save(&c->journal, e);
+	return save ? journal_save(&c->journal, e) : 0;
 }
 
 /* ---------------- capability check ---------------- */
@@ -219,10 +225,11 @@ struct armed {
 };
 
 /* prepare -> record stamped -> into the journal and saved (revertible
- * kinds). Nothing changes on the system. */
+ * kinds; without save the caller saves a batch before any of it is
+ * applied). Nothing changes on the system. */
 static int fault_arm(struct rt_ctx *c, const struct topology *t, const struct topo_fault *f,
 		     const char *key, const char *desc, uint64_t deadline_ms, const cJSON *extra,
-		     const struct sched_opts *o, struct armed *a, struct rt_err *e)
+		     const struct sched_opts *o, bool save, struct armed *a, struct rt_err *e)
 {
 	const struct fault_ops *ops = sched_ops(o);
 	memset(a, 0, sizeof(*a));
@@ -253,7 +260,7 @@ static int fault_arm(struct rt_ctx *c, const struct topology *t, const struct to
 		return 0;
 	cJSON_AddItemToArray(rec_array(&c->journal), undo);
 	a->journaled = true;
-	if (journal_save(&c->journal, e) < 0) {
+	if (save && journal_save(&c->journal, e) < 0) {
 		cJSON_DeleteItemFromArray(c->journal.faults, rec_find(&c->journal, key));
 		memset(a, 0, sizeof(*a));
 		return rt_err_prefix(e, "%s: cannot journal the fault before applying it", key);
@@ -262,15 +269,17 @@ static int fault_arm(struct rt_ctx *c, const struct topology *t, const struct to
 }
 
 /* Give up an armed fault that was never applied: its record leaves the
- * journal (a revert first would be harmless, and is not needed). */
-static void fault_disarm(struct rt_ctx *c, struct armed *a)
+ * journal (a revert first would be harmless, and is not needed), saved
+ * now or by the caller's next save. */
+static void fault_disarm(struct rt_ctx *c, struct armed *a, bool save)
 {
 	if (!a->undo)
 		return;
 	if (a->journaled) {
 		struct rt_err e;
 		cJSON_DeleteItemFromArray(c->journal.faults, rec_find(&c->journal, a->key));
-		journal_save(&c->journal, &e);
+		if (save)
+			journal_save(&c->journal, &e);
 	} else {
 		cJSON_Delete(a->undo);
 	}
@@ -280,7 +289,7 @@ static void fault_disarm(struct rt_ctx *c, struct armed *a)
 /* fault_apply from the armed record. On failure whatever half of it went
  * in comes out (revert is idempotent) and the record leaves the journal. */
 static int fault_fire(struct rt_ctx *c, const struct topology *t, struct armed *a,
-		      const char *desc, const struct sched_opts *o, struct sched_event *ev,
+		      const char *desc, const struct sched_opts *o, bool save, struct sched_event *ev,
 		      struct rt_err *e)
 {
 	const struct fault_ops *ops = sched_ops(o);
@@ -294,7 +303,7 @@ static int fault_fire(struct rt_ctx *c, const struct topology *t, struct armed *
 		if (a->journaled && ops->revert && ops->revert(c, a->undo, &re) < 0)
 			a->journaled = false;   /* keep the record: heal retries it */
 		if (a->journaled || !sched_revertible(a->f->kind))
-			fault_disarm(c, a);
+			fault_disarm(c, a, save);
 		memset(a, 0, sizeof(*a));
 		return -1;
 	}
@@ -318,10 +327,10 @@ int sched_apply_rec(struct rt_ctx *c, const struct topology *t, const struct top
 	struct sched_event ev = {.ev = SCHED_EV_APPLIED, .key = key, .kind = sched_kind_name(f),
 				 .desc = desc};
 	struct armed a;
-	int rc = fault_arm(c, t, f, key, desc, deadline_ms, extra, o, &a, e);
+	int rc = fault_arm(c, t, f, key, desc, deadline_ms, extra, o, true, &a, e);
 	if (rc == 0)
 		ev.desc = a.desc;
-	if (rc != 0 || fault_fire(c, t, &a, ev.desc, o, &ev, e) < 0) {
+	if (rc != 0 || fault_fire(c, t, &a, ev.desc, o, true, &ev, e) < 0) {
 		ev.ev = rc > 0 ? SCHED_EV_SKIPPED : SCHED_EV_FAILED;
 		ev.err = e->msg;
 		sched_emit(o, &ev);
@@ -357,11 +366,11 @@ int sched_heal(struct rt_ctx *c, const char *key, const struct sched_opts *o,
 		const char *k = rec_str(cJSON_GetArrayItem(c->journal.faults, i), "key");
 		if (key && (!k || strcmp(k, key)))
 			continue;
-		if (k && c->sched_armed && !strcmp(k, c->sched_armed))
+		if (k && sched_is_armed(c, k))
 			continue;       /* not applied yet: the schedule owns it */
 		found = true;
 		struct rt_err re = {0};
-		if (rec_revert(c, i, o, &tmpl, &re) < 0) {
+		if (rec_revert(c, i, o, &tmpl, true, &re) < 0) {
 			if (failed++ == 0)
 				first = re;
 			continue;
@@ -393,7 +402,7 @@ int sched_revert_due(struct rt_ctx *c, const char *key, uint64_t at_us, uint64_t
 		return rt_errf(e, ENOENT, "no active fault '%s' on %s", key, c->topology);
 	struct sched_event tmpl = {.ev = SCHED_EV_REVERTED, .scheduled = true, .at_us = at_us,
 				   .t_us = t_us};
-	return rec_revert(c, i, o, &tmpl, e);
+	return rec_revert(c, i, o, &tmpl, true, e);
 }
 
 void sched_adhoc_key(const struct rt_ctx *c, char *buf, size_t len)
@@ -430,9 +439,20 @@ struct run {
 	uint64_t t0_unix_us;    /* CLOCK_REALTIME us at t0 (schedule_start's) */
 	struct active *act;
 	size_t n_act;
-	struct armed next;      /* the next APPLY, journaled ahead of its time */
-	const struct timeline_entry *next_te;
+	/* arm[i]: timeline entry i prepared (and journaled) ahead of its time,
+	 * until it is applied; entries below arm_end were considered. */
+	struct armed *arm;
+	size_t arm_end;
+	uint64_t save_us;       /* what the last save-ahead cost */
+	bool dirty;             /* records removed in memory, not yet on disk */
 };
+
+/* Saving ahead (run_fill): how many records, and how far ahead, one save
+ * journals; a save is made early only when the time to the next entry
+ * leaves room for twice the last one's cost plus this. */
+#define RUN_ARM_MAX 128
+#define RUN_ARM_AHEAD_US (10u * 1000000u)
+#define RUN_SLACK_US 2000u
 
 #define RUN_STOPPED (-2)
 #define RUN_STOP_POLL_MS 50     /* how often a stop flag set by another thread is seen */
@@ -516,48 +536,143 @@ static uint64_t run_deadline(const struct run *r, const struct topo_fault *f)
 	return f->has_for ? r->rt0_ms + (f->at_us + f->for_us) / 1000u : 0;
 }
 
-/* Prepare and journal te ahead of its time, so at its deadline only
- * fault_apply runs: the journal's fsync never makes a fault late. */
-static int run_arm(struct run *r, const struct timeline_entry *te, struct rt_err *e)
+bool sched_is_armed(const struct rt_ctx *c, const char *key)
 {
+	const struct run *r = c->sched_run;
+	for (size_t i = 0; r && key && i < r->arm_end; i++)
+		if (r->arm[i].journaled && !strcmp(r->arm[i].key, key))
+			return true;
+	return false;
+}
+
+/* Prepare timeline entry i (and journal its record, saved now when save)
+ * without applying it. 1: skipped (roles), -1: failed; either way the
+ * event is emitted only when emit (a batch retries a failure later, when
+ * the entry is due, so it fails at its own time as before). */
+static int run_arm(struct run *r, const struct timeline_entry *tl, size_t i, bool save, bool emit,
+		   struct rt_err *e)
+{
+	const struct timeline_entry *te = &tl[i];
 	char key[64];
 	sched_fault_key(te->fault, key, sizeof(key));
 	struct sched_event ev = {.ev = SCHED_EV_FAILED, .key = key, .kind = sched_kind_name(te->fault),
 				 .desc = te->desc, .at_us = te->at_us,
 				 .t_us = r->t0 ? sched_mono_us() - r->t0 : 0};
 	int rc = fault_arm(r->c, r->t, te->fault, key, te->desc, run_deadline(r, te->fault), NULL, r->o,
-			   &r->next, e);
-	if (rc != 0) {
+			   save, &r->arm[i], e);
+	if (rc != 0 && emit) {
 		if (rc > 0)
 			ev.ev = SCHED_EV_SKIPPED;
 		ev.err = e->msg;
 		sched_emit(r->o, &ev);
-		return rc;
 	}
-	r->next_te = te;
-	r->c->sched_armed = r->next.key;
-	return 0;
+	return rc;
 }
 
-static int run_apply(struct run *r, const struct timeline_entry *te, uint64_t t_us,
+/* Save ahead: prepare and journal the coming APPLY entries from `next`
+ * on, up to RUN_ARM_MAX records or RUN_ARM_AHEAD_US ahead, in ONE save,
+ * so at their deadlines only fault_apply runs. The save is due when entry
+ * `next` is an APPLY not yet armed; before that it is made only when the
+ * window runs short and the wait for `next` has room for it (a save on a
+ * busy disk can take hundreds of ms; made in a gap, it delays nothing).
+ * The window stops at a fault naming roles (its targets are chosen at its
+ * time) and at a kill, start, restart, reboot or resume: what follows may
+ * depend on the process it leaves (a pause's record holds the pid), so it
+ * is prepared only after that entry ran, as when one entry was armed at a
+ * time. A record journaled and not applied yet is harmless: heal and
+ * destroy revert idempotently (docs/schedule.md). */
+static int run_fill(struct run *r, const struct timeline_entry *tl, size_t n, size_t next,
+		    struct rt_err *e)
+{
+	size_t j = r->arm_end > next ? r->arm_end : next;
+	if (next >= n || j >= n)
+		return 0;
+	uint64_t now = r->t0 ? sched_mono_us() - r->t0 : 0;
+	size_t held = 0;
+	for (size_t k = next; k < j; k++)
+		held += r->arm[k].journaled;
+	bool due = j == next && tl[next].ev == TL_APPLY;
+	if (!due) {
+		uint64_t slack = tl[next].at_us > now ? tl[next].at_us - now : 0;
+		bool short_ = held < RUN_ARM_MAX / 2 || tl[j].at_us < now + RUN_ARM_AHEAD_US / 2;
+		if (!short_ || slack < 2 * r->save_us + RUN_SLACK_US)
+			return 0;
+	}
+	size_t from = j;
+	bool journaled = false;
+	for (; j < n; j++) {
+		const struct timeline_entry *te = &tl[j];
+		if (te->ev != TL_APPLY)
+			continue;
+		bool rev = sched_revertible(te->fault->kind);
+		if (te->fault->has_roles || (!rev && j != next))
+			break;
+		if (j != next && (held >= RUN_ARM_MAX || te->at_us > now + RUN_ARM_AHEAD_US))
+			break;
+		struct rt_err ae = {0};
+		if (run_arm(r, tl, j, false, j == next, &ae) != 0) {
+			if (j == next) {
+				*e = ae;
+				r->arm_end = j;
+				return -1;
+			}
+			break;          /* fails at its own time, after what comes first */
+		}
+		journaled |= r->arm[j].journaled;
+		held += r->arm[j].journaled;
+		if (!rev) {
+			j++;
+			break;
+		}
+	}
+	r->arm_end = j;
+	if (!journaled)
+		return 0;
+	uint64_t s = sched_mono_us();
+	struct rt_err se = {0};
+	int rc = journal_save(&r->c->journal, &se);
+	r->save_us = sched_mono_us() - s;
+	if (rc == 0) {
+		r->dirty = false;
+		return 0;
+	}
+	/* Nothing of the batch may be applied without its record on disk. */
+	for (size_t k = from; k < j; k++)
+		fault_disarm(r->c, &r->arm[k], false);
+	r->arm_end = from;
+	if (!due)
+		return 0;       /* tried again when the next entry is due */
+	char key[64];
+	sched_fault_key(tl[next].fault, key, sizeof(key));
+	*e = se;
+	rt_err_prefix(e, "%s: cannot journal the fault before applying it", key);
+	struct sched_event ev = {.ev = SCHED_EV_FAILED, .key = key,
+				 .kind = sched_kind_name(tl[next].fault), .desc = tl[next].desc,
+				 .at_us = tl[next].at_us, .t_us = now, .err = e->msg};
+	sched_emit(r->o, &ev);
+	return -1;
+}
+
+static int run_apply(struct run *r, const struct timeline_entry *tl, size_t i, uint64_t t_us,
 		     struct rt_err *e)
 {
+	const struct timeline_entry *te = &tl[i];
 	const struct topo_fault *f = te->fault;
-	if (r->next_te != te) {         /* not armed ahead: roles resolve now */
-		int rc = run_arm(r, te, e);
+	struct armed *a = &r->arm[i];
+	if (!a->undo) {         /* not armed ahead: roles resolve now */
+		int rc = run_arm(r, tl, i, true, true, e);
 		if (rc != 0)
 			return rc < 0 ? -1 : 0;         /* skipped: the event said why */
+		r->dirty = false;
 	}
-	r->next_te = NULL;
-	r->c->sched_armed = NULL;
-	struct armed *a = &r->next;
 	char key[64];
 	snprintf(key, sizeof(key), "%s", a->key);
 	bool journaled = a->journaled;
 	const char *desc = a->desc ? a->desc : te->desc;
 	struct sched_event ev = {.ev = SCHED_EV_APPLIED, .key = key, .kind = sched_kind_name(f),
 				 .desc = desc, .at_us = te->at_us, .t_us = t_us};
-	if (fault_fire(r->c, r->t, a, desc, r->o, &ev, e) < 0) {
+	if (fault_fire(r->c, r->t, a, desc, r->o, false, &ev, e) < 0) {
+		r->dirty = true;
 		ev.ev = SCHED_EV_FAILED;
 		ev.err = e->msg;
 		sched_emit(r->o, &ev);
@@ -586,8 +701,9 @@ static int run_revert(struct run *r, struct active *a, bool scheduled, uint64_t 
 	}
 	struct sched_event tmpl = {.ev = SCHED_EV_REVERTED, .scheduled = scheduled,
 				   .at_us = at_us, .t_us = t_us};
-	if (rec_revert(r->c, i, r->o, &tmpl, e) < 0)
+	if (rec_revert(r->c, i, r->o, &tmpl, false, e) < 0)
 		return -1;
+	r->dirty = true;        /* the removal rides on the next save */
 	r->res->reverted++;
 	run_drop(r, a);
 	return 0;
@@ -617,7 +733,7 @@ static int run_leftovers(struct run *r, struct rt_err *e)
 		const char *k = rec_str(cJSON_GetArrayItem(r->c->journal.faults, i), "key");
 		if (k && !strncmp(k, "adhoc-", 6))
 			continue;
-		if (rec_revert(r->c, i, r->o, &tmpl, e) < 0)
+		if (rec_revert(r->c, i, r->o, &tmpl, true, e) < 0)
 			return rt_err_prefix(e, "a fault left by an earlier run");
 	}
 	return 0;
@@ -641,17 +757,15 @@ static int run_loop(struct run *r, const struct timeline_entry *tl, size_t n, st
 		}
 		uint64_t t_us = sched_mono_us() - r->t0;
 		if (tl[i].ev == TL_APPLY) {
-			if (run_apply(r, &tl[i], t_us, e) < 0)
+			if (run_apply(r, tl, i, t_us, e) < 0)
 				return -1;
 		} else {
 			struct active *a = run_find(r, tl[i].fault);
 			if (a && run_revert(r, a, true, tl[i].at_us, t_us, e) < 0)
 				return -1;
 		}
-		/* Journal the next fault now, while there is time (not one that
-		 * names roles: its targets are chosen at its time). */
-		if (i + 1 < n && tl[i + 1].ev == TL_APPLY && !tl[i + 1].fault->has_roles &&
-		    run_arm(r, &tl[i + 1], e) < 0)
+		/* Journal the coming faults now, while there is time. */
+		if (run_fill(r, tl, n, i + 1, e) < 0)
 			return -1;
 	}
 	return 0;
@@ -697,19 +811,22 @@ int sched_run(struct rt_ctx *c, const struct topology *t, const struct timeline_
 		pthread_sigmask(SIG_BLOCK, &set, &old);
 	int rc = -1;
 	r.act = calloc(n + 1, sizeof(*r.act));
+	r.arm = calloc(n + 1, sizeof(*r.arm));
 	if (!stop_mode)
 		r.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	r.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (!r.act || (!stop_mode && r.sfd < 0) || r.tfd < 0) {
+	if (!r.act || !r.arm || (!stop_mode && r.sfd < 0) || r.tfd < 0) {
 		rt_errf(e, errno ? errno : ENOMEM, "schedule: %s", strerror(errno ? errno : ENOMEM));
 		goto out;
 	}
 	if (!(o && o->keep_journaled) && run_leftovers(&r, e) < 0)
 		goto out;
-	/* The first fault is journaled before t0 (its recorded deadline is
-	 * early by the time that takes), later ones while the schedule waits. */
+	/* The first faults are journaled before t0 (their recorded deadlines
+	 * are early by the time that takes), later ones while the schedule
+	 * waits. */
+	c->sched_run = &r;
 	r.rt0_ms = sched_real_ms();
-	if (n > 0 && tl[0].ev == TL_APPLY && !tl[0].fault->has_roles && run_arm(&r, &tl[0], e) < 0)
+	if (run_fill(&r, tl, n, 0, e) < 0)
 		goto out;
 	/* t0 is now, or the caller's instant when it has already passed (the
 	 * command of `aspen run` was told when the schedule ends before the
@@ -753,9 +870,19 @@ int sched_run(struct rt_ctx *c, const struct topology *t, const struct timeline_
 	if (run_unwind(&r, &ue) < 0)
 		rt_err_prefix(e, "%s; also", ue.msg);
 out:
-	c->sched_armed = NULL;
-	if (r.next_te)
-		fault_disarm(c, &r.next);
+	for (size_t i = 0; r.arm && i < r.arm_end; i++)
+		if (r.arm[i].undo) {
+			r.dirty |= r.arm[i].journaled;
+			fault_disarm(c, &r.arm[i], false);
+		}
+	c->sched_run = NULL;
+	if (r.dirty) {
+		/* Best effort: a record left on disk is a superset of what is
+		 * live, which heal and destroy finish. */
+		struct rt_err se;
+		journal_save(&c->journal, &se);
+	}
+	free(r.arm);
 	if (r.tfd >= 0)
 		close(r.tfd);
 	if (r.sfd >= 0)

@@ -190,6 +190,12 @@ int sched_apply_rec(struct rt_ctx *c, const struct topology *t, const struct top
 int sched_heal(struct rt_ctx *c, const char *key, const struct sched_opts *o,
 	       size_t *n_reverted, struct rt_err *e);
 
+/* True while the schedule running on c holds a record journaled ahead of
+ * its time under this key and has not applied it yet (sched_run saves the
+ * records of the coming faults in one go, docs/schedule.md). Such a
+ * record is not an active fault: heal and listings skip it. */
+bool sched_is_armed(const struct rt_ctx *c, const char *key);
+
 /* Revert the record key at the end of its `for`, as the schedule does at
  * a REVERT entry: the event is a scheduled revert at at_us, handled at
  * t_us (offsets from when the fault was applied). -1 with ENOENT when no

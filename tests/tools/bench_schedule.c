@@ -7,6 +7,13 @@
  *       |actual - scheduled| over all 2N events. The target is p99 < 1 ms.
  *       The journal's fsync is the only slow step: on a busy disk a revert's
  *       save can outlast the 5 ms to the next entry, so DIR matters.
+ *   bench_schedule floor [N]                no root needed
+ *       The machine's own floor for the same timeline: a bare
+ *       clock_nanosleep(TIMER_ABSTIME) to each of the 2N instants, no aspen,
+ *       no journal: p50 / p99 / max of how late it woke. What precision
+ *       reports above this is aspen's; what this reports is the kernel's
+ *       wake-up latency under the load of the moment (bench/schedule.sh
+ *       prints it beside each precision line).
  *   bench_schedule first-drop NAME FROM TO [RUNS]      sandbox, root
  *       On the live netns topology NAME (applied with --no-schedule), a
  *       thread in FROM's namespace sends an ICMP echo to TO every 100 us;
@@ -188,6 +195,37 @@ static int precision(size_t n, const char *under)
 	topo_free(t);
 	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
 	return rc < 0;
+}
+
+/* The instants of precision's timeline (apply at 10 + 10 i ms, revert 5 ms
+ * later), slept to with nothing else in the way. */
+static int floor_sleep(size_t n)
+{
+	double *v = calloc(2 * n + 1, sizeof(double));
+	if (!v)
+		return 1;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (size_t i = 0; i < 2 * n; i++) {
+		uint64_t at_ns = (uint64_t)(10 + 10 * (i / 2) + 5 * (i % 2)) * 1000000u;
+		struct timespec t = t0;
+		t.tv_sec += (time_t)(at_ns / 1000000000u);
+		t.tv_nsec += (long)(at_ns % 1000000000u);
+		if (t.tv_nsec >= 1000000000L) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000L;
+		}
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR)
+			;
+		struct timespec u;
+		clock_gettime(CLOCK_MONOTONIC, &u);
+		v[i] = (double)(u.tv_sec - t.tv_sec) * 1e3 + (double)(u.tv_nsec - t.tv_nsec) / 1e6;
+	}
+	printf("  the machine's floor, a bare timed sleep to the same %zu instants: "
+	       "p50 %.3f ms, p99 %.3f ms, max %.3f ms\n", 2 * n, pct(v, 2 * n, 0.5),
+	       pct(v, 2 * n, 0.99), pct(v, 2 * n, 1.0));
+	free(v);
+	return 0;
 }
 
 /* ---------------- live helpers ---------------- */
@@ -707,6 +745,8 @@ int main(int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[1], "precision"))
 		return precision(argc > 2 ? (size_t)strtoul(argv[2], NULL, 10) : 100,
 				 argc > 3 ? argv[3] : "/tmp");
+	if (argc >= 2 && !strcmp(argv[1], "floor"))
+		return floor_sleep(argc > 2 ? (size_t)strtoul(argv[2], NULL, 10) : 100);
 	bool live = argc >= 2 && (!strcmp(argv[1], "first-drop") || !strcmp(argv[1], "cost") ||
 				  !strcmp(argv[1], "first-pass") || !strcmp(argv[1], "api-drop"));
 	if (live && !getenv("ASPEN_SANDBOX")) {
@@ -722,7 +762,7 @@ int main(int argc, char **argv)
 		return api_drop(argv[2], argv[3], argv[4], argv[5], argc > 6 ? atoi(argv[6]) : 20);
 	if (argc >= 3 && !strcmp(argv[1], "cost"))
 		return cost(argv[2], argc > 3 ? atoi(argv[3]) : 10);
-	fprintf(stderr, "usage: bench_schedule precision [N] | first-drop NAME FROM TO [RUNS] | "
+	fprintf(stderr, "usage: bench_schedule precision [N [DIR]] | floor [N] | first-drop NAME FROM TO [RUNS] | "
 		"cost NAME [RUNS] | first-pass NAME FROM TO [RUNS] | api-drop api|cli NAME FROM TO [RUNS]\n");
 	return 2;
 }

@@ -44,6 +44,10 @@ static struct rec {
 	const char *stop_later_key;     /* ... arms a thread timer that sets STOP */
 	bool sigint_blocked;            /* an apply saw SIGINT blocked */
 	uint64_t done_unix_us[2];       /* CLOCK_REALTIME when apply / revert of "split" returned */
+	struct {                        /* when applying key at: is key on disk, armed? */
+		const char *at, *key;
+		bool disk, armed;
+	} peek[2];
 } R;
 
 static uint64_t unix_us_now(void)
@@ -137,10 +141,15 @@ static void arm_timer(int sig)
 static int r_apply(struct rt_ctx *c, const struct topology *t, const struct topo_fault *f,
 		   const cJSON *undo, struct rt_err *e)
 {
-	(void)c; (void)t;
+	(void)t;
 	const char *key = cJSON_GetObjectItemCaseSensitive(undo, "key")->valuestring;
 	/* A revertible fault's record must already be saved. */
 	rec_log("apply", key, on_disk(key));
+	for (size_t i = 0; i < 2; i++)
+		if (R.peek[i].at && !strcmp(key, R.peek[i].at)) {
+			R.peek[i].disk = on_disk(R.peek[i].key);
+			R.peek[i].armed = sched_is_armed(c, R.peek[i].key);
+		}
 	assert_string_equal(cJSON_GetObjectItemCaseSensitive(undo, "mine")->valuestring, "chain-x");
 	assert_non_null(cJSON_GetObjectItemCaseSensitive(undo, "deadline"));
 	assert_non_null(cJSON_GetObjectItemCaseSensitive(undo, "desc"));
@@ -319,10 +328,12 @@ static void test_order_and_journal(void **state)
 	if (rc < 0)
 		fail_msg("%s", e.msg);
 	static const char *const want[] = {
-		"prepare split", "apply split (journaled)",
-		"prepare f1", "apply f1 (journaled)",
+		"prepare split", "prepare f1",          /* saved ahead, in one save */
+		"apply split (journaled)", "apply f1 (journaled)",
 		"revert f1 (journaled)",                /* at 30ms, before the kill at 30ms */
-		"prepare f2", "apply f2",               /* kill: not revertible, not journaled */
+		/* kill: not revertible, not journaled; prepared only when due,
+		 * and nothing after it before it ran (it ends a process) */
+		"prepare f2", "apply f2",
 		"revert split (journaled)",
 		"prepare f3", "apply f3",
 		"prepare f4", "apply f4 (journaled)",
@@ -395,11 +406,12 @@ static void test_sigint_reverts_newest_first(void **state)
 	assert_int_equal(res.signal, SIGINT);
 	assert_non_null(strstr(e.msg, "SIGINT"));
 	static const char *const want[] = {
-		"prepare one", "apply one (journaled)",
-		"prepare two", "apply two (journaled)",
+		"prepare one", "prepare two",
+		"apply one (journaled)", "apply two (journaled)",
 		"prepare boom", "apply boom",
-		"prepare three", "apply three (journaled)",
+		"prepare three",
 		"prepare never",        /* journaled ahead of its time (10s) */
+		"apply three (journaled)",
 		/* the signal: newest first, the kill has nothing to revert */
 		"revert three (journaled)", "revert two (journaled)", "revert one (journaled)",
 	};
@@ -433,11 +445,11 @@ static void test_sigterm(void **state)
 	struct rt_err e = {0};
 	assert_int_equal(sched_run(&C, T, P.timeline, P.n_timeline, &OPTS, &res, &e), -1);
 	assert_int_equal(res.signal, SIGTERM);
-	static const char *const want[] = {"prepare one", "apply one (journaled)", "prepare never",
+	static const char *const want[] = {"prepare one", "prepare never", "apply one (journaled)",
 					   "revert one (journaled)"};
 	assert_log(want, 4);
-	/* The next fault was journaled while the schedule waited for it, and
-	 * the interrupted run took its record out without applying it. */
+	/* The next fault was journaled ahead of its time, and the
+	 * interrupted run took its record out without applying it. */
 	assert_true(R.never_armed);
 	assert_int_equal(disk_count(), 0);
 }
@@ -457,8 +469,8 @@ static void test_apply_failure_unwinds(void **state)
 	assert_non_null(strstr(e.msg, "apply two"));
 	assert_non_null(strstr(e.msg, "injected failure of loss"));
 	static const char *const want[] = {
-		"prepare one", "apply one (journaled)",
-		"prepare two", "apply two (journaled)",
+		"prepare one", "prepare two", "prepare three",
+		"apply one (journaled)", "apply two (journaled)",
 		"revert two (journaled)",       /* its half-applied rules come out */
 		"revert one (journaled)",       /* and the schedule stops */
 	};
@@ -646,11 +658,53 @@ static void test_stop_flag(void **state)
 	assert_int_equal(res.signal, 0);
 	assert_false(R.sigint_blocked);
 	static const char *const want[] = {
-		"prepare one", "apply one (journaled)", "prepare two", "apply two (journaled)",
-		"prepare later", "revert two (journaled)", "revert one (journaled)",
+		"prepare one", "prepare two", "prepare later",
+		"apply one (journaled)", "apply two (journaled)",
+		"revert two (journaled)", "revert one (journaled)",
 	};
 	assert_log(want, sizeof(want) / sizeof(want[0]));
 	assert_int_equal(disk_count(), 0);
+}
+
+/* Saving ahead: the coming faults' records are saved in one go before t0,
+ * as far as the window reaches (10 s: "later" at 11 s is not prepared); a
+ * revert's removal is saved by the next save (here: the one at the end),
+ * and a record saved ahead is not an active fault until it is applied. */
+static void test_save_ahead_window(void **state)
+{
+	(void)state;
+	load("  - {name: one, at: 1ms, for: 1ms, partition: [[a], [b, c]]}\n"
+	     "  - {name: two, at: 4ms, for: 1ms, loss: {nodes: [b], percent: 20%}}\n"
+	     "  - {name: three, at: 7ms, link-down: [c.eth0]}\n"
+	     "  - {name: later, at: 11s, for: 1s, pause: a}\n");
+	STOP = 0;
+	R.stop_key = "three";
+	R.peek[0].at = "one";
+	R.peek[0].key = "three";
+	R.peek[1].at = "three";
+	R.peek[1].key = "one";
+	struct sched_opts o = OPTS;
+	o.stop = &STOP;
+	struct sched_result res;
+	struct rt_err e = {0};
+	assert_int_equal(sched_run(&C, T, P.timeline, P.n_timeline, &o, &res, &e), 0);
+	static const char *const want[] = {
+		"prepare one", "prepare two", "prepare three",
+		"apply one (journaled)",
+		"revert one (journaled)",
+		"apply two (journaled)", "revert two (journaled)",
+		"apply three (journaled)",
+		"prepare later",                /* now the next entry: saved now */
+		"revert three (journaled)",     /* stopped */
+	};
+	assert_log(want, sizeof(want) / sizeof(want[0]));
+	assert_true(R.peek[0].disk);    /* three is on disk when one goes on ... */
+	assert_true(R.peek[0].armed);   /* ... but not active: heal leaves it alone */
+	assert_true(R.peek[1].disk);    /* one's removal waited for a later save */
+	assert_false(R.peek[1].armed);
+	assert_null(C.sched_run);
+	assert_int_equal(disk_count(), 0);      /* the end saves what was removed */
+	assert_int_equal(cJSON_GetArraySize(C.journal.faults), 0);
 }
 
 /* Stop mode, timeline done: a fault without `for` stays until the flag. */
@@ -669,8 +723,8 @@ static void test_stop_holds_until_flag(void **state)
 	assert_true(STOP);
 	assert_true(res.stopped);
 	static const char *const want[] = {
-		"prepare one", "apply one (journaled)", "revert one (journaled)",
-		"prepare two", "apply two (journaled)",
+		"prepare one", "prepare two",
+		"apply one (journaled)", "revert one (journaled)", "apply two (journaled)",
 		"revert two (journaled)",       /* only once the flag was set */
 	};
 	assert_log(want, sizeof(want) / sizeof(want[0]));
@@ -744,7 +798,7 @@ static void test_io_served_between_entries(void **state)
 		"apply split (journaled)", "revert split (journaled)",
 	};
 	assert_log(want, sizeof(want) / sizeof(*want));
-	assert_null(C.sched_armed);
+	assert_null(C.sched_run);
 	assert_true(on_disk("adhoc-1"));
 	assert_false(on_disk("split"));
 	struct journal j;
@@ -819,6 +873,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deadline_is_absolute, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_flag, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_holds_until_flag, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_save_ahead_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_io_served_between_entries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_io_holds_until_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
