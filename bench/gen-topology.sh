@@ -6,14 +6,18 @@
 # Networks of 1000 nodes (a Linux bridge holds at most 1023 ports): lan is
 # 10.0.0.0/16 with gateway 10.0.0.1, then lan2 10.1.0.0/16, ...; each node
 # has one interface and, for netns, a command; a few faults of different
-# kinds follow. Output depends only on N and KIND. Uses only sh and awk.
+# kinds follow. Output depends only on N, KIND and GEN_NET (default 0: the
+# first network's second octet; two topologies live at once need subnets
+# that do not overlap, which apply checks). Uses only sh and awk.
 set -eu
 usage() { echo "usage: gen-topology.sh N [netns|vm]" >&2; exit 2; }
 [ $# -ge 1 ] && [ $# -le 2 ] || usage
 n=$1 kind=${2:-netns}
 case $n in ''|*[!0-9]*) usage ;; esac
 case $kind in netns|vm) ;; *) usage ;; esac
-awk -v n="$n" -v kind="$kind" 'BEGIN {
+base=${GEN_NET:-0}
+case $base in ''|*[!0-9]*) usage ;; esac
+awk -v n="$n" -v kind="$kind" -v base="$base" 'BEGIN {
 	if (n < 1 || n > 65533) { print "gen-topology.sh: N must be 1..65533" > "/dev/stderr"; exit 2 }
 	per = 1000
 	print "apiVersion: aspen/v1"
@@ -29,13 +33,14 @@ awk -v n="$n" -v kind="$kind" 'BEGIN {
 	}
 	print "networks:"
 	for (k = 0; k * per < n; k++)
-		printf "  %s: {subnet: 10.%d.0.0/16, gateway: 10.%d.0.1}\n", k ? "lan" (k + 1) : "lan", k, k
+		printf "  %s: {subnet: 10.%d.0.0/16, gateway: 10.%d.0.1}\n", k ? "lan" (k + 1) : "lan",
+			base + k, base + k
 	print "nodes:"
 	for (i = 1; i <= n; i++) {
 		k = int((i - 1) / per)
 		off = (i - 1) % per + 2        # .0.0 is the network, .0.1 the gateway
 		printf "  node%d: {interfaces: [{network: %s, ip: 10.%d.%d.%d}]}\n", i, k ? "lan" (k + 1) : "lan",
-			k, int(off / 256), off % 256
+			base + k, int(off / 256), off % 256
 	}
 	print "faults:"
 	print "  - {at: 5s, for: 10s, partition: {isolate: node1}}"

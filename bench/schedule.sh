@@ -60,7 +60,8 @@ cleanup() {
 }
 trap cleanup EXIT
 for n in 2 100; do
-	sh "$here/gen-topology.sh" "$n" >"$work/bench$n.yaml"
+	# Live at once: subnets of their own (10.2/16, 10.100/16), or apply refuses.
+	GEN_NET=$n sh "$here/gen-topology.sh" "$n" >"$work/bench$n.yaml"
 	"$ASPEN" apply --no-schedule --no-wait "$work/bench$n.yaml" >"$work/apply.log" 2>&1 ||
 		{ cat "$work/apply.log"; exit 1; }
 done
