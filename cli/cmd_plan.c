@@ -94,24 +94,19 @@ int cmd_plan(int argc, char **argv)
 			plan_print_text(&p, stdout, cli_color_for(stdout), cli_out.verbose);
 		if (detailed && p.n_actions > 0)
 			rc = EXIT_CHANGES;
-		/* What apply would refuse before changing anything. */
-		struct rt_err pe;
-		if (vm_preflight(&p, &pe) < 0) {
-			fprintf(stderr, "aspen plan: error: apply would stop here: %s\n", pe.msg);
-			rc = EXIT_ERR;
-		}
-		if (hostnet_preflight(opened ? live.host : NULL, t, &p, &pe) < 0) {
-			fprintf(stderr, "aspen plan: error: apply would stop here: %s\n", pe.msg);
-			rc = EXIT_ERR;
-		}
-		if (hostnet6_preflight(opened ? live.host : NULL, t, &p, &pe) < 0) {
-			fprintf(stderr, "aspen plan: error: apply would stop here: %s\n", pe.msg);
-			rc = EXIT_ERR;
-		}
-		if (peernet_preflight(t, &p, &pe) < 0) {
-			fprintf(stderr, "aspen plan: error: apply would stop here: %s\n", pe.msg);
-			rc = EXIT_ERR;
-		}
+		/* What apply would refuse before changing anything: each check
+		 * that fails, as apply would say it. */
+		struct nl *host = opened ? live.host : NULL;
+		struct rt_err pe[4];
+		int bad[4] = {
+			vm_preflight(&p, &pe[0]), hostnet_preflight(host, t, &p, &pe[1]),
+			hostnet6_preflight(host, t, &p, &pe[2]), peernet_preflight(t, &p, &pe[3]),
+		};
+		for (size_t k = 0; k < 4; k++)
+			if (bad[k] < 0) {
+				fprintf(stderr, "aspen plan: error: apply would stop here: %s\n", pe[k].msg);
+				rc = EXIT_ERR;
+			}
 		/* What no error stops but the host's one neighbour table drops. */
 		struct hostlim_need need;
 		hostlim_need(t, &need);
