@@ -274,6 +274,19 @@ struct prober {
 	int err;
 };
 
+/* The first probe of the unbroken run of losses that ends the run, or n
+ * (none): probes sent more than 15 ms after t1 (the fault committed) are
+ * left out, their replies may be in flight when the prober stops. */
+static size_t prober_first_drop(struct prober *p, double t1)
+{
+	size_t k = atomic_load(&p->n);
+	while (k > 0 && (atomic_load(&p->got[k - 1]) || p->sent[k - 1] > t1 + 15.0))
+		k--;
+	while (k > 0 && !atomic_load(&p->got[k - 1]))
+		k--;
+	return k;
+}
+
 static void *probe_thread(void *arg)
 {
 	struct prober *p = arg;
@@ -390,14 +403,7 @@ static int first_drop(const char *name, const char *from, const char *to, int ru
 			free(p);
 			break;
 		}
-		/* The first probe of the unbroken run of losses that ends the run
-		 * (the last 5 ms of probes are left out: their replies may be in
-		 * flight when the prober stops). */
-		size_t n = atomic_load(&p->n), k = n;
-		while (k > 0 && (atomic_load(&p->got[k - 1]) || p->sent[k - 1] > t1 + 15.0))
-			k--;
-		while (k > 0 && !atomic_load(&p->got[k - 1]))
-			k--;
+		size_t n = atomic_load(&p->n), k = prober_first_drop(p, t1);
 		if (k < n) {
 			delay[done] = p->sent[k] - t0;
 			txn[done++] = t1 - t0;
@@ -639,11 +645,7 @@ static int api_drop(const char *mode, const char *name, const char *from, const 
 			free(p);
 			break;
 		}
-		size_t n = atomic_load(&p->n), k = n;
-		while (k > 0 && (atomic_load(&p->got[k - 1]) || p->sent[k - 1] > t1 + 15.0))
-			k--;
-		while (k > 0 && !atomic_load(&p->got[k - 1]))
-			k--;
+		size_t n = atomic_load(&p->n), k = prober_first_drop(p, t1);
 		if (k < n) {
 			delay[done] = p->sent[k] - t0;
 			req[done++] = t1 - t0;
