@@ -29,7 +29,7 @@ export NO_COLOR=1
 work=$(mktemp -d /tmp/aspen-bench-api.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 runs=${BENCH_API_RUNS:-20}
-verdict() { awk -v v="$1" -v l="$2" 'BEGIN { print (v + 0 < l + 0) ? "PASS" : "MISS" }'; }
+. "$here/lib.sh"
 for n in 3 100; do
 	sh "$here/gen-topology.sh" "$n" >"$work/bench$n.yaml"
 	# The tool runs as the command of `aspen run`, which serves the API.
@@ -42,6 +42,6 @@ for n in 3 100; do
 		target=2; label="POST /v1/faults"
 		[ $how = cli ] && target=10 && label="aspen fault (CLI)"
 		printf '  %-18s partition of %3d nodes: first drop %7.3f ms p50 (max %.3f; request %.3f ms; %d runs)  target < %d ms  %s\n' \
-			"$label" "$n" "$p50" "$max" "$req" "$done" "$target" "$(verdict "$p50" "$target")"
+			"$label" "$n" "$p50" "$max" "$req" "$done" "$target" "$(bench_verdict "$p50" "$target")"
 	done
 done
