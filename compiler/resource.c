@@ -32,6 +32,7 @@ static const char *const sum_route[] = {"gateway", "dev", NULL};
 static const char *const sum_process[] = {"argv", NULL};
 static const char *const sum_vmm[] = {"socket", NULL};
 static const char *const sum_vm[] = {"cpus", "memory", NULL};
+static const char *const sum_vxlan[] = {"name", "vni", "remotes", "mtu", NULL};
 
 const struct res_kind_info res_kinds[RES__COUNT] = {
 	[RES_NETNS] = {"netns", upd_state, sum_netns},
@@ -43,6 +44,7 @@ const struct res_kind_info res_kinds[RES__COUNT] = {
 	[RES_PROCESS] = {"process", upd_process, sum_process},
 	[RES_VMM] = {"vmm", NULL, sum_vmm},
 	[RES_VM] = {"vm", NULL, sum_vm},
+	[RES_VXLAN] = {"vxlan", upd_link, sum_vxlan},
 };
 
 /* Make room for one more element in an arena array of `size`-byte items.

@@ -28,6 +28,16 @@ enum res_kind {
 	RES_PROCESS,    /* a netns node's command */
 	RES_VMM,        /* a cloud-hypervisor process with its API socket */
 	RES_VM,         /* the VM inside a VMM: created and booted */
+	/* A VXLAN port on a network's bridge, joining it to the same network's
+	 * bridges on the other hosts (multi-host, docs/multihost.md). Props:
+	 * name, bridge, vni, local (this host's underlay IPv4), port (UDP,
+	 * 4789), mtu, remotes (the other hosts' underlay IPv4s, space
+	 * separated, sorted: one all-zero static FDB entry each, so
+	 * broadcast and ARP reach every host without multicast) and fdb
+	 * ("MAC@IPv4" of every interface on the network placed on another
+	 * host, space separated, sorted: static unicast entries; learning
+	 * is off). Depends on bridge/<network>. */
+	RES_VXLAN,
 	RES__COUNT
 };
 

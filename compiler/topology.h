@@ -65,6 +65,32 @@ struct topo_network {
 	bool allow_overlap;
 
 	char bridge_name[IFNAMSIZ_ASPEN];  /* derived: bridge or generated */
+
+	/* derived, multi-host topologies only (t->n_hosts > 0): */
+	size_t home_host;               /* the host whose bridge holds the gateway
+					   addresses: the host of the first node
+					   (file order) with an interface on it */
+	bool spans;                     /* nodes on two hosts or more: VXLAN-joined */
+	uint32_t vni;                   /* spans: derived from topology + network */
+	uint32_t eff_mtu;               /* spans: mtu, or 1500 - 50 (VXLAN over IPv4) */
+	char vxlan_name[IFNAMSIZ_ASPEN];   /* spans: the VXLAN port on each host */
+};
+
+/* ---------------- hosts (docs/multihost.md) ---------------- */
+
+/* One machine of a multi-host topology: how the controller reaches it
+ * (`local`, or `ssh: user@host[:port]` through the user's own ssh
+ * configuration) and its underlay IPv4 address, the VXLAN endpoint the
+ * other hosts send to (`address:`, or the ssh host when it is an IPv4
+ * literal). */
+struct topo_host {
+	const char *name;
+	struct pos pos;                 /* of the key naming the host */
+	bool local;                     /* `local`: the controller's own machine */
+	const char *ssh;                /* "user@host" or "host", without the port; NULL when local */
+	uint16_t ssh_port;              /* 0: whatever the ssh configuration says */
+	struct pos ssh_pos;
+	bool has_address; uint32_t address; struct pos address_pos;   /* underlay */
 };
 
 /* ---------------- nodes ---------------- */
@@ -130,6 +156,11 @@ struct topo_node {
 	/* both */
 	struct topo_iface *ifaces; size_t n_ifaces;
 	struct topo_health health;
+
+	/* multi-host: `host:` of the node (or of defaults: a host name or
+	 * "round-robin"), NULL without. */
+	const char *host;               struct pos host_pos;
+	size_t host_idx;                /* derived: index in t->hosts; 0 without hosts */
 
 	char netns_name[64];            /* derived: aspen-<topology>-<node> */
 };
@@ -262,6 +293,10 @@ struct topo_load_opts {
 	uint64_t seed;
 	uint64_t fallback;
 	bool fallback_random;
+	/* Compile for this host of the file's `hosts:` (a host's part,
+	 * `--part`): lowering, health and faults see only its nodes
+	 * (topo_node_here). NULL: the whole topology. */
+	const char *host;
 };
 
 struct topology {
@@ -281,7 +316,19 @@ struct topology {
 	uint64_t seed;                  /* the seed the expansion used */
 	enum seed_source seed_source;
 	bool uses_random;               /* some entry picks from the seed */
+
+	/* multi-host (docs/multihost.md): empty for a one-host topology,
+	 * which is exactly what it was before hosts existed. */
+	struct topo_host *hosts; size_t n_hosts;
+	bool has_here; size_t here;     /* compiled for hosts[here] (topo_load_opts.host) */
 };
+
+/* Does node n run where this compile is for? Always, unless the topology
+ * was compiled for one host's part and n is placed on another. */
+static inline bool topo_node_here(const struct topology *t, const struct topo_node *n)
+{
+	return !t->has_here || n->host_idx == t->here;
+}
 
 void topo_free(struct topology *t);    /* accepts NULL */
 

@@ -14,7 +14,7 @@ static void test_kind_names(void **state)
 	static const char *const names[] = {"netns", "bridge", "addr", "veth", "tap",
 					    "route", "process", "vmm", "vm"};
 	(void)state;
-	assert_int_equal(RES__COUNT, 9);
+	assert_int_equal(RES__COUNT, 10);
 	for (int k = 0; k < RES__COUNT; k++) {
 		assert_string_equal(res_kinds[k].name, names[k]);
 		assert_int_equal(res_kind_from_name(names[k]), k);
