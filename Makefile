@@ -127,6 +127,17 @@ ensure-deps:
 		else echo "aspen: missing packages:" $$missing "(run 'sudo make deps')" >&2; exit 1; fi; \
 	fi
 
+# The commit the binary is built from goes into its version (cli/version.c):
+# multi-host parts refuse a host whose aspen differs. build-id changes only
+# when the commit does, so version.o is rebuilt only then.
+BUILD_ID := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+$(B)/build-id: FORCE
+	@mkdir -p $(B); echo '$(BUILD_ID)' | cmp -s - $@ || echo '$(BUILD_ID)' > $@
+$(B)/cli/version.o: $(B)/build-id
+$(B)/cli/version.o: ALL_CFLAGS += -DASPEN_BUILD='"$(BUILD_ID)"'
+.PHONY: FORCE
+FORCE:
+
 $(B)/%.o: %.c $(wildcard compiler/*.h runtime/*.h api/*.h cli/*.h tests/*.h)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define ASPEN_VERSION "0.1.0"
@@ -65,6 +66,24 @@ int cli_seed_set(const char *arg);
 void cli_seed_random(void);             /* plan, apply, run: draw one unless --seed */
 const struct topo_load_opts *cli_seed_opts(void);
 void cli_seed_tell(const struct topology *t);   /* print a random seed once */
+/* "0.1.0+<commit>": what --version prints and the parts compare. */
+const char *cli_version(void);
+
+/* Multi-host (docs/multihost.md): the part a host was given with
+ * `--part FILE|-` (JSON: aspen, host, file, seed, source). cli_part_read
+ * reads it (messages printed as "aspen CMD: ..."), refusing a part from
+ * another aspen version; from then on every load in this process
+ * (cli_load, cli_topo_load) compiles the part's source for its host,
+ * whatever file the command names. */
+struct cli_part {
+	char *version, *host, *file, *source;
+	size_t len;
+	uint64_t seed;
+};
+int cli_part_read(const char *cmd, const char *arg);
+const struct cli_part *cli_part(void);             /* NULL without --part */
+struct diag_list;
+struct topology *cli_topo_load(const char *file, struct diag_list *d);
 
 int cmd_validate(int argc, char **argv);
 int cmd_plan(int argc, char **argv);

@@ -51,7 +51,7 @@ int cmd_plan(int argc, char **argv)
 	struct diag_list d;
 	diag_init(&d, file);
 	cli_seed_random();
-	struct topology *t = topo_load_with(file, cli_seed_opts(), &d);
+	struct topology *t = cli_topo_load(file, &d);
 	diag_sort(&d);
 	if (!t || diag_failed(&d)) {
 		diag_print(&d, stderr, DIAG_TEXT, cli_color_for(stderr));

@@ -611,7 +611,7 @@ static char *quiet_name(const char *file, size_t *n_faults)
 {
 	struct diag_list d;
 	diag_init(&d, file);
-	struct topology *t = topo_load_with(file, cli_seed_opts(), &d);
+	struct topology *t = cli_topo_load(file, &d);
 	char *name = t && !diag_failed(&d) ? strdup(t->name) : NULL;
 	*n_faults = name ? t->n_faults : 0;
 	topo_free(t);

@@ -200,7 +200,7 @@ static void status_health(struct rt_ctx *rc, cJSON *root)
 	if (file) {
 		struct diag_list d;
 		diag_init(&d, file);
-		t = topo_load_with(file, cli_seed_opts(), &d);
+		t = cli_topo_load(file, &d);
 		if (diag_failed(&d)) {
 			topo_free(t);
 			t = NULL;

@@ -5,6 +5,8 @@
 #include "compiler/compile.h"
 #include "runtime/paths.h"
 
+#include <cJSON.h>
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
@@ -76,12 +78,90 @@ int cli_parse_ms(const char *s, int *out)
 	return 0;
 }
 
+/* ---- a host's part of a multi-host topology (docs/multihost.md) ---- */
+
+static struct cli_part part;
+static bool part_set;
+
+const struct cli_part *cli_part(void)
+{
+	return part_set ? &part : NULL;
+}
+
+static char *slurp(FILE *f, size_t *len)
+{
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap);
+	size_t got;
+	while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+		n += got;
+		if (n + 1 == cap) {
+			char *nb = n > TOPO_MAX_FILE_BYTES * 2 ? NULL : realloc(buf, cap *= 2);
+			if (!nb)
+				free(buf);
+			buf = nb;
+		}
+	}
+	if (buf)
+		buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+static char *json_dup(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) ? strdup(v->valuestring) : NULL;
+}
+
+int cli_part_read(const char *cmd, const char *arg)
+{
+	FILE *f = strcmp(arg, "-") ? fopen(arg, "r") : stdin;
+	if (!f) {
+		fprintf(stderr, "aspen %s: --part %s: %s\n", cmd, arg, strerror(errno));
+		return -1;
+	}
+	size_t len;
+	char *text = slurp(f, &len);
+	if (f != stdin)
+		fclose(f);
+	cJSON *o = text ? cJSON_ParseWithLength(text, len) : NULL;
+	free(text);
+	const cJSON *seed = cJSON_GetObjectItemCaseSensitive(o, "seed");
+	part = (struct cli_part){json_dup(o, "aspen"), json_dup(o, "host"), json_dup(o, "file"),
+				 json_dup(o, "source"), 0, cJSON_IsNumber(seed) ? (uint64_t)seed->valuedouble : 0};
+	cJSON_Delete(o);
+	if (!part.version || !part.host || !part.file || !part.source || !cJSON_IsNumber(seed)) {
+		fprintf(stderr, "aspen %s: --part %s is not a host's part (JSON with aspen, host, file, "
+			"seed and source: docs/multihost.md)\n", cmd, arg);
+		return -1;
+	}
+	if (strcmp(part.version, cli_version())) {
+		fprintf(stderr, "aspen %s: the controller runs aspen %s, this host aspen %s: install the "
+			"same version on every host\n", cmd, part.version, cli_version());
+		return -1;
+	}
+	part.len = strlen(part.source);
+	part_set = true;
+	return 0;
+}
+
+struct topology *cli_topo_load(const char *file, struct diag_list *d)
+{
+	if (!part_set)
+		return topo_load_with(file, &cli_seed, d);
+	struct topo_load_opts o = {.has_seed = true, .seed = part.seed, .host = part.host};
+	return topo_load_buffer_with(part.file, part.source, part.len, &o, d);
+}
+
 /* Load FILE, printing its diagnostics (warnings too); NULL on error. */
 struct topology *cli_load(const char *file)
 {
+	if (part_set)
+		file = part.file;
 	struct diag_list d;
 	diag_init(&d, file);
-	struct topology *t = topo_load_with(file, &cli_seed, &d);
+	struct topology *t = cli_topo_load(file, &d);
 	diag_sort(&d);
 	diag_print(&d, stderr, DIAG_TEXT, cli_color_for(stderr));
 	if (!t || diag_failed(&d)) {

@@ -385,7 +385,7 @@ int main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
-			printf("aspen %s (topology language %s)\n", ASPEN_VERSION, "aspen/v1");
+			printf("aspen %s (topology language %s)\n", cli_version(), "aspen/v1");
 			return EXIT_OK;
 		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage_main(stdout);
