@@ -12,7 +12,7 @@
 static void test_kind_names(void **state)
 {
 	static const char *const names[] = {"netns", "bridge", "addr", "veth", "tap",
-					    "route", "process", "vmm", "vm"};
+					    "route", "process", "vmm", "vm", "vxlan"};
 	(void)state;
 	assert_int_equal(RES__COUNT, 10);
 	for (int k = 0; k < RES__COUNT; k++) {
