@@ -256,6 +256,7 @@ static char **mh_argv(const struct mh_hosts *hs, size_t i, const char *const *cm
 			struct rt_err e;
 			if (paths_run_root(run, sizeof(run), &e) < 0)
 				snprintf(run, sizeof(run), "/tmp");
+			mkdir(run, 0700);       /* ssh makes no folder for its sockets */
 			size_t len = strlen(run) + 256;
 			words = malloc(len);
 			if (words)
@@ -618,7 +619,8 @@ static void mh_event_line(const struct mh_hosts *hs, struct mh_job *j, bool err,
 	const char *ev = jstr(o, "event");
 	if (ev && (!strcmp(ev, "applied") || !strcmp(ev, "destroyed")))
 		j->mutations = (size_t)jnum(o, !strcmp(ev, "applied") ? "mutations" : "deleted");
-	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, "unix_us")) && !ev)
+	/* when the host finished: its fault's kernel change, or its apply */
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, "unix_us")) && (!ev || !strcmp(ev, "applied")))
 		j->unix_us = (uint64_t)jnum(o, "unix_us");
 	if (!mo->out) {
 		/* only read */
@@ -742,6 +744,20 @@ static char *part_for(size_t host, void *arg)
 
 /* ---------------- apply and the schedule ---------------- */
 
+/* The spread of the hosts' finishing times (unix_us of their last word):
+ * what a test must allow between "applied on h1" and "applied on h3". */
+static uint64_t mh_skew(const struct mh_job *jobs, size_t n)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (jobs[i].status != 0 || !jobs[i].unix_us)
+			continue;
+		lo = jobs[i].unix_us < lo ? jobs[i].unix_us : lo;
+		hi = jobs[i].unix_us > hi ? jobs[i].unix_us : hi;
+	}
+	return hi >= lo ? hi - lo : 0;
+}
+
 /* The hosts' share of faults[index]: apply or revert on every host at
  * once; the event says when each host made its change. */
 static int mh_fault(const struct mh_hosts *hs, struct part_src *ps, const struct timeline_entry *te,
@@ -756,14 +772,7 @@ static int mh_fault(const struct mh_hosts *hs, struct part_src *ps, const struct
 		return -1;
 	struct mh_out quiet = {mo->cmd, NULL, true};     /* what the hosts say is summed up below */
 	size_t failed = mh_run(hs, jobs, hs->n, mh_event_line, &quiet, false);
-	uint64_t lo = UINT64_MAX, hi = 0;
-	for (size_t i = 0; i < hs->n; i++) {
-		if (jobs[i].status != 0 || !jobs[i].unix_us)
-			continue;
-		lo = jobs[i].unix_us < lo ? jobs[i].unix_us : lo;
-		hi = jobs[i].unix_us > hi ? jobs[i].unix_us : hi;
-	}
-	uint64_t skew = hi >= lo ? hi - lo : 0;
+	uint64_t skew = mh_skew(jobs, hs->n);
 	double at = (double)(mono_us() - t0) / 1e6;
 	if (failed)
 		mh_report_failed(hs, jobs, mo->cmd);
@@ -902,11 +911,13 @@ int mh_apply(const struct topology *t, const struct apply_opts *o, bool schedule
 	if (o->json) {
 		char kv[256];
 		snprintf(kv, sizeof(kv), "\"topology\":\"%s\",\"hosts\":%zu,\"mutations\":%zu,"
-			 "\"elapsed_us\":%" PRIu64, t->name, hs.n, mutations, dt);
+			 "\"elapsed_us\":%" PRIu64 ",\"skew_us\":%" PRIu64, t->name, hs.n, mutations, dt,
+			 mh_skew(jobs, hs.n));
 		progress_json(o->out, "applied", kv);
 	} else if (!cli_out.quiet) {
-		fprintf(o->out, "Apply complete on %zu hosts: %zu change%s in %.1f ms.\n", hs.n, mutations,
-			mutations == 1 ? "" : "s", (double)dt / 1000.0);
+		fprintf(o->out, "Apply complete on %zu hosts: %zu change%s in %.1f ms (hosts done within "
+			"%.1f ms of each other).\n", hs.n, mutations, mutations == 1 ? "" : "s",
+			(double)dt / 1000.0, (double)mh_skew(jobs, hs.n) / 1000.0);
 	}
 	fflush(o->out);
 	status = EXIT_OK;
