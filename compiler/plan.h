@@ -103,6 +103,9 @@ int plan_destroy(struct plan *p, const struct res_list *observed, struct diag_li
 /* Human output: Terraform-style lines, a summary, the timeline. */
 /* whole: values as they are (`-v`), not shortened to what changed. */
 void plan_print_text(const struct plan *p, FILE *out, bool color, bool whole);
+/* The fault schedule part of plan_print_text alone (nothing without one):
+ * a multi-host plan prints it once after every host's actions. */
+void plan_print_schedule(const struct plan *p, FILE *out);
 /* Stable JSON (see docs/plan-json.md). */
 void plan_print_json(const struct plan *p, FILE *out);
 

@@ -384,6 +384,12 @@ static void text_schedule(const struct plan *p, FILE *out)
 	}
 }
 
+void plan_print_schedule(const struct plan *p, FILE *out)
+{
+	if (p->n_timeline)
+		text_schedule(p, out);
+}
+
 /* Why a node's process restarts, in the user's words. */
 static const char *restart_why(const struct action *a, char *buf, size_t n)
 {
