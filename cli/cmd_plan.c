@@ -139,9 +139,9 @@ static int plan_hosts(struct topology *t, struct diag_list *d, bool json, bool d
 			} else {
 				fputs(", \"address\": null", stdout);
 			}
-			fputs(", \"plan\":\n", stdout);
-			plan_print_json(&p, stdout);
-			fputs("}", stdout);
+			fputs(",\n      \"plan\": ", stdout);
+			plan_print_json_in(&p, stdout, 3);
+			fputs("\n    }", stdout);
 		} else {
 			printf("\nhost %s (%s): %zu to create\n", host->name, how, p.n_create);
 			/* The schedule is the same for every host: printed once. */

@@ -806,8 +806,7 @@ static void node_field(struct dec *dc, void *obj, const struct field *f, const s
 			    "not the host of one node");
 			diag_hint(dc->d, "name one of the hosts here, or move `host: round-robin` "
 				  "to defaults");
-			n->host = NULL;
-			ok = -1;
+			ok = -1;        /* kept: the node is not also reported as unplaced */
 		}
 		break;
 	default:

@@ -108,6 +108,10 @@ void plan_print_text(const struct plan *p, FILE *out, bool color, bool whole);
 void plan_print_schedule(const struct plan *p, FILE *out);
 /* Stable JSON (see docs/plan-json.md). */
 void plan_print_json(const struct plan *p, FILE *out);
+/* The same object as the value of a key the caller wrote, indented for
+ * nesting depth (0..6) and without the final newline: the multi-host plan
+ * puts one per host in its own JSON. */
+void plan_print_json_in(const struct plan *p, FILE *out, int depth);
 
 /* One-line description of a fault for timelines and events. */
 const char *fault_describe(struct arena *a, const struct topology *t, const struct topo_fault *f);
