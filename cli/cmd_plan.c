@@ -115,6 +115,8 @@ static int plan_hosts(struct topology *t, struct diag_list *d, bool json, bool d
 		if (plan_compute(&p, t, &desired, &nothing, d) < 0) {
 			diag_print(d, stderr, DIAG_TEXT, cli_color_for(stderr));
 			plan_free(&p);
+			if (have_last)
+				plan_free(&last);
 			return EXIT_ERR;
 		}
 		if (detailed && p.n_actions > 0)

@@ -11,6 +11,14 @@
  * Derived names (bridge_name, netns_name, iface name/host_name/eff_mac) are
  * read, never computed here: validation owns them.
  *
+ * Multi-host (docs/multihost.md): compiled for one host's part
+ * (t->has_here), the walk keeps what that host holds — its nodes, the
+ * bridges they use, a network's gateway addresses on its home host only
+ * (two bridges answering ARP for one address on one segment would be a
+ * split brain), and a vxlan/<net> port per spanning network — and every
+ * host derives its share from the same topology, so the shares fit
+ * together without the hosts ever talking to each other.
+ *
  * JSON-valued properties (argv, env, disks, net) are written compactly by
  * hand: a fixed escaping and sorted keys keep them deterministic. What every
  * node process shares (the cluster's names and addresses) is one string
