@@ -307,10 +307,12 @@ static void place_networks(struct hctx *c)
 	const char *topo = t->name ? t->name : "";
 	for (size_t w = 0; w < nw; w++) {
 		struct topo_network *net = &t->networks[w];
+		net->eff_mtu = net->mtu;
 		if (!net->spans || !net->name)
 			continue;
 		net->vni = topo_vni(topo, net->name);
-		net->eff_mtu = net->mtu ? net->mtu : DEFAULT_MTU - VXLAN_OVERHEAD;
+		if (!net->mtu)
+			net->eff_mtu = DEFAULT_MTU - VXLAN_OVERHEAD;
 		for (size_t o = 0; o < w; o++) {
 			const struct topo_network *x = &t->networks[o];
 			if (!x->spans || x->vni != net->vni)

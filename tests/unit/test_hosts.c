@@ -325,6 +325,7 @@ static void test_vni(void **state)
 	assert_string_equal(lan->vxlan_name, want);
 	assert_string_equal(lan->vxlan_name, "vx-f126-lan");
 	assert_false(store->spans);
+	assert_int_equal(store->eff_mtu, 0);        /* its own mtu: none */
 	assert_int_equal(store->home_host, 1);      /* db, the first node on it, is on h2 */
 	assert_int_equal(store->vni, 0);
 	assert_string_equal(store->vxlan_name, "");
