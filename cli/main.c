@@ -27,16 +27,21 @@ const struct cli_cmd cli_commands[] = {
 	 "Exit status: 0 when every file is valid, 1 otherwise.\n"},
 	{"plan", cmd_plan, "show the actions apply would take, and the fault timeline",
 	 "usage: aspen plan [--json] [--detailed-exitcode] [--seed N] FILE\n"
+	 "       aspen plan [--json] [--detailed-exitcode] --part FILE|-\n"
 	 "\n"
 	 "Compile FILE and print the ordered actions that `aspen apply` would run\n"
 	 "(+ create, ~ update in place, -/+ replace, - delete) and the fault schedule\n"
-	 "as a timeline. Nothing on the system is changed.\n"
+	 "as a timeline. Nothing on the system is changed. A file with hosts: is\n"
+	 "planned per host, from scratch (no host is contacted), followed by the VXLAN\n"
+	 "links between them (docs/multihost.md).\n"
 	 "\n"
 	 "  --json                the plan as stable JSON (docs/plan-json.md)\n"
 	 "  --detailed-exitcode   exit 0 when there is nothing to do, 2 when there are changes\n"
 	 "  --seed N              expand the fault generators (`every`, random picks) with\n"
 	 "                        seed N instead of the file's `seed:` (or a random one,\n"
 	 "                        printed in the timeline's header)\n"
+	 "  --part FILE|-         plan one host's part of a multi-host topology (JSON from\n"
+	 "                        the controller, - for stdin) against this host's live state\n"
 	 "\n"
 	 "Exit status: 0 ok, 1 error, 2 changes (only with --detailed-exitcode).\n"},
 	{"apply", cmd_apply, "create or converge the cluster, wait for health, run the fault schedule",

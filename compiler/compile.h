@@ -50,6 +50,24 @@ void topo_validate6(struct topology *t, struct diag_list *d);
 /* Is a inside prefix p? */
 bool topo_v6_in(const struct ipv6_prefix *p, const uint8_t a[16]);
 
+/* Multi-host placement (validate_hosts.c, docs/multihost.md): checks
+ * hosts: and the nodes' host:, and fills node host_idx and the networks'
+ * home_host, spans, vni and eff_mtu. Called by topo_validate once
+ * interfaces know their networks, before names_assign. */
+void topo_validate_hosts(struct topology *t, struct diag_list *d);
+/* Compile for one host's part: t->has_here/here from a host name of
+ * hosts: (NULL: the whole topology); an unknown name is an error in d.
+ * topo_load_*_with() call it with topo_load_opts.host. */
+void topo_set_here(struct topology *t, const char *host, struct diag_list *d);
+/* The VNI of a network spanning hosts: FNV-1a 32 of
+ * "<topology>\0<network>" xor-folded to 24 bits, never 0. */
+uint32_t topo_vni(const char *topology, const char *network);
+/* Names of topology items: [a-z0-9]([a-z0-9_-]*[a-z0-9])?, at most 32
+ * bytes; topo_report_name says what is wrong with one that is not. */
+bool topo_name_ok(const char *name);
+void topo_report_name(struct diag_list *d, const char *what, const char *name, struct pos p,
+		      const char *path);
+
 /* What node i's command gets in its environment (lower.c): the `cluster`
  * string every node shares and the node's own env as a JSON object
  * (runtime/nodeenv.c turns both into "KEY=value"). Allocated in a. */
@@ -65,7 +83,13 @@ void topo_generate(struct topology *t, struct diag_list *d);
 /* The PRNG of the generators, exposed for tests: splitmix64. */
 uint64_t gen_next(uint64_t *state);
 
-/* Desired resources of a valid topology, allocated in t->arena. */
+/* Desired resources of a valid topology, allocated in t->arena. With
+ * t->has_here, only what hosts[here] holds: its nodes, the bridges they
+ * use, the gateway addresses of the networks whose home it is, and a
+ * vxlan/<network> port per spanning network it is on. */
 void topo_lower(struct topology *t, struct res_list *out);
+/* topo_lower for hosts[host] of a multi-host topology, whatever t->has_here
+ * says (restored on return): what `aspen plan` shows per host. */
+void topo_lower_host(struct topology *t, size_t host, struct res_list *out);
 
 #endif

@@ -796,6 +796,19 @@ static void node_field(struct dec *dc, void *obj, const struct field *f, const s
 	case F_NODE_RESTART_ON:
 		ok = dec_restart_on(dc, v, f, n);
 		break;
+	case F_NODE_HOST:
+		if ((ok = get_string(dc, v, f, &n->host)) < 0)
+			break;
+		n->host_pos = v->pos;
+		/* A placement rule places many nodes: it belongs in defaults. */
+		if (!nd->is_defaults && strcmp(n->host, TOPO_HOST_ROUND_ROBIN) == 0) {
+			err(dc, v->pos, "round-robin is a placement rule for `defaults: host:`, "
+			    "not the host of one node");
+			diag_hint(dc->d, "name one of the hosts here, or move `host: round-robin` "
+				  "to defaults");
+			ok = -1;        /* kept: the node is not also reported as unplaced */
+		}
+		break;
 	default:
 		break;
 	}
@@ -822,6 +835,7 @@ static void copy_field(struct topo_node *n, const struct topo_node *df, enum fie
 	case F_NODE_COMMAND: n->command = df->command; break;
 	case F_NODE_ENV: n->env = df->env; n->n_env = df->n_env; break;
 	case F_NODE_WORKDIR: n->workdir = df->workdir; break;
+	case F_NODE_HOST: n->host = df->host; n->host_pos = df->host_pos; break;
 	case F_NODE_RESTART_ON:
 		n->keep_on_peers = df->keep_on_peers;
 		n->restart_on_pos = df->restart_on_pos;
@@ -1304,6 +1318,73 @@ static void dec_roles(struct dec *dc, const struct ynode *v, const struct field 
 	}
 }
 
+/* ---------------- hosts ---------------- */
+
+static void host_field(struct dec *dc, void *obj, const struct field *f, const struct ypair *p)
+{
+	struct topo_host *h = obj;
+	const struct ynode *v = p->value;
+	switch (f->id) {
+	case F_HOST_SSH:
+		/* user@host[:port]: validate_hosts.c splits and checks it */
+		if (get_string(dc, v, f, &h->ssh) == 0 && !*h->ssh) {
+			bad_value(dc, v, f, "empty");
+			h->ssh = NULL;
+		}
+		h->ssh_pos = v->pos;
+		break;
+	case F_HOST_ADDRESS:
+		h->has_address = get_ipv4(dc, v, f, &h->address) == 0;
+		h->address_pos = v->pos;
+		break;
+	case F_HOST_LOCAL:
+		get_bool(dc, v, f, &h->local);
+		break;
+	default:
+		break;
+	}
+}
+
+/* hosts: name -> `local` | {ssh, address, local}. */
+static void dec_hosts(struct dec *dc, const struct ynode *v, const struct field *f)
+{
+	struct topology *t = dc->t;
+	if (v->type != YN_MAP) {
+		if (!ytree_is_null(v))
+			bad_value(dc, v, f, NULL);
+		return;
+	}
+	const struct field_table *tab = fields_table("host");
+	t->hosts = arena_array(dc->a, v->u.map.n ? v->u.map.n : 1, sizeof(*t->hosts));
+	for (size_t i = 0; i < v->u.map.n; i++) {
+		const struct ypair *p = &v->u.map.v[i];
+		struct topo_host *h = &t->hosts[t->n_hosts++];
+		size_t saved = path_key(dc, p->key->u.scalar.s);
+		h->name = arena_strdup(dc->a, p->key->u.scalar.s);
+		h->pos = p->key->pos;
+		const struct ynode *m = p->value;
+		if (m->type == YN_SCALAR && !ytree_is_null(m) && strcmp(m->u.scalar.s, "local") == 0) {
+			h->local = true;
+		} else if (m->type == YN_MAP) {
+			walk(dc, m, tab, h, host_field);
+			if (!h->ssh && !h->local) {
+				err(dc, p->key->pos, "host %s says neither how to reach it (ssh:) nor "
+				    "that it is this machine (local: true)", q(dc, h->name));
+				diag_hint(dc->d, "write `%s: {ssh: root@10.0.0.2}` or `%s: local`",
+					  h->name, h->name);
+			}
+		} else {
+			const char *got = m->type == YN_SCALAR && !ytree_is_null(m)
+						  ? q(dc, m->u.scalar.s) : ytree_type_name(m);
+			err(dc, m->pos, "expected `local` or a mapping with ssh, address and local, "
+			    "got %s", got);
+			diag_hint(dc->d, "write `%s: local`, or `%s: {ssh: root@10.0.0.2}`", h->name,
+				  h->name);
+		}
+		path_pop(dc, saved);
+	}
+}
+
 /* ---------------- the document ---------------- */
 
 struct top_dec {
@@ -1427,6 +1508,9 @@ static void dec_top(struct dec *dc, const struct ynode *root)
 			break;
 		case F_ROLES:
 			dec_roles(dc, p->value, f);
+			break;
+		case F_HOSTS:
+			dec_hosts(dc, p->value, f);
 			break;
 		case F_SEED: {
 			uint64_t u = 0;
@@ -1563,6 +1647,7 @@ struct topology *topo_load_buffer_with(const char *path, const char *buf, size_t
 	if (t) {
 		pick_seed(t, o);
 		topo_validate(t, d);
+		topo_set_here(t, o ? o->host : NULL, d);
 	}
 	return t;
 }

@@ -22,6 +22,7 @@ static const struct field topology_fields[] = {
 	{.key = "name", .id = F_TOPO_NAME, .type = FT_NAME, .flags = FF_REQUIRED},
 	{.key = "seed", .id = F_SEED, .type = FT_INT, .min = 0, .max = INT64_MAX},
 	{.key = "roles", .id = F_ROLES, .type = FT_NAMEMAP, .sub = "role"},
+	{.key = "hosts", .id = F_HOSTS, .type = FT_NAMEMAP, .sub = "host"},
 	{.key = "defaults", .id = F_DEFAULTS, .type = FT_OBJECT, .sub = "defaults"},
 	{.key = "networks", .id = F_NETWORKS, .type = FT_NAMEMAP, .sub = "network"},
 	{.key = "nodes", .id = F_NODES, .type = FT_NAMEMAP, .sub = "node", .flags = FF_REQUIRED},
@@ -31,6 +32,14 @@ static const struct field topology_fields[] = {
 static const struct field role_fields[] = {
 	{.key = "command", .id = F_ROLE_COMMAND, .type = FT_COMMAND, .flags = FF_REQUIRED},
 	{.key = "timeout", .id = F_ROLE_TIMEOUT, .type = FT_DURATION},
+};
+
+/* A host of a multi-host topology (docs/multihost.md); `name: local` is
+ * short for `{local: true}`. */
+static const struct field host_fields[] = {
+	{.key = "ssh", .id = F_HOST_SSH, .type = FT_STRING},
+	{.key = "address", .id = F_HOST_ADDRESS, .type = FT_IPV4},
+	{.key = "local", .id = F_HOST_LOCAL, .type = FT_BOOL},
 };
 
 static const struct field network_fields[] = {
@@ -61,7 +70,8 @@ static const struct field network_fields[] = {
 	{.key = "command", .id = F_NODE_COMMAND, .type = FT_COMMAND, .kinds = KIND_NETNS}, \
 	{.key = "env", .id = F_NODE_ENV, .type = FT_STRMAP, .kinds = KIND_NETNS}, \
 	{.key = "workdir", .id = F_NODE_WORKDIR, .type = FT_PATH, .kinds = KIND_NETNS}, \
-	{.key = "restart_on", .id = F_NODE_RESTART_ON, .type = FT_STRING, .kinds = KIND_NETNS}
+	{.key = "restart_on", .id = F_NODE_RESTART_ON, .type = FT_STRING, .kinds = KIND_NETNS}, \
+	{.key = "host", .id = F_NODE_HOST, .type = FT_NAME, .kinds = KIND_BOTH}
 
 static const struct field node_fields[] = {
 	NODE_COMMON_FIELDS,
@@ -166,6 +176,7 @@ static const struct field partition_isolate_fields[] = {
 
 static const struct field_table t_topology = TABLE("topology", topology_fields);
 static const struct field_table t_defaults = TABLE("defaults", defaults_fields);
+static const struct field_table t_host = TABLE("host", host_fields);
 static const struct field_table t_network = TABLE("network", network_fields);
 static const struct field_table t_role = TABLE("role", role_fields);
 static const struct field_table t_node = TABLE("node", node_fields);
@@ -184,7 +195,7 @@ static const struct field_table t_oneway = TABLE("partition-oneway", partition_o
 static const struct field_table t_isolate = TABLE("partition-isolate", partition_isolate_fields);
 
 const struct field_table *const fields_tables[] = {
-	&t_topology, &t_defaults, &t_network, &t_role, &t_node, &t_interface, &t_disk, &t_health,
+	&t_topology, &t_defaults, &t_host, &t_network, &t_role, &t_node, &t_interface, &t_disk, &t_health,
 	&t_fault, &t_latency, &t_loss, &t_duplicate, &t_corrupt, &t_reorder, &t_rate,
 	&t_link_down, &t_oneway, &t_isolate,
 };

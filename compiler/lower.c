@@ -11,6 +11,14 @@
  * Derived names (bridge_name, netns_name, iface name/host_name/eff_mac) are
  * read, never computed here: validation owns them.
  *
+ * Multi-host (docs/multihost.md): compiled for one host's part
+ * (t->has_here), the walk keeps what that host holds — its nodes, the
+ * bridges they use, a network's gateway addresses on its home host only
+ * (two bridges answering ARP for one address on one segment would be a
+ * split brain), and a vxlan/<net> port per spanning network — and every
+ * host derives its share from the same topology, so the shares fit
+ * together without the hosts ever talking to each other.
+ *
  * JSON-valued properties (argv, env, disks, net) are written compactly by
  * hand: a fixed escaping and sorted keys keep them deterministic. What every
  * node process shares (the cluster's names and addresses) is one string
@@ -154,7 +162,88 @@ static const struct topo_iface *node_first_ip6(const struct topo_node *n)
 	return NULL;
 }
 
+/* The MTU of a network's bridge and ports: its own, or for a network that
+ * spans hosts the one that leaves room for the VXLAN header. 0: the
+ * kernel's default. */
+static uint32_t net_mtu(const struct topo_network *net)
+{
+	return net->spans ? net->eff_mtu : net->mtu;
+}
+
 /* ---------------- networks ---------------- */
+
+static int str_cmp(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* items[0..n) sorted and joined by spaces, in a. */
+static const char *join_sorted(struct arena *a, const char **items, size_t n)
+{
+	qsort(items, n, sizeof *items, str_cmp);
+	struct sbuf b = {0};
+	sb_reset(&b);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			sb_putn(&b, " ", 1);
+		sb_puts(&b, items[i]);
+	}
+	const char *s = arena_strndup(a, b.s, b.n);
+	free(b.s);
+	return s;
+}
+
+/* The VXLAN port joining this host's bridge of a spanning network to the
+ * other hosts' (props: resource.h, docs/resources.md). */
+static void lower_vxlan(struct topology *t, size_t w, struct res_list *out)
+{
+	struct arena *a = &t->arena;
+	const struct topo_network *net = &t->networks[w];
+	char id[ID_MAX], ip[16], mac[18];
+	size_t n_if = 0;
+	for (size_t i = 0; i < t->n_nodes; i++)
+		n_if += t->nodes[i].n_ifaces;
+	const char **remotes = calloc(t->n_hosts + 1, sizeof *remotes);
+	const char **fdb = calloc(n_if + 1, sizeof *fdb);
+	bool *on = calloc(t->n_hosts + 1, sizeof *on);
+	if (!remotes || !fdb || !on) {
+		fputs("aspen: out of memory\n", stderr);
+		abort();
+	}
+	size_t n_remotes = 0, n_fdb = 0;
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		const struct topo_node *n = &t->nodes[i];
+		if (n->host_idx == t->here)
+			continue;
+		for (size_t j = 0; j < n->n_ifaces; j++) {
+			if (n->ifaces[j].network_idx != w)
+				continue;
+			on[n->host_idx] = true;
+			fmt_mac(mac, n->ifaces[j].eff_mac);
+			fmt_ip(ip, t->hosts[n->host_idx].address);
+			fdb[n_fdb++] = arena_printf(a, "%s@%s", mac, ip);
+		}
+	}
+	for (size_t h = 0; h < t->n_hosts; h++)
+		if (on[h]) {
+			fmt_ip(ip, t->hosts[h].address);
+			remotes[n_remotes++] = arena_strdup(a, ip);
+		}
+	struct resource *r = res_list_add(out, a, RES_VXLAN, idf(id, "vxlan/%s", net->name));
+	res_set(a, r, "name", net->vxlan_name);
+	res_set(a, r, "bridge", net->bridge_name);
+	res_setf(a, r, "vni", "%u", net->vni);
+	fmt_ip(ip, t->hosts[t->here].address);
+	res_set(a, r, "local", ip);
+	res_set(a, r, "port", "4789");
+	res_setf(a, r, "mtu", "%u", net->eff_mtu);
+	res_set_ref(r, a, "remotes", join_sorted(a, remotes, n_remotes));
+	res_set_ref(r, a, "fdb", join_sorted(a, fdb, n_fdb));
+	res_add_dep(a, r, idf(id, "bridge/%s", net->name));
+	free(remotes);
+	free(fdb);
+	free(on);
+}
 
 static void lower_network(struct topology *t, const struct topo_network *net, struct res_list *out)
 {
@@ -162,8 +251,14 @@ static void lower_network(struct topology *t, const struct topo_network *net, st
 	char id[ID_MAX], ip[16];
 	struct resource *r = res_list_add(out, a, RES_BRIDGE, idf(id, "bridge/%s", net->name));
 	res_set(a, r, "name", net->bridge_name);
-	if (net->mtu)
-		res_setf(a, r, "mtu", "%u", net->mtu);
+	if (net_mtu(net))
+		res_setf(a, r, "mtu", "%u", net_mtu(net));
+	if (t->has_here && net->spans)
+		lower_vxlan(t, (size_t)(net - t->networks), out);
+	/* The gateway lives on one host only: two bridges answering ARP for
+	 * one address on one segment would be a split brain. */
+	if (t->has_here && net->home_host != t->here)
+		return;
 	if (net->has_gateway6) {
 		char ip6[INET6_ADDRSTRLEN];
 		r = res_list_add(out, a, RES_ADDR, idf(id, "addr6/%s", net->name));
@@ -325,8 +420,8 @@ static void lower_veth(struct lower_ctx *c, const struct topo_node *n, const str
 	res_set(a, r, "bridge", net->bridge_name);
 	fmt_mac(mac, f->eff_mac);
 	res_set(a, r, "mac", mac);
-	if (net->mtu)
-		res_setf(a, r, "mtu", "%u", net->mtu);
+	if (net_mtu(net))
+		res_setf(a, r, "mtu", "%u", net_mtu(net));
 	res_add_dep(a, r, idf(id, "netns/%s", n->name));
 	res_add_dep(a, r, idf(id, "bridge/%s", net->name));
 	lower_addr(c, n, f, true);
@@ -494,8 +589,8 @@ static void lower_vm_node(struct lower_ctx *c, size_t idx)
 		struct resource *r = res_list_add(c->out, a, RES_TAP, idf(id, "tap/%s.%s", n->name, f->name));
 		res_set(a, r, "name", f->host_name);
 		res_set(a, r, "bridge", net->bridge_name);
-		if (net->mtu)
-			res_setf(a, r, "mtu", "%u", net->mtu);
+		if (net_mtu(net))
+			res_setf(a, r, "mtu", "%u", net_mtu(net));
 		res_add_dep(a, r, idf(id, "bridge/%s", net->name));
 	}
 
@@ -529,17 +624,45 @@ static void lower_vm_node(struct lower_ctx *c, size_t idx)
 
 /* ---------------- entry ---------------- */
 
+/* Does a node placed here have an interface on network w? */
+static bool net_used_here(const struct topology *t, size_t w)
+{
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		const struct topo_node *n = &t->nodes[i];
+		if (!topo_node_here(t, n))
+			continue;
+		for (size_t j = 0; j < n->n_ifaces; j++)
+			if (n->ifaces[j].network_idx == w)
+				return true;
+	}
+	return false;
+}
+
 void topo_lower(struct topology *t, struct res_list *out)
 {
 	struct lower_ctx c = {.t = t, .out = out};
 	c.cluster = cluster_string(t);
 	for (size_t i = 0; i < t->n_networks; i++)
-		lower_network(t, &t->networks[i], out);
+		if (!t->has_here || net_used_here(t, i))
+			lower_network(t, &t->networks[i], out);
 	for (size_t i = 0; i < t->n_nodes; i++) {
+		if (!topo_node_here(t, &t->nodes[i]))
+			continue;
 		if (t->nodes[i].kind == NODE_NETNS)
 			lower_netns_node(&c, i);
 		else
 			lower_vm_node(&c, i);
 	}
 	free(c.buf.s);
+}
+
+void topo_lower_host(struct topology *t, size_t host, struct res_list *out)
+{
+	bool had = t->has_here;
+	size_t here = t->here;
+	t->has_here = true;
+	t->here = host;
+	topo_lower(t, out);
+	t->has_here = had;
+	t->here = here;
 }

@@ -132,17 +132,14 @@ void names_netns(char out[NAMES_NETNS_MAX], const char *topo, const char *node)
 	nb_str(&b, h);
 }
 
-void names_bridge(char out[IFNAMSIZ_ASPEN], const char *topo, const char *net,
-		  const char *user)
+/* "<prefix><t>-<net>", or "<prefix><t>-<6 hex of digest(net)>" past 15 bytes. */
+static void net_link(char out[IFNAMSIZ_ASPEN], const char *kind, const char *topo,
+		     const char *net)
 {
 	struct nbuf b = nb_start(out, IFNAMSIZ_ASPEN);
-	if (user) {
-		nb_str(&b, user);
-		return;
-	}
 	char tag[TAG_DIGITS + 1], h[7];
 	topo_tag(tag, topo);
-	nb_str(&b, "as-");
+	nb_str(&b, kind);
 	nb_str(&b, tag);
 	nb_chr(&b, '-');
 	size_t prefix = b.len;
@@ -153,6 +150,22 @@ void names_bridge(char out[IFNAMSIZ_ASPEN], const char *topo, const char *net,
 	b.len = prefix;
 	out[prefix] = '\0';
 	nb_str(&b, h);
+}
+
+void names_bridge(char out[IFNAMSIZ_ASPEN], const char *topo, const char *net,
+		  const char *user)
+{
+	if (user) {
+		struct nbuf b = nb_start(out, IFNAMSIZ_ASPEN);
+		nb_str(&b, user);
+		return;
+	}
+	net_link(out, "as-", topo, net);
+}
+
+void names_vxlan(char out[IFNAMSIZ_ASPEN], const char *topo, const char *net)
+{
+	net_link(out, "vx-", topo, net);
 }
 
 void names_host_iface(char out[IFNAMSIZ_ASPEN], const char *topo, const char *node, size_t idx)
@@ -232,7 +245,7 @@ void names_fmt_mac(char out[18], const uint8_t mac[6])
 /* One owner of a name: a network's bridge, the host end of an interface,
  * or a node's namespace. Sorting by (name, seq) puts equal names next to
  * each other in file order. Descriptions are only formatted on a clash. */
-enum owner_kind { OWN_BRIDGE, OWN_IFACE, OWN_NETNS };
+enum owner_kind { OWN_BRIDGE, OWN_IFACE, OWN_NETNS, OWN_VXLAN };
 
 struct owner {
 	const char *name;
@@ -255,6 +268,7 @@ static struct pos owner_pos(const struct topology *t, const struct owner *o)
 	const struct topo_network *w = &t->networks[o->a];
 	switch (o->kind) {
 	case OWN_BRIDGE: return w->bridge ? w->bridge_pos : w->pos;
+	case OWN_VXLAN: return w->pos;
 	case OWN_IFACE: return t->nodes[o->a].ifaces[o->b].pos;
 	default: return t->nodes[o->a].pos;
 	}
@@ -264,8 +278,13 @@ static struct pos owner_pos(const struct topology *t, const struct owner *o)
 static void owner_text(const struct topology *t, const struct owner *o, char *what,
 		       char *path, size_t size)
 {
-	const char *n = o->kind == OWN_BRIDGE ? t->networks[o->a].name : t->nodes[o->a].name;
+	bool net = o->kind == OWN_BRIDGE || o->kind == OWN_VXLAN;
+	const char *n = net ? t->networks[o->a].name : t->nodes[o->a].name;
 	switch (o->kind) {
+	case OWN_VXLAN:
+		snprintf(what, size, "the VXLAN port of network %s", n);
+		snprintf(path, size, "networks.%s", n);
+		break;
 	case OWN_BRIDGE:
 		snprintf(what, size, "the bridge of network %s", n);
 		snprintf(path, size, t->networks[o->a].bridge ? "networks.%s.bridge" : "networks.%s", n);
@@ -319,7 +338,7 @@ static void report_dups(const struct topology *t, struct owner *o, size_t n,
 void names_assign(struct topology *t, struct diag_list *d)
 {
 	const char *topo = t->name ? t->name : "";
-	size_t n_links = t->n_networks, n_ns = 0;
+	size_t n_links = 2 * t->n_networks, n_ns = 0;
 	for (size_t i = 0; i < t->n_nodes; i++)
 		n_links += t->nodes[i].n_ifaces;
 	struct owner *links = calloc(n_links + 1, sizeof *links);
@@ -335,6 +354,11 @@ void names_assign(struct topology *t, struct diag_list *d)
 			continue;
 		names_bridge(w->bridge_name, topo, w->name, w->bridge);
 		links[n_links] = (struct owner){ w->bridge_name, n_links, OWN_BRIDGE, i, 0 };
+		n_links++;
+		if (!w->spans)
+			continue;
+		names_vxlan(w->vxlan_name, topo, w->name);
+		links[n_links] = (struct owner){ w->vxlan_name, n_links, OWN_VXLAN, i, 0 };
 		n_links++;
 	}
 	for (size_t i = 0; i < t->n_nodes; i++) {

@@ -46,6 +46,11 @@ void names_netns(char out[NAMES_NETNS_MAX], const char *topo, const char *node);
 void names_bridge(char out[IFNAMSIZ_ASPEN], const char *topo, const char *net,
 		  const char *user);
 
+/* The VXLAN port of a network spanning hosts (multi-host): "vx-<t>-<net>",
+ * else "vx-<t>-<6 hex of digest(net)>" like a bridge; the same name on
+ * every host. */
+void names_vxlan(char out[IFNAMSIZ_ASPEN], const char *topo, const char *net);
+
 /* Host end of interface idx of a node (veth peer on the host, or the VM's
  * TAP): "as-<t>-<node>-<idx>" when that fits 15 bytes, else "as-<t>-<h>"
  * with <h> 7 base32 characters (0-9a-v, 35 bits) of digest("<node>/<idx>").
@@ -73,8 +78,8 @@ void names_fmt_ipv4(char out[16], uint32_t ip);
 /* "02:00:00:00:00:01"; out holds 18 bytes. */
 void names_fmt_mac(char out[18], const uint8_t mac[6]);
 
-/* Fill every generated name of t — netns_name, bridge_name, iface name,
- * host_name, eff_mac — and check that link names (bridges and host ends)
+/* Fill every generated name of t — netns_name, bridge_name, vxlan_name of
+ * a spanning network, iface name, host_name, eff_mac — and check that link names (bridges and host ends)
  * and namespace names are unique across the topology; each collision is an
  * error at the later owner naming the earlier one. Items with a NULL name
  * (a partial decode) are skipped. */

@@ -103,8 +103,15 @@ int plan_destroy(struct plan *p, const struct res_list *observed, struct diag_li
 /* Human output: Terraform-style lines, a summary, the timeline. */
 /* whole: values as they are (`-v`), not shortened to what changed. */
 void plan_print_text(const struct plan *p, FILE *out, bool color, bool whole);
+/* The fault schedule part of plan_print_text alone (nothing without one):
+ * a multi-host plan prints it once after every host's actions. */
+void plan_print_schedule(const struct plan *p, FILE *out);
 /* Stable JSON (see docs/plan-json.md). */
 void plan_print_json(const struct plan *p, FILE *out);
+/* The same object as the value of a key the caller wrote, indented for
+ * nesting depth (0..6) and without the final newline: the multi-host plan
+ * puts one per host in its own JSON. */
+void plan_print_json_in(const struct plan *p, FILE *out, int depth);
 
 /* One-line description of a fault for timelines and events. */
 const char *fault_describe(struct arena *a, const struct topology *t, const struct topo_fault *f);

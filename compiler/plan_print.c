@@ -384,6 +384,12 @@ static void text_schedule(const struct plan *p, FILE *out)
 	}
 }
 
+void plan_print_schedule(const struct plan *p, FILE *out)
+{
+	if (p->n_timeline)
+		text_schedule(p, out);
+}
+
 /* Why a node's process restarts, in the user's words. */
 static const char *restart_why(const struct action *a, char *buf, size_t n)
 {
@@ -604,10 +610,11 @@ static void json_schedule(struct jw *w, const struct plan *p)
 	jw_close(w, ']');
 }
 
-void plan_print_json(const struct plan *p, FILE *out)
+/* The plan object at depth (the value of a key already written when
+ * depth > 0), without a final newline. */
+static void json_plan(const struct plan *p, FILE *out, int depth)
 {
-	struct jw w = {.out = out};
-	flockfile(out);         /* once, for the _unlocked calls below */
+	struct jw w = {.out = out, .depth = depth, .after_key = depth > 0};
 	jw_open(&w, '{');
 	jw_kuint(&w, "format_version", 1);
 	jw_kstr(&w, "topology", p->topology);
@@ -631,6 +638,19 @@ void plan_print_json(const struct plan *p, FILE *out)
 		jw_str(&w, NULL);
 	json_schedule(&w, p);
 	jw_close(&w, '}');
+}
+
+void plan_print_json(const struct plan *p, FILE *out)
+{
+	flockfile(out);         /* once, for the _unlocked calls below */
+	json_plan(p, out, 0);
 	putc_unlocked('\n', out);
+	funlockfile(out);
+}
+
+void plan_print_json_in(const struct plan *p, FILE *out, int depth)
+{
+	flockfile(out);
+	json_plan(p, out, depth);
 	funlockfile(out);
 }

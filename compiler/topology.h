@@ -93,6 +93,10 @@ struct topo_host {
 	bool has_address; uint32_t address; struct pos address_pos;   /* underlay */
 };
 
+/* `defaults: host: round-robin`: nodes without their own `host:` take the
+ * hosts in map order, cycling, in node file order. */
+#define TOPO_HOST_ROUND_ROBIN "round-robin"
+
 /* ---------------- nodes ---------------- */
 
 enum node_kind { NODE_VM, NODE_NETNS };

@@ -237,6 +237,18 @@ static void report_name(struct vctx *v, const char *what, const char *name, stru
 	}
 }
 
+bool topo_name_ok(const char *name)
+{
+	return name_ok(name);
+}
+
+void topo_report_name(struct diag_list *d, const char *what, const char *name, struct pos p,
+		      const char *path)
+{
+	struct vctx v = {.d = d};
+	report_name(&v, what, name, p, path);
+}
+
 struct label { const char *name; size_t fault; };
 
 static int label_cmp(const void *a, const void *b)
@@ -1405,6 +1417,7 @@ void topo_validate(struct topology *t, struct diag_list *d)
 	check_names(&v);
 	check_networks(&v);
 	check_nodes(&v);
+	topo_validate_hosts(t, d);
 	hostlim_check_ports(t, d);
 	names_assign(t, d);
 	check_dups(&v, false);

@@ -20,7 +20,9 @@ for f in "$root"/topologies/*.yaml; do
 	rc=0; "$ASPEN" plan --json "$f" >"$tmp/plan.json" 2>"$tmp/err" || rc=$?
 	[ $rc = 0 ] || grep -q "problems* with VM nodes\|overlaps* the host's own addresses" "$tmp/err" ||
 		{ cat "$tmp/err"; fail "$f: plan"; }
-	jq -e '.actions | length > 0' "$tmp/plan.json" >/dev/null || fail "$f: empty plan"
+	# A multi-host example plans per host (docs/plan-json.md).
+	jq -e '(.actions // [.hosts[].plan.actions[]]) | length > 0' "$tmp/plan.json" >/dev/null ||
+		fail "$f: empty plan"
 done
 [ $n -ge 4 ] || fail "only $n examples"
 for kind in partition latency loss duplicate corrupt reorder rate link-down kill pause resume start restart reboot; do
@@ -32,4 +34,5 @@ grep -q '^roles:' "$root"/topologies/*.yaml || fail "no example declares a role"
 grep -q '"@[a-z]' "$root"/topologies/*.yaml || fail "no example aims a fault at a role"
 grep -q 'every:' "$root"/topologies/*.yaml || fail "no example repeats a fault"
 grep -q 'random-majority-ring' "$root"/topologies/*.yaml || fail "no example draws a majorities ring"
+grep -q '^hosts:' "$root"/topologies/*.yaml || fail "no example spans hosts"
 echo "ok: $n examples"
