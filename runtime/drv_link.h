@@ -40,4 +40,10 @@ int drvlink_probe(struct rt_ctx *c, const struct resource *r, bool *present,
  * phase's batch (rt_defer_link_delete). Absent is success. */
 int drvlink_destroy_later(struct rt_ctx *c, const struct resource *r, struct rt_err *e);
 
+/* Preflight of a vxlan resource (drv_vxlan.c): true, with the collision
+ * and its fix in what, when a VXLAN link of this host that is neither r's
+ * name nor this topology's uses r's VNI and port (the kernel refuses a
+ * second one: apply would fail half way). */
+bool drvvx_vni_taken(struct rt_ctx *c, const struct resource *r, char *what, size_t len);
+
 #endif
