@@ -486,11 +486,67 @@ static void test_collisions(void **state)
 	nothing_left(&A);
 }
 
-int main(void)
+/* SIGKILL an apply on host A at each of its mutating system calls in turn
+ * (tests/tools/crashat, the crash matrix's tracer, running this binary
+ * as `test_vxlan apply-a`): from each state, destroy leaves nothing; from
+ * the same state, apply converges and a second plan is empty. */
+static void test_crash_points(void **state)
+{
+	(void)state;
+	char crashat[512], self[512], list[1024];
+	const char *build = getenv("BUILD");
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	assert_true(n > 0);
+	self[n] = '\0';
+	snprintf(crashat, sizeof(crashat), "%s/tools/crashat", build ? build : "build");
+	if (access(crashat, X_OK) != 0) {
+		printf("skipped: crash points: %s not built (make %s)\n", crashat, crashat);
+		return;
+	}
+	/* LeakSanitizer cannot run under ptrace (make test SAN=1). */
+	setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+	/* The points include the VXLAN port's own calls. (An apply and
+	 * destroy first: the list is then taken from the state each run of
+	 * the loop starts from, state root made.) */
+	apply_ok(&A, NULL);
+	destroy_ok(&A);
+	SH_OK("%s -l /run/kvx-points -- %s apply-a >/dev/null", crashat, self);
+	destroy_ok(&A);
+	capture(list, sizeof(list), "grep -c 'RTM_NEWLINK,kvx0\\|RTM_SETLINK,kvx0\\|RTM_NEWNEIGH' "
+		"/run/kvx-points");
+	assert_string_equal(list, "3");
+	int k;
+	for (k = 1;; k++) {
+		int st = sh("%s -k %d -- %s apply-a >/dev/null 2>&1", crashat, k, self);
+		if (st == 125)          /* fewer calls than k: the apply ran to its end */
+			break;
+		if (st != 137)
+			fail_msg("crashat -k %d: exit %d", k, st);
+		destroy_ok(&A);
+		nothing_left(&A);
+		assert_int_equal(sh("%s -k %d -- %s apply-a >/dev/null 2>&1", crashat, k, self), 137);
+		apply_ok(&A, NULL);
+		expect_plan(&A, NULL, "");
+		fdb_exact(&A);
+		destroy_ok(&A);
+		nothing_left(&A);
+	}
+	capture(list, sizeof(list), "wc -l < /run/kvx-points");
+	assert_int_equal(k - 1, atoi(list));
+}
+
+int main(int argc, char **argv)
 {
 	if (!getenv("ASPEN_SANDBOX")) {
 		printf("test_vxlan: needs tests/sandbox.sh (ASPEN_SANDBOX unset)\n");
 		return 77;
+	}
+	if (argc == 2 && strcmp(argv[1], "apply-a") == 0) {     /* test_crash_points */
+		home_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		struct run r = host_run(&A, NULL, false, true);
+		if (r.rc < 0)
+			fprintf(stderr, "apply on %s: %s\n", A.ns, r.err);
+		return r.rc < 0;
 	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_apply_ping_destroy, scrub),
@@ -499,6 +555,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_half_made, scrub),
 		cmocka_unit_test_teardown(test_discovery, scrub),
 		cmocka_unit_test_teardown(test_collisions, scrub),
+		cmocka_unit_test_teardown(test_crash_points, scrub),
 	};
 	return cmocka_run_group_tests(tests, suite_setup, suite_teardown);
 }
