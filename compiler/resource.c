@@ -19,6 +19,8 @@
  * drifted object); the update then finishes it (docs/executor.md). */
 static const char *const upd_link[] = {"mtu", "state", NULL};
 static const char *const upd_state[] = {"state", NULL};
+/* A VXLAN port's forwarding table is changed entry by entry in place. */
+static const char *const upd_vxlan[] = {"fdb", "mtu", "remotes", "state", NULL};
 /* The policy itself changes without a restart; `cluster` too when the
  * desired process says restart_on=own (res_prop_updatable_in). */
 static const char *const upd_process[] = {"restart_on", NULL};
@@ -44,7 +46,7 @@ const struct res_kind_info res_kinds[RES__COUNT] = {
 	[RES_PROCESS] = {"process", upd_process, sum_process},
 	[RES_VMM] = {"vmm", NULL, sum_vmm},
 	[RES_VM] = {"vm", NULL, sum_vm},
-	[RES_VXLAN] = {"vxlan", upd_link, sum_vxlan},
+	[RES_VXLAN] = {"vxlan", upd_vxlan, sum_vxlan},
 };
 
 /* Make room for one more element in an arena array of `size`-byte items.

@@ -38,6 +38,7 @@ int rt_open(struct rt_ctx *c, const char *topology, const char *const *argv,
 	c->drv[RES_PROCESS] = &drv_process;
 	c->drv[RES_VMM] = &drv_vmm;
 	c->drv[RES_VM] = &drv_vm;
+	c->drv[RES_VXLAN] = &drv_vxlan;
 	c->parallel[RES_VMM] = c->parallel[RES_VM] = true;
 	if (geteuid() != 0)
 		return rt_errf(e, EPERM, "aspen needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to "

@@ -24,6 +24,7 @@
  * delete phase, where all of them go in one batch: each link deleted alone
  * costs the kernel ~20-50 ms of RCU waiting. */
 #include "runtime/runtime.h"
+#include "runtime/drv_link.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -35,7 +36,7 @@
 #include "runtime/nl.h"
 #include "runtime/tap.h"
 
-static unsigned prop_uint(const struct resource *r, const char *key)
+unsigned drvlink_uint(const struct resource *r, const char *key)
 {
 	const char *v = res_get(r, key);
 	return v ? (unsigned)strtoul(v, NULL, 10) : 0;
@@ -52,8 +53,8 @@ static int parse_mac(const char *s, unsigned char mac[6])
 }
 
 /* The link exists: ours (adopt, return 1) or someone else's (error). */
-static int adopt_or_collide(struct rt_ctx *c, const struct resource *r, const char *name,
-			    const char *what, const char *fix, struct rt_err *e)
+int drvlink_adopt_or_collide(struct rt_ctx *c, const struct resource *r, const char *name,
+			     const char *what, const char *fix, struct rt_err *e)
 {
 	char mark[ASPEN_MARK_MAX + 1];
 	struct nl_link_info li;
@@ -69,7 +70,7 @@ static int adopt_or_collide(struct rt_ctx *c, const struct resource *r, const ch
 		       "aspen leaves it alone: %s", what, name, fix);
 }
 
-static int bridge_ifindex(struct rt_ctx *c, const struct resource *r, int *out, struct rt_err *e)
+int drvlink_master(struct rt_ctx *c, const struct resource *r, int *out, struct rt_err *e)
 {
 	const char *br = res_get(r, "bridge");
 	*out = 0;
@@ -83,8 +84,7 @@ static int bridge_ifindex(struct rt_ctx *c, const struct resource *r, int *out, 
 }
 
 /* Append one finding to a probe's "state" text. */
-__attribute__((format(printf, 3, 4)))
-static void state_add(char *buf, size_t len, const char *fmt, ...)
+void drvlink_state_add(char *buf, size_t len, const char *fmt, ...)
 {
 	size_t used = strlen(buf);
 	if (used && used + 2 < len) {
@@ -97,7 +97,7 @@ static void state_add(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void state_set(struct rt_ctx *c, struct resource *out, const char *state)
+void drvlink_state_set(struct rt_ctx *c, struct resource *out, const char *state)
 {
 	if (state[0])
 		res_set(&c->arena, out, "state", arena_strdup(&c->arena, state));
@@ -126,9 +126,9 @@ static int probe_common(struct rt_ctx *c, const struct resource *r, const struct
 /* Shared probe: present only when the link exists AND carries r's mark
  * (alias, or creation MAC without alias: then state says so); a foreign link
  * of that name is "absent" for aspen, so create reports it. */
-static int link_probe(struct rt_ctx *c, const struct resource *r, bool *present,
-		      struct resource *out, struct nl_link_info *li, char *state, size_t slen,
-		      struct rt_err *e)
+int drvlink_probe(struct rt_ctx *c, const struct resource *r, bool *present,
+		  struct resource *out, struct nl_link_info *li, char *state, size_t slen,
+		  struct rt_err *e)
 {
 	char mark[ASPEN_MARK_MAX + 1];
 	const char *name = res_get(r, "name");
@@ -143,7 +143,7 @@ static int link_probe(struct rt_ctx *c, const struct resource *r, bool *present,
 		return 0;
 	*present = true;
 	if (!li->alias[0])
-		state_add(state, slen, "no ownership alias");
+		drvlink_state_add(state, slen, "no ownership alias");
 	return probe_common(c, r, li, out, e);
 }
 
@@ -158,7 +158,7 @@ static int link_destroy(struct rt_ctx *c, const struct resource *r, struct rt_er
 }
 
 /* Check now that the link is ours, delete it with the phase's batch. */
-static int link_destroy_later(struct rt_ctx *c, const struct resource *r, struct rt_err *e)
+int drvlink_destroy_later(struct rt_ctx *c, const struct resource *r, struct rt_err *e)
 {
 	char mark[ASPEN_MARK_MAX + 1];
 	const char *name = res_get(r, "name");
@@ -179,7 +179,7 @@ static int link_update(struct rt_ctx *c, const struct resource *old, const struc
 {
 	char mark[ASPEN_MARK_MAX + 1];
 	struct nl_link_conf conf = {.alias = rt_mark(c, r, mark, sizeof(mark)),
-				    .mtu = prop_uint(r, "mtu")};
+				    .mtu = drvlink_uint(r, "mtu")};
 	(void)old;
 	rt_link_changed(c, c->host, res_get(r, "name"));
 	return nl_link_configure(c->host, res_get(r, "name"), &conf, e);
@@ -198,7 +198,7 @@ static int bridge_create(struct rt_ctx *c, const struct resource *r, struct rt_e
 	const char *name = res_get(r, "name");
 	mark_mac(rt_mark(c, r, mark, sizeof(mark)), mac);
 	struct nl_bridge_opts o = {.name = name, .mac = mac, .alias = mark,
-				   .mtu = prop_uint(r, "mtu"), .up = true};
+				   .mtu = drvlink_uint(r, "mtu"), .up = true};
 	rt_link_changed(c, c->host, name);
 	if (nl_bridge_add(c->host, &o, e) == 0)
 		return 0;
@@ -207,7 +207,7 @@ static int bridge_create(struct rt_ctx *c, const struct resource *r, struct rt_e
 	char fix[160];
 	snprintf(fix, sizeof(fix), "delete it, or give network %s another `bridge:` name",
 		 rt_id_name(r->id));
-	if (adopt_or_collide(c, r, name, "bridge", fix, e) < 0)
+	if (drvlink_adopt_or_collide(c, r, name, "bridge", fix, e) < 0)
 		return -1;
 	struct nl_link_conf conf = {.alias = mark, .mac = mac, .mtu = o.mtu, .set_up = true,
 				    .up = true};
@@ -220,7 +220,7 @@ static int bridge_probe(struct rt_ctx *c, const struct resource *r, bool *presen
 	struct nl_link_info li;
 	char state[160], mark[ASPEN_MARK_MAX + 1];
 	unsigned char mac[6];
-	if (link_probe(c, r, present, out, &li, state, sizeof(state), e) < 0)
+	if (drvlink_probe(c, r, present, out, &li, state, sizeof(state), e) < 0)
 		return -1;
 	if (!*present)
 		return 0;
@@ -228,10 +228,10 @@ static int bridge_probe(struct rt_ctx *c, const struct resource *r, bool *presen
 		res_set(&c->arena, out, "kind", li.kind);  /* forces a replacement */
 	mark_mac(rt_mark(c, r, mark, sizeof(mark)), mac);
 	if (!li.has_mac || memcmp(li.mac, mac, sizeof(mac)) != 0)
-		state_add(state, sizeof(state), "MAC changed");
+		drvlink_state_add(state, sizeof(state), "MAC changed");
 	if (!li.up)
-		state_add(state, sizeof(state), "down");
-	state_set(c, out, state);
+		drvlink_state_add(state, sizeof(state), "down");
+	drvlink_state_set(c, out, state);
 	return 0;
 }
 
@@ -243,13 +243,13 @@ static int bridge_update(struct rt_ctx *c, const struct resource *old, const str
 	unsigned char mac[6];
 	(void)old;
 	mark_mac(rt_mark(c, r, mark, sizeof(mark)), mac);
-	struct nl_link_conf conf = {.alias = mark, .mac = mac, .mtu = prop_uint(r, "mtu"),
+	struct nl_link_conf conf = {.alias = mark, .mac = mac, .mtu = drvlink_uint(r, "mtu"),
 				    .set_up = true, .up = true};
 	rt_link_changed(c, c->host, res_get(r, "name"));
 	return nl_link_configure(c->host, res_get(r, "name"), &conf, e);
 }
 
-const struct res_driver drv_bridge = {bridge_create, bridge_update, link_destroy_later,
+const struct res_driver drv_bridge = {bridge_create, bridge_update, drvlink_destroy_later,
 				      bridge_probe, NULL};
 
 /* ---------------- veth ---------------- */
@@ -264,7 +264,7 @@ static int veth_finish(struct rt_ctx *c, const struct resource *r, struct rt_err
 	struct nl *nsnl;
 	if (rt_ns_nl(c, res_get(r, "netns"), &nsnl, NULL, e) < 0)
 		return -1;
-	struct nl_link_conf conf = {.mtu = prop_uint(r, "mtu"), .set_up = true, .up = true};
+	struct nl_link_conf conf = {.mtu = drvlink_uint(r, "mtu"), .set_up = true, .up = true};
 	rt_link_changed(c, nsnl, res_get(r, "peer"));
 	return nl_link_configure(nsnl, res_get(r, "peer"), &conf, e);
 }
@@ -278,13 +278,13 @@ static int veth_create(struct rt_ctx *c, const struct resource *r, struct rt_err
 	const char *name = res_get(r, "name"), *ns = res_get(r, "netns");
 	if (rt_ns_nl(c, ns, &nsnl, &nsfd, e) < 0)
 		return -1;
-	if (bridge_ifindex(c, r, &master, e) < 0)
+	if (drvlink_master(c, r, &master, e) < 0)
 		return -1;
 	bool has_mac = parse_mac(res_get(r, "mac"), mac) == 0;
 	mark_mac(rt_mark(c, r, mark, sizeof(mark)), host_mac);
 	struct nl_veth_opts o = {
 		.name = name, .alias = mark, .mac = host_mac, .master = master,
-		.mtu = prop_uint(r, "mtu"), .up = true, .peer_name = res_get(r, "peer"),
+		.mtu = drvlink_uint(r, "mtu"), .up = true, .peer_name = res_get(r, "peer"),
 		.peer_netns_fd = nsfd, .peer_mac = has_mac ? mac : NULL, .peer_up = true,
 		.peer_nl = nsnl,
 	};
@@ -300,7 +300,7 @@ static int veth_create(struct rt_ctx *c, const struct resource *r, struct rt_err
 		return rt_errf(e, EEXIST, "add veth %s: interface %s already exists inside namespace %s; "
 			       "aspen leaves it alone: remove it from the namespace", name,
 			       o.peer_name, ns);
-	if (adopt_or_collide(c, r, name, "link", "delete it, or rename the node", e) < 0)
+	if (drvlink_adopt_or_collide(c, r, name, "link", "delete it, or rename the node", e) < 0)
 		return -1;
 	struct nl_link_conf conf = {.set_master = true, .master = master, .set_up = true, .up = true};
 	if (nl_link_configure(c->host, name, &conf, e) < 0)
@@ -313,10 +313,10 @@ static int veth_probe(struct rt_ctx *c, const struct resource *r, bool *present,
 {
 	struct nl_link_info li, peer;
 	char state[160];
-	if (link_probe(c, r, present, out, &li, state, sizeof(state), e) < 0 || !*present)
+	if (drvlink_probe(c, r, present, out, &li, state, sizeof(state), e) < 0 || !*present)
 		return *present ? -1 : 0;
 	if (c->destroying) {            /* its host end is all a delete needs */
-		state_set(c, out, state);
+		drvlink_state_set(c, out, state);
 		return 0;
 	}
 	struct nl *nsnl;
@@ -331,10 +331,10 @@ static int veth_probe(struct rt_ctx *c, const struct resource *r, bool *present,
 		res_setf(&c->arena, out, "mac", "%02x:%02x:%02x:%02x:%02x:%02x", peer.mac[0],
 			 peer.mac[1], peer.mac[2], peer.mac[3], peer.mac[4], peer.mac[5]);
 	if (!peer.up)
-		state_add(state, sizeof(state), "peer %s down", pname);
-	if (res_get(r, "mtu") && peer.mtu != prop_uint(r, "mtu"))
-		state_add(state, sizeof(state), "peer MTU %u", peer.mtu);
-	state_set(c, out, state);
+		drvlink_state_add(state, sizeof(state), "peer %s down", pname);
+	if (res_get(r, "mtu") && peer.mtu != drvlink_uint(r, "mtu"))
+		drvlink_state_add(state, sizeof(state), "peer MTU %u", peer.mtu);
+	drvlink_state_set(c, out, state);
 	return 0;
 }
 
@@ -348,7 +348,7 @@ static int veth_update(struct rt_ctx *c, const struct resource *old, const struc
 /* Deleting the host end deletes the pair: deferred to the delete phase's
  * batch, which runs before the namespaces go (exec.c), so the kernel does
  * not have to find the veth in a dead namespace's slower cleanup. */
-const struct res_driver drv_veth = {veth_create, veth_update, link_destroy_later, veth_probe, NULL};
+const struct res_driver drv_veth = {veth_create, veth_update, drvlink_destroy_later, veth_probe, NULL};
 
 /* ---------------- tap ---------------- */
 
@@ -357,16 +357,16 @@ static int tap_create_drv(struct rt_ctx *c, const struct resource *r, struct rt_
 	char mark[ASPEN_MARK_MAX + 1];
 	int master;
 	const char *name = res_get(r, "name");
-	if (bridge_ifindex(c, r, &master, e) < 0)
+	if (drvlink_master(c, r, &master, e) < 0)
 		return -1;
-	struct tap_opts o = {name, rt_mark(c, r, mark, sizeof(mark)), master, prop_uint(r, "mtu"),
+	struct tap_opts o = {name, rt_mark(c, r, mark, sizeof(mark)), master, drvlink_uint(r, "mtu"),
 			     true, false};
 	rt_link_changed(c, c->host, name);
 	if (tap_create(c->host, &o, e) == 0)
 		return 0;
 	if (e->errnum != EEXIST)
 		return -1;
-	if (adopt_or_collide(c, r, name, "link", "delete it, or rename the node", e) < 0)
+	if (drvlink_adopt_or_collide(c, r, name, "link", "delete it, or rename the node", e) < 0)
 		return -1;
 	struct nl_link_conf conf = {.alias = mark, .mtu = o.mtu, .set_master = true,
 				    .master = master, .set_up = true, .up = true};
@@ -378,10 +378,10 @@ static int tap_probe(struct rt_ctx *c, const struct resource *r, bool *present,
 {
 	struct nl_link_info li;
 	char state[160];
-	if (link_probe(c, r, present, out, &li, state, sizeof(state), e) < 0)
+	if (drvlink_probe(c, r, present, out, &li, state, sizeof(state), e) < 0)
 		return -1;
 	if (*present)
-		state_set(c, out, state);
+		drvlink_state_set(c, out, state);
 	return 0;
 }
 

@@ -28,6 +28,7 @@
  * Independent creates of one kind run together when the driver can
  * (create_many): namespaces are made on all CPUs at once. */
 #include "runtime/runtime.h"
+#include "runtime/drv_link.h"
 #include "runtime/mark.h"
 #include "runtime/netns.h"
 #include "runtime/nl.h"
@@ -132,7 +133,7 @@ static void collect_dying(struct rt_ctx *c, const struct plan *p)
 		enum res_kind k = a->observed->kind;
 		if (name && k == RES_NETNS)
 			c->dying_ns[c->n_dying_ns++] = name;
-		if (name && (k == RES_BRIDGE || k == RES_VETH || k == RES_TAP))
+		if (name && (k == RES_BRIDGE || k == RES_VETH || k == RES_TAP || k == RES_VXLAN))
 			c->dying_links[c->n_dying_links++] = name;
 	}
 }
@@ -455,9 +456,9 @@ static int run_batch(struct rt_ctx *c, const struct plan *p, size_t i, size_t en
 	return failed ? -1 : 0;
 }
 
-/* Journal the intent of the batch [i, end)'s bridge and veth creates, so
- * the save before the batch records them before the kernel call: the
- * kernel cannot put the alias (the mark) on a link in the request that
+/* Journal the intent of the batch [i, end)'s bridge, veth and vxlan
+ * creates, so the save before the batch records them before the kernel
+ * call: the kernel cannot put the alias (the mark) on a link in the request that
  * creates it, and the journal entry is what lets destroy find a link a
  * crash left between RTM_NEWLINK and the alias (its creation-time MAC then
  * proves it ours; docs/executor.md). A journaled resource that does not
@@ -470,7 +471,8 @@ static int journal_intents(struct rt_ctx *c, const struct plan *p, size_t i, siz
 	for (size_t k = i; k < end; k++) {
 		const struct action *a = &p->actions[k];
 		if (a->phase != PHASE_CREATE || a->op == ACT_UPDATE ||
-		    (a->desired->kind != RES_BRIDGE && a->desired->kind != RES_VETH) ||
+		    (a->desired->kind != RES_BRIDGE && a->desired->kind != RES_VETH &&
+		     a->desired->kind != RES_VXLAN) ||
 		    journal_find_resource(&c->journal, a->desired->id))
 			continue;
 		if (journal_set_resource(&c->journal, a->desired, e) < 0)
@@ -536,8 +538,11 @@ static bool foreign(struct rt_ctx *c, const struct resource *r, char *what, size
 			 "(delete it with 'ip netns delete %s', or rename the topology)", name, name);
 		return true;
 	}
-	if (r->kind != RES_BRIDGE && r->kind != RES_VETH && r->kind != RES_TAP)
+	if (r->kind != RES_BRIDGE && r->kind != RES_VETH && r->kind != RES_TAP &&
+	    r->kind != RES_VXLAN)
 		return false;
+	if (r->kind == RES_VXLAN && drvvx_vni_taken(c, r, what, len))
+		return true;
 	struct nl_link_info li;
 	if (rt_link(c, c->host, name, &li, &ignore) < 0 ||
 	    mark_link_owned(mark, li.alias, li.has_mac ? li.mac : NULL))
@@ -545,6 +550,7 @@ static bool foreign(struct rt_ctx *c, const struct resource *r, char *what, size
 	snprintf(what, len, "link %s exists and is not aspen's%s%s%s (delete it, or %s)", name,
 		 li.alias[0] ? " (alias \"" : "", li.alias, li.alias[0] ? "\")" : "",
 		 r->kind == RES_BRIDGE ? "give the network another `bridge:` name" :
+		 r->kind == RES_VXLAN ? "rename the network or the topology" :
 		 "rename the node or the topology");
 	return true;
 }

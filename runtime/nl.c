@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netlink/netlink.h>
@@ -32,6 +33,7 @@
 #include <netlink/attr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/link/vxlan.h>
 #include <netlink/route/rtnl.h>
 
 #ifndef SOL_NETLINK
@@ -225,14 +227,12 @@ static int nl_request(struct nl *nl, struct nl_msg *msg)
 	return rc < 0 ? rc : 0;
 }
 
-/* Send an RTM_GET* dump for family and hand each reply to fn. The whole dump
- * is always read so the socket stays in step for the next request. */
-static int nl_dump_request(struct nl *nl, int type, int family, nl_recvmsg_msg_cb_t fn, void *arg)
+/* Read the replies to the dump request just sent, handing each to fn. The
+ * whole dump is always read so the socket stays in step for the next
+ * request. */
+static int nl_dump_recv(struct nl *nl, nl_recvmsg_msg_cb_t fn, void *arg)
 {
-	nl_reset(nl);
-	int rc = nl_rtgen_request(nl->sk, type, family, NLM_F_DUMP);
-	if (rc < 0)
-		return rc;
+	int rc;
 	struct nl_cb *own = nl_socket_get_cb(nl->sk);
 	struct nl_cb *cb = nl_cb_clone(own);
 	nl_cb_put(own);
@@ -242,6 +242,133 @@ static int nl_dump_request(struct nl *nl, int type, int family, nl_recvmsg_msg_c
 	rc = nl_recvmsgs(nl->sk, cb);
 	nl_cb_put(cb);
 	return rc < 0 ? rc : 0;
+}
+
+/* Send an RTM_GET* dump for family and hand each reply to fn. */
+static int nl_dump_request(struct nl *nl, int type, int family, nl_recvmsg_msg_cb_t fn, void *arg)
+{
+	nl_reset(nl);
+	int rc = nl_rtgen_request(nl->sk, type, family, NLM_F_DUMP);
+	return rc < 0 ? rc : nl_dump_recv(nl, fn, arg);
+}
+
+/* ---------------- batches: many requests, one sendmsg ---------------- */
+
+/* Requests queued in one buffer go to the kernel in one sendmsg; only the
+ * last asks for an ack, and the kernel answers the others only when they
+ * fail (it goes on with the next request after a failure), so N requests
+ * cost one round trip, not N. The sequence numbers are our own (high bit
+ * set): libnl checks the replies to its requests against its counter,
+ * which these must not advance. A full buffer is sent and the queue goes
+ * on; 8 KiB stays below the socket's send buffer, and the error answers
+ * of a whole buffer (a few dozen bytes each, the ack capped) below its
+ * receive buffer. */
+struct nl_batch {
+	struct nl *nl;
+	char buf[8192];
+	size_t len;             /* bytes queued */
+	size_t n;               /* requests queued since init: the next one's number */
+	int ignore;             /* an errno that counts as success (0: none) */
+	int err;                /* errno of the first failure, 0 if none */
+	size_t err_at;          /* the number of the request that failed */
+};
+
+#define NL_BATCH_SEQ 0x80000000u
+
+static void nl_batch_init(struct nl_batch *b, struct nl *nl, int ignore)
+{
+	b->nl = nl;
+	b->len = b->n = b->err_at = 0;
+	b->ignore = ignore;
+	b->err = 0;
+	nl_reset(nl);
+}
+
+/* Note the answer h to one of our requests; true when it is the ack of
+ * request seq `last`. */
+static bool nl_batch_answer(struct nl_batch *b, const struct nlmsghdr *h, uint32_t last)
+{
+	if (h->nlmsg_type != NLMSG_ERROR)
+		return false;
+	int err = -((const struct nlmsgerr *)NLMSG_DATA(h))->error;
+	if (err && err != b->ignore && !b->err) {
+		b->err = b->nl->kerr = err;
+		b->err_at = h->nlmsg_seq & ~NL_BATCH_SEQ;
+		nl_extack_text(h, b->nl->kmsg, sizeof(b->nl->kmsg));
+	}
+	return h->nlmsg_seq == last;
+}
+
+/* Send what is queued and read the answers up to the last request's ack.
+ * -1 (b->err set) when the socket failed. */
+static int nl_batch_flush(struct nl_batch *b)
+{
+	if (!b->len)
+		return 0;
+	struct nlmsghdr *last = NULL;
+	for (size_t at = 0; at < b->len; at += NLMSG_ALIGN(last->nlmsg_len))
+		last = (struct nlmsghdr *)(b->buf + at);
+	last->nlmsg_flags |= NLM_F_ACK;
+	int fd = nl_socket_get_fd(b->nl->sk);
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	size_t len = b->len;
+	b->len = 0;
+	if (sendto(fd, b->buf, len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) != (ssize_t)len)
+		goto fail;
+	char rbuf[8192];
+	for (bool acked = false; !acked;) {
+		ssize_t n = recv(fd, rbuf, sizeof(rbuf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)rbuf; NLMSG_OK(h, (size_t)n);
+		     h = NLMSG_NEXT(h, n))
+			acked |= nl_batch_answer(b, h, last->nlmsg_seq);
+	}
+	return 0;
+fail:
+	if (!b->err) {
+		b->err = b->nl->kerr = errno ? errno : EIO;
+		b->err_at = b->n;
+	}
+	return -1;
+}
+
+/* A zeroed request of `payload` bytes after its nlmsghdr (header struct
+ * and attributes, each aligned), queued; NULL when sending the full queue
+ * first failed. */
+static struct nlmsghdr *nl_batch_add(struct nl_batch *b, int type, int flags, size_t payload)
+{
+	size_t need = NLMSG_ALIGN(NLMSG_HDRLEN + payload);
+	if (b->len + need > sizeof(b->buf) && nl_batch_flush(b) < 0)
+		return NULL;
+	struct nlmsghdr *h = (struct nlmsghdr *)(b->buf + b->len);
+	memset(h, 0, need);
+	h->nlmsg_len = (uint32_t)(NLMSG_HDRLEN + payload);
+	h->nlmsg_type = (uint16_t)type;
+	h->nlmsg_flags = (uint16_t)(NLM_F_REQUEST | flags);
+	h->nlmsg_seq = NL_BATCH_SEQ | (uint32_t)b->n++;
+	h->nlmsg_pid = nl_socket_get_local_port(b->nl->sk);
+	b->len += need;
+	return h;
+}
+
+/* Send the rest; 0 when no request failed (but with b->ignore). */
+static int nl_batch_done(struct nl_batch *b)
+{
+	nl_batch_flush(b);
+	return b->err ? -1 : 0;
+}
+
+/* One attribute at `at` (room reserved); returns its aligned size. */
+static size_t nl_attr_put(char *at, int type, const void *data, size_t len)
+{
+	struct nlattr *a = (struct nlattr *)at;
+	a->nla_len = (uint16_t)(NLA_HDRLEN + len);
+	a->nla_type = (uint16_t)type;
+	memcpy(at + NLA_HDRLEN, data, len);
+	return NLA_ALIGN(NLA_HDRLEN + len);
 }
 
 static int nl_check_name(const char *what, const char *name, struct rt_err *e)
@@ -254,6 +381,23 @@ static int nl_check_name(const char *what, const char *name, struct rt_err *e)
 }
 
 /* ---------------- links: reading ---------------- */
+
+/* The VXLAN options libnl parsed from the link's IFLA_INFO_DATA. */
+static void nl_vxlan_info_from(struct rtnl_link *l, struct nl_link_info *out)
+{
+	uint32_t v;
+	struct nl_addr *a = NULL;
+	if (rtnl_link_vxlan_get_id(l, &v) == 0)
+		out->vni = v;
+	if (rtnl_link_vxlan_get_port(l, &v) == 0)
+		out->vx_port = v;
+	if (rtnl_link_vxlan_get_local(l, &a) == 0 && a) {
+		if (nl_addr_get_family(a) == AF_INET && nl_addr_get_len(a) == 4)
+			memcpy(&out->vx_local, nl_addr_get_binary_addr(a), 4);
+		nl_addr_put(a);
+	}
+	out->vx_learning = rtnl_link_vxlan_get_learning(l) > 0;
+}
 
 static void nl_info_from(struct rtnl_link *l, struct nl_link_info *out)
 {
@@ -274,6 +418,8 @@ static void nl_info_from(struct rtnl_link *l, struct nl_link_info *out)
 	}
 	s = rtnl_link_get_ifalias(l);
 	snprintf(out->alias, sizeof(out->alias), "%s", s ? s : "");
+	if (strcmp(out->kind, "vxlan") == 0)
+		nl_vxlan_info_from(l, out);
 }
 
 int nl_link_find(struct nl *nl, const char *name, struct nl_link_info *out, struct rt_err *e)
@@ -383,6 +529,45 @@ int nl_bridge_add(struct nl *nl, const struct nl_bridge_opts *o, struct rt_err *
 int nl_ifb_add(struct nl *nl, const struct nl_bridge_opts *o, struct rt_err *e)
 {
 	return nl_plain_add(nl, "ifb", o, e);
+}
+
+int nl_vxlan_add(struct nl *nl, const struct nl_vxlan_opts *o, struct rt_err *e)
+{
+	if (nl_check_name("add vxlan", o->name, e) < 0)
+		return -1;
+	struct rtnl_link *l = rtnl_link_vxlan_alloc();
+	if (!l)
+		return rt_errf(e, ENOMEM, "add vxlan %s: out of memory", o->name);
+	rtnl_link_set_name(l, o->name);
+	struct nl_addr *local = nl_addr_build(AF_INET, &o->local, 4);
+	struct nl_addr *mac = o->mac ? nl_addr_build(AF_LLC, o->mac, 6) : NULL;
+	int rc = !local || (o->mac && !mac) ? -NLE_NOMEM : 0;
+	if (rc == 0)
+		rc = rtnl_link_vxlan_set_id(l, o->vni);
+	if (rc == 0)
+		rc = rtnl_link_vxlan_set_local(l, local);
+	if (rc == 0)
+		rc = rtnl_link_vxlan_set_port(l, o->port);
+	if (rc == 0)
+		rc = rtnl_link_vxlan_disable_learning(l);
+	if (rc == 0) {
+		if (mac)
+			rtnl_link_set_addr(l, mac);
+		if (o->mtu)
+			rtnl_link_set_mtu(l, o->mtu);
+		if (o->master)
+			rtnl_link_set_master(l, o->master);
+		if (o->up)
+			rtnl_link_set_flags(l, IFF_UP);
+		nl_reset(nl);
+		rc = rtnl_link_add(nl->sk, l, NLM_F_CREATE | NLM_F_EXCL);
+	}
+	nl_addr_put(local);
+	nl_addr_put(mac);
+	rtnl_link_put(l);
+	if (rc < 0)
+		return nl_fail(nl, e, rc, "add vxlan %s (VNI %u, port %u)", o->name, o->vni, o->port);
+	return nl_mark_new(nl, "add vxlan", o->name, o->alias, e);
 }
 
 /* Fill the peer half of a veth: name, namespace, MAC, MTU. Not its state:
@@ -638,66 +823,25 @@ static int nl_group_seen(const struct nl_link_info *l, void *arg, struct rt_err 
 	return 1;
 }
 
-/* RTM_SETLINK IFLA_GROUP of every ifindex, many requests to one sendmsg:
- * only the last of each chunk asks for an ack, and the kernel answers the
- * others only when they fail, so tagging 100 links is one round trip, not
- * 100 (2-7 ms of system calls at N = 100 on a loaded machine). 0 when
- * every link carries the group or is gone (ENODEV); -1 otherwise. */
+/* RTM_SETLINK IFLA_GROUP of every ifindex, in one batch (nl_batch):
+ * tagging 100 links is one round trip, not 100 (2-7 ms of system calls at
+ * N = 100 on a loaded machine). 0 when every link carries the group or is
+ * gone (ENODEV); -1 otherwise. */
 static int nl_group_tag(struct nl *nl, const int *ifindex, size_t n, uint32_t group)
 {
-	enum {
-		HDR = NLMSG_ALIGN(NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct ifinfomsg))),
-		MSG = HDR + NLA_ALIGN(NLA_HDRLEN + sizeof(uint32_t)),
-		CHUNK = 256,            /* 10 KB: below the socket's send buffer */
-	};
-	char buf[CHUNK * MSG];
-	char rbuf[8192];
-	int fd = nl_socket_get_fd(nl->sk);
-	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-	nl_reset(nl);
-	for (size_t at = 0; at < n; at += CHUNK) {
-		size_t k = n - at < CHUNK ? n - at : CHUNK;
-		uint32_t last = 0;
-		memset(buf, 0, k * MSG);
-		for (size_t i = 0; i < k; i++) {
-			struct nlmsghdr *h = (struct nlmsghdr *)(buf + i * MSG);
-			struct ifinfomsg *ifi = NLMSG_DATA(h);
-			struct nlattr *a = (struct nlattr *)((char *)h + HDR);
-			h->nlmsg_len = MSG;
-			h->nlmsg_type = RTM_SETLINK;
-			h->nlmsg_flags = NLM_F_REQUEST | (i + 1 == k ? NLM_F_ACK : 0);
-			/* Our own numbers: libnl checks the replies to its
-			 * requests against its counter, which these must not
-			 * advance. */
-			h->nlmsg_seq = last = 0x80000000u | (uint32_t)(at + i);
-			h->nlmsg_pid = nl_socket_get_local_port(nl->sk);
-			ifi->ifi_family = AF_UNSPEC;
-			ifi->ifi_index = ifindex[at + i];
-			a->nla_len = NLA_HDRLEN + sizeof(uint32_t);
-			a->nla_type = IFLA_GROUP;
-			memcpy((char *)a + NLA_HDRLEN, &group, sizeof(group));
-		}
-		if (sendto(fd, buf, k * MSG, 0, (struct sockaddr *)&kernel, sizeof(kernel)) !=
-		    (ssize_t)(k * MSG))
-			return -1;
-		for (bool acked = false; !acked;) {
-			ssize_t len = recv(fd, rbuf, sizeof(rbuf), 0);
-			if (len < 0 && errno == EINTR)
-				continue;
-			if (len <= 0)
-				return -1;
-			for (struct nlmsghdr *h = (struct nlmsghdr *)rbuf; NLMSG_OK(h, (size_t)len);
-			     h = NLMSG_NEXT(h, len)) {
-				if (h->nlmsg_type != NLMSG_ERROR)
-					continue;
-				int err = -((struct nlmsgerr *)NLMSG_DATA(h))->error;
-				if (err && err != ENODEV && !nl->kerr)
-					nl->kerr = err;
-				acked |= h->nlmsg_seq == last;
-			}
-		}
+	enum { PAY = NLMSG_ALIGN(sizeof(struct ifinfomsg)) + NLA_ALIGN(NLA_HDRLEN + sizeof(uint32_t)) };
+	struct nl_batch b;
+	nl_batch_init(&b, nl, ENODEV);
+	for (size_t i = 0; i < n; i++) {
+		struct nlmsghdr *h = nl_batch_add(&b, RTM_SETLINK, 0, PAY);
+		if (!h)
+			break;
+		struct ifinfomsg *ifi = NLMSG_DATA(h);
+		ifi->ifi_family = AF_UNSPEC;
+		ifi->ifi_index = ifindex[i];
+		nl_attr_put((char *)ifi + NLMSG_ALIGN(sizeof(*ifi)), IFLA_GROUP, &group, sizeof(group));
 	}
-	return nl->kerr ? -1 : 0;
+	return nl_batch_done(&b);
 }
 
 /* Tag every link of the batch with one fresh group, check that the group
@@ -773,6 +917,105 @@ int nl_link_wait_gone(struct nl *nl, const char *const *names, size_t n, unsigne
 				       "%u ms", w.left, timeout_ms);
 		usleep(2000);
 	}
+}
+
+/* ---------------- VXLAN forwarding table ---------------- */
+
+struct nl_fdb_walk {
+	int ifindex;
+	nl_fdb_fn fn;
+	void *arg;
+};
+
+static int nl_fdb_seen(struct nl_msg *msg, void *arg)
+{
+	struct nl_fdb_walk *w = arg;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct nlattr *tb[NDA_MAX + 1];
+	if (h->nlmsg_type != RTM_NEWNEIGH || nlmsg_parse(h, sizeof(struct ndmsg), tb, NDA_MAX,
+							  NULL) < 0)
+		return NL_OK;
+	const struct ndmsg *nd = nlmsg_data(h);
+	/* The kernel filters by port already; a kernel that did not, and the
+	 * bridge's own entries for the port (NTF_MASTER), are left out here. */
+	if (nd->ndm_family != AF_BRIDGE || nd->ndm_ifindex != w->ifindex ||
+	    !(nd->ndm_flags & NTF_SELF) || !tb[NDA_LLADDR] || nla_len(tb[NDA_LLADDR]) != 6 ||
+	    !tb[NDA_DST] || nla_len(tb[NDA_DST]) != 4)
+		return NL_OK;
+	struct nl_fdb f;
+	memcpy(f.mac, nla_data(tb[NDA_LLADDR]), 6);
+	memcpy(&f.dst, nla_data(tb[NDA_DST]), 4);
+	w->fn(&f, w->arg);
+	return NL_OK;
+}
+
+int nl_fdb_dump(struct nl *nl, int ifindex, nl_fdb_fn fn, void *arg, struct rt_err *e)
+{
+	/* An ifinfomsg header, as `bridge fdb show dev X` sends: the kernel
+	 * (without strict checking) then dumps only port ifi_index. */
+	struct ifinfomsg ifi = {.ifi_family = AF_BRIDGE, .ifi_index = ifindex};
+	struct nl_fdb_walk w = {ifindex, fn, arg};
+	nl_reset(nl);
+	struct nl_msg *m = nlmsg_alloc_simple(RTM_GETNEIGH, NLM_F_DUMP);
+	if (!m)
+		return rt_errf(e, ENOMEM, "list fdb of ifindex %d: out of memory", ifindex);
+	int rc = nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO);
+	if (rc == 0)
+		rc = nl_send_auto(nl->sk, m);
+	nlmsg_free(m);
+	if (rc >= 0)
+		rc = nl_dump_recv(nl, nl_fdb_seen, &w);
+	if (rc < 0)
+		return nl_fail(nl, e, rc, "list fdb of ifindex %d", ifindex);
+	return 0;
+}
+
+static bool nl_mac_zero(const unsigned char mac[6])
+{
+	static const unsigned char zero[6];
+	return memcmp(mac, zero, 6) == 0;
+}
+
+int nl_fdb_set(struct nl *nl, int ifindex, const struct nl_fdb *del, size_t n_del,
+	       const struct nl_fdb *add, size_t n_add, struct rt_err *e)
+{
+	enum {
+		PAY = NLMSG_ALIGN(sizeof(struct ndmsg)) + NLA_ALIGN(NLA_HDRLEN + 6) +
+		      NLA_ALIGN(NLA_HDRLEN + 4),
+	};
+	struct nl_batch b;
+	/* Deleting an entry that is not there answers ENOENT; adding never
+	 * does. */
+	nl_batch_init(&b, nl, ENOENT);
+	for (size_t i = 0; i < n_del + n_add; i++) {
+		bool adding = i >= n_del;
+		const struct nl_fdb *f = adding ? &add[i - n_del] : &del[i];
+		int flags = !adding ? 0 : NLM_F_CREATE |
+			    (nl_mac_zero(f->mac) ? NLM_F_APPEND : NLM_F_REPLACE);
+		struct nlmsghdr *h = nl_batch_add(&b, adding ? RTM_NEWNEIGH : RTM_DELNEIGH, flags, PAY);
+		if (!h)
+			break;
+		struct ndmsg *nd = NLMSG_DATA(h);
+		nd->ndm_family = AF_BRIDGE;
+		nd->ndm_ifindex = ifindex;
+		nd->ndm_flags = NTF_SELF;
+		nd->ndm_state = NUD_NOARP | NUD_PERMANENT;
+		char *at = (char *)nd + NLMSG_ALIGN(sizeof(*nd));
+		at += nl_attr_put(at, NDA_LLADDR, f->mac, 6);
+		nl_attr_put(at, NDA_DST, &f->dst, 4);
+	}
+	if (nl_batch_done(&b) == 0)
+		return 0;
+	char mac[18] = "?", dst[INET_ADDRSTRLEN] = "?";
+	bool adding = b.err_at >= n_del;
+	if (b.err_at < n_del + n_add) {
+		const struct nl_fdb *f = adding ? &add[b.err_at - n_del] : &del[b.err_at];
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", f->mac[0], f->mac[1],
+			 f->mac[2], f->mac[3], f->mac[4], f->mac[5]);
+		inet_ntop(AF_INET, &f->dst, dst, sizeof(dst));
+	}
+	return nl_fail(nl, e, -NLE_FAILURE, "%s fdb entry %s dst %s on ifindex %d",
+		       adding ? "add" : "delete", mac, dst, ifindex);
 }
 
 /* ---------------- addresses (IPv4 and IPv6) ---------------- */

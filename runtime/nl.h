@@ -1,6 +1,6 @@
-/* nl.h — rtnetlink primitives: links, IPv4 and IPv6 addresses, default
- * routes, and dumps of every address and route (the host checks of
- * hostnet.c).
+/* nl.h — rtnetlink primitives: links (VXLAN links and their forwarding
+ * tables among them), IPv4 and IPv6 addresses, default routes, and dumps
+ * of every address and route (the host checks of hostnet.c).
  *
  * A struct nl is one rtnetlink socket bound to one network namespace for its
  * whole life (a socket stays in the namespace it was created in). Open one
@@ -23,6 +23,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "runtime/err.h"
 #include "runtime/mark.h"
@@ -41,6 +42,12 @@ struct nl_link_info {
 	bool has_mac;
 	unsigned char mac[6];
 	char alias[ASPEN_MARK_MAX + 1];  /* IFLA_IFALIAS, "" if none */
+	/* kind "vxlan" only (else zero): its VNI, local (source) IPv4
+	 * address, destination UDP port and whether it learns remote MACs. */
+	uint32_t vni;
+	struct in_addr vx_local;
+	unsigned vx_port;
+	bool vx_learning;
 };
 
 /* Open a handle in the namespace netns_fd (an fd of /run/netns/NAME or of
@@ -109,6 +116,54 @@ struct nl_veth_opts {
  * existing host name, or peer name in the target namespace, fails with
  * EEXIST. */
 int nl_veth_add(struct nl *nl, const struct nl_veth_opts *o, struct rt_err *e);
+
+struct nl_vxlan_opts {
+	const char *name;
+	const unsigned char *mac;  /* 6 bytes, or NULL: random (the creation mark goes here) */
+	const char *alias;      /* ownership mark, or NULL */
+	uint32_t vni;           /* 1 .. 2^24-1 */
+	struct in_addr local;   /* the source address of the encapsulated packets */
+	unsigned port;          /* destination UDP port, e.g. 4789 */
+	unsigned mtu;           /* 0: kernel default */
+	int master;             /* bridge ifindex, 0: none */
+	bool up;
+};
+
+/* Create a unicast VXLAN link: no multicast group, no default remote,
+ * learning off (destinations come only from static FDB entries,
+ * nl_fdb_set). One RTM_NEWLINK with the VXLAN options, name, MAC, MTU,
+ * master and state; then the alias (removed again if that fails), like
+ * nl_bridge_add. An existing link of that name fails with EEXIST; so does
+ * another VXLAN link with the same VNI, local address and port (the
+ * kernel's text says which). */
+int nl_vxlan_add(struct nl *nl, const struct nl_vxlan_opts *o, struct rt_err *e);
+
+/* One entry of a VXLAN link's forwarding table: frames to mac go to the
+ * host dst. An all-zero mac is the default entry (broadcast, multicast
+ * and unknown unicast); a link may hold several, one per destination,
+ * and the kernel sends such frames to each. */
+struct nl_fdb {
+	unsigned char mac[6];
+	struct in_addr dst;
+};
+
+/* Called by nl_fdb_dump once per entry. */
+typedef void (*nl_fdb_fn)(const struct nl_fdb *f, void *arg);
+
+/* The IPv4 entries of link ifindex's own forwarding table (NTF_SELF: a
+ * VXLAN link's, not those of the bridge it is a port of), one dump. */
+int nl_fdb_dump(struct nl *nl, int ifindex, nl_fdb_fn fn, void *arg, struct rt_err *e);
+
+/* Delete del[0..n_del), then add add[0..n_add), as static entries
+ * (NUD_PERMANENT, NTF_SELF) of link ifindex, all in one sendmsg (the
+ * kernel answers only failures and the last request). What `bridge fdb
+ * append MAC dev VX dst IP` (an all-zero mac: one more destination) and
+ * `bridge fdb replace` (a unicast mac: its destination set) do. An entry
+ * to delete that is gone, or to add that is there, is success. On failure
+ * the message names the first entry that failed; the others were still
+ * tried. */
+int nl_fdb_set(struct nl *nl, int ifindex, const struct nl_fdb *del, size_t n_del,
+	       const struct nl_fdb *add, size_t n_add, struct rt_err *e);
 
 /* Several changes to one link in a single RTM_SETLINK. A zeroed struct
  * changes nothing. */

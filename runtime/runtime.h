@@ -235,6 +235,6 @@ void rt_shared_lock(struct rt_ctx *c);
 void rt_shared_unlock(struct rt_ctx *c);
 
 extern const struct res_driver drv_netns, drv_bridge, drv_addr, drv_veth, drv_tap,
-	drv_route, drv_process, drv_vmm, drv_vm;
+	drv_route, drv_process, drv_vmm, drv_vm, drv_vxlan;
 
 #endif

@@ -36,6 +36,16 @@ static void test_updatable(void **state)
 	assert_false(res_prop_updatable(RES_NETNS, "name"));
 	assert_false(res_prop_updatable(RES_PROCESS, "env"));
 	assert_false(res_prop_updatable(RES_VM, "cpus"));
+	/* A VXLAN port's table changes entry by entry; its VNI, address and
+	 * port only with a new link. */
+	assert_true(res_prop_updatable(RES_VXLAN, "mtu"));
+	assert_true(res_prop_updatable(RES_VXLAN, "remotes"));
+	assert_true(res_prop_updatable(RES_VXLAN, "fdb"));
+	assert_true(res_prop_updatable(RES_VXLAN, "state"));
+	assert_false(res_prop_updatable(RES_VXLAN, "vni"));
+	assert_false(res_prop_updatable(RES_VXLAN, "local"));
+	assert_false(res_prop_updatable(RES_VXLAN, "port"));
+	assert_false(res_prop_updatable(RES_VXLAN, "bridge"));
 	assert_false(res_prop_updatable((enum res_kind)99, "mtu"));
 	/* The probe-only "state" (a half-made object) is finished in place. */
 	assert_true(res_prop_updatable(RES_NETNS, "state"));
