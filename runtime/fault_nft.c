@@ -42,6 +42,13 @@
  * ages out. The accept rules sit in the base chains, ahead of every jump,
  * so no fault chain can override them and the fault chains stay plain.
  *
+ * A topology compiled for one host of a multi-host file (t->has_here)
+ * gets only this host's share (docs/faults.md, "Faults across hosts"): a
+ * node on another host has no port here, so a cut to it matches "from our
+ * ports, to its MACs / addresses", a cut from it "to our ports, from its
+ * MACs / addresses", and an isolate of it every frame with its MACs or
+ * addresses; a cut between two remote nodes makes no rule here.
+ *
  * Each fault is added in one transaction (chain, rules and jumps; the table
  * and base chains too when they are missing) and removed in one (jumps by
  * handle, flush, delete chain — or the whole table when it was the last
