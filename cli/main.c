@@ -159,6 +159,10 @@ const struct cli_cmd cli_commands[] = {
 	 "  --direction D  loss only: both (default), egress or ingress\n"
 	 "  --matrix       print the reachability matrix after the fault\n"
 	 "  --json         JSON events, one per line\n"
+	 "  --part FILE|-  a host's share of a multi-host fault: the part (JSON), with\n"
+	 "  --index N      faults[N] of the part's topology and\n"
+	 "  --apply        journal and apply it, or\n"
+	 "  --revert       revert it\n"
 	 "\n"
 	 "Exit status: 0 applied (and reverted with --for), 1 error, 64 usage error,\n"
 	 "130 / 143 interrupted (the fault was reverted).\n"},
