@@ -20,7 +20,20 @@
  * While another aspen holds the topology (`aspen run`, or `aspen apply`
  * running its schedule) and serves the control API, the same fault goes to
  * it as JSON (POST /v1/faults, api/server.h): its validator, its journal,
- * its loop. The output is the same events, rendered here. */
+ * its loop. The output is the same events, rendered here.
+ *
+ *   aspen fault --part FILE|- --index N --apply|--revert
+ *
+ * A host's share of faults[N] of a multi-host topology (docs/multihost.md):
+ * the controller runs the schedule and sends each host this request. The
+ * part's source is compiled for its host (cli_part_read, cli_load), so the
+ * fault engine acts only on the nodes placed here (docs/faults.md, "Faults
+ * across hosts"). The record is journaled under the key the schedule uses
+ * (sched_fault_key) before the fault is applied, through the schedule's
+ * own path (sched_apply_one); --revert reverts the record of that key and
+ * removes it. Both are idempotent: an apply again replaces the record and
+ * applies again (opts.replace_key), a revert of a key not journaled does
+ * nothing. One JSON line on stdout says what this host did and when. */
 #include "api/client.h"
 #include "api/route.h"
 #include "cli/cli.h"
@@ -28,6 +41,7 @@
 #include "cli/schedout.h"
 #include "compiler/compile.h"
 #include "runtime/adhoc.h"
+#include "runtime/fault.h"
 #include "runtime/runtime.h"
 #include "runtime/schedule.h"
 
@@ -47,6 +61,9 @@ struct args {
 	const char *for_s, *direction;
 	bool json, matrix;
 	int lock_ms;
+	/* --part FILE --index N --apply|--revert */
+	const char *part, *index;
+	bool apply, revert;
 };
 
 #define fault_usage(...) cli_usage_error("fault", __VA_ARGS__)
@@ -63,11 +80,16 @@ static int parse_args(struct args *a, int argc, char **argv)
 			*(s[2] == 'j' ? &a->json : &a->matrix) = true;
 			continue;
 		}
-		static const char *const valued[] = {"--for", "--direction", "--lock-timeout", "--state-dir"};
+		if (!strcmp(s, "--apply") || !strcmp(s, "--revert")) {
+			*(s[2] == 'a' ? &a->apply : &a->revert) = true;
+			continue;
+		}
+		static const char *const valued[] = {"--for", "--direction", "--lock-timeout", "--state-dir",
+						     "--part", "--index"};
 		const char *eq = strchr(s, '=');
 		size_t kl = eq ? (size_t)(eq - s) : strlen(s);
 		int k = -1;
-		for (int j = 0; j < 4; j++)
+		for (int j = 0; j < 6; j++)
 			if (strlen(valued[j]) == kl && !strncmp(s, valued[j], kl))
 				k = j;
 		if (k >= 0) {
@@ -82,8 +104,12 @@ static int parse_args(struct args *a, int argc, char **argv)
 				a->direction = v;
 			else if (k == 2)
 				lock = v;
-			else
+			else if (k == 3)
 				setenv("ASPEN_STATE_DIR", v, 1);
+			else if (k == 4)
+				a->part = v;
+			else
+				a->index = v;
 			continue;
 		}
 		if (s[0] == '-' && s[1] != '>') {
@@ -104,6 +130,19 @@ static int parse_args(struct args *a, int argc, char **argv)
 	if (lock && cli_parse_ms(lock, &a->lock_ms) < 0) {
 		fault_usage("--lock-timeout takes a duration like 30s, not '%s'", lock);
 		return -1;
+	}
+	if (a->part || a->index || a->apply || a->revert) {
+		if (!a->part || !a->index || a->apply == a->revert) {
+			fault_usage("a host's share of a fault takes --part FILE|-, --index N and one of "
+				    "--apply or --revert");
+			return -1;
+		}
+		if (a->name || a->for_s || a->direction || a->matrix) {
+			fault_usage("--part takes the fault from the part's faults[N]: no NAME, KIND, "
+				    "--for, --direction or --matrix");
+			return -1;
+		}
+		return 0;
 	}
 	if (!a->name || !a->kind) {
 		fault_usage("give a topology name and a fault");
@@ -339,6 +378,97 @@ static int fault_via_api(const struct args *a, const struct adhoc *ah, const cha
 	return status;
 }
 
+/* ---------------- a host's share of a multi-host fault ---------------- */
+
+struct part_seen {
+	uint64_t unix_us;       /* of the APPLIED / REVERTED event: the kernel change */
+	bool done;
+};
+
+static void part_on_event(const struct sched_event *ev, void *ud)
+{
+	struct part_seen *p = ud;
+	if (ev->ev == SCHED_EV_APPLIED || ev->ev == SCHED_EV_REVERTED) {
+		p->unix_us = ev->unix_us;
+		p->done = true;
+	}
+}
+
+static bool part_journaled(const struct rt_ctx *rc, const char *key)
+{
+	const cJSON *r;
+	cJSON_ArrayForEach(r, rc->journal.faults) {
+		const char *k = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "key"));
+		if (k && !strcmp(k, key))
+			return true;
+	}
+	return false;
+}
+
+static int part_fault(const struct args *a, char **argv)
+{
+	char *end;
+	errno = 0;
+	unsigned long long idx = strtoull(a->index, &end, 10);
+	if (!*a->index || *end || errno || a->index[0] == '-')
+		return fault_usage("--index takes a fault's position in the part's faults, not '%s'",
+				   a->index);
+	if (cli_part_read("fault", a->part) < 0)
+		return EXIT_ERR;
+	const struct cli_part *part = cli_part();
+	struct topology *t = cli_load(part->file);
+	if (!t)
+		return EXIT_ERR;
+	if (idx >= t->n_faults) {
+		fprintf(stderr, "aspen fault: %s has %zu faults: no faults[%llu]\n", part->file,
+			t->n_faults, idx);
+		topo_free(t);
+		return EXIT_ERR;
+	}
+	const struct topo_fault *f = &t->faults[idx];
+	char key[64];
+	sched_fault_key(f, key, sizeof(key));
+	struct rt_err e = {0};
+	size_t ports = 0;
+	struct rt_ctx rc;
+	struct part_seen seen = {0};
+	struct sched_opts o = {.on_event = part_on_event, .ud = &seen, .keep_journaled = true,
+			       .replace_key = true};
+	int status = EXIT_ERR;
+	if (fault_share(t, f, &ports, &e) < 0 || rt_open(&rc, t->name, (const char *const *)argv,
+							  a->lock_ms, &e) < 0) {
+		fprintf(stderr, "aspen fault: %s\n", e.msg);
+		topo_free(t);
+		return EXIT_ERR;
+	}
+	int r;
+	if (a->apply)
+		r = sched_apply_one(&rc, t, f, key, &o, &e);   /* fault_apply checks support */
+	else
+		r = part_journaled(&rc, key) ? sched_heal(&rc, key, &o, NULL, &e) : 0;
+	if (r < 0) {
+		fprintf(stderr, "aspen fault: %s\n", e.msg);
+	} else {
+		/* Nothing reverted (not journaled: reverted before, or never
+		 * applied here): nothing changed, the instant is now. */
+		cJSON *out = cJSON_CreateObject();
+		cJSON_AddStringToObject(out, "host", part->host);
+		cJSON_AddStringToObject(out, "key", key);
+		cJSON_AddStringToObject(out, "op", a->apply ? "apply" : "revert");
+		cJSON_AddNumberToObject(out, "local_ports", (double)ports);
+		cJSON_AddNumberToObject(out, "unix_us", (double)(seen.done ? seen.unix_us
+									    : sched_unix_us()));
+		char *line = cJSON_PrintUnformatted(out);
+		cJSON_Delete(out);
+		if (line && printf("%s\n", line) > 0 && fflush(stdout) == 0)
+			status = EXIT_OK;
+		cJSON_free(line);
+	}
+	rt_close(&rc);
+	topo_free(t);
+	return status;
+}
+
 int cmd_fault(int argc, char **argv)
 {
 	struct args a = {0};
@@ -347,6 +477,8 @@ int cmd_fault(int argc, char **argv)
 		return cli_help("fault");
 	if (pr_rc)
 		return EXIT_USAGE;
+	if (a.part)
+		return part_fault(&a, argv);
 	struct adhoc ah;
 	struct rt_err e = {0};
 	if (adhoc_build(&ah, a.kind, a.words, a.n_words, a.direction, &e) < 0)

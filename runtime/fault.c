@@ -97,6 +97,29 @@ int fault_ports(const struct topology *t, const struct target_list *l, struct fa
 	return 0;
 }
 
+int fault_ports_here(const struct topology *t, const struct target_list *l,
+		     struct fault_port **out, size_t *n, struct rt_err *e)
+{
+	if (fault_ports(t, l, out, n, e) < 0)
+		return -1;
+	size_t k = 0;
+	for (size_t i = 0; i < *n; i++)
+		if (topo_node_here(t, (*out)[i].node))
+			(*out)[k++] = (*out)[i];
+	*n = k;
+	return 0;
+}
+
+int fault_share_ports(const struct topology *t, const struct target_list *l, size_t *ports,
+		      struct rt_err *e)
+{
+	struct fault_port *p;
+	if (fault_ports_here(t, l, &p, ports, e) < 0)
+		return -1;
+	free(p);
+	return *ports > 0;
+}
+
 const char *fault_rec_str(const cJSON *rec, const char *name)
 {
 	const cJSON *s = cJSON_GetObjectItemCaseSensitive(rec, name);
@@ -218,7 +241,7 @@ static bool fault_on_vm(const struct topology *t, const struct topo_fault *f)
 	const struct target_list *l = &f->u.impair.targets;
 	for (size_t k = 0; k < l->n; k++) {
 		size_t i = l->v[k].node_idx;
-		if (i < t->n_nodes && t->nodes[i].kind == NODE_VM)
+		if (i < t->n_nodes && t->nodes[i].kind == NODE_VM && topo_node_here(t, &t->nodes[i]))
 			return true;
 	}
 	return false;
@@ -256,7 +279,10 @@ static int fault_need(enum fault_cap cap, const struct topo_fault *f, const char
 int fault_check_supported(const struct topology *t, const struct topo_fault *f, struct rt_err *e)
 {
 	char name[96];
+	size_t ports;
 	fault_name(f, name, sizeof(name));
+	if (t->has_here && fault_share(t, f, &ports, NULL) == 0)
+		return 0;       /* nothing of it runs here: whatever it needs is not needed */
 	if (f->kind == FAULT_PARTITION)
 		return fault_need(FAULT_CAP_NFT, f, name, e);
 	if (f->kind == FAULT_LOSS) {
@@ -276,6 +302,22 @@ int fault_check_supported(const struct topology *t, const struct topo_fault *f, 
 
 /* ---------------- the contract ---------------- */
 
+int fault_share(const struct topology *t, const struct topo_fault *f, size_t *ports,
+		struct rt_err *e)
+{
+	const struct fault_mech *m = fault_mech_of(f->kind);
+	*ports = 0;
+	if (!m)
+		return rt_errf(e, EINVAL, "fault kind %d unknown", (int)f->kind);
+	return m->share(t, f, ports, e);
+}
+
+/* Has this record nothing to do on this host (fault_prepare said so)? */
+static bool fault_rec_noop(const cJSON *rec)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "no_local_share"));
+}
+
 int fault_prepare(struct rt_ctx *c, const struct topology *t, const struct topo_fault *f,
 		  const char *key, cJSON **undo, struct rt_err *e)
 {
@@ -294,6 +336,22 @@ int fault_prepare(struct rt_ctx *c, const struct topology *t, const struct topo_
 	cJSON_AddNumberToObject(rec, "deadline", 0);
 	cJSON_AddStringToObject(rec, "topology", c->topology);
 	arena_free(&a);
+	if (t->has_here) {      /* a host's share of a multi-host fault */
+		size_t ports;
+		int s = m->share(t, f, &ports, e);
+		if (s < 0) {
+			cJSON_Delete(rec);
+			return rt_err_prefix(e, "prepare %s", key);
+		}
+		if (t->here < t->n_hosts)
+			cJSON_AddStringToObject(rec, "host", t->hosts[t->here].name);
+		cJSON_AddNumberToObject(rec, "local_ports", (double)ports);
+		if (s == 0) {   /* apply and revert do nothing, from the record alone */
+			cJSON_AddTrueToObject(rec, "no_local_share");
+			*undo = rec;
+			return 0;
+		}
+	}
 	if (m->prepare(c, t, f, rec, e) < 0) {
 		cJSON_Delete(rec);
 		return rt_err_prefix(e, "prepare %s", key);
@@ -308,12 +366,14 @@ int fault_apply(struct rt_ctx *c, const struct topology *t, const struct topo_fa
 	const struct fault_mech *m = fault_mech_of(f->kind);
 	if (!m)
 		return rt_errf(e, EINVAL, "fault kind %d unknown", (int)f->kind);
-	if (fault_check_supported(t, f, e) < 0)
-		return -1;
 	const char *kind = fault_rec_str(undo, "kind");
 	if (!kind || strcmp(kind, fault_kind_names[f->kind]) != 0)
 		return rt_errf(e, EINVAL, "apply %s: the undo record is for another fault",
 			       fault_kind_names[f->kind]);
+	if (fault_rec_noop(undo))
+		return 0;
+	if (fault_check_supported(t, f, e) < 0)
+		return -1;
 	return m->apply(c, t, f, undo, e);
 }
 
@@ -323,6 +383,8 @@ int fault_revert(struct rt_ctx *c, const cJSON *undo, struct rt_err *e)
 	const char *key = fault_rec_str(undo, "key");
 	if (k < 0 || !key)
 		return rt_errf(e, EINVAL, "revert: malformed fault record (no kind or key)");
+	if (fault_rec_noop(undo))
+		return 0;
 	if (fault_mech_of((enum fault_kind)k)->revert(c, undo, e) < 0)
 		return rt_err_prefix(e, "revert %s", key);
 	return 0;

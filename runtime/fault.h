@@ -20,6 +20,12 @@
  *   "kind":     fault_kind_names[kind]
  *   "desc":     fault_describe() text
  *   "deadline": absolute CLOCK_REALTIME ms when it is to be reverted, or 0
+ * and, for a topology compiled for one host of a multi-host file
+ * (t->has_here; docs/faults.md, "Faults across hosts"):
+ *   "host":     the host whose share of the fault this is
+ *   "local_ports": the ports (node faults: nodes) placed here it acts on
+ *   "no_local_share": true when nothing of the fault is here: apply and
+ *               revert then succeed without touching anything
  *
  * Partitions and loss live in one nf_tables table per topology
  * ("aspen-<topology>", bridge family); each fault is its own chain,
@@ -56,6 +62,14 @@ int fault_check_supported(const struct topology *t, const struct topo_fault *f, 
  * "ifb" or "flower" (cls_flower)? 1 yes, 0 no (why: the kernel's answer),
  * -1 the probe could not run (why says so; it needs root). Same probe. */
 int fault_host_cap(const char *name, char *why, size_t len);
+
+/* This host's share of f (a one-host compile: all of it): 1 when there is
+ * something to do here, 0 when not, -1 on error; *ports = the ports (node
+ * faults: nodes) placed here that it acts on. A partition has a share on
+ * a host when one of its sides has a port here, and an isolate of a node
+ * on another host on every host (its MACs and addresses are cut). */
+int fault_share(const struct topology *t, const struct topo_fault *f, size_t *ports,
+		struct rt_err *e);
 
 /* Resolve f's targets on the live topology into its undo record (*undo, a
  * new cJSON object the caller owns). No change to the system. Node faults

@@ -26,6 +26,11 @@ struct fault_mech {
 		     const cJSON *rec, struct rt_err *e);
 	int (*revert)(struct rt_ctx *c, const cJSON *rec, struct rt_err *e);
 	int (*heal)(struct rt_ctx *c, struct rt_err *e);
+	/* This host's share of f in a multi-host compile (t->has_here): 1
+	 * when it has something to do here, 0 when not, -1 on error; *ports
+	 * = the ports (node faults: nodes) placed here that it acts on. */
+	int (*share)(const struct topology *t, const struct topo_fault *f, size_t *ports,
+		     struct rt_err *e);
 };
 
 extern const struct fault_mech fault_mech_nft, fault_mech_tc, fault_mech_link, fault_mech_node;
@@ -43,6 +48,25 @@ struct fault_port {
  * be NULL when *n is 0); the caller frees it. */
 int fault_ports(const struct topology *t, const struct target_list *l, struct fault_port **out,
 		size_t *n, struct rt_err *e);
+
+/* fault_ports, keeping only the ports of nodes placed on this host
+ * (topo_node_here): what loss, tc and link faults act on. */
+int fault_ports_here(const struct topology *t, const struct target_list *l,
+		     struct fault_port **out, size_t *n, struct rt_err *e);
+
+/* The share of a fault acting on the ports (or nodes) of l placed here:
+ * 1 and *ports when there is one, 0 when none is here. */
+int fault_share_ports(const struct topology *t, const struct target_list *l, size_t *ports,
+		      struct rt_err *e);
+
+/* ---- nf_tables rules (fault_nft.c), pure: unit-tested without a kernel ---- */
+
+/* Append to cmds the "add rule" commands of partition or loss fault f for
+ * chain of table (bridge family): for a multi-host compile only this
+ * host's share (docs/faults.md, "Faults across hosts"). Returns the
+ * number of rules added, or -1. */
+int fault_nft_rules(cJSON *cmds, const char *table, const char *chain,
+		    const struct topology *t, const struct topo_fault *f, struct rt_err *e);
 
 /* ---- records ---- */
 

@@ -52,7 +52,7 @@ static int link_prepare(struct rt_ctx *c, const struct topology *t, const struct
 {
 	struct fault_port *p;
 	size_t n;
-	if (fault_ports(t, &f->u.link.targets, &p, &n, e) < 0)
+	if (fault_ports_here(t, &f->u.link.targets, &p, &n, e) < 0)
 		return -1;
 	cJSON *arr = cJSON_AddArrayToObject(rec, "links");
 	int rc = 0;
@@ -219,4 +219,12 @@ static int link_heal(struct rt_ctx *c, struct rt_err *e)
 	return rc ? -1 : 0;
 }
 
-const struct fault_mech fault_mech_link = {link_prepare, link_apply, link_revert, link_heal};
+/* A node's link is set down on its own host only. */
+static int link_share(const struct topology *t, const struct topo_fault *f, size_t *ports,
+		      struct rt_err *e)
+{
+	return fault_share_ports(t, &f->u.link.targets, ports, e);
+}
+
+const struct fault_mech fault_mech_link = {link_prepare, link_apply, link_revert, link_heal,
+					   link_share};

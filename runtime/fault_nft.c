@@ -42,6 +42,13 @@
  * ages out. The accept rules sit in the base chains, ahead of every jump,
  * so no fault chain can override them and the fault chains stay plain.
  *
+ * A topology compiled for one host of a multi-host file (t->has_here)
+ * gets only this host's share (docs/faults.md, "Faults across hosts"): a
+ * node on another host has no port here, so a cut to it matches "from our
+ * ports, to its MACs / addresses", a cut from it "to our ports, from its
+ * MACs / addresses", and an isolate of it every frame with its MACs or
+ * addresses; a cut between two remote nodes makes no rule here.
+ *
  * Each fault is added in one transaction (chain, rules and jumps; the table
  * and base chains too when they are missing) and removed in one (jumps by
  * handle, flush, delete chain — or the whole table when it was the last
@@ -221,9 +228,9 @@ static cJSON *nj_ports(const char *key, const struct fault_port *p, size_t n)
 	return nj_match("==", nj_meta(key), nj_values(names));
 }
 
-/* "ip daddr" (or, v6, "ip6 daddr") in the addresses of ports; NULL when
- * none has one of that family. */
-static cJSON *nj_daddrs(const struct fault_port *p, size_t n, bool v6)
+/* "ip <field>" (or, v6, "ip6 <field>") in the addresses of ports, field
+ * "saddr" or "daddr"; NULL when none has one of that family. */
+static cJSON *nj_addrs(const struct fault_port *p, size_t n, bool v6, const char *field)
 {
 	cJSON *ips = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++) {
@@ -244,10 +251,30 @@ static cJSON *nj_daddrs(const struct fault_port *p, size_t n, bool v6)
 	}
 	cJSON *pl = cJSON_CreateObject();
 	cJSON_AddStringToObject(pl, "protocol", v6 ? "ip6" : "ip");
-	cJSON_AddStringToObject(pl, "field", "daddr");
+	cJSON_AddStringToObject(pl, "field", field);
 	cJSON *left = cJSON_CreateObject();
 	cJSON_AddItemToObject(left, "payload", pl);
 	return nj_match("==", left, nj_values(ips));
+}
+
+/* "ether <field>" in the MACs of ports (the compiler derives them the
+ * same on every host), field "saddr" or "daddr". */
+static cJSON *nj_macs(const struct fault_port *p, size_t n, const char *field)
+{
+	cJSON *macs = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *m = p[i].iface->eff_mac;
+		char buf[18];
+		snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
+			 m[4], m[5]);
+		cJSON_AddItemToArray(macs, cJSON_CreateString(buf));
+	}
+	cJSON *pl = cJSON_CreateObject();
+	cJSON_AddStringToObject(pl, "protocol", "ether");
+	cJSON_AddStringToObject(pl, "field", field);
+	cJSON *left = cJSON_CreateObject();
+	cJSON_AddItemToObject(left, "payload", pl);
+	return nj_match("==", left, nj_values(macs));
 }
 
 static cJSON *nj_numgen_below(long long mod, long long thr)
@@ -319,20 +346,121 @@ static void nj_neigh_accept(cJSON *cmds, const char *table, const char *hook)
 
 /* ---------------- the rules of one fault ---------------- */
 
-/* Drop what src sends to dst: bridged (by port) and routed (by address). */
-static void nft_rules_cut(cJSON *cmds, const char *table, const char *chain,
-			  const struct fault_port *src, size_t ns, const struct fault_port *dst,
-			  size_t nd)
+/* A side of a cut split by placement (docs/faults.md, "Faults across
+ * hosts"): ports of nodes on this host are named by port; a node on
+ * another host has no port here (its frames come and go through the
+ * VXLAN port), so it is named by its MACs and addresses. A one-host
+ * compile has every port here. */
+struct nft_side {
+	struct fault_port *here, *away;
+	size_t n_here, n_away;
+	const struct fault_port *all;
+	size_t n_all;
+};
+
+static int nft_side_split(const struct topology *t, const struct fault_port *p, size_t n,
+			  struct nft_side *s, struct rt_err *e)
 {
-	if (!ns || !nd)
-		return;
-	nj_rule(cmds, table, chain, nj_drop(nj_ports("iifname", src, ns),
-					    nj_ports("oifname", dst, nd)), NULL);
-	for (int v6 = 0; v6 <= 1; v6++) {
-		cJSON *daddr = nj_daddrs(dst, nd, v6);
-		if (daddr)
-			nj_rule(cmds, table, chain, nj_drop(nj_ports("iifname", src, ns), daddr), NULL);
+	memset(s, 0, sizeof(*s));
+	s->all = p;
+	s->n_all = n;
+	s->here = calloc(n ? n : 1, sizeof(*s->here));
+	s->away = calloc(n ? n : 1, sizeof(*s->away));
+	if (!s->here || !s->away) {
+		free(s->here);
+		free(s->away);
+		return rt_errf(e, ENOMEM, "out of memory");
 	}
+	for (size_t i = 0; i < n; i++) {
+		if (topo_node_here(t, p[i].node))
+			s->here[s->n_here++] = p[i];
+		else
+			s->away[s->n_away++] = p[i];
+	}
+	return 0;
+}
+
+static void nft_side_free(struct nft_side *s)
+{
+	free(s->here);
+	free(s->away);
+}
+
+/* Drop what src sends to dst, this host's share of it:
+ *   src here -> dst here:  by ports (bridged), by dst's addresses (routed)
+ *   src here -> dst away:  from src's ports by dst's MACs and addresses
+ *   src away -> dst here:  to dst's ports by src's MACs and addresses
+ *                          (routed frames carry the gateway's MAC)
+ *   src away -> dst away:  nothing (their hosts cut it)
+ * One rule for "from src's ports to dst's addresses" serves dst here and
+ * away alike. */
+static int nft_rules_cut(cJSON *cmds, const char *table, const char *chain,
+			 const struct topology *t, const struct fault_port *src, size_t ns,
+			 const struct fault_port *dst, size_t nd, struct rt_err *e)
+{
+	struct nft_side s, d;
+	if (!ns || !nd)
+		return 0;
+	if (nft_side_split(t, src, ns, &s, e) < 0)
+		return -1;
+	if (nft_side_split(t, dst, nd, &d, e) < 0) {
+		nft_side_free(&s);
+		return -1;
+	}
+	if (s.n_here && d.n_here)
+		nj_rule(cmds, table, chain, nj_drop(nj_ports("iifname", s.here, s.n_here),
+						    nj_ports("oifname", d.here, d.n_here)), NULL);
+	if (s.n_here && d.n_away)
+		nj_rule(cmds, table, chain, nj_drop(nj_ports("iifname", s.here, s.n_here),
+						    nj_macs(d.away, d.n_away, "daddr")), NULL);
+	for (int v6 = 0; s.n_here && v6 <= 1; v6++) {
+		cJSON *daddr = nj_addrs(d.all, d.n_all, v6, "daddr");
+		if (daddr)
+			nj_rule(cmds, table, chain, nj_drop(nj_ports("iifname", s.here, s.n_here),
+							    daddr), NULL);
+	}
+	if (s.n_away && d.n_here) {
+		nj_rule(cmds, table, chain, nj_drop(nj_ports("oifname", d.here, d.n_here),
+						    nj_macs(s.away, s.n_away, "saddr")), NULL);
+		for (int v6 = 0; v6 <= 1; v6++) {
+			cJSON *saddr = nj_addrs(s.away, s.n_away, v6, "saddr");
+			if (saddr)
+				nj_rule(cmds, table, chain,
+					nj_drop(nj_ports("oifname", d.here, d.n_here), saddr), NULL);
+		}
+	}
+	nft_side_free(&s);
+	nft_side_free(&d);
+	return 0;
+}
+
+/* Isolate: everything in or out of the isolated ports here; for an
+ * isolated node on another host, every frame with its MACs or addresses
+ * as source or destination (what this host's nodes and gateway exchange
+ * with it over the VXLAN port, and what the host routes to it). */
+static int nft_rules_isolate(cJSON *cmds, const char *table, const char *chain,
+			     const struct topology *t, const struct fault_port *p, size_t n,
+			     struct rt_err *e)
+{
+	struct nft_side s;
+	if (nft_side_split(t, p, n, &s, e) < 0)
+		return -1;
+	if (s.n_here) {
+		nj_rule(cmds, table, chain, nj_drop(nj_ports("iifname", s.here, s.n_here), NULL), NULL);
+		nj_rule(cmds, table, chain, nj_drop(nj_ports("oifname", s.here, s.n_here), NULL), NULL);
+	}
+	if (s.n_away) {
+		nj_rule(cmds, table, chain, nj_drop(nj_macs(s.away, s.n_away, "saddr"), NULL), NULL);
+		nj_rule(cmds, table, chain, nj_drop(nj_macs(s.away, s.n_away, "daddr"), NULL), NULL);
+		for (int v6 = 0; v6 <= 1; v6++)
+			for (int dir = 0; dir <= 1; dir++) {
+				cJSON *a = nj_addrs(s.away, s.n_away, v6, dir ? "daddr" : "saddr");
+				if (a)
+					nj_rule(cmds, table, chain, nj_drop(a, NULL), NULL);
+			}
+	}
+	nft_side_free(&s);
+	return 0;
 }
 
 static int nft_rules_partition(cJSON *cmds, const char *table, const char *chain,
@@ -347,13 +475,12 @@ static int nft_rules_partition(cJSON *cmds, const char *table, const char *chain
 	for (size_t i = 0; rc == 0 && i < ng; i++)
 		rc = fault_ports(t, &f->u.partition.groups[i], &g[i], &n[i], e);
 	if (rc == 0 && f->u.partition.mode == PART_ISOLATE) {
-		nj_rule(cmds, table, chain, nj_drop(nj_ports("iifname", g[0], n[0]), NULL), NULL);
-		nj_rule(cmds, table, chain, nj_drop(nj_ports("oifname", g[0], n[0]), NULL), NULL);
+		rc = nft_rules_isolate(cmds, table, chain, t, g[0], n[0], e);
 	} else if (rc == 0 && f->u.partition.mode == PART_ONEWAY && ng >= 2) {
-		nft_rules_cut(cmds, table, chain, g[0], n[0], g[1], n[1]);
+		rc = nft_rules_cut(cmds, table, chain, t, g[0], n[0], g[1], n[1], e);
 	} else if (rc == 0 && f->u.partition.mode == PART_GRUDGE) {
-		for (size_t i = 0; i + 1 < ng; i += 2)   /* one-way cuts, pair by pair */
-			nft_rules_cut(cmds, table, chain, g[i], n[i], g[i + 1], n[i + 1]);
+		for (size_t i = 0; rc == 0 && i + 1 < ng; i += 2)   /* one-way cuts, pair by pair */
+			rc = nft_rules_cut(cmds, table, chain, t, g[i], n[i], g[i + 1], n[i + 1], e);
 	} else if (rc == 0) {
 		size_t total = 0;
 		for (size_t i = 0; i < ng; i++)
@@ -368,7 +495,7 @@ static int nft_rules_partition(cJSON *cmds, const char *table, const char *chain
 					memcpy(others + no, g[j], n[j] * sizeof(*others));
 					no += n[j];
 				}
-			nft_rules_cut(cmds, table, chain, g[i], n[i], others, no);
+			rc = nft_rules_cut(cmds, table, chain, t, g[i], n[i], others, no, e);
 		}
 	}
 	for (size_t i = 0; g && i < ng; i++)
@@ -379,12 +506,14 @@ static int nft_rules_partition(cJSON *cmds, const char *table, const char *chain
 	return rc;
 }
 
+/* Loss draws on the ports placed here: a remote node's frames are drawn
+ * on by its own host, once. */
 static int nft_rules_loss(cJSON *cmds, const char *table, const char *chain,
 			  const struct topology *t, const struct topo_fault *f, struct rt_err *e)
 {
 	struct fault_port *p;
 	size_t n;
-	if (fault_ports(t, &f->u.impair.targets, &p, &n, e) < 0)
+	if (fault_ports_here(t, &f->u.impair.targets, &p, &n, e) < 0)
 		return -1;
 	long long thr = (long long)(f->u.impair.percent * (NFT_LOSS_MOD / 100) + 0.5);
 	enum direction d = f->u.impair.direction;
@@ -398,6 +527,16 @@ static int nft_rules_loss(cJSON *cmds, const char *table, const char *chain,
 						    nj_numgen_below(NFT_LOSS_MOD, thr)), NULL);
 	free(p);
 	return 0;
+}
+
+int fault_nft_rules(cJSON *cmds, const char *table, const char *chain,
+		    const struct topology *t, const struct topo_fault *f, struct rt_err *e)
+{
+	int before = cJSON_GetArraySize(cmds);
+	int rc = f->kind == FAULT_PARTITION ? nft_rules_partition(cmds, table, chain, t, f, e)
+		 : f->kind == FAULT_LOSS ? nft_rules_loss(cmds, table, chain, t, f, e)
+		 : rt_errf(e, EINVAL, "%s is not an nf_tables fault", fault_kind_names[f->kind]);
+	return rc < 0 ? -1 : cJSON_GetArraySize(cmds) - before;
 }
 
 /* ---------------- the live table ---------------- */
@@ -550,8 +689,7 @@ static int nft_apply(struct rt_ctx *c, const struct topology *t, const struct to
 	nj_chain(cmds, "add", table, chain);
 	if (lv.chain_exists)            /* applied again: replace its rules, keep its jumps */
 		nj_chain(cmds, "flush", table, chain);
-	int rc = f->kind == FAULT_PARTITION ? nft_rules_partition(cmds, table, chain, t, f, e)
-					    : nft_rules_loss(cmds, table, chain, t, f, e);
+	int rc = fault_nft_rules(cmds, table, chain, t, f, e) < 0 ? -1 : 0;
 	for (size_t h = 0; rc == 0 && !lv.chain_exists && h < 3; h++) {
 		cJSON *x = cJSON_CreateArray(), *j = cJSON_CreateObject();
 		cJSON_AddStringToObject(cJSON_AddObjectToObject(j, "jump"), "target", chain);
@@ -655,4 +793,27 @@ int fault_nft_probe(char *why, size_t len)
 	return -1;
 }
 
-const struct fault_mech fault_mech_nft = {nft_prepare, nft_apply, nft_revert, nft_heal};
+/* A partition has a share here when it makes a rule here (one of its
+ * sides has a port here, or it isolates a node of another host); its
+ * ports are those of its groups placed here. Loss acts on the ports
+ * placed here. */
+static int nft_share(const struct topology *t, const struct topo_fault *f, size_t *ports,
+		     struct rt_err *e)
+{
+	*ports = 0;
+	if (f->kind != FAULT_PARTITION)
+		return fault_share_ports(t, &f->u.impair.targets, ports, e);
+	for (size_t i = 0; i < f->u.partition.n_groups; i++) {
+		size_t n;
+		if (fault_share_ports(t, &f->u.partition.groups[i], &n, e) < 0)
+			return -1;
+		*ports += n;
+	}
+	cJSON *cmds = cJSON_CreateArray();
+	int rules = fault_nft_rules(cmds, "share", "share", t, f, e);
+	cJSON_Delete(cmds);
+	return rules < 0 ? -1 : rules > 0;
+}
+
+const struct fault_mech fault_mech_nft = {nft_prepare, nft_apply, nft_revert, nft_heal,
+					  nft_share};

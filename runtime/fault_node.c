@@ -177,6 +177,8 @@ static int node_prepare(struct rt_ctx *c, const struct topology *t, const struct
 			return rt_errf(e, EINVAL, "fault target %s is not resolved", l->v[i].node);
 		const struct topo_node *n = &t->nodes[l->v[i].node_idx];
 		bool vm = n->kind == NODE_VM;
+		if (!topo_node_here(t, n))
+			continue;       /* its own host signals it */
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddItemToArray(arr, o);
 		cJSON_AddStringToObject(o, "node", n->name);
@@ -307,4 +309,19 @@ static int node_heal(struct rt_ctx *c, struct rt_err *e)
 	return rc ? -1 : 0;
 }
 
-const struct fault_mech fault_mech_node = {node_prepare, node_apply, node_revert, node_heal};
+/* A node's process or VM is reached on its own host only. */
+static int node_share(const struct topology *t, const struct topo_fault *f, size_t *ports,
+		      struct rt_err *e)
+{
+	const struct target_list *l = &f->u.node.targets;
+	*ports = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->v[i].node_idx >= t->n_nodes)
+			return rt_errf(e, EINVAL, "fault target %s is not resolved", l->v[i].node);
+		*ports += topo_node_here(t, &t->nodes[l->v[i].node_idx]);
+	}
+	return *ports > 0;
+}
+
+const struct fault_mech fault_mech_node = {node_prepare, node_apply, node_revert, node_heal,
+					   node_share};

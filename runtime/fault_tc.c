@@ -366,7 +366,7 @@ static int tc_prepare(struct rt_ctx *c, const struct topology *t, const struct t
 {
 	struct fault_port *p;
 	size_t n;
-	if (fault_ports(t, &f->u.impair.targets, &p, &n, e) < 0)
+	if (fault_ports_here(t, &f->u.impair.targets, &p, &n, e) < 0)
 		return -1;
 	bool tbf = f->kind == FAULT_RATE;
 	cJSON *arr = cJSON_AddArrayToObject(rec, "qdiscs");
@@ -645,7 +645,7 @@ static int tc_apply(struct rt_ctx *c, const struct topology *t, const struct top
 	struct fault_port *p;
 	size_t n;
 	(void)c;
-	if (fault_ports(t, &f->u.impair.targets, &p, &n, e) < 0)
+	if (fault_ports_here(t, &f->u.impair.targets, &p, &n, e) < 0)
 		return -1;
 	/* prepare wrote one record entry per port, in this order */
 	const cJSON *qs = cJSON_GetObjectItemCaseSensitive(rec, "qdiscs");
@@ -825,4 +825,11 @@ int fault_tc_probe(const char *kind, const char *dev, char *why, size_t len)
 	return rc != 0 ? -1 : 0;
 }
 
-const struct fault_mech fault_mech_tc = {tc_prepare, tc_apply, tc_revert, tc_heal};
+/* Only the interfaces of nodes placed on this host are shaped here. */
+static int tc_share(const struct topology *t, const struct topo_fault *f, size_t *ports,
+		    struct rt_err *e)
+{
+	return fault_share_ports(t, &f->u.impair.targets, ports, e);
+}
+
+const struct fault_mech fault_mech_tc = {tc_prepare, tc_apply, tc_revert, tc_heal, tc_share};

@@ -258,13 +258,21 @@ static int fault_arm(struct rt_ctx *c, const struct topology *t, const struct to
 	snprintf(a->key, sizeof(a->key), "%s", key);
 	if (!sched_revertible(f->kind))
 		return 0;
+	/* o->replace_key: the new record takes the old one's place in the
+	 * same save, so the journal never holds two for one key, nor none
+	 * while the fault may be in force. */
+	int old_i = o && o->replace_key ? rec_find(&c->journal, key) : -1;
+	cJSON *old = old_i >= 0 ? cJSON_DetachItemFromArray(c->journal.faults, old_i) : NULL;
 	cJSON_AddItemToArray(rec_array(&c->journal), undo);
 	a->journaled = true;
 	if (save && journal_save(&c->journal, e) < 0) {
 		cJSON_DeleteItemFromArray(c->journal.faults, rec_find(&c->journal, key));
+		if (old)
+			cJSON_InsertItemInArray(c->journal.faults, old_i, old);
 		memset(a, 0, sizeof(*a));
 		return rt_err_prefix(e, "%s: cannot journal the fault before applying it", key);
 	}
+	cJSON_Delete(old);
 	return 0;
 }
 

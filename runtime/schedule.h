@@ -113,6 +113,13 @@ struct sched_opts {
 	sched_event_fn on_event;        /* may be NULL */
 	void *ud;
 	bool keep_journaled;            /* sched_run: leave earlier runs' records alone */
+	/* sched_apply_one / _rec: a record already journaled under the key
+	 * (an earlier apply of the same fault, or one a crash cut between its
+	 * journal and its apply) is replaced by the new one in the save that
+	 * journals it, and the fault applied again (every mechanism's apply
+	 * of the same fault is idempotent): a host's share of a multi-host
+	 * schedule, which its controller may send twice (`aspen fault --part`). */
+	bool replace_key;
 	/* Stop mode (`aspen run`, where the caller owns the signals): when set,
 	 * sched_run touches no signal; it stops when *stop becomes nonzero
 	 * (seen within 50 ms, at once when a signal interrupts its wait), holds

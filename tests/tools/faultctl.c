@@ -7,13 +7,24 @@
  *                                so reverting again tests idempotence)
  *   faultctl heal   FILE         remove every trace of the topology's faults
  *
+ *   faultctl iface  FILE NODE    print NODE's first interface as the compiler
+ *                                derives it: MAC IP HOST-END BRIDGE
+ *
+ * Multi-host placement by hand (the fault engine's share of a fault, before
+ * the compiler places nodes itself): with FAULTCTL_HERE=HOST the topology
+ * counts as compiled for HOST, and the nodes FAULTCTL_AWAY names
+ * (blank-separated) are placed on another host, "away"; every other node
+ * is here.
+ *
  * FILE is a topology already applied (`aspen apply --no-wait FILE`). The
  * undo record is written to $FAULTCTL_DIR (default /tmp)/<topology>.f<INDEX>.json
  * BEFORE the fault is applied (as the scheduler journals it), so revert works
  * across invocations and after a failed apply. A failed apply reverts what
  * it did from that record, so it changes nothing. Exit 0 ok, 1 failure, 2
  * usage. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +35,8 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: faultctl check|apply|revert FILE INDEX | faultctl heal FILE\n");
+	fprintf(stderr, "usage: faultctl check|apply|revert FILE INDEX | faultctl heal FILE | "
+		"faultctl iface FILE NODE\n");
 	return 2;
 }
 
@@ -47,6 +59,51 @@ static struct topology *load(const char *file)
 	}
 	diag_clear(&d);
 	return t;
+}
+
+/* FAULTCTL_HERE / FAULTCTL_AWAY: hosts[0] = here, hosts[1] = "away". */
+static int place(struct topology *t)
+{
+	const char *here = getenv("FAULTCTL_HERE"), *away = getenv("FAULTCTL_AWAY");
+	static struct topo_host hosts[2];
+	if (!here || !*here)
+		return 0;
+	hosts[0].name = here;
+	hosts[1].name = "away";
+	t->hosts = hosts;
+	t->n_hosts = 2;
+	t->has_here = true;
+	t->here = 0;
+	char buf[1024];
+	snprintf(buf, sizeof(buf), "%s", away ? away : "");
+	for (size_t i = 0; i < t->n_nodes; i++)
+		t->nodes[i].host_idx = 0;
+	for (char *sv, *w = strtok_r(buf, " ", &sv); w; w = strtok_r(NULL, " ", &sv)) {
+		size_t i = topo_find_node(t, w);
+		if (i == SIZE_MAX) {
+			fprintf(stderr, "faultctl: FAULTCTL_AWAY names %s, not a node\n", w);
+			return -1;
+		}
+		t->nodes[i].host_idx = 1;
+	}
+	return 0;
+}
+
+static int do_iface(const struct topology *t, const char *node)
+{
+	size_t i = topo_find_node(t, node);
+	if (i == SIZE_MAX || !t->nodes[i].n_ifaces) {
+		fprintf(stderr, "faultctl: no node %s with an interface\n", node);
+		return 2;
+	}
+	const struct topo_iface *f = &t->nodes[i].ifaces[0];
+	const uint8_t *m = f->eff_mac;
+	char ip[INET_ADDRSTRLEN];
+	struct in_addr a = {.s_addr = htonl(f->ip)};
+	inet_ntop(AF_INET, &a, ip, sizeof(ip));
+	printf("%02x:%02x:%02x:%02x:%02x:%02x %s %s %s\n", m[0], m[1], m[2], m[3], m[4], m[5], ip,
+	       f->host_name, t->networks[f->network_idx].bridge_name);
+	return 0;
 }
 
 static void record_path(const struct topology *t, size_t index, char *buf, size_t len)
@@ -133,6 +190,15 @@ int main(int argc, char **argv)
 	struct topology *t = load(argv[2]);
 	if (!t)
 		return 1;
+	if (place(t) < 0) {
+		topo_free(t);
+		return 2;
+	}
+	if (strcmp(cmd, "iface") == 0) {
+		int rc = argc == 4 ? do_iface(t, argv[3]) : usage();
+		topo_free(t);
+		return rc;
+	}
 	char *end = NULL;
 	size_t index = heal ? 0 : strtoul(argv[3], &end, 10);
 	if (!heal && (!end || *end || index >= t->n_faults)) {
