@@ -89,17 +89,24 @@ on_host() {
 host_hold() { : >"$HOSTS_DIR/$1/hold"; }
 host_release() { rm -f "$HOSTS_DIR/$1/hold"; }
 
-# host_procs HOST: the processes inside HOST's namespaces (network or
-# mount), its holder excepted, as "pid args" lines.
+# host_procs HOST: the processes inside HOST — in its network or mount
+# namespace, or in a named network namespace of its /run/netns — its holder
+# excepted, as "pid args" lines.
 host_procs() {
 	d=$HOSTS_DIR/$1
-	hp=$(cat "$d/pid") net=$(cat "$d/netns") mnt=$(cat "$d/mntns")
+	hp=$(cat "$d/pid") mnt=$(cat "$d/mntns")
+	nets=" $(cat "$d/netns") "
+	if [ ! -e "$d/down" ]; then
+		for i in $(on_host "$1" sh -c 'for f in /run/netns/*; do [ -e "$f" ] && stat -L -c %i "$f"; done; true'); do
+			nets="$nets net:[$i] "
+		done
+	fi
 	for p in /proc/[0-9]*; do
 		pid=${p#/proc/}
 		[ "$pid" = "$hp" ] && continue
 		pn=$(readlink "$p/ns/net" 2>/dev/null) || continue
 		pm=$(readlink "$p/ns/mnt" 2>/dev/null) || continue
-		[ "$pn" = "$net" ] || [ "$pm" = "$mnt" ] || continue
+		case $nets in *" $pn "*) ;; *) [ "$pm" = "$mnt" ] || continue ;; esac
 		echo "$pid $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)"
 	done
 }
