@@ -166,6 +166,10 @@ done
 check_partition
 aspen_ok heal $N >/dev/null
 all_reach
+for h in h1 h2 h3; do
+	left=$(on_host $h nft list tables)
+	[ -z "$left" ] || fail "$h: heal left nft tables: $left"
+done
 
 step "the file's fault 0, each host's share sent by hand, then reverted"
 ver=$("$ASPEN" --version | awk '{print $2}')
