@@ -14,7 +14,7 @@
 # $HOSTS_DIR/<host>/enter, which runs its arguments inside the host
 # (nsenter -n -m); ASPEN_TRANSPORT='$HOSTS_DIR/{host}/enter' and
 # ASPEN_REMOTE=$ASPEN tell aspen to use it (docs/multihost.md "The
-# transport"). The wrapper also lets a test hold a host's `apply` back
+# transport"). The wrapper also lets a test hold a host's commands back
 # (host_hold / host_release) to stop a controller at a known point.
 #
 # Everything is undone by hosts_down, which kills only the holders started
@@ -64,10 +64,13 @@ host_start() {
 	cat >"$d/enter" <<EOF
 #!/bin/sh
 # Run a command inside simulated host $1 (holder pid $pid). While the file
-# $d/hold exists an \`apply\` waits here (host_hold).
-case " \$* " in *" apply "*)
-	while [ -e "$d/hold" ]; do sleep 0.05; done ;;
-esac
+# $d/hold exists, a command with the word it holds waits here (host_hold).
+if [ -e "$d/hold" ]; then
+	w=\$(cat "$d/hold")
+	case " \$* " in *" \$w "*)
+		while [ -e "$d/hold" ]; do sleep 0.05; done ;;
+	esac
+fi
 exec nsenter -t $pid -n -m -- env ASPEN_STATE_DIR=/run/aspen-state "\$@"
 EOF
 	chmod 0755 "$d/enter"
@@ -84,9 +87,10 @@ on_host() {
 	"$HOSTS_DIR/$h/enter" "$@"
 }
 
-# host_hold HOST / host_release HOST: hold HOST's next `apply` in its
-# wrapper, before it reaches the host, until released.
-host_hold() { : >"$HOSTS_DIR/$1/hold"; }
+# host_hold HOST WORD / host_release HOST: hold HOST's commands that have
+# the word WORD (`apply`, `--revert`) in its wrapper, before they reach the
+# host, until released.
+host_hold() { echo "$2" >"$HOSTS_DIR/$1/hold"; }
 host_release() { rm -f "$HOSTS_DIR/$1/hold"; }
 
 # host_procs HOST: the processes inside HOST — in its network or mount
