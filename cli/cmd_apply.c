@@ -14,6 +14,7 @@
 #include "cli/apply.h"
 #include "cli/artifacts.h"
 #include "cli/cli.h"
+#include "cli/multihost.h"
 #include "cli/progress.h"
 #include "cli/schedout.h"
 #include "cli/wait.h"
@@ -29,7 +30,7 @@
 #include <unistd.h>
 
 enum { OPT_JSON = 1000, OPT_LOCK_TIMEOUT, OPT_NO_WAIT, OPT_STATE_DIR, OPT_NO_SCHEDULE, OPT_EVENTS,
-       OPT_MATRIX, OPT_SEED, OPT_TIMINGS, OPT_ARTIFACTS };
+       OPT_MATRIX, OPT_SEED, OPT_TIMINGS, OPT_ARTIFACTS, OPT_PART };
 
 static uint64_t mono_us(void)
 {
@@ -56,7 +57,10 @@ static int apply_preflight(const char *file, const struct apply_sched *as, struc
 		return -1;
 	struct rt_err e = {0};
 	int rc = 0;
-	if (t->n_faults && sched_check(t, NULL, &e) < 0) {
+	/* The controller of a multi-host topology runs no fault itself:
+	 * each host checks its own kernel when it gets its part. */
+	bool here = !t->n_hosts || cli_part();
+	if (here && t->n_faults && sched_check(t, NULL, &e) < 0) {
 		for (char *line = strtok(e.msg, "\n"); line; line = strtok(NULL, "\n"))
 			fprintf(stderr, "aspen apply: %s\n", line);
 		fprintf(stderr, "aspen apply: nothing was changed; 'aspen apply --no-schedule %s' "
@@ -127,6 +131,33 @@ static int apply_schedule(struct rt_ctx *rc, const struct topology *t,
 	return status;
 }
 
+/* `aspen apply --part FILE|-`: one host's part of a multi-host topology
+ * (docs/multihost.md), sent by its controller. The part is kept in the
+ * state dir for status and heal here; the controller runs the schedule. */
+static int apply_part(struct apply_opts *o, const char *part, const struct apply_sched *as,
+		      int operands)
+{
+	if (operands)
+		return cli_usage_error("apply", "--part carries the topology: give no file beside it");
+	if (cli_part_read("apply", part) < 0)
+		return EXIT_ERR;
+	o->file = cli_part()->file;
+	struct topology *t = cli_load(o->file);
+	if (!t)
+		return EXIT_ERR;
+	int rc = mh_save_part(t->name);
+	topo_free(t);
+	if (rc < 0)
+		return EXIT_ERR;
+	struct progress pr;
+	progress_init(&pr, o->out, o->json, cli_out.quiet);
+	struct schedout so = {&pr, NULL, cli_out.verbose, false, NULL};
+	if (apply_preflight(o->file, as, &so) < 0)
+		return EXIT_ERR;
+	schedout_close(&so);
+	return apply_run(o);
+}
+
 int cmd_apply(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
@@ -140,9 +171,11 @@ int cmd_apply(int argc, char **argv)
 		{"seed", 0, true, OPT_SEED},
 		{"timings", 0, false, OPT_TIMINGS},
 		{"artifacts", 0, true, OPT_ARTIFACTS},
+		{"part", 0, true, OPT_PART},
 		{NULL, 0, false, 0},
 	};
 	struct apply_opts o = {.argv = argv, .out = stdout, .wait = true};
+	const char *part = NULL;
 	struct apply_sched as = {NULL, false};
 	bool schedule = true;
 	const char *arg;
@@ -166,6 +199,8 @@ int cmd_apply(int argc, char **argv)
 			as.matrix = true;
 		if (c == OPT_TIMINGS)
 			o.timings = true;
+		if (c == OPT_PART)
+			part = arg;
 		if (c == OPT_STATE_DIR)
 			setenv("ASPEN_STATE_DIR", arg, 1);
 		if (c == OPT_LOCK_TIMEOUT && cli_parse_ms(arg, &o.lock_ms) < 0)
@@ -173,6 +208,8 @@ int cmd_apply(int argc, char **argv)
 	}
 	if (c < 0)
 		return EXIT_USAGE;
+	if (part)
+		return apply_part(&o, part, &as, argc - first);
 	if (argc - first != 1)
 		return cli_usage_error("apply", "give exactly one topology file");
 	o.file = argv[first];
@@ -267,6 +304,12 @@ int apply_run(const struct apply_opts *o)
 	struct topology *t = cli_load(file);
 	if (!t)
 		return EXIT_ERR;
+	if (t->n_hosts && !cli_part()) {
+		/* placed on hosts: this machine is the controller */
+		int st = mh_apply(t, o, o->then != NULL);
+		topo_free(t);
+		return st;
+	}
 	tm.stage_us[TM_LOAD] = mono_us() - ts;
 
 	struct rt_ctx rc;

@@ -8,6 +8,7 @@
  * destroy, or one after a half-finished apply, exits 0. */
 #include "cli/artifacts.h"
 #include "cli/cli.h"
+#include "cli/multihost.h"
 #include "cli/destroy.h"
 #include "cli/progress.h"
 #include "cli/schedout.h"
@@ -20,7 +21,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-enum { OPT_JSON = 1000, OPT_LOCK_TIMEOUT, OPT_STATE_DIR, OPT_ARTIFACTS };
+enum { OPT_JSON = 1000, OPT_LOCK_TIMEOUT, OPT_STATE_DIR, OPT_ARTIFACTS, OPT_THIS_HOST };
 
 
 int cmd_destroy(int argc, char **argv)
@@ -30,9 +31,11 @@ int cmd_destroy(int argc, char **argv)
 		{"lock-timeout", 0, true, OPT_LOCK_TIMEOUT},
 		{"state-dir", 0, true, OPT_STATE_DIR},
 		{"artifacts", 0, true, OPT_ARTIFACTS},
+		{"this-host", 0, false, OPT_THIS_HOST},
 		{NULL, 0, false, 0},
 	};
 	struct destroy_opts o = {.argv = argv, .out = stdout};
+	bool this_host = false;
 	const char *arg;
 	int c, first;
 	while ((c = cli_getopt("destroy", argc, argv, opts, &arg, &first)) > 0) {
@@ -44,6 +47,8 @@ int cmd_destroy(int argc, char **argv)
 			setenv("ASPEN_STATE_DIR", arg, 1);
 		if (c == OPT_ARTIFACTS)
 			o.artifacts = arg;
+		if (c == OPT_THIS_HOST)
+			this_host = true;
 		if (c == OPT_LOCK_TIMEOUT && cli_parse_ms(arg, &o.lock_ms) < 0)
 			return cli_usage_error("destroy", "--lock-timeout takes a duration like 30s, not '%s'", arg);
 	}
@@ -55,7 +60,16 @@ int cmd_destroy(int argc, char **argv)
 	if (!name)
 		return EXIT_ERR;
 	o.name = name;
-	int status = destroy_run(&o);
+	bool handled = false;
+	int status = this_host ? EXIT_OK : mh_destroy(name, o.json, &handled);
+	if (handled) {
+		/* placed on hosts: each destroyed its part */
+		free(name);
+		return status;
+	}
+	status = destroy_run(&o);
+	if (status == EXIT_OK)
+		mh_forget_part(name);      /* a host's part, when it had one */
 	free(name);
 	return status;
 }

@@ -12,6 +12,7 @@
  * from the same records, between two entries of its schedule. */
 #include "api/client.h"
 #include "cli/cli.h"
+#include "cli/multihost.h"
 #include "cli/progress.h"
 #include "cli/schedout.h"
 #include "runtime/runtime.h"
@@ -21,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_JSON = 1000, OPT_LOCK_TIMEOUT, OPT_STATE_DIR };
+enum { OPT_JSON = 1000, OPT_LOCK_TIMEOUT, OPT_STATE_DIR, OPT_THIS_HOST };
 
 /* Revert journaled faults (all, or key), then heal_all when key is NULL.
  * Shared with destroy. 0, or -1 with e set (records that failed stay). */
@@ -76,9 +77,10 @@ int cmd_heal(int argc, char **argv)
 		{"json", 0, false, OPT_JSON},
 		{"lock-timeout", 0, true, OPT_LOCK_TIMEOUT},
 		{"state-dir", 0, true, OPT_STATE_DIR},
+		{"this-host", 0, false, OPT_THIS_HOST},
 		{NULL, 0, false, 0},
 	};
-	bool json = false;
+	bool json = false, this_host = false;
 	int lock_ms = 0;
 	const char *arg;
 	int c, first;
@@ -87,6 +89,8 @@ int cmd_heal(int argc, char **argv)
 			return cli_help("heal");
 		if (c == OPT_JSON)
 			json = true;
+		if (c == OPT_THIS_HOST)
+			this_host = true;
 		if (c == OPT_STATE_DIR)
 			setenv("ASPEN_STATE_DIR", arg, 1);
 		if (c == OPT_LOCK_TIMEOUT && cli_parse_ms(arg, &lock_ms) < 0)
@@ -100,6 +104,15 @@ int cmd_heal(int argc, char **argv)
 	if (!name)
 		return EXIT_ERR;
 	const char *key = argc - first == 2 ? argv[first + 1] : NULL;
+	bool handled = false;
+	if (!this_host && !key) {
+		/* placed on hosts: every host heals its share */
+		int st = mh_heal(name, &handled);
+		if (handled) {
+			free(name);
+			return st;
+		}
+	}
 
 	struct rt_ctx rc;
 	struct rt_err e = {0};

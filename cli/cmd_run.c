@@ -607,13 +607,14 @@ static void run_summary(const char *dir, const struct run *r, const char *file, 
 
 /* The name inside FILE and its number of faults, without printing anything
  * (apply prints the diagnostics); NULL when FILE does not load. */
-static char *quiet_name(const char *file, size_t *n_faults)
+static char *quiet_name(const char *file, size_t *n_faults, size_t *n_hosts)
 {
 	struct diag_list d;
 	diag_init(&d, file);
 	struct topology *t = cli_topo_load(file, &d);
 	char *name = t && !diag_failed(&d) ? strdup(t->name) : NULL;
 	*n_faults = name ? t->n_faults : 0;
+	*n_hosts = name ? t->n_hosts : 0;
 	topo_free(t);
 	diag_clear(&d);
 	return name;
@@ -678,8 +679,15 @@ int cmd_run(int argc, char **argv)
 	}
 
 	cli_seed_random();
-	size_t n_faults;
-	char *name = quiet_name(o.file, &n_faults);
+	size_t n_faults, n_hosts;
+	char *name = quiet_name(o.file, &n_faults, &n_hosts);
+	if (n_hosts) {
+		fprintf(stderr, "aspen run: %s places its nodes on hosts; 'aspen run' drives one host "
+			"only for now: use 'aspen apply', your test, then 'aspen destroy' "
+			"(docs/multihost.md)\n", o.file);
+		free(name);
+		return EXIT_ERR;
+	}
 	if (name && r.schedule && !run_schedule && n_faults && !cli_out.quiet)
 		fprintf(stderr, "aspen run: note: this aspen has no fault scheduler yet: the fault "
 			"schedule of %s does not run (--no-schedule silences this)\n", o.file);

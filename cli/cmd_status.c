@@ -11,6 +11,7 @@
  * without the records it journaled ahead of their time. */
 #include "api/client.h"
 #include "cli/cli.h"
+#include "cli/multihost.h"
 #include "cli/wait.h"
 #include "runtime/nodeenv.h"
 #include "compiler/compile.h"
@@ -25,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_JSON = 1000, OPT_STATE_DIR, OPT_MATRIX };
+enum { OPT_JSON = 1000, OPT_STATE_DIR, OPT_MATRIX, OPT_THIS_HOST };
 
 static const char *detail(const struct resource *r, char *buf, size_t len)
 {
@@ -232,6 +233,8 @@ static void status_health(struct rt_ctx *rc, cJSON *root)
 	for (size_t i = 0; i < t->n_nodes; i++) {
 		struct rt_err ce;
 		first[i] = n;
+		if (!topo_node_here(t, &t->nodes[i]))
+			continue;               /* another host's node: its host says */
 		int k = wait_node_checks(&wc, t, i, v + n, &ce);
 		if (k < 0) {
 			if (root)
@@ -249,6 +252,8 @@ static void status_health(struct rt_ctx *rc, cJSON *root)
 	if (!root)
 		printf("\n%-16s %-8s %s\n", "NODE", "HEALTH", "CHECKS");
 	for (size_t i = 0; i < t->n_nodes; i++) {
+		if (!topo_node_here(t, &t->nodes[i]))
+			continue;
 		size_t a = first[i], b = first[i + 1];
 		bool ok = true;
 		for (size_t k = a; k < b; k++)
@@ -294,9 +299,10 @@ int cmd_status(int argc, char **argv)
 		{"json", 0, false, OPT_JSON},
 		{"state-dir", 0, true, OPT_STATE_DIR},
 		{"matrix", 0, false, OPT_MATRIX},
+		{"this-host", 0, false, OPT_THIS_HOST},
 		{NULL, 0, false, 0},
 	};
-	bool json = false, matrix = false;
+	bool json = false, matrix = false, this_host = false;
 	const char *arg;
 	int c, first;
 	while ((c = cli_getopt("status", argc, argv, opts, &arg, &first)) > 0) {
@@ -306,6 +312,8 @@ int cmd_status(int argc, char **argv)
 			json = true;
 		if (c == OPT_MATRIX)
 			matrix = true;
+		if (c == OPT_THIS_HOST)
+			this_host = true;
 		if (c == OPT_STATE_DIR)
 			setenv("ASPEN_STATE_DIR", arg, 1);
 	}
@@ -320,6 +328,20 @@ int cmd_status(int argc, char **argv)
 	char *name = cli_topology_name(argv[first]);
 	if (!name)
 		return EXIT_ERR;
+	bool handled = false;
+	if (!this_host && !matrix) {
+		/* placed on hosts: every host says what it holds */
+		int st = mh_status(name, json, &handled);
+		if (handled) {
+			free(name);
+			return st;
+		}
+	}
+	/* a host's part: its health checks come from the part it applied */
+	if (mh_load_saved_part("status", name) < 0) {
+		free(name);
+		return EXIT_ERR;
+	}
 
 	struct rt_ctx rc;
 	struct rt_err e = {0};

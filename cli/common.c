@@ -127,11 +127,14 @@ int cli_part_read(const char *cmd, const char *arg)
 		fclose(f);
 	cJSON *o = text ? cJSON_ParseWithLength(text, len) : NULL;
 	free(text);
-	const cJSON *seed = cJSON_GetObjectItemCaseSensitive(o, "seed");
+	/* the seed is a string: a JSON number is a double, exact to 2^53 only */
+	char *seed = json_dup(o, "seed"), *end = NULL;
 	part = (struct cli_part){json_dup(o, "aspen"), json_dup(o, "host"), json_dup(o, "file"),
-				 json_dup(o, "source"), 0, cJSON_IsNumber(seed) ? (uint64_t)seed->valuedouble : 0};
+				 json_dup(o, "source"), 0, seed ? strtoull(seed, &end, 10) : 0};
+	bool seed_ok = seed && *seed && end && !*end;
+	free(seed);
 	cJSON_Delete(o);
-	if (!part.version || !part.host || !part.file || !part.source || !cJSON_IsNumber(seed)) {
+	if (!part.version || !part.host || !part.file || !part.source || !seed_ok) {
 		fprintf(stderr, "aspen %s: --part %s is not a host's part (JSON with aspen, host, file, "
 			"seed and source: docs/multihost.md)\n", cmd, arg);
 		return -1;

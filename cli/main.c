@@ -42,7 +42,7 @@ const struct cli_cmd cli_commands[] = {
 	{"apply", cmd_apply, "create or converge the cluster, wait for health, run the fault schedule",
 	 "usage: aspen apply [--json] [--events FILE] [--matrix] [--no-schedule] [--no-wait]\n"
 	 "                   [--lock-timeout DUR] [--state-dir DIR] [--seed N] [--timings]\n"
-	 "                   [--artifacts DIR] FILE\n"
+	 "                   [--artifacts DIR] FILE | --part FILE|-\n"
 	 "\n"
 	 "Compare FILE with what is live (the state journal plus a probe of the kernel\n"
 	 "and the VMMs), run the plan `aspen plan` shows, wait until every node passes\n"
@@ -80,12 +80,25 @@ const struct cli_cmd cli_commands[] = {
 	 "                       plan, preflight, execute, health wait) and the actions'\n"
 	 "                       own time per resource kind\n"
 	 "\n"
+	 "\n"
+	 "Multi-host (a file with hosts:, docs/multihost.md): this machine is the\n"
+	 "controller. It checks that every host runs this aspen, records the hosts in\n"
+	 "the state dir (hosts.json), sends each host its part through the transport\n"
+	 "(ASPEN_TRANSPORT, default ssh in batch mode with a control master;\n"
+	 "ASPEN_REMOTE names aspen there) and streams what each host does, each line\n"
+	 "led by the host's name (--json: a \"host\" member). A host that fails stops\n"
+	 "the others; 'aspen destroy NAME' then removes every host's part. The schedule\n"
+	 "runs here: each fault is sent to every host at once, and its event says the\n"
+	 "skew between the hosts' kernel changes.\n"
+	 "  --part FILE|-        (what a controller runs on a host) apply this host's\n"
+	 "                       part: JSON with the topology, the seed and the host\n"
+	 "\n"
 	 "Exit status: 0 converged, healthy and schedule complete; 1 error (what was\n"
 	 "done is journaled: apply again, heal, or destroy); 130 interrupted by SIGINT,\n"
 	 "143 by SIGTERM (active faults reverted).\n"},
 	{"destroy", cmd_destroy, "remove everything aspen created for a topology",
 	 "usage: aspen destroy [--json] [--lock-timeout DUR] [--state-dir DIR]\n"
-	 "                     [--artifacts DIR] FILE|NAME\n"
+	 "                     [--artifacts DIR] [--this-host] FILE|NAME\n"
 	 "\n"
 	 "Stop node processes and VMs, delete links, namespaces and rules in reverse\n"
 	 "dependency order, then the journal. Works from the journal and the ownership\n"
@@ -104,9 +117,15 @@ const struct cli_cmd cli_commands[] = {
 	 "                       missing; a copy that fails stops destroy), then add\n"
 	 "                       a line to DIR/summary.txt\n"
 	 "\n"
+	 "A topology applied on several hosts from this machine (its hosts.json) is\n"
+	 "destroyed on every host, in parallel; hosts.json goes when every host is done.\n"
+	 "  --this-host          only what this machine holds, even when it controls\n"
+	 "                       a multi-host topology (what the controller runs on a\n"
+	 "                       host)\n"
+	 "\n"
 	 "Exit status: 0 nothing of the topology is left, 1 error.\n"},
 	{"status", cmd_status, "resources, processes and health of a live topology",
-	 "usage: aspen status [--json] [--matrix] [--state-dir DIR] [NAME|FILE]\n"
+	 "usage: aspen status [--json] [--matrix] [--state-dir DIR] [--this-host] [NAME|FILE]\n"
 	 "\n"
 	 "Without NAME, list the topologies this host has state for. With NAME, probe\n"
 	 "every resource aspen recorded and show whether it is present, missing or\n"
@@ -123,6 +142,9 @@ const struct cli_cmd cli_commands[] = {
 	 "                       watched for inside the destination's) and print who\n"
 	 "                       reaches whom (rows: from, columns: to; \u2713 / \u2717, or\n"
 	 "                       ok / -- without a UTF-8 locale); needs NAME\n"
+	 "  --this-host          only this machine's share of a multi-host topology;\n"
+	 "                       without it, a controller asks every host and shows\n"
+	 "                       each (--json: {\"hosts\":[{\"name\",\"exit\",\"status\"}]})\n"
 	 "\n"
 	 "Exit status: 0 ok, 1 error, 64 usage error.\n"},
 	{"fault", cmd_fault, "apply one fault now, by hand (ad hoc)",
@@ -155,7 +177,8 @@ const struct cli_cmd cli_commands[] = {
 	 "Exit status: 0 applied (and reverted with --for), 1 error, 64 usage error,\n"
 	 "130 / 143 interrupted (the fault was reverted).\n"},
 	{"heal", cmd_heal, "revert active faults (all, or one by key)",
-	 "usage: aspen heal [--json] [--lock-timeout DUR] [--state-dir DIR] NAME|FILE [FAULT]\n"
+	 "usage: aspen heal [--json] [--lock-timeout DUR] [--state-dir DIR] [--this-host]\n"
+	 "                  NAME|FILE [FAULT]\n"
 	 "\n"
 	 "Revert the faults the journal records as active, newest first: every one, or\n"
 	 "only FAULT (its key: the fault's name in the file, f<index>, or adhoc-N from\n"
@@ -163,6 +186,9 @@ const struct cli_cmd cli_commands[] = {
 	 "'aspen apply' left. Without FAULT it then removes every trace of the\n"
 	 "topology's faults whatever the journal says (its nf_tables table, qdiscs on\n"
 	 "its links, links it set down, processes it paused). Idempotent. Needs root.\n"
+	 "\n"
+	 "A controller of a multi-host topology heals every host (not by FAULT);\n"
+	 "--this-host heals this machine's share only.\n"
 	 "\n"
 	 "Exit status: 0 healed, 1 error (faults that could not be reverted stay\n"
 	 "journaled; heal again).\n"},

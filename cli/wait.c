@@ -87,6 +87,8 @@ static bool wait_any_dead(void *arg)
 {
 	struct waitstop *w = arg;
 	for (size_t i = 0; i < w->t->n_nodes; i++) {
+		if (!topo_node_here(w->t, &w->t->nodes[i]))
+			continue;
 		const struct proc_id *p = wait_proc(w->c, &w->t->nodes[i]);
 		if (p && !proc_alive(p))
 			return true;
@@ -213,6 +215,8 @@ static int check_processes(struct rt_ctx *c, const struct topology *t, struct rt
 		const struct topo_node *n = &t->nodes[i];
 		struct rt_err ve;
 		char clause[PATHS_MAX + 512];
+		if (!topo_node_here(t, n))
+			continue;               /* another host waits for it */
 		if (n->kind == NODE_VM) {
 			if (rt_vm_check(c, n->name, &ve) == 0)
 				continue;       /* its VMM lives and the VM runs */
@@ -337,7 +341,7 @@ int wait_healthy(struct rt_ctx *c, const struct topology *t, struct progress *pr
 		*detail = NULL;
 	size_t cap = 0;
 	for (size_t i = 0; i < t->n_nodes; i++)
-		cap += t->nodes[i].health.set ? 3 : 0;
+		cap += t->nodes[i].health.set && topo_node_here(t, &t->nodes[i]) ? 3 : 0;
 	struct wait_checks wc;
 	if (wait_checks_alloc(&wc, t, e) < 0)
 		return -1;
@@ -357,13 +361,13 @@ int wait_healthy(struct rt_ctx *c, const struct topology *t, struct progress *pr
 	/* One round per distinct (timeout, interval). */
 	for (size_t g = 0; g < t->n_nodes && rc == 0; g++) {
 		const struct topo_health *hg = &t->nodes[g].health;
-		if (!hg->set || done[g])
+		if (!hg->set || done[g] || !topo_node_here(t, &t->nodes[g]))
 			continue;
 		size_t n = 0;
 		for (size_t i = g; i < t->n_nodes; i++) {
 			const struct topo_node *nd = &t->nodes[i];
 			const struct topo_health *h = &nd->health;
-			if (!h->set || done[i] || h->timeout_us != hg->timeout_us ||
+			if (!h->set || done[i] || !topo_node_here(t, nd) || h->timeout_us != hg->timeout_us ||
 			    h->interval_us != hg->interval_us)
 				continue;
 			done[i] = true;

@@ -49,7 +49,7 @@ expect "gr" "graph"
 expect "-q st" "status"
 expect "--no-color v" "validate"
 expect "--ver" "--verbose --version"
-expect "apply --" "--json --events --matrix --no-schedule --lock-timeout --no-wait --state-dir --seed --artifacts --timings --help --quiet --verbose --no-color"
+expect "apply --" "--json --events --matrix --no-schedule --lock-timeout --no-wait --state-dir --seed --artifacts --timings --part --help --quiet --verbose --no-color"
 has "plan --" --seed
 has "run --" --seed
 expect "plan --seed ''" ""
