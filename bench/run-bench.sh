@@ -55,6 +55,7 @@ section "3. VM bring-up of 1/10/50 VMs and fail-fast" plain vm.sh
 section "3b. fault schedule precision and heal -> first packet" plain schedule.sh
 section "4. control API and aspen fault: request to first dropped packet" plain api.sh
 section "5. fail fast: three node commands exit at once" need-root failfast.sh
+section "6. multi-host: 3 simulated hosts x 30 nodes vs 1 host x 90" need-root multihost.sh
 echo
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 exit $status
