@@ -81,6 +81,9 @@ struct cli_part {
 	uint64_t seed;
 };
 int cli_part_read(const char *cmd, const char *arg);
+/* The part a host kept when it applied (status, destroy, heal there): the
+ * same, but written by another aspen version is no reason to refuse. */
+int cli_part_read_saved(const char *cmd, const char *path);
 const struct cli_part *cli_part(void);             /* NULL without --part */
 struct diag_list;
 struct topology *cli_topo_load(const char *file, struct diag_list *d);

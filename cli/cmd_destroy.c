@@ -67,6 +67,8 @@ int cmd_destroy(int argc, char **argv)
 		free(name);
 		return status;
 	}
+	/* a host's part: its links' creation MACs derive from its name too */
+	mh_load_saved_part("destroy", name);
 	status = destroy_run(&o);
 	if (status == EXIT_OK)
 		mh_forget_part(name);      /* a host's part, when it had one */

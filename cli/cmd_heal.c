@@ -113,6 +113,7 @@ int cmd_heal(int argc, char **argv)
 			return st;
 		}
 	}
+	mh_load_saved_part("heal", name);       /* a host's part: its name, for MACs */
 
 	struct rt_ctx rc;
 	struct rt_err e = {0};

@@ -3,6 +3,7 @@
  * options. */
 #include "cli/cli.h"
 #include "compiler/compile.h"
+#include "runtime/mark.h"
 #include "runtime/paths.h"
 
 #include <cJSON.h>
@@ -114,7 +115,7 @@ static char *json_dup(const cJSON *o, const char *key)
 	return cJSON_IsString(v) ? strdup(v->valuestring) : NULL;
 }
 
-int cli_part_read(const char *cmd, const char *arg)
+static int part_read(const char *cmd, const char *arg, bool strict)
 {
 	FILE *f = strcmp(arg, "-") ? fopen(arg, "r") : stdin;
 	if (!f) {
@@ -139,14 +140,25 @@ int cli_part_read(const char *cmd, const char *arg)
 			"seed and source: docs/multihost.md)\n", cmd, arg);
 		return -1;
 	}
-	if (strcmp(part.version, cli_version())) {
+	if (strict && strcmp(part.version, cli_version())) {
 		fprintf(stderr, "aspen %s: the controller runs aspen %s, this host aspen %s: install the "
 			"same version on every host\n", cmd, part.version, cli_version());
 		return -1;
 	}
 	part.len = strlen(part.source);
 	part_set = true;
+	mark_set_host(part.host);
 	return 0;
+}
+
+int cli_part_read(const char *cmd, const char *arg)
+{
+	return part_read(cmd, arg, true);
+}
+
+int cli_part_read_saved(const char *cmd, const char *path)
+{
+	return part_read(cmd, path, false);
 }
 
 struct topology *cli_topo_load(const char *file, struct diag_list *d)

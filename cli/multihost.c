@@ -1104,7 +1104,7 @@ int mh_load_saved_part(const char *cmd, const char *name)
 	if (cli_part() || !paths_valid_name(name) ||
 	    hosts_path(name, MH_PART_FILE, path, sizeof(path), false) < 0 || stat(path, &st) < 0)
 		return 0;
-	return cli_part_read(cmd, path);
+	return cli_part_read_saved(cmd, path);
 }
 
 void mh_forget_part(const char *name)

@@ -48,11 +48,25 @@ bool mark_in_topology(const char *s, const char *topology)
 	return n && strncmp(s, topology, n) == 0 && s[n] == ':';
 }
 
+static char mark_host[64];
+
+void mark_set_host(const char *host)
+{
+	snprintf(mark_host, sizeof(mark_host), "%s", host ? host : "");
+}
+
 void mark_mac(const char *mark, unsigned char mac[6])
 {
 	uint64_t h = 1469598103934665603ull;            /* FNV-1a 64 */
 	for (const unsigned char *p = (const unsigned char *)mark; *p; p++)
 		h = (h ^ *p) * 1099511628211ull;
+	if (mark_host[0]) {
+		/* "@<host>" after the mark: a one-host topology's MACs are
+		 * what they always were */
+		h = (h ^ '@') * 1099511628211ull;
+		for (const unsigned char *p = (const unsigned char *)mark_host; *p; p++)
+			h = (h ^ *p) * 1099511628211ull;
+	}
 	mac[0] = 0x02;
 	for (int i = 1; i < 6; i++)
 		mac[i] = (unsigned char)(h >> (8 * i));

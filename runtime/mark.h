@@ -36,6 +36,13 @@ bool mark_in_topology(const char *s, const char *topology);
  * (docs/executor.md, "Crash safety by construction"). */
 void mark_mac(const char *mark, unsigned char mac[6]);
 
+/* The host of a multi-host topology this process works for (its part's
+ * host, docs/multihost.md), or NULL: from then on mark_mac derives from
+ * the mark and the host's name. The same network's bridge on two hosts
+ * has one mark but sits on one L2 segment (joined by VXLAN): with one MAC,
+ * each host would take frames for the other's gateway as its own. */
+void mark_set_host(const char *host);
+
 /* True when the link (alias, mac) carries mark: its alias is the mark, or
  * it has no alias and mac is mark_mac(mark) (made, not yet aliased). mac
  * may be NULL (the link has none). */
