@@ -114,8 +114,8 @@ aspen_q apply --no-schedule "$F"
 check_placement
 [ "$(node_pids | wc -l)" = 6 ] || fail "expected 6 node servers: $(for h in h1 h2 h3; do host_procs $h; done)"
 
-step "each host: one VXLAN port, unicast FDB to the other hosts, MTU 1450, gateway on h1 only"
-vni=""
+step "each host: one VXLAN port, unicast FDB to the other hosts, MTU 1450, a bridge MAC of its own, gateway on h1 only"
+vni="" macs=""
 for i in 1 2 3; do
 	h=h$i
 	vx=$(on_host $h ip -d -o link show type vxlan)
@@ -136,6 +136,12 @@ for i in 1 2 3; do
 			echo "$fdb" | grep -q "^00:00:00:00:00:00 dst $UNDERLAY.$o " || fail "$h: no flood entry to h$o: $fdb"
 		fi
 	done
+	# One L2 segment: the bridges' MACs must differ from host to host, or
+	# a frame to the gateway's bridge stops at the sender's own bridge.
+	br=$(echo "$vx" | sed -n 's/.* master \([^ ]*\) .*/\1/p')
+	mac=$(on_host $h ip -o link show dev "$br" | sed -n 's|.*link/ether \([^ ]*\).*|\1|p')
+	case " $macs " in *" $mac "*) fail "$h: bridge $br has the MAC $mac of another host's bridge" ;; esac
+	macs="$macs $mac"
 	gw=$(on_host $h ip -o -4 addr show | grep -c ' 10\.120\.0\.1/24' || true)
 	if [ $i = 1 ]; then [ "$gw" = 1 ] || fail "h1 (home host) lacks the gateway"
 	else [ "$gw" = 0 ] || fail "$h holds the gateway address"; fi
