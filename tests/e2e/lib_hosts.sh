@@ -1,5 +1,6 @@
 # lib_hosts.sh — simulated hosts for the multi-host end-to-end tests and
-# bench (docs/multihost.md), sourced after lib.sh (or bench/lib.sh).
+# bench (docs/multihost.md), sourced after tests/e2e/lib.sh (or by a
+# script that defines fail and WORK, as bench/multihost.sh does).
 #
 # A host is a network + mount namespace held by one process this file
 # started (a `sleep`, its "holder"). Its mount namespace has a tmpfs of its

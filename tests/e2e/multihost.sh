@@ -114,8 +114,8 @@ aspen_q apply --no-schedule "$F"
 check_placement
 [ "$(node_pids | wc -l)" = 6 ] || fail "expected 6 node servers: $(for h in h1 h2 h3; do host_procs $h; done)"
 
-step "each host: one VXLAN port, unicast FDB to the other hosts, MTU 1450, gateway on h1 only"
-vni=""
+step "each host: one VXLAN port, unicast FDB to the other hosts, MTU 1450, a bridge MAC of its own, gateway on h1 only"
+vni="" macs=""
 for i in 1 2 3; do
 	h=h$i
 	vx=$(on_host $h ip -d -o link show type vxlan)
@@ -136,6 +136,12 @@ for i in 1 2 3; do
 			echo "$fdb" | grep -q "^00:00:00:00:00:00 dst $UNDERLAY.$o " || fail "$h: no flood entry to h$o: $fdb"
 		fi
 	done
+	# One L2 segment: the bridges' MACs must differ from host to host, or
+	# a frame to the gateway's bridge stops at the sender's own bridge.
+	br=$(echo "$vx" | sed -n 's/.* master \([^ ]*\) .*/\1/p')
+	mac=$(on_host $h ip -o link show dev "$br" | sed -n 's|.*link/ether \([^ ]*\).*|\1|p')
+	case " $macs " in *" $mac "*) fail "$h: bridge $br has the MAC $mac of another host's bridge" ;; esac
+	macs="$macs $mac"
 	gw=$(on_host $h ip -o -4 addr show | grep -c ' 10\.120\.0\.1/24' || true)
 	if [ $i = 1 ]; then [ "$gw" = 1 ] || fail "h1 (home host) lacks the gateway"
 	else [ "$gw" = 0 ] || fail "$h holds the gateway address"; fi
@@ -214,16 +220,17 @@ assert_clean $N
 
 step "controller killed half way through an apply; destroy from its journal"
 # h3's apply is held in its wrapper, so the controller cannot finish: it
-# is killed once a host's event line has reached it and h1 or h2 has
-# journaled something. Then h3's part is let go (it reads a part from a
+# is killed once an action event of h1 or h2 has reached it and one of them
+# has journaled something. Then h3's part is let go (it reads a part from a
 # controller that is gone), every host's aspen is waited for, and the
 # controller's destroy, given only the name, must clean every host.
 host_hold h3 apply
+hostev='^ +h[12] +\[ *[0-9]+/'         # "  h1       [ 3/13] + netns/a2 (2.9 ms)"
 : >"$WORK/ctl"
 "$ASPEN" apply --no-schedule "$F" >>"$WORK/ctl" 2>&1 &
 ctl=$!
 n=0
-until grep -E -q '\bh[12]\b' "$WORK/ctl" &&
+until grep -E -q "$hostev" "$WORK/ctl" &&
 	{ on_host h1 test -e "/run/aspen-state/$N/state.json" || on_host h2 test -e "/run/aspen-state/$N/state.json"; }; do
 	kill -0 $ctl 2>/dev/null || { cat "$WORK/ctl"; fail "the controller exited before the kill point"; }
 	n=$((n + 1)); [ $n -lt 1200 ] || { cat "$WORK/ctl"; fail "no host event after 1200 polls"; }
@@ -231,7 +238,7 @@ until grep -E -q '\bh[12]\b' "$WORK/ctl" &&
 done
 kill -KILL $ctl
 wait $ctl 2>/dev/null || true
-echo "killed the controller after: $(grep -E '\bh[12]\b' "$WORK/ctl" | tail -n 1)"
+echo "killed the controller after: $(grep -E "$hostev" "$WORK/ctl" | tail -n 1)"
 host_release h3
 hosts_wait_idle "$ASPEN .*--part"
 aspen_q destroy $N
