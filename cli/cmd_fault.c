@@ -39,6 +39,7 @@
 #include "cli/cli.h"
 #include "cli/progress.h"
 #include "cli/schedout.h"
+#include "cli/multihost.h"
 #include "compiler/compile.h"
 #include "runtime/adhoc.h"
 #include "runtime/fault.h"
@@ -60,6 +61,7 @@ struct args {
 	size_t n_words;
 	const char *for_s, *direction;
 	bool json, matrix;
+	bool this_host;                         /* --this-host: not through hosts.json */
 	int lock_ms;
 	/* --part FILE --index N --apply|--revert */
 	const char *part, *index;
@@ -78,6 +80,10 @@ static int parse_args(struct args *a, int argc, char **argv)
 			return 'h';
 		if (!strcmp(s, "--json") || !strcmp(s, "--matrix")) {
 			*(s[2] == 'j' ? &a->json : &a->matrix) = true;
+			continue;
+		}
+		if (!strcmp(s, "--this-host")) {
+			a->this_host = true;
 			continue;
 		}
 		if (!strcmp(s, "--apply") || !strcmp(s, "--revert")) {
@@ -186,7 +192,17 @@ static struct topology *load_with_fault(const struct args *a, const struct adhoc
 					const char *file, const char *key, struct rt_err *e)
 {
 	size_t len;
-	char *buf = read_all(file, &len, e);
+	/* A host's part (multi-host): its own text, compiled for this host. */
+	const struct cli_part *part = cli_part();
+	struct topo_load_opts po = {.has_seed = true};
+	if (part) {
+		file = part->file;
+		po.seed = part->seed;
+		po.host = part->host;
+	}
+	char *buf = part ? strdup(part->source) : read_all(file, &len, e);
+	if (part)
+		len = part->len;
 	if (!buf) {
 		rt_err_prefix(e, "%s was applied from %s, which cannot be read (ad hoc faults are "
 			      "checked against the topology file)", a->name, file);
@@ -195,7 +211,8 @@ static struct topology *load_with_fault(const struct args *a, const struct adhoc
 	struct diag_list d;
 	diag_init(&d, file);
 	unsigned lines = 0;
-	struct topology *t = adhoc_load(file, buf, len, ah, key, a->for_s, &d, &lines, e);
+	struct topology *t = adhoc_load_with(file, buf, len, ah, key, a->for_s, part ? &po : NULL, &d,
+					     &lines, e);
 	diag_sort(&d);
 	print_diags(&d, file, lines ? lines : (unsigned)-1);
 	diag_clear(&d);
@@ -216,7 +233,7 @@ static int run_fault(const struct args *a, const struct adhoc *ah, struct rt_ctx
 {
 	char key[32];
 	sched_adhoc_key(rc, key, sizeof(key));
-	if (!rc->journal.file)
+	if (!rc->journal.file && !cli_part())
 		return rt_errf(e, ENOENT, "%s has no recorded topology file: 'aspen apply FILE' first",
 			       a->name);
 	struct topology *t = load_with_fault(a, ah, rc->journal.file, key, e);
@@ -487,6 +504,19 @@ int cmd_fault(int argc, char **argv)
 	if (!name)
 		return EXIT_ERR;
 	a.name = name;
+	bool handled = false;
+	if (!a.this_host) {
+		/* placed on hosts: every host applies its share */
+		int st = mh_fault(name, argc, argv, a.for_s, a.json, &handled);
+		if (handled) {
+			free(name);
+			return st;
+		}
+	}
+	if (mh_load_saved_part("fault", name) < 0) {
+		free(name);
+		return EXIT_ERR;
+	}
 
 	struct rt_ctx rc;
 	struct progress pr;

@@ -105,9 +105,9 @@ int cmd_heal(int argc, char **argv)
 		return EXIT_ERR;
 	const char *key = argc - first == 2 ? argv[first + 1] : NULL;
 	bool handled = false;
-	if (!this_host && !key) {
+	if (!this_host) {
 		/* placed on hosts: every host heals its share */
-		int st = mh_heal(name, &handled);
+		int st = mh_heal(name, key, &handled);
 		if (handled) {
 			free(name);
 			return st;

@@ -130,9 +130,16 @@ static int part_read(const char *cmd, const char *arg, bool strict)
 	free(text);
 	/* the seed is a string: a JSON number is a double, exact to 2^53 only */
 	char *seed = json_dup(o, "seed"), *end = NULL;
+	const cJSON *num = cJSON_GetObjectItemCaseSensitive(o, "seed");
 	part = (struct cli_part){json_dup(o, "aspen"), json_dup(o, "host"), json_dup(o, "file"),
 				 json_dup(o, "source"), 0, seed ? strtoull(seed, &end, 10) : 0};
-	bool seed_ok = seed && *seed && end && !*end;
+	bool seed_ok = seed && *seed && end && !*end && seed[0] != '-';
+	/* a number is taken while a double holds it exactly */
+	if (!seed && cJSON_IsNumber(num) && num->valuedouble >= 0 && num->valuedouble <= 9007199254740992.0 &&
+	    num->valuedouble == (double)(uint64_t)num->valuedouble) {
+		part.seed = (uint64_t)num->valuedouble;
+		seed_ok = true;
+	}
 	free(seed);
 	cJSON_Delete(o);
 	if (!part.version || !part.host || !part.file || !part.source || !seed_ok) {

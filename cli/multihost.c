@@ -350,6 +350,7 @@ struct mh_job {
 	struct linebuf lb[3];
 	int status;                     /* exit status, 128 + signal, or -1 */
 	char last_err[512];             /* its last stderr line */
+	char key[64], desc[256];        /* a fault job: the key and text the host gave it */
 	uint64_t unix_us;               /* a fault job: when the host changed the kernel */
 	size_t mutations;               /* an apply or destroy job: what the host changed */
 };
@@ -617,6 +618,10 @@ static void mh_event_line(const struct mh_hosts *hs, struct mh_job *j, bool err,
 		return;
 	}
 	const char *ev = jstr(o, "event");
+	if (jstr(o, "key") && !j->key[0])
+		snprintf(j->key, sizeof(j->key), "%s", jstr(o, "key"));
+	if (jstr(o, "desc") && !j->desc[0])
+		snprintf(j->desc, sizeof(j->desc), "%s", jstr(o, "desc"));
 	if (ev && (!strcmp(ev, "applied") || !strcmp(ev, "destroyed")))
 		j->mutations = (size_t)jnum(o, !strcmp(ev, "applied") ? "mutations" : "deleted");
 	/* when the host finished: its fault's kernel change, or its apply */
@@ -760,7 +765,7 @@ static uint64_t mh_skew(const struct mh_job *jobs, size_t n)
 
 /* The hosts' share of faults[index]: apply or revert on every host at
  * once; the event says when each host made its change. */
-static int mh_fault(const struct mh_hosts *hs, struct part_src *ps, const struct timeline_entry *te,
+static int mh_fault_share(const struct mh_hosts *hs, struct part_src *ps, const struct timeline_entry *te,
 		    bool apply, struct mh_out *mo, uint64_t t0)
 {
 	char idx[32];
@@ -825,7 +830,7 @@ static int mh_schedule(const struct topology *t, const struct mh_hosts *hs, stru
 		if (!mh_sleep_until(t0 + te->at_us))
 			break;
 		bool apply = te->ev == TL_APPLY;
-		rc = mh_fault(hs, ps, te, apply, mo, t0);
+		rc = mh_fault_share(hs, ps, te, apply, mo, t0);
 		active[te->fault->index] = apply;
 	}
 	/* Stopped by a signal or a host's failure: what is active is
@@ -839,7 +844,7 @@ static int mh_schedule(const struct topology *t, const struct mh_hosts *hs, stru
 		if (mh_stop || rc < 0) {
 			int sig = mh_stop;
 			mh_stop = 0;                    /* the revert must run to its end */
-			mh_fault(hs, ps, te, false, mo, t0);
+			mh_fault_share(hs, ps, te, false, mo, t0);
 			mh_stop = sig;
 		} else {
 			left++;
@@ -1047,7 +1052,7 @@ int mh_status(const char *name, bool json, bool *handled)
 	return failed ? EXIT_ERR : EXIT_OK;
 }
 
-int mh_heal(const char *name, bool *handled)
+int mh_heal(const char *name, const char *key, bool *handled)
 {
 	struct mh_hosts hs;
 	int l = mh_hosts_load(name, &hs);
@@ -1055,7 +1060,7 @@ int mh_heal(const char *name, bool *handled)
 	if (l <= 0)
 		return EXIT_ERR;
 	struct mh_out mo = {"heal", stdout, false};
-	const char *const cmd[] = {"heal", "--this-host", name, NULL};
+	const char *const cmd[] = {"heal", "--this-host", name, key, NULL};
 	struct mh_job *jobs = mh_jobs(&hs, cmd, NULL, NULL);
 	size_t failed = jobs ? mh_run(&hs, jobs, hs.n, mh_event_line, &mo, false) : hs.n;
 	if (failed && jobs)
@@ -1063,6 +1068,129 @@ int mh_heal(const char *name, bool *handled)
 	mh_jobs_free(jobs, hs.n);
 	mh_hosts_free(&hs);
 	return failed ? EXIT_ERR : EXIT_OK;
+}
+
+/* Heal key on every host whose job applied it (its own key). */
+static void mh_fault_heal(const struct mh_hosts *hs, struct mh_job *applied, const char *name)
+{
+	struct mh_job *jobs = calloc(hs->n, sizeof(*jobs));
+	size_t n = 0;
+	for (size_t i = 0; jobs && i < hs->n; i++) {
+		if (applied[i].status != 0 || !applied[i].key[0])
+			continue;
+		const char *const cmd[] = {"heal", "--this-host", "--json", name, applied[i].key, NULL};
+		jobs[n].host = i;
+		jobs[n++].argv = mh_argv(hs, i, cmd);
+	}
+	struct mh_out quiet = {"fault", NULL, true};
+	if (jobs && mh_run(hs, jobs, n, mh_event_line, &quiet, false))
+		mh_report_failed(hs, jobs, "fault");
+	mh_jobs_free(jobs, n);
+}
+
+int mh_fault(const char *name, int argc, char **argv, const char *for_s, bool json, bool *handled)
+{
+	struct mh_hosts hs;
+	int l = mh_hosts_load(name, &hs);
+	*handled = l != 0;
+	if (l <= 0)
+		return EXIT_ERR;
+	int for_ms = 0;
+	if (for_s && cli_parse_ms(for_s, &for_ms) < 0) {
+		mh_hosts_free(&hs);
+		return cli_usage_error("fault", "--for takes a duration like 10s, not '%s'", for_s);
+	}
+	/* The host's command: the same words, the name for the file, without
+	 * what only the controller does (--for, --json, --matrix, its state dir). */
+	const char **cmd = calloc((size_t)argc + 4, sizeof(*cmd));
+	size_t n = 0;
+	bool named = false;
+	if (!cmd) {
+		mh_hosts_free(&hs);
+		return EXIT_ERR;
+	}
+	cmd[n++] = "fault";
+	for (int i = 1; i < argc; i++) {
+		const char *s = argv[i];
+		bool dropped = !strcmp(s, "--for") || !strcmp(s, "--state-dir");
+		if (dropped || !strcmp(s, "--direction") || !strcmp(s, "--lock-timeout")) {
+			if (!dropped && i + 1 < argc) {
+				cmd[n++] = s;
+				cmd[n++] = argv[i + 1];
+			}
+			i++;
+			continue;
+		}
+		if (!strncmp(s, "--for=", 6) || !strncmp(s, "--state-dir=", 12) || !strcmp(s, "--json"))
+			continue;
+		if (!strcmp(s, "--matrix")) {
+			fprintf(stderr, "aspen fault: --matrix is not available across hosts yet\n");
+			continue;
+		}
+		cmd[n++] = s[0] == '-' || named ? s : name;
+		named = named || s[0] != '-';
+	}
+	cmd[n++] = "--this-host";
+	cmd[n++] = "--json";
+	cmd[n] = NULL;
+	struct mh_out mo = {"fault", json ? stdout : NULL, json};
+	mh_signals(true);
+	struct mh_job *jobs = mh_jobs(&hs, cmd, NULL, NULL);
+	size_t failed = jobs ? mh_run(&hs, jobs, hs.n, mh_event_line, &mo, false) : hs.n;
+	int status = EXIT_OK;
+	const char *key = "", *desc = "";
+	for (size_t i = 0; jobs && i < hs.n; i++) {
+		if (jobs[i].key[0] && !key[0])
+			key = jobs[i].key;
+		if (jobs[i].desc[0] && !desc[0])
+			desc = jobs[i].desc;
+		if (jobs[i].key[0] && strcmp(jobs[i].key, key))
+			fprintf(stderr, "aspen fault: host %s named it %s, not %s ('aspen heal %s' heals "
+				"every key)\n", hs.v[i].name, jobs[i].key, key, name);
+	}
+	if (failed || mh_stop) {
+		if (jobs)
+			mh_report_failed(&hs, jobs, "fault");
+		if (jobs)
+			mh_fault_heal(&hs, jobs, name);
+		fprintf(stderr, "aspen fault: not applied on every host: reverted where it was\n");
+		status = mh_stop == SIGINT ? SCHED_EXIT_SIGINT : mh_stop ? SCHED_EXIT_SIGTERM : EXIT_ERR;
+		goto out;
+	}
+	uint64_t skew = mh_skew(jobs, hs.n);
+	if (json) {
+		char kv[512];
+		snprintf(kv, sizeof(kv), "\"op\":\"apply\",\"key\":\"%s\",\"hosts\":%zu,\"skew_us\":%" PRIu64,
+			 key, hs.n, skew);
+		progress_json(stdout, "fault", kv);
+	} else if (!cli_out.quiet) {
+		printf("%s applied on %zu hosts (skew %.3f ms): %s\n", key, hs.n, (double)skew / 1000.0, desc);
+	}
+	fflush(stdout);
+	if (!for_s) {
+		if (!json && !cli_out.quiet)
+			printf("%s is active until 'aspen heal %s %s' (or 'aspen heal %s').\n", key, name, key,
+			       name);
+		goto out;
+	}
+	mh_sleep_until(mono_us() + (uint64_t)for_ms * 1000u);
+	int sig = mh_stop;
+	mh_stop = 0;                    /* the revert runs to its end */
+	mh_fault_heal(&hs, jobs, name);
+	if (json) {
+		char kv[256];
+		snprintf(kv, sizeof(kv), "\"op\":\"revert\",\"key\":\"%s\",\"hosts\":%zu", key, hs.n);
+		progress_json(stdout, "fault", kv);
+	} else if (!cli_out.quiet) {
+		printf("%s reverted on %zu hosts.\n", key, hs.n);
+	}
+	status = sig == SIGINT ? SCHED_EXIT_SIGINT : sig ? SCHED_EXIT_SIGTERM : EXIT_OK;
+out:
+	mh_signals(false);
+	mh_jobs_free(jobs, hs.n);
+	free(cmd);
+	mh_hosts_free(&hs);
+	return status;
 }
 
 /* ---------------- the host's side ---------------- */

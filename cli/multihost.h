@@ -24,7 +24,11 @@ int mh_apply(const struct topology *t, const struct apply_opts *o, bool schedule
  * false (and nothing done) when NAME is not a multi-host topology here. */
 int mh_destroy(const char *name, bool json, bool *handled);
 int mh_status(const char *name, bool json, bool *handled);
-int mh_heal(const char *name, bool *handled);
+int mh_heal(const char *name, const char *key, bool *handled);   /* key NULL: all */
+/* `aspen fault NAME KIND ...` (argv as cmd_fault got it): every host
+ * applies its share at once (`--this-host`); with for_s, the controller
+ * waits and heals that key on every host. */
+int mh_fault(const char *name, int argc, char **argv, const char *for_s, bool json, bool *handled);
 
 /* Does FILE mention `hosts`? A cheap look before a full compile, so a
  * one-host apply pays nothing for multi-host. False negatives impossible

@@ -287,6 +287,14 @@ struct topology *adhoc_load(const char *path, const char *buf, size_t len, const
 			    const char *key, const char *for_s, struct diag_list *d,
 			    unsigned *file_lines, struct rt_err *e)
 {
+	return adhoc_load_with(path, buf, len, a, key, for_s, NULL, d, file_lines, e);
+}
+
+struct topology *adhoc_load_with(const char *path, const char *buf, size_t len,
+				 const struct adhoc *a, const char *key, const char *for_s,
+				 const struct topo_load_opts *o, struct diag_list *d,
+				 unsigned *file_lines, struct rt_err *e)
+{
 	char fault[sizeof(a->body) + 256];
 	if (adhoc_fault_yaml(a, key, for_s, fault, sizeof(fault)) < 0) {
 		rt_errf(e, EINVAL, "--for takes a duration like 10s, not '%s'", for_s ? for_s : "");
@@ -309,7 +317,7 @@ struct topology *adhoc_load(const char *path, const char *buf, size_t len, const
 	if (file_lines)
 		*file_lines = lines;
 	int n = snprintf(text + len, cap - len, "\nfaults:\n%s%s", a->prefix, fault);
-	t = topo_load_buffer(path, text, len + (size_t)n, d);
+	t = topo_load_buffer_with(path, text, len + (size_t)n, o, d);
 	if (t && (diag_failed(d) || t->n_faults == 0)) {
 		topo_free(t);
 		t = NULL;

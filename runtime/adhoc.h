@@ -55,5 +55,11 @@ int adhoc_fault_yaml(const struct adhoc *a, const char *key, const char *for_s, 
 struct topology *adhoc_load(const char *path, const char *buf, size_t len, const struct adhoc *a,
 			    const char *key, const char *for_s, struct diag_list *d,
 			    unsigned *file_lines, struct rt_err *e);
+/* The same compiled with o (a host's part of a multi-host topology: its
+ * host and seed), o NULL as adhoc_load. */
+struct topology *adhoc_load_with(const char *path, const char *buf, size_t len,
+				 const struct adhoc *a, const char *key, const char *for_s,
+				 const struct topo_load_opts *o, struct diag_list *d,
+				 unsigned *file_lines, struct rt_err *e);
 
 #endif

@@ -1,7 +1,7 @@
 # `aspen fault --part FILE|- --index N --apply|--revert`: a host's share of
 # faults[N], as the controller of a multi-host topology sends it
-# (docs/multihost.md). Checked here on one host (a part whose topology has
-# every node here): the JSON line (host, the schedule's key, op,
+# (docs/multihost.md). Checked here on one host (a topology whose one host
+# is the controller itself, so every node is here): the JSON line (host, the schedule's key, op,
 # local_ports, unix_us inside the command's run), the record journaled
 # under that key exactly once however often it is applied, the cut seen
 # with real packets, revert and revert again, `aspen heal NAME` reverting
@@ -14,7 +14,8 @@ F=$WORK/fpart2.yaml
 cat >"$F" <<'EOF'
 apiVersion: aspen/v1
 name: fpart2
-defaults: {kind: netns, command: [sleep, infinity]}
+hosts: {h1: local}
+defaults: {kind: netns, command: [sleep, infinity], host: h1}
 networks:
   lan: {subnet: 10.121.0.0/24, gateway: 10.121.0.1}
 nodes:
