@@ -81,6 +81,9 @@ struct cli_part {
 	uint64_t seed;
 };
 int cli_part_read(const char *cmd, const char *arg);
+/* The whole of path ("-": stdin), NUL-terminated, malloc'ed; NULL with
+ * errno set. len may be NULL. */
+char *cli_read_file(const char *path, size_t *len);
 /* The part a host kept when it applied (status, destroy, heal there): the
  * same, but written by another aspen version is no reason to refuse. */
 int cli_part_read_saved(const char *cmd, const char *path);

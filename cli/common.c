@@ -91,6 +91,8 @@ const struct cli_part *cli_part(void)
 
 static char *slurp(FILE *f, size_t *len)
 {
+	if (!f)
+		return NULL;
 	size_t cap = 1 << 16, n = 0;
 	char *buf = malloc(cap);
 	size_t got;
@@ -105,8 +107,22 @@ static char *slurp(FILE *f, size_t *len)
 	}
 	if (buf)
 		buf[n] = 0;
-	*len = n;
+	if (len)
+		*len = n;
 	return buf;
+}
+
+char *cli_read_file(const char *path, size_t *len)
+{
+	if (!strcmp(path, "-"))
+		return slurp(stdin, len);
+	FILE *f = fopen(path, "re");
+	char *text = slurp(f, len);
+	int err = errno;
+	if (f)
+		fclose(f);
+	errno = err;
+	return text;
 }
 
 static char *json_dup(const cJSON *o, const char *key)
@@ -117,16 +133,13 @@ static char *json_dup(const cJSON *o, const char *key)
 
 static int part_read(const char *cmd, const char *arg, bool strict)
 {
-	FILE *f = strcmp(arg, "-") ? fopen(arg, "r") : stdin;
-	if (!f) {
+	size_t len;
+	char *text = cli_read_file(arg, &len);
+	if (!text) {
 		fprintf(stderr, "aspen %s: --part %s: %s\n", cmd, arg, strerror(errno));
 		return -1;
 	}
-	size_t len;
-	char *text = slurp(f, &len);
-	if (f != stdin)
-		fclose(f);
-	cJSON *o = text ? cJSON_ParseWithLength(text, len) : NULL;
+	cJSON *o = cJSON_ParseWithLength(text, len);
 	free(text);
 	/* the seed is a string: a JSON number is a double, exact to 2^53 only */
 	char *seed = json_dup(o, "seed"), *end = NULL;

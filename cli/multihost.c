@@ -122,31 +122,31 @@ static int write_atomic(const char *path, const char *text)
 	return 0;
 }
 
-static char *slurp_path(const char *path, size_t *len)
+/* o (freed here) as path's whole content, atomically; messages printed. */
+static int write_json(const char *path, cJSON *o, bool pretty)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-	for (;;) {
-		if (n + 4096 + 1 > cap) {
-			char *nb = realloc(buf, cap = cap ? cap * 2 : 65536);
-			if (!nb)
-				break;
-			buf = nb;
-		}
-		size_t got = fread(buf + n, 1, cap - n - 1, f);
-		if (got == 0)
-			break;
-		n += got;
-	}
-	fclose(f);
-	if (buf)
-		buf[n] = '\0';
-	if (len)
-		*len = n;
-	return buf;
+	char *text = o ? (pretty ? cJSON_Print(o) : cJSON_PrintUnformatted(o)) : NULL;
+	cJSON_Delete(o);
+	int rc = text ? write_atomic(path, text) : -1;
+	free(text);
+	if (rc < 0)
+		fprintf(stderr, "aspen: %s: %s\n", path, strerror(errno));
+	return rc;
+}
+
+/* A host's part (docs/multihost.md, "The part"). */
+static cJSON *part_json(const char *version, const char *host, const char *file, uint64_t seed,
+			const char *source)
+{
+	char s[32];
+	snprintf(s, sizeof(s), "%" PRIu64, seed);   /* a string: JSON numbers are doubles */
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "aspen", version);
+	cJSON_AddStringToObject(o, "host", host);
+	cJSON_AddStringToObject(o, "file", file);
+	cJSON_AddStringToObject(o, "seed", s);
+	cJSON_AddStringToObject(o, "source", source);
+	return o;
 }
 
 /* The controller journal: which hosts hold a part of name. */
@@ -173,13 +173,7 @@ static int mh_hosts_save(const struct mh_hosts *hs, const char *file)
 			cJSON_AddNumberToObject(h, "port", hs->v[i].port);
 		cJSON_AddItemToArray(arr, h);
 	}
-	char *text = cJSON_Print(o);
-	cJSON_Delete(o);
-	int rc = text ? write_atomic(path, text) : -1;
-	free(text);
-	if (rc < 0)
-		fprintf(stderr, "aspen: %s: %s\n", path, strerror(errno));
-	return rc;
+	return write_json(path, o, true);
 }
 
 static const char *jstr(const cJSON *o, const char *k)
@@ -196,7 +190,7 @@ static int mh_hosts_load(const char *name, struct mh_hosts *hs)
 	*hs = (struct mh_hosts){0};
 	if (!paths_valid_name(name) || hosts_path(name, MH_HOSTS_FILE, path, sizeof(path), false) < 0)
 		return 0;
-	char *text = slurp_path(path, NULL);
+	char *text = cli_read_file(path, NULL);
 	if (!text)
 		return errno == ENOENT ? 0 : (fprintf(stderr, "aspen: %s: %s\n", path, strerror(errno)), -1);
 	cJSON *o = cJSON_Parse(text);
@@ -734,14 +728,7 @@ struct part_src {
 static char *part_for(size_t host, void *arg)
 {
 	const struct part_src *ps = arg;
-	char seed[32];
-	snprintf(seed, sizeof(seed), "%" PRIu64, ps->seed);
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "aspen", cli_version());
-	cJSON_AddStringToObject(o, "host", ps->hs->v[host].name);
-	cJSON_AddStringToObject(o, "file", ps->file);
-	cJSON_AddStringToObject(o, "seed", seed);
-	cJSON_AddStringToObject(o, "source", ps->source);
+	cJSON *o = part_json(cli_version(), ps->hs->v[host].name, ps->file, ps->seed, ps->source);
 	char *s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return s;
@@ -870,7 +857,7 @@ int mh_apply(const struct topology *t, const struct apply_opts *o, bool schedule
 	struct mh_out mo = {"apply", o->out, o->json};
 	int status = EXIT_ERR;
 	char *abs = realpath(o->file, NULL);
-	char *source = slurp_path(o->file, NULL);
+	char *source = cli_read_file(o->file, NULL);
 	struct mh_job *jobs = NULL;
 	mh_signals(true);
 	uint64_t t0 = mono_us();
@@ -1195,34 +1182,13 @@ out:
 
 /* ---------------- the host's side ---------------- */
 
-bool mh_file_may_have_hosts(const char *file)
-{
-	char *text = slurp_path(file, NULL);
-	bool may = !text || strstr(text, "hosts");
-	free(text);
-	return may;
-}
-
 int mh_save_part(const char *name)
 {
 	const struct cli_part *p = cli_part();
-	char path[PATHS_MAX + 64], seed[32];
+	char path[PATHS_MAX + 64];
 	if (!p || hosts_path(name, MH_PART_FILE, path, sizeof(path), true) < 0)
 		return -1;
-	snprintf(seed, sizeof(seed), "%" PRIu64, p->seed);
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "aspen", p->version);
-	cJSON_AddStringToObject(o, "host", p->host);
-	cJSON_AddStringToObject(o, "file", p->file);
-	cJSON_AddStringToObject(o, "seed", seed);
-	cJSON_AddStringToObject(o, "source", p->source);
-	char *s = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	int rc = s ? write_atomic(path, s) : -1;
-	free(s);
-	if (rc < 0)
-		fprintf(stderr, "aspen: %s: %s\n", path, strerror(errno));
-	return rc;
+	return write_json(path, part_json(p->version, p->host, p->file, p->seed, p->source), false);
 }
 
 int mh_load_saved_part(const char *cmd, const char *name)

@@ -30,11 +30,6 @@ int mh_heal(const char *name, const char *key, bool *handled);   /* key NULL: al
  * waits and heals that key on every host. */
 int mh_fault(const char *name, int argc, char **argv, const char *for_s, bool json, bool *handled);
 
-/* Does FILE mention `hosts`? A cheap look before a full compile, so a
- * one-host apply pays nothing for multi-host. False negatives impossible
- * (a file with a hosts: key contains the word). */
-bool mh_file_may_have_hosts(const char *file);
-
 /* The part file a host saved when it applied its part (<state>/part.json),
  * for status and heal on that host; 0 when loaded or absent (-1 printed). */
 int mh_load_saved_part(const char *cmd, const char *name);
