@@ -15,6 +15,16 @@ static const char *validate_entries(size_t n)
 	return buf;
 }
 
+/* ", on 3 hosts" for a multi-host file, else nothing. */
+static const char *validate_hosts(size_t n)
+{
+	static char buf[48];
+	if (n == 0)
+		return "";
+	snprintf(buf, sizeof(buf), ", on %zu host%s", n, n == 1 ? "" : "s");
+	return buf;
+}
+
 int cmd_validate(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
@@ -58,12 +68,13 @@ int cmd_validate(int argc, char **argv)
 			diag_print(&d, fmt == DIAG_GITHUB ? stdout : stderr, fmt, color);
 			if (!failed && !quiet && fmt == DIAG_TEXT)
 				/* Generators: "7 faults from 4 entries". */
-				printf("%s: ok: topology %s, %zu node%s, %zu network%s, %zu fault%s%s\n",
+				printf("%s: ok: topology %s, %zu node%s, %zu network%s, %zu fault%s%s%s\n",
 				       argv[i], t->name, t->n_nodes, t->n_nodes == 1 ? "" : "s",
 				       t->n_networks, t->n_networks == 1 ? "" : "s",
 				       t->n_faults, t->n_faults == 1 ? "" : "s",
 				       t->n_faults != t->n_entries
-					       ? validate_entries(t->n_entries) : "");
+					       ? validate_entries(t->n_entries) : "",
+				       validate_hosts(t->n_hosts));
 			else if (failed && fmt == DIAG_TEXT)
 				fprintf(stderr, "%s: %zu error%s\n", argv[i], d.n_errors,
 					d.n_errors == 1 ? "" : "s");
