@@ -452,9 +452,14 @@ static int part_fault(const struct args *a, char **argv)
 	struct sched_opts o = {.on_event = part_on_event, .ud = &seen, .keep_journaled = true,
 			       .replace_key = true};
 	int status = EXIT_ERR;
-	if (fault_share(t, f, &ports, &e) < 0 || rt_open(&rc, t->name, (const char *const *)argv,
-							  a->lock_ms, &e) < 0) {
+	if (fault_share(t, f, &ports, &e) < 0) {
 		fprintf(stderr, "aspen fault: %s\n", e.msg);
+		topo_free(t);
+		return EXIT_ERR;
+	}
+	if (rt_open(&rc, t->name, (const char *const *)argv, a->lock_ms, &e) < 0) {
+		fprintf(stderr, "aspen fault: %s\n", e.msg);
+		rt_close(&rc);
 		topo_free(t);
 		return EXIT_ERR;
 	}

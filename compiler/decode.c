@@ -23,7 +23,7 @@
  *
  * Cost: every node of the tree is visited once per use (aliases expand, but
  * their expansion is bounded by TOPO_MAX_NODES_VISITED in yamltree.c); key
- * lookups are linear in tables of at most 17 keys. */
+ * lookups are linear in tables of at most 20 keys. */
 #include "compiler/compile.h"
 
 #include <errno.h>

@@ -324,6 +324,13 @@ static void test_vni(void **state)
 	names_vxlan(want, "multi3", "lan");
 	assert_string_equal(lan->vxlan_name, want);
 	assert_string_equal(lan->vxlan_name, "vx-f126-lan");
+	/* past 15 bytes the network part is hashed, as for a bridge */
+	char br[16];
+	names_vxlan(want, "multi3", "backbone-network");
+	names_bridge(br, "multi3", "backbone-network", NULL);
+	assert_true(strlen(want) <= 15);
+	assert_true(strncmp(want, "vx-f126-", 8) == 0 && strlen(want) == 14);
+	assert_string_equal(want + 3, br + 3);
 	assert_false(store->spans);
 	assert_int_equal(store->eff_mtu, 0);        /* its own mtu: none */
 	assert_int_equal(store->home_host, 1);      /* db, the first node on it, is on h2 */
