@@ -329,9 +329,9 @@ int cmd_status(int argc, char **argv)
 	if (!name)
 		return EXIT_ERR;
 	bool handled = false;
-	if (!this_host && !matrix) {
+	if (!this_host) {
 		/* placed on hosts: every host says what it holds */
-		int st = mh_status(name, json, &handled);
+		int st = mh_status(name, json, matrix, &handled);
 		if (handled) {
 			free(name);
 			return st;

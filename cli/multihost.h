@@ -23,7 +23,7 @@ int mh_apply(const struct topology *t, const struct apply_opts *o, bool schedule
  * terminated) on every host it lists and merge what they say; *handled is
  * false (and nothing done) when NAME is not a multi-host topology here. */
 int mh_destroy(const char *name, bool json, bool *handled);
-int mh_status(const char *name, bool json, bool *handled);
+int mh_status(const char *name, bool json, bool matrix, bool *handled);
 int mh_heal(const char *name, const char *key, bool *handled);   /* key NULL: all */
 /* `aspen fault NAME KIND ...` (argv as cmd_fault got it): every host
  * applies its share at once (`--this-host`); with for_s, the controller

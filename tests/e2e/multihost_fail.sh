@@ -75,6 +75,8 @@ if on_host h2 ip netns exec aspen-$N-b1 ping -c2 -i0.2 -W1 -q 10.121.0.11 >/dev/
 aspen_ok heal $N adhoc-1
 for h in h1 h2; do on_host $h nft list tables | grep -q "aspen-$N" && fail "$h keeps the fault's table after heal"; done
 on_host h1 ip netns exec aspen-$N-a1 ping -c1 -W2 -q 10.121.0.21 >/dev/null || fail "a1 -> b1 after heal"
+aspen_fails status --matrix $N
+out_has "not available across hosts yet"
 aspen_ok fault --for 1s $N isolate b1
 out_has "reverted on 2 hosts"
 on_host h1 ip netns exec aspen-$N-a1 ping -c1 -W2 -q 10.121.0.21 >/dev/null || fail "a1 -> b1 after --for"
