@@ -13,7 +13,7 @@
 #
 # The product reaches a host through a wrapper outside /run,
 # $HOSTS_DIR/<host>/enter, which runs its arguments inside the host
-# (nsenter -n -m); ASPEN_TRANSPORT='$HOSTS_DIR/{host}/enter' and
+# (nsenter -n -m -r); ASPEN_TRANSPORT='$HOSTS_DIR/{host}/enter' and
 # ASPEN_REMOTE=$ASPEN tell aspen to use it (docs/multihost.md "The
 # transport"). The wrapper also lets a test hold a host's commands back
 # (host_hold / host_release) to stop a controller at a known point.
@@ -72,7 +72,9 @@ if [ -e "$d/hold" ]; then
 		while [ -e "$d/hold" ]; do sleep 0.05; done ;;
 	esac
 fi
-exec nsenter -t $pid -n -m -- env ASPEN_STATE_DIR=/run/aspen-state "\$@"
+# -r: the holder's root, not the mount namespace's (they differ in a
+# chroot, where the tests of a fresh machine run); --wd: the caller's folder.
+exec nsenter -t $pid -n -m -r --wd="\$PWD" -- env ASPEN_STATE_DIR=/run/aspen-state "\$@"
 EOF
 	chmod 0755 "$d/enter"
 	ip link add "u$1" type veth peer name eth0 netns "$pid" || fail "host $1: underlay veth"
