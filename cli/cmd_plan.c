@@ -7,6 +7,7 @@
  * VXLAN links that join the spanning networks. With `--part FILE|-` a
  * host plans its own share against its live state, as a one-host file. */
 #include "cli/cli.h"
+#include "cli/multihost.h"
 #include "compiler/compile.h"
 #include "compiler/names.h"
 #include "compiler/plan.h"
@@ -222,7 +223,10 @@ int cmd_plan(int argc, char **argv)
 	diag_print(&d, stderr, DIAG_TEXT, cli_color_for(stderr));  /* warnings */
 
 	if (t->n_hosts > 0 && !t->has_here) {
-		int hrc = plan_hosts(t, &d, json, detailed);
+		bool live = false;
+		int hrc = mh_plan(t, json, detailed, &live);
+		if (!live)
+			hrc = plan_hosts(t, &d, json, detailed);
 		topo_free(t);
 		diag_clear(&d);
 		return hrc;

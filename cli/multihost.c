@@ -432,17 +432,18 @@ int mh_destroy(const char *name, bool json, bool *handled)
 	return status;
 }
 
+/* What each host printed on its stdout, whole. */
 struct status_acc {
-	cJSON *hosts;           /* --json: one object per host */
-	char **text;            /* per host: what it printed */
+	char **text;            /* per host */
 	size_t *len;
+	const char *cmd;        /* for its stderr lines: "aspen CMD: host: ..." */
 };
 
-static void status_line(const struct mh_hosts *hs, struct mh_job *j, bool err, char *line, void *ud)
+static void collect_line(const struct mh_hosts *hs, struct mh_job *j, bool err, char *line, void *ud)
 {
 	struct status_acc *sa = ud;
 	if (err) {
-		fprintf(stderr, "aspen status: %s: %s\n", hs->v[j->host].name, line);
+		fprintf(stderr, "aspen %s: %s: %s\n", sa->cmd, hs->v[j->host].name, line);
 		return;
 	}
 	size_t n = strlen(line);
@@ -472,8 +473,8 @@ int mh_status(const char *name, bool json, bool matrix, bool *handled)
 	}
 	const char *const cmd[] = {"status", "--this-host", json ? "--json" : name, json ? name : NULL, NULL};
 	struct mh_job *jobs = mh_jobs(&hs, cmd, NULL, NULL);
-	struct status_acc sa = {NULL, calloc(hs.n + 1, sizeof(char *)), calloc(hs.n + 1, sizeof(size_t))};
-	size_t failed = jobs && sa.text && sa.len ? mh_run(&hs, jobs, hs.n, status_line, &sa, false) : hs.n;
+	struct status_acc sa = {calloc(hs.n + 1, sizeof(char *)), calloc(hs.n + 1, sizeof(size_t)), "status"};
+	size_t failed = jobs && sa.text && sa.len ? mh_run(&hs, jobs, hs.n, collect_line, &sa, false) : hs.n;
 	if (json) {
 		cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "hosts");
 		cJSON_AddStringToObject(o, "topology", name);
@@ -509,6 +510,82 @@ int mh_status(const char *name, bool json, bool matrix, bool *handled)
 	mh_jobs_free(jobs, hs.n);
 	mh_hosts_free(&hs);
 	return failed ? EXIT_ERR : EXIT_OK;
+}
+
+int mh_plan(const struct topology *t, bool json, bool detailed, bool *handled)
+{
+	struct mh_hosts old, hs;
+	int l = mh_hosts_load(t->name, &old);
+	*handled = l > 0;
+	if (l <= 0)
+		return EXIT_ERR;
+	if (mh_hosts_from_topology(t, &hs) < 0) {
+		mh_hosts_free(&old);
+		return EXIT_ERR;
+	}
+	/* the hosts as the file now places them, reached as apply reached them */
+	if (!hs.transport && old.transport)
+		hs.transport = strdup(old.transport);
+	if (!hs.remote && old.remote)
+		hs.remote = strdup(old.remote);
+	mh_hosts_free(&old);
+	char *abs = realpath(t->file, NULL), *source = cli_read_file(t->file, NULL);
+	struct part_src ps = {&hs, abs, source, t->seed};
+	const char *cmd[6] = {"plan", "--part", "-"};
+	size_t nc = 3;
+	if (json)
+		cmd[nc++] = "--json";
+	if (detailed)
+		cmd[nc++] = "--detailed-exitcode";
+	cmd[nc] = NULL;
+	struct status_acc sa = {calloc(hs.n + 1, sizeof(char *)), calloc(hs.n + 1, sizeof(size_t)), "plan"};
+	struct mh_job *jobs = abs && source && sa.text && sa.len ? mh_jobs(&hs, cmd, part_for, &ps) : NULL;
+	if (jobs)
+		mh_run(&hs, jobs, hs.n, collect_line, &sa, false);
+	int rc = jobs ? EXIT_OK : EXIT_ERR;
+	for (size_t i = 0; jobs && i < hs.n; i++)
+		if (jobs[i].status == EXIT_CHANGES && detailed)
+			rc = rc == EXIT_ERR ? rc : EXIT_CHANGES;
+		else if (jobs[i].status != 0)
+			rc = EXIT_ERR;
+	if (json) {
+		cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "hosts");
+		cJSON_AddNumberToObject(o, "format_version", 1);
+		cJSON_AddStringToObject(o, "topology", t->name);
+		cJSON_AddBoolToObject(o, "live", true);
+		for (size_t i = 0; i < hs.n; i++) {
+			cJSON *h = cJSON_CreateObject();
+			cJSON_AddStringToObject(h, "name", hs.v[i].name);
+			cJSON *p = sa.text[i] ? cJSON_Parse(sa.text[i]) : NULL;
+			if (p)
+				cJSON_AddItemToObject(h, "plan", p);
+			cJSON_AddItemToArray(arr, h);
+		}
+		char *text = cJSON_Print(o);
+		printf("%s\n", text ? text : "{}");
+		free(text);
+		cJSON_Delete(o);
+	} else {
+		printf("Topology %s on %zu hosts, applied from here: each host's plan against its live "
+		       "state.\n", t->name, hs.n);
+		for (size_t i = 0; i < hs.n; i++) {
+			printf("\nhost %s:\n", hs.v[i].name);
+			for (char *sv, *ln = sa.text && sa.text[i] ? strtok_r(sa.text[i], "\n", &sv) : NULL; ln;
+			     ln = strtok_r(NULL, "\n", &sv))
+				printf("  %s\n", ln);
+		}
+	}
+	if (rc == EXIT_ERR && jobs)
+		mh_report_failed(&hs, jobs, "plan");
+	for (size_t i = 0; sa.text && i < hs.n; i++)
+		free(sa.text[i]);
+	free(sa.text);
+	free(sa.len);
+	mh_jobs_free(jobs, hs.n);
+	mh_hosts_free(&hs);
+	free(abs);
+	free(source);
+	return rc;
 }
 
 int mh_heal(const char *name, const char *key, bool *handled)

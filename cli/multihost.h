@@ -24,7 +24,11 @@ int mh_apply(const struct topology *t, const struct apply_opts *o, bool schedule
  * false (and nothing done) when NAME is not a multi-host topology here. */
 int mh_destroy(const char *name, bool json, bool *handled);
 int mh_status(const char *name, bool json, bool matrix, bool *handled);
-int mh_heal(const char *name, const char *key, bool *handled);   /* key NULL: all */
+int mh_heal(const char *name, const char *key, bool *handled);
+/* `aspen plan FILE` of a topology applied from here (its hosts.json): every
+ * host plans its part against its live state (`plan --part`); *handled
+ * false when it was never applied from here (plan from scratch then). */
+int mh_plan(const struct topology *t, bool json, bool detailed, bool *handled);   /* key NULL: all */
 /* `aspen fault NAME KIND ...` (argv as cmd_fault got it): every host
  * applies its share at once (`--this-host`); with for_s, the controller
  * waits and heals that key on every host. */

@@ -163,6 +163,20 @@ aspen_q apply --no-schedule "$F"
 check_placement
 [ "$(node_pids)" = "$before" ] || fail "re-apply restarted node servers"
 
+step "plan of an applied topology asks every host: no changes; a moved node shows on its host"
+aspen_q plan --detailed-exitcode "$F"
+out_has "applied from here: each host's plan against its live state"
+[ "$(grep -c 'No changes' "$WORK/out")" = 3 ] || { cat "$WORK/out"; fail "not every host says no changes"; }
+sed 's/10\.120\.0\.22/10.120.0.29/g' "$F" >"$WORK/moved.yaml"
+rc=0; "$ASPEN" plan --detailed-exitcode --json "$WORK/moved.yaml" >"$WORK/out" 2>"$WORK/err" || rc=$?
+[ ! -s "$WORK/err" ] || { cat "$WORK/err"; fail "plan said something on stderr"; }
+[ $rc = 2 ] || { cat "$WORK/out"; fail "plan of a changed file exited $rc, not 2"; }
+# b2's address changes on h2 alone (every node's command restarts: its
+# peers changed, restart_on's default)
+jq -e '([.hosts[] | select(.name == "h2") | .plan.actions[].id] | index("addr/b2.eth0")) != null and
+	([.hosts[] | select(.name != "h2") | .plan.actions[].id | select(startswith("addr/"))] | length) == 0' \
+	"$WORK/out" >/dev/null || { cat "$WORK/out"; fail "the plan does not put b2's new address on h2 alone"; }
+
 step "the schedule's partition [a1 b1] | [c1 c2] from the controller: exactly those pairs cut"
 # The hosts' reverts are held in their wrappers, so the fault stays on
 # (however slow the machine) until the pairs are checked; then let go.
