@@ -40,6 +40,11 @@ struct mh_out {
 	bool json;
 };
 
+static const char *hosts_word(size_t n)
+{
+	return n == 1 ? "host" : "hosts";
+}
+
 static uint64_t mono_us(void)
 {
 	struct timespec ts;
@@ -275,8 +280,8 @@ static int mh_schedule(const struct topology *t, const struct mh_hosts *hs, stru
 	int rc = 0;
 	uint64_t t0 = mono_us();
 	if (!mo->json && !cli_out.quiet)
-		fprintf(mo->out, "Schedule: %zu event%s on %zu hosts\n", p.n_timeline,
-			p.n_timeline == 1 ? "" : "s", hs->n);
+		fprintf(mo->out, "Schedule: %zu event%s on %zu %s\n", p.n_timeline,
+			p.n_timeline == 1 ? "" : "s", hs->n, hosts_word(hs->n));
 	for (size_t i = 0; active && i < p.n_timeline && rc == 0; i++) {
 		const struct timeline_entry *te = &p.timeline[i];
 		if (!mh_sleep_until(t0 + te->at_us))
@@ -304,7 +309,7 @@ static int mh_schedule(const struct topology *t, const struct mh_hosts *hs, stru
 		active[te->fault->index] = false;
 	}
 	if (!mo->json && !cli_out.quiet && !mh_stop && rc == 0)
-		fprintf(mo->out, "Schedule complete on %zu hosts.%s%s%s\n", hs->n,
+		fprintf(mo->out, "Schedule complete on %zu %s.%s%s%s\n", hs->n, hosts_word(hs->n),
 			left ? " Faults without `for` stay active: 'aspen heal " : "", left ? t->name : "",
 			left ? "' reverts them." : "");
 	free(active);
@@ -314,9 +319,56 @@ static int mh_schedule(const struct topology *t, const struct mh_hosts *hs, stru
 	return rc < 0 ? EXIT_ERR : EXIT_OK;
 }
 
+/* The hosts of the last apply (hosts.json) that hs no longer names. */
+static int mh_orphans(const struct mh_hosts *hs, struct mh_hosts *out)
+{
+	struct mh_hosts old;
+	*out = (struct mh_hosts){0};
+	int l = mh_hosts_load(hs->topology, &old);
+	if (l <= 0)
+		return l;
+	out->topology = strdup(hs->topology);
+	out->transport = old.transport ? strdup(old.transport) : NULL;
+	out->remote = old.remote ? strdup(old.remote) : NULL;
+	out->v = calloc(old.n + 1, sizeof(*out->v));
+	if (!out->v || !out->topology) {
+		mh_hosts_free(&old);
+		return -1;
+	}
+	for (size_t i = 0; i < old.n; i++) {
+		bool named = false;
+		for (size_t k = 0; k < hs->n && !named; k++)
+			named = !strcmp(hs->v[k].name, old.v[i].name);
+		if (named)
+			continue;
+		out->v[out->n++] = old.v[i];
+		old.v[i] = (struct mh_host){0};         /* moved */
+	}
+	mh_hosts_free(&old);
+	return 0;
+}
+
+/* Destroy what hosts the file dropped still hold (reached as before). */
+static int mh_destroy_orphans(const struct mh_hosts *orphans, const char *name, struct mh_out *mo)
+{
+	if (!mo->json && !cli_out.quiet)
+		fprintf(mo->out, "aspen apply: %zu host%s no longer in the file: destroying %s part\n",
+			orphans->n, orphans->n == 1 ? "" : "s", orphans->n == 1 ? "its" : "their");
+	const char *const cmd[] = {"destroy", "--this-host", "--json", name, NULL};
+	struct mh_job *jobs = mh_jobs(orphans, cmd, NULL, NULL);
+	size_t failed = jobs ? mh_run(orphans, jobs, orphans->n, mh_event_line, mo, false) : orphans->n;
+	if (failed && jobs)
+		mh_report_failed(orphans, jobs, "apply");
+	if (failed)
+		fprintf(stderr, "aspen apply: the hosts the file dropped still hold their part; "
+			"'aspen apply' again retries, hosts.json still lists them\n");
+	mh_jobs_free(jobs, orphans->n);
+	return failed ? -1 : 0;
+}
+
 int mh_apply(const struct topology *t, const struct apply_opts *o, bool schedule)
 {
-	struct mh_hosts hs;
+	struct mh_hosts hs, orphans = {0};
 	if (mh_hosts_from_topology(t, &hs) < 0)
 		return EXIT_ERR;
 	struct mh_out mo = {"apply", o->out, o->json};
@@ -334,8 +386,25 @@ int mh_apply(const struct topology *t, const struct apply_opts *o, bool schedule
 		fprintf(stderr, "aspen apply: nothing was changed on any host\n");
 		goto out;
 	}
-	if (mh_hosts_save(&hs, abs) < 0)
+	/* Hosts an earlier apply used that the file no longer names keep
+	 * their part until the new ones are up: recorded with them first. */
+	if (mh_orphans(&hs, &orphans) < 0)
 		goto out;
+	if (orphans.n) {
+		struct mh_hosts all = hs;
+		all.v = calloc(hs.n + orphans.n, sizeof(*all.v));
+		if (!all.v)
+			goto out;
+		memcpy(all.v, hs.v, hs.n * sizeof(*all.v));
+		memcpy(all.v + hs.n, orphans.v, orphans.n * sizeof(*all.v));
+		all.n = hs.n + orphans.n;
+		int sr = mh_hosts_save(&all, abs);
+		free(all.v);            /* the strings are hs's and orphans' */
+		if (sr < 0)
+			goto out;
+	} else if (mh_hosts_save(&hs, abs) < 0) {
+		goto out;
+	}
 	struct part_src ps = {&hs, abs, source, t->seed};
 	char lock[32];
 	snprintf(lock, sizeof(lock), "%dms", o->lock_ms);
@@ -349,7 +418,7 @@ int mh_apply(const struct topology *t, const struct apply_opts *o, bool schedule
 	}
 	cmd[nc] = NULL;
 	if (!o->json && !cli_out.quiet)
-		fprintf(o->out, "aspen apply: %s on %zu hosts\n", t->name, hs.n);
+		fprintf(o->out, "aspen apply: %s on %zu %s\n", t->name, hs.n, hosts_word(hs.n));
 	jobs = mh_jobs(&hs, cmd, part_for, &ps);
 	if (!jobs)
 		goto out;
@@ -372,11 +441,15 @@ int mh_apply(const struct topology *t, const struct apply_opts *o, bool schedule
 			 mh_skew(jobs, hs.n));
 		progress_json(o->out, "applied", kv);
 	} else if (!cli_out.quiet) {
-		fprintf(o->out, "Apply complete on %zu hosts: %zu change%s in %.1f ms (hosts done within "
-			"%.1f ms of each other).\n", hs.n, mutations, mutations == 1 ? "" : "s",
+		fprintf(o->out, "Apply complete on %zu %s: %zu change%s in %.1f ms (hosts done within "
+			"%.1f ms of each other).\n", hs.n, hosts_word(hs.n), mutations, mutations == 1 ? "" : "s",
 			(double)dt / 1000.0, (double)mh_skew(jobs, hs.n) / 1000.0);
 	}
 	fflush(o->out);
+	if (orphans.n && mh_destroy_orphans(&orphans, t->name, &mo) < 0)
+		goto out;
+	if (orphans.n && mh_hosts_save(&hs, abs) < 0)
+		goto out;
 	status = EXIT_OK;
 	if (schedule && t->n_faults)
 		status = mh_schedule(t, &hs, &ps, &mo);
@@ -384,6 +457,7 @@ out:
 	mh_signals(false);
 	mh_jobs_free(jobs, hs.n);
 	mh_hosts_free(&hs);
+	mh_hosts_free(&orphans);
 	free(abs);
 	free(source);
 	return status;
@@ -422,7 +496,7 @@ int mh_destroy(const char *name, bool json, bool *handled)
 				 "\"elapsed_ms\":%.1f", name, hs.n, deleted, (double)(mono_us() - t0) / 1000.0);
 			progress_json(stdout, "destroyed", kv);
 		} else if (!cli_out.quiet) {
-			printf("Destroyed %s on %zu hosts: %zu deleted in %.1f ms.\n", name, hs.n, deleted,
+			printf("Destroyed %s on %zu %s: %zu deleted in %.1f ms.\n", name, hs.n, hosts_word(hs.n), deleted,
 			       (double)(mono_us() - t0) / 1000.0);
 		}
 	}
@@ -492,7 +566,7 @@ int mh_status(const char *name, bool json, bool matrix, bool *handled)
 		free(s);
 		cJSON_Delete(o);
 	} else {
-		printf("%s: %zu hosts\n", name, hs.n);
+		printf("%s: %zu %s\n", name, hs.n, hosts_word(hs.n));
 		for (size_t i = 0; i < hs.n; i++) {
 			printf("\nhost %s (%s%s%s):\n", hs.v[i].name, hs.v[i].local ? "local" : "ssh ",
 			       hs.v[i].ssh ? hs.v[i].ssh : "", jobs && jobs[i].status ? ", status failed" : "");
@@ -566,8 +640,8 @@ int mh_plan(const struct topology *t, bool json, bool detailed, bool *handled)
 		free(text);
 		cJSON_Delete(o);
 	} else {
-		printf("Topology %s on %zu hosts, applied from here: each host's plan against its live "
-		       "state.\n", t->name, hs.n);
+		printf("Topology %s on %zu %s, applied from here: each host's plan against its live "
+		       "state.\n", t->name, hs.n, hosts_word(hs.n));
 		for (size_t i = 0; i < hs.n; i++) {
 			printf("\nhost %s:\n", hs.v[i].name);
 			for (char *sv, *ln = sa.text && sa.text[i] ? strtok_r(sa.text[i], "\n", &sv) : NULL; ln;
@@ -700,7 +774,8 @@ int mh_fault(const char *name, int argc, char **argv, const char *for_s, bool js
 			 key, hs.n, skew);
 		progress_json(stdout, "fault", kv);
 	} else if (!cli_out.quiet) {
-		printf("%s applied on %zu hosts (skew %.3f ms): %s\n", key, hs.n, (double)skew / 1000.0, desc);
+		printf("%s applied on %zu %s (skew %.3f ms): %s\n", key, hs.n, hosts_word(hs.n),
+		       (double)skew / 1000.0, desc);
 	}
 	fflush(stdout);
 	if (!for_s) {
@@ -718,7 +793,7 @@ int mh_fault(const char *name, int argc, char **argv, const char *for_s, bool js
 		snprintf(kv, sizeof(kv), "\"op\":\"revert\",\"key\":\"%s\",\"hosts\":%zu", key, hs.n);
 		progress_json(stdout, "fault", kv);
 	} else if (!cli_out.quiet) {
-		printf("%s reverted on %zu hosts.\n", key, hs.n);
+		printf("%s reverted on %zu %s.\n", key, hs.n, hosts_word(hs.n));
 	}
 	status = sig == SIGINT ? SCHED_EXIT_SIGINT : sig ? SCHED_EXIT_SIGTERM : EXIT_OK;
 out:

@@ -83,6 +83,19 @@ on_host h1 ip netns exec aspen-$N-a1 ping -c1 -W2 -q 10.121.0.21 >/dev/null || f
 aspen_ok destroy $N
 clean_everywhere
 
+step "a host dropped from the file: the next apply destroys its part"
+write_topo '[sleep, infinity]'
+aspen_ok apply "$F"
+on_host h2 ip netns list | grep -q "aspen-$N-b1" || fail "b1 is not on h2"
+sed -e '/^  h2:/d' -e 's/host: h2/host: h1/' "$F" >"$WORK/one.yaml"
+aspen_ok apply "$WORK/one.yaml"
+out_has "1 host no longer in the file: destroying its part"
+host_assert_clean h2 $N
+on_host h1 ip netns list | grep -q "aspen-$N-b1" || fail "b1 did not move to h1"
+grep -q '"h2"' "$ASPEN_STATE_DIR/$N/hosts.json" && fail "hosts.json still lists h2"
+aspen_ok destroy $N
+clean_everywhere
+
 step "teardown"
 hosts_down
 echo ok
