@@ -531,6 +531,39 @@ static void collect_line(const struct mh_hosts *hs, struct mh_job *j, bool err, 
 	sa->text[j->host] = s;
 }
 
+/* What every host printed (sa->text), merged: --json, one object with a
+ * "hosts" array of {name, exit, <member>: the host's JSON} under root
+ * (freed here); else each host's lines under a header naming it. */
+static void per_host_print(const struct mh_hosts *hs, const struct mh_job *jobs,
+			   const struct status_acc *sa, bool json, cJSON *root, const char *member)
+{
+	if (json) {
+		cJSON *arr = cJSON_AddArrayToObject(root, "hosts");
+		for (size_t i = 0; i < hs->n; i++) {
+			cJSON *h = cJSON_CreateObject();
+			cJSON_AddStringToObject(h, "name", hs->v[i].name);
+			cJSON_AddNumberToObject(h, "exit", jobs ? jobs[i].status : -1);
+			cJSON *doc = sa->text && sa->text[i] ? cJSON_Parse(sa->text[i]) : NULL;
+			if (doc)
+				cJSON_AddItemToObject(h, member, doc);
+			cJSON_AddItemToArray(arr, h);
+		}
+		char *text = cJSON_Print(root);
+		printf("%s\n", text ? text : "{}");
+		free(text);
+		cJSON_Delete(root);
+		return;
+	}
+	cJSON_Delete(root);
+	for (size_t i = 0; i < hs->n; i++) {
+		printf("\nhost %s (%s%s%s):\n", hs->v[i].name, hs->v[i].local ? "local" : "ssh ",
+		       hs->v[i].ssh ? hs->v[i].ssh : "", jobs && jobs[i].status ? ", failed" : "");
+		for (char *sv, *ln = sa->text && sa->text[i] ? strtok_r(sa->text[i], "\n", &sv) : NULL; ln;
+		     ln = strtok_r(NULL, "\n", &sv))
+			printf("  %s\n", ln);
+	}
+}
+
 int mh_status(const char *name, bool json, bool matrix, bool *handled)
 {
 	struct mh_hosts hs;
@@ -549,32 +582,11 @@ int mh_status(const char *name, bool json, bool matrix, bool *handled)
 	struct mh_job *jobs = mh_jobs(&hs, cmd, NULL, NULL);
 	struct status_acc sa = {calloc(hs.n + 1, sizeof(char *)), calloc(hs.n + 1, sizeof(size_t)), "status"};
 	size_t failed = jobs && sa.text && sa.len ? mh_run(&hs, jobs, hs.n, collect_line, &sa, false) : hs.n;
-	if (json) {
-		cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "hosts");
-		cJSON_AddStringToObject(o, "topology", name);
-		for (size_t i = 0; i < hs.n; i++) {
-			cJSON *h = cJSON_CreateObject();
-			cJSON_AddStringToObject(h, "name", hs.v[i].name);
-			cJSON_AddNumberToObject(h, "exit", jobs ? jobs[i].status : -1);
-			cJSON *st = sa.text && sa.text[i] ? cJSON_Parse(sa.text[i]) : NULL;
-			if (st)
-				cJSON_AddItemToObject(h, "status", st);
-			cJSON_AddItemToArray(arr, h);
-		}
-		char *s = cJSON_Print(o);
-		printf("%s\n", s ? s : "{}");
-		free(s);
-		cJSON_Delete(o);
-	} else {
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "topology", name);
+	if (!json)
 		printf("%s: %zu %s\n", name, hs.n, hosts_word(hs.n));
-		for (size_t i = 0; i < hs.n; i++) {
-			printf("\nhost %s (%s%s%s):\n", hs.v[i].name, hs.v[i].local ? "local" : "ssh ",
-			       hs.v[i].ssh ? hs.v[i].ssh : "", jobs && jobs[i].status ? ", status failed" : "");
-			for (char *sv, *ln = sa.text && sa.text[i] ? strtok_r(sa.text[i], "\n", &sv) : NULL; ln;
-			     ln = strtok_r(NULL, "\n", &sv))
-				printf("  %s\n", ln);
-		}
-	}
+	per_host_print(&hs, jobs, &sa, json, root, "status");
 	if (failed && jobs)
 		mh_report_failed(&hs, jobs, "status");
 	for (size_t i = 0; sa.text && i < hs.n; i++)
@@ -622,33 +634,14 @@ int mh_plan(const struct topology *t, bool json, bool detailed, bool *handled)
 			rc = rc == EXIT_ERR ? rc : EXIT_CHANGES;
 		else if (jobs[i].status != 0)
 			rc = EXIT_ERR;
-	if (json) {
-		cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "hosts");
-		cJSON_AddNumberToObject(o, "format_version", 1);
-		cJSON_AddStringToObject(o, "topology", t->name);
-		cJSON_AddBoolToObject(o, "live", true);
-		for (size_t i = 0; i < hs.n; i++) {
-			cJSON *h = cJSON_CreateObject();
-			cJSON_AddStringToObject(h, "name", hs.v[i].name);
-			cJSON *p = sa.text[i] ? cJSON_Parse(sa.text[i]) : NULL;
-			if (p)
-				cJSON_AddItemToObject(h, "plan", p);
-			cJSON_AddItemToArray(arr, h);
-		}
-		char *text = cJSON_Print(o);
-		printf("%s\n", text ? text : "{}");
-		free(text);
-		cJSON_Delete(o);
-	} else {
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddNumberToObject(root, "format_version", 1);
+	cJSON_AddStringToObject(root, "topology", t->name);
+	cJSON_AddBoolToObject(root, "live", true);
+	if (!json)
 		printf("Topology %s on %zu %s, applied from here: each host's plan against its live "
 		       "state.\n", t->name, hs.n, hosts_word(hs.n));
-		for (size_t i = 0; i < hs.n; i++) {
-			printf("\nhost %s:\n", hs.v[i].name);
-			for (char *sv, *ln = sa.text && sa.text[i] ? strtok_r(sa.text[i], "\n", &sv) : NULL; ln;
-			     ln = strtok_r(NULL, "\n", &sv))
-				printf("  %s\n", ln);
-		}
-	}
+	per_host_print(&hs, jobs, &sa, json, root, "plan");
 	if (rc == EXIT_ERR && jobs)
 		mh_report_failed(&hs, jobs, "plan");
 	for (size_t i = 0; sa.text && i < hs.n; i++)

@@ -23,6 +23,11 @@ aspen_ok() {
 	[ $rc = 0 ] || { cat "$WORK/out"; fail "aspen $* exited $rc"; }
 	cat "$WORK/out"
 }
+# aspen_q ARGS...: aspen_ok, its output kept in $WORK/out but not shown.
+aspen_q() {
+	rc=0; "$ASPEN" "$@" >"$WORK/out" 2>&1 || rc=$?
+	[ $rc = 0 ] || { cat "$WORK/out"; fail "aspen $* exited $rc"; }
+}
 # aspen_fails ARGS...: run aspen, which must fail; output in $WORK/out
 aspen_fails() {
 	if "$ASPEN" "$@" >"$WORK/out" 2>&1; then cat "$WORK/out"; fail "aspen $* succeeded"; fi

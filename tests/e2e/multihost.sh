@@ -46,11 +46,6 @@ EOF
 
 "$ASPEN" validate "$F" >"$WORK/out" 2>&1 || { cat "$WORK/out"; fail "validate"; }
 
-# aspen_q ARGS...: aspen_ok, its output kept in $WORK/out but not shown.
-aspen_q() {
-	rc=0; "$ASPEN" "$@" >"$WORK/out" 2>&1 || rc=$?
-	[ $rc = 0 ] || { cat "$WORK/out"; fail "aspen $* exited $rc"; }
-}
 on() { # NODE CMD...: run CMD inside NODE's namespace on NODE's host
 	n=$1; shift
 	on_host "$(host_of $n)" ip netns exec "aspen-$N-$n" "$@"

@@ -39,24 +39,29 @@ step "a whole apply, to count its lines"
 "$ASPEN" apply "$F" >"$WORK/full" 2>&1 || { cat "$WORK/full"; fail "apply"; }
 total=$(grep -E -c "$hostline" "$WORK/full")
 [ "$total" -ge 20 ] || { cat "$WORK/full"; fail "only $total host lines: the test proves little"; }
-aspen_q() { rc=0; "$ASPEN" "$@" >"$WORK/out" 2>&1 || rc=$?; [ $rc = 0 ] || { cat "$WORK/out"; fail "aspen $* exited $rc"; }; }
 aspen_q destroy $N
 clean_everywhere
 
-step "killed after k of $total host lines, then destroy from the journals"
-k=1
-while [ $k -lt "$total" ]; do
+# apply_killed K: an apply from the controller, SIGKILLed once K lines of
+# host progress reached it; returns when every host's aspen has ended.
+apply_killed() {
 	: >"$WORK/ctl"
 	"$ASPEN" apply "$F" >>"$WORK/ctl" 2>&1 &
 	ctl=$!
 	n=0
-	while [ "$(grep -E -c "$hostline" "$WORK/ctl")" -lt $k ] && kill -0 $ctl 2>/dev/null; do
-		n=$((n + 1)); [ $n -lt 2000 ] || fail "k=$k: no progress"
+	while [ "$(grep -E -c "$hostline" "$WORK/ctl")" -lt "$1" ] && kill -0 $ctl 2>/dev/null; do
+		n=$((n + 1)); [ $n -lt 2000 ] || fail "k=$1: no progress"
 		sleep 0.01
 	done
 	kill -KILL $ctl 2>/dev/null || true
 	wait $ctl 2>/dev/null || true
 	hosts_wait_idle "$ASPEN .*--part"
+}
+
+step "killed after k of $total host lines, then destroy from the journals"
+k=1
+while [ $k -lt "$total" ]; do
+	apply_killed $k
 	aspen_q destroy $N
 	clean_everywhere || fail "k=$k"
 	echo "  k=$k: killed after '$(grep -E "$hostline" "$WORK/ctl" | tail -n 1 | sed 's/  */ /g')'; destroy left nothing"
@@ -64,17 +69,7 @@ while [ $k -lt "$total" ]; do
 done
 
 step "a kill, then apply again converges"
-: >"$WORK/ctl"
-"$ASPEN" apply "$F" >>"$WORK/ctl" 2>&1 &
-ctl=$!
-n=0
-while [ "$(grep -E -c "$hostline" "$WORK/ctl")" -lt $((total / 2)) ] && kill -0 $ctl 2>/dev/null; do
-	n=$((n + 1)); [ $n -lt 2000 ] || fail "no progress"
-	sleep 0.01
-done
-kill -KILL $ctl 2>/dev/null || true
-wait $ctl 2>/dev/null || true
-hosts_wait_idle "$ASPEN .*--part"
+apply_killed $((total / 2))
 aspen_q apply "$F"
 aspen_q apply "$F"
 grep -q "Apply complete on 3 hosts: 0 changes" "$WORK/out" || { cat "$WORK/out"; fail "the second apply after the kill changed something"; }
