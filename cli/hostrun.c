@@ -504,20 +504,20 @@ void mh_signals(bool on)
 }
 
 /* Name every failed job: "host h2 (exit 1): <its last error line>". */
-void mh_report_failed(const struct mh_hosts *hs, const struct mh_job *jobs, const char *cmd)
+void mh_report_failed(const struct mh_hosts *hs, const struct mh_job *jobs, size_t n, const char *cmd)
 {
-	for (size_t i = 0; i < hs->n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const struct mh_job *j = &jobs[i];
+		const char *host = hs->v[j->host].name;
 		if (j->status == 0)
 			continue;
 		char *how = mh_argv_text(j->argv);
 		if (j->status == 127 || j->status == 255)
 			fprintf(stderr, "aspen %s: host %s: could not run aspen there (exit %d) with '%s'%s%s\n",
-				cmd, hs->v[i].name, j->status, how ? how : "?", *j->last_err ? ": " : "",
-				j->last_err);
+				cmd, host, j->status, how ? how : "?", *j->last_err ? ": " : "", j->last_err);
 		else
-			fprintf(stderr, "aspen %s: host %s failed (exit %d)%s%s\n", cmd, hs->v[i].name,
-				j->status, *j->last_err ? ": " : "", j->last_err);
+			fprintf(stderr, "aspen %s: host %s failed (exit %d)%s%s\n", cmd, host, j->status,
+				*j->last_err ? ": " : "", j->last_err);
 		free(how);
 	}
 }

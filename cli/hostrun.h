@@ -89,8 +89,9 @@ void mh_jobs_free(struct mh_job *jobs, size_t n);
  * jobs did not exit 0; each job's status says how it ended. */
 size_t mh_run(const struct mh_hosts *hs, struct mh_job *jobs, size_t n, mh_line_fn fn, void *ud,
 	      bool stop_on_fail);
-/* Name every failed job: "host h2 (exit 1): <its last error line>". */
-void mh_report_failed(const struct mh_hosts *hs, const struct mh_job *jobs, const char *cmd);
+/* Name every failed one of jobs[0..n) by its host: "host h2 failed (exit
+ * 1): <its last error line>". */
+void mh_report_failed(const struct mh_hosts *hs, const struct mh_job *jobs, size_t n, const char *cmd);
 
 /* SIGINT / SIGTERM caught into mh_stop (and SIGPIPE ignored) while on. */
 extern volatile sig_atomic_t mh_stop;

@@ -237,7 +237,7 @@ static int mh_fault_share(const struct mh_hosts *hs, struct part_src *ps, const 
 	uint64_t skew = mh_skew(jobs, hs->n);
 	double at = (double)(mono_us() - t0) / 1e6;
 	if (failed)
-		mh_report_failed(hs, jobs, mo->cmd);
+		mh_report_failed(hs, jobs, hs->n, mo->cmd);
 	if (mo->json) {
 		char kv[1024];
 		char *desc = cJSON_PrintUnformatted(cJSON_CreateString(te->desc));
@@ -358,7 +358,7 @@ static int mh_destroy_orphans(const struct mh_hosts *orphans, const char *name, 
 	struct mh_job *jobs = mh_jobs(orphans, cmd, NULL, NULL);
 	size_t failed = jobs ? mh_run(orphans, jobs, orphans->n, mh_event_line, mo, false) : orphans->n;
 	if (failed && jobs)
-		mh_report_failed(orphans, jobs, "apply");
+		mh_report_failed(orphans, jobs, orphans->n, "apply");
 	if (failed)
 		fprintf(stderr, "aspen apply: the hosts the file dropped still hold their part; "
 			"'aspen apply' again retries, hosts.json still lists them\n");
@@ -424,7 +424,7 @@ int mh_apply(const struct topology *t, const struct apply_opts *o, bool schedule
 		goto out;
 	size_t failed = mh_run(&hs, jobs, hs.n, mh_event_line, &mo, true);
 	if (failed || mh_stop) {
-		mh_report_failed(&hs, jobs, "apply");
+		mh_report_failed(&hs, jobs, hs.n, "apply");
 		fprintf(stderr, "aspen apply: what every host made is in its journal: 'aspen destroy %s' "
 			"removes it from every host, 'aspen apply %s' converges\n", t->name, o->file);
 		status = mh_stop == SIGINT ? SCHED_EXIT_SIGINT : mh_stop ? SCHED_EXIT_SIGTERM : EXIT_ERR;
@@ -481,7 +481,7 @@ int mh_destroy(const char *name, bool json, bool *handled)
 	int status = EXIT_OK;
 	if (failed) {
 		if (jobs)
-			mh_report_failed(&hs, jobs, "destroy");
+			mh_report_failed(&hs, jobs, hs.n, "destroy");
 		fprintf(stderr, "aspen destroy: %zu of %zu hosts still hold part of %s; 'aspen destroy %s' "
 			"again finishes it\n", failed, hs.n, name, name);
 		status = EXIT_ERR;
@@ -588,7 +588,7 @@ int mh_status(const char *name, bool json, bool matrix, bool *handled)
 		printf("%s: %zu %s\n", name, hs.n, hosts_word(hs.n));
 	per_host_print(&hs, jobs, &sa, json, root, "status");
 	if (failed && jobs)
-		mh_report_failed(&hs, jobs, "status");
+		mh_report_failed(&hs, jobs, hs.n, "status");
 	for (size_t i = 0; sa.text && i < hs.n; i++)
 		free(sa.text[i]);
 	free(sa.text);
@@ -643,7 +643,7 @@ int mh_plan(const struct topology *t, bool json, bool detailed, bool *handled)
 		       "state.\n", t->name, hs.n, hosts_word(hs.n));
 	per_host_print(&hs, jobs, &sa, json, root, "plan");
 	if (rc == EXIT_ERR && jobs)
-		mh_report_failed(&hs, jobs, "plan");
+		mh_report_failed(&hs, jobs, hs.n, "plan");
 	for (size_t i = 0; sa.text && i < hs.n; i++)
 		free(sa.text[i]);
 	free(sa.text);
@@ -667,7 +667,7 @@ int mh_heal(const char *name, const char *key, bool *handled)
 	struct mh_job *jobs = mh_jobs(&hs, cmd, NULL, NULL);
 	size_t failed = jobs ? mh_run(&hs, jobs, hs.n, mh_event_line, &mo, false) : hs.n;
 	if (failed && jobs)
-		mh_report_failed(&hs, jobs, "heal");
+		mh_report_failed(&hs, jobs, hs.n, "heal");
 	mh_jobs_free(jobs, hs.n);
 	mh_hosts_free(&hs);
 	return failed ? EXIT_ERR : EXIT_OK;
@@ -687,7 +687,7 @@ static void mh_fault_heal(const struct mh_hosts *hs, struct mh_job *applied, con
 	}
 	struct mh_out quiet = {"fault", NULL, true};
 	if (jobs && mh_run(hs, jobs, n, mh_event_line, &quiet, false))
-		mh_report_failed(hs, jobs, "fault");
+		mh_report_failed(hs, jobs, n, "fault");
 	mh_jobs_free(jobs, n);
 }
 
@@ -753,7 +753,7 @@ int mh_fault(const char *name, int argc, char **argv, const char *for_s, bool js
 	}
 	if (failed || mh_stop) {
 		if (jobs)
-			mh_report_failed(&hs, jobs, "fault");
+			mh_report_failed(&hs, jobs, hs.n, "fault");
 		if (jobs)
 			mh_fault_heal(&hs, jobs, name);
 		fprintf(stderr, "aspen fault: not applied on every host: reverted where it was\n");
