@@ -45,11 +45,19 @@ static char *dup_or_null(const char *s)
 	return s && *s ? strdup(s) : NULL;
 }
 
-int mh_hosts_from_topology(const struct topology *t, struct mh_hosts *hs)
+/* The environment's transport and remote aspen, else what rec says. */
+static void transport_from(struct mh_hosts *hs, const char *rec_transport, const char *rec_remote)
 {
-	*hs = (struct mh_hosts){.topology = strdup(t->name), .n = t->n_hosts,
-				.transport = dup_or_null(getenv("ASPEN_TRANSPORT")),
-				.remote = dup_or_null(getenv("ASPEN_REMOTE"))};
+	const char *tr = getenv("ASPEN_TRANSPORT"), *re = getenv("ASPEN_REMOTE");
+	hs->transport = dup_or_null(tr && *tr ? tr : rec_transport);
+	hs->remote = dup_or_null(re && *re ? re : rec_remote);
+}
+
+int mh_hosts_from_topology(const struct topology *t, const struct mh_hosts *recorded,
+			   struct mh_hosts *hs)
+{
+	*hs = (struct mh_hosts){.topology = strdup(t->name), .n = t->n_hosts};
+	transport_from(hs, recorded ? recorded->transport : NULL, recorded ? recorded->remote : NULL);
 	hs->v = calloc(t->n_hosts, sizeof(*hs->v));
 	if (!hs->v || !hs->topology)
 		return -1;
@@ -160,8 +168,7 @@ int mh_hosts_load(const char *name, struct mh_hosts *hs)
 	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, "hosts");
 	int n = cJSON_GetArraySize(arr);
 	hs->topology = strdup(name);
-	hs->transport = dup_or_null(getenv("ASPEN_TRANSPORT") ? getenv("ASPEN_TRANSPORT") : mh_jstr(o, "transport"));
-	hs->remote = dup_or_null(getenv("ASPEN_REMOTE") ? getenv("ASPEN_REMOTE") : mh_jstr(o, "remote"));
+	transport_from(hs, mh_jstr(o, "transport"), mh_jstr(o, "remote"));
 	hs->v = calloc((size_t)n + 1, sizeof(*hs->v));
 	for (int i = 0; hs->v && i < n; i++) {
 		const cJSON *h = cJSON_GetArrayItem(arr, i);

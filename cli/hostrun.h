@@ -34,7 +34,11 @@ struct mh_hosts {
 };
 
 void mh_hosts_free(struct mh_hosts *hs);
-int mh_hosts_from_topology(const struct topology *t, struct mh_hosts *hs);
+/* The file's hosts, reached through the environment's transport, else the
+ * one recorded (hosts.json as mh_hosts_load read it, or NULL) — the rule
+ * of mh_hosts_load, so every command reaches a host the same way. */
+int mh_hosts_from_topology(const struct topology *t, const struct mh_hosts *recorded,
+			   struct mh_hosts *hs);
 /* The controller journal: which hosts hold a part of hs->topology (and the
  * transport in force), written before any host changes anything; file is
  * the topology file's absolute path, or NULL. 0 or -1 (printed). */

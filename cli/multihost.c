@@ -319,32 +319,28 @@ static int mh_schedule(const struct topology *t, const struct mh_hosts *hs, stru
 	return rc < 0 ? EXIT_ERR : EXIT_OK;
 }
 
-/* The hosts of the last apply (hosts.json) that hs no longer names. */
-static int mh_orphans(const struct mh_hosts *hs, struct mh_hosts *out)
+/* The hosts of the last apply (old, hosts.json; its entries move to out)
+ * that hs no longer names. */
+static int mh_orphans(const struct mh_hosts *hs, struct mh_hosts *old, struct mh_hosts *out)
 {
-	struct mh_hosts old;
 	*out = (struct mh_hosts){0};
-	int l = mh_hosts_load(hs->topology, &old);
-	if (l <= 0)
-		return l;
+	if (!old->n)
+		return 0;
 	out->topology = strdup(hs->topology);
-	out->transport = old.transport ? strdup(old.transport) : NULL;
-	out->remote = old.remote ? strdup(old.remote) : NULL;
-	out->v = calloc(old.n + 1, sizeof(*out->v));
-	if (!out->v || !out->topology) {
-		mh_hosts_free(&old);
+	out->transport = old->transport ? strdup(old->transport) : NULL;
+	out->remote = old->remote ? strdup(old->remote) : NULL;
+	out->v = calloc(old->n + 1, sizeof(*out->v));
+	if (!out->v || !out->topology)
 		return -1;
-	}
-	for (size_t i = 0; i < old.n; i++) {
+	for (size_t i = 0; i < old->n; i++) {
 		bool named = false;
 		for (size_t k = 0; k < hs->n && !named; k++)
-			named = !strcmp(hs->v[k].name, old.v[i].name);
+			named = !strcmp(hs->v[k].name, old->v[i].name);
 		if (named)
 			continue;
-		out->v[out->n++] = old.v[i];
-		old.v[i] = (struct mh_host){0};         /* moved */
+		out->v[out->n++] = old->v[i];
+		old->v[i] = (struct mh_host){0};        /* moved */
 	}
-	mh_hosts_free(&old);
 	return 0;
 }
 
@@ -368,9 +364,14 @@ static int mh_destroy_orphans(const struct mh_hosts *orphans, const char *name, 
 
 int mh_apply(const struct topology *t, const struct apply_opts *o, bool schedule)
 {
-	struct mh_hosts hs, orphans = {0};
-	if (mh_hosts_from_topology(t, &hs) < 0)
+	/* the last apply's hosts: how they were reached, and who left the file */
+	struct mh_hosts old, hs, orphans = {0};
+	if (mh_hosts_load(t->name, &old) < 0)
 		return EXIT_ERR;
+	if (mh_hosts_from_topology(t, &old, &hs) < 0) {
+		mh_hosts_free(&old);
+		return EXIT_ERR;
+	}
 	struct mh_out mo = {"apply", o->out, o->json};
 	int status = EXIT_ERR;
 	char *abs = realpath(o->file, NULL);
@@ -388,7 +389,7 @@ int mh_apply(const struct topology *t, const struct apply_opts *o, bool schedule
 	}
 	/* Hosts an earlier apply used that the file no longer names keep
 	 * their part until the new ones are up: recorded with them first. */
-	if (mh_orphans(&hs, &orphans) < 0)
+	if (mh_orphans(&hs, &old, &orphans) < 0)
 		goto out;
 	if (orphans.n) {
 		struct mh_hosts all = hs;
@@ -457,6 +458,7 @@ out:
 	mh_signals(false);
 	mh_jobs_free(jobs, hs.n);
 	mh_hosts_free(&hs);
+	mh_hosts_free(&old);
 	mh_hosts_free(&orphans);
 	free(abs);
 	free(source);
@@ -605,16 +607,11 @@ int mh_plan(const struct topology *t, bool json, bool detailed, bool *handled)
 	*handled = l > 0;
 	if (l <= 0)
 		return EXIT_ERR;
-	if (mh_hosts_from_topology(t, &hs) < 0) {
-		mh_hosts_free(&old);
-		return EXIT_ERR;
-	}
 	/* the hosts as the file now places them, reached as apply reached them */
-	if (!hs.transport && old.transport)
-		hs.transport = strdup(old.transport);
-	if (!hs.remote && old.remote)
-		hs.remote = strdup(old.remote);
+	int fr = mh_hosts_from_topology(t, &old, &hs);
 	mh_hosts_free(&old);
+	if (fr < 0)
+		return EXIT_ERR;
 	char *abs = realpath(t->file, NULL), *source = cli_read_file(t->file, NULL);
 	struct part_src ps = {&hs, abs, source, t->seed};
 	const char *cmd[6] = {"plan", "--part", "-"};
