@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "compiler/compile.h"
 #include "compiler/graph.h"
+#include "runtime/paths.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -64,20 +65,6 @@ static bool on_path(const char *prog)
 	return false;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, buf, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Pipe dot_text through `dot -Tsvg` into out_fd. 0, or -1 with a message. */
 static int render_svg(const char *dot_text, size_t len, int out_fd)
 {
@@ -109,7 +96,7 @@ static int render_svg(const char *dot_text, size_t len, int out_fd)
 	/* dot may die before reading everything: an EPIPE, not a SIGPIPE. */
 	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
 	sigaction(SIGPIPE, &ign, &old);
-	int werr = write_all(in[1], dot_text, len) < 0 ? errno : 0;
+	int werr = paths_write_all(in[1], dot_text, len) < 0 ? errno : 0;
 	close(in[1]);
 	sigaction(SIGPIPE, &old, NULL);
 	int exec_err = 0;
@@ -168,7 +155,7 @@ static int emit(const struct topology *t, enum out_format fmt, const char *out_p
 		rc = render_svg(text, len, fd);
 	} else {
 		fflush(stdout);
-		rc = write_all(fd, text, len);
+		rc = paths_write_all(fd, text, len);
 		if (rc < 0)
 			fprintf(stderr, "aspen graph: %s: %s\n", out_path ? out_path : "stdout",
 				strerror(errno));

@@ -31,6 +31,7 @@
 #include "cli/schedout.h"
 #include "compiler/compile.h"
 #include "runtime/nodeenv.h"
+#include "runtime/paths.h"
 #include "runtime/proc.h"
 #include "runtime/vm.h"
 
@@ -268,18 +269,11 @@ static int write_file(const char *path, const char *text)
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return -1;
-	size_t len = strlen(text), off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			int err = errno;
-			close(fd);
-			errno = err;
-			return -1;
-		}
-		off += (size_t)w;
+	if (paths_write_all(fd, text, strlen(text)) < 0) {
+		int err = errno;
+		close(fd);
+		errno = err;
+		return -1;
 	}
 	return close(fd);
 }

@@ -80,39 +80,12 @@ int mh_state_path(const char *name, const char *file, char *buf, size_t len, boo
 	return 0;
 }
 
-/* Write text to path atomically (tmp, fsync, rename). */
-static int write_atomic(const char *path, const char *text)
-{
-	char tmp[PATHS_MAX + 16];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	size_t len = strlen(text), off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			close(fd);
-			unlink(tmp);
-			return -1;
-		}
-		off += (size_t)w;
-	}
-	if (fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
-}
-
 /* o (freed here) as path's whole content, atomically; messages printed. */
 int mh_write_json(const char *path, cJSON *o, bool pretty)
 {
 	char *text = o ? (pretty ? cJSON_Print(o) : cJSON_PrintUnformatted(o)) : NULL;
 	cJSON_Delete(o);
-	int rc = text ? write_atomic(path, text) : -1;
+	int rc = text ? paths_write_atomic(path, text) : -1;
 	free(text);
 	if (rc < 0)
 		fprintf(stderr, "aspen: %s: %s\n", path, strerror(errno));
@@ -188,20 +161,29 @@ int mh_hosts_load(const char *name, struct mh_hosts *hs)
 	return 1;
 }
 
-void mh_hosts_remove(const char *name)
+void mh_state_unlink(const char *name, const char *file)
 {
 	char path[PATHS_MAX + 64], dir[PATHS_MAX];
 	struct rt_err e;
-	if (mh_state_path(name, MH_HOSTS_FILE, path, sizeof(path), false) < 0)
+	if (mh_state_path(name, file, path, sizeof(path), false) < 0)
 		return;
 	unlink(path);
+	char tmp[sizeof(path) + 8];     /* what a crash in paths_write_atomic left */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	unlink(tmp);
 	if (paths_state_dir(name, dir, sizeof(dir), &e) == 0)
 		paths_remove_dir_if_empty(dir, &e);
 }
 
+void mh_hosts_remove(const char *name)
+{
+	mh_state_unlink(name, MH_HOSTS_FILE);
+}
+
 /* argv for running `aspen <cmd...>` on host i: the transport's words
  * (template with {host} {ssh} {port}), the remote aspen, cmd. A local host
- * runs this very binary. malloc'ed, NULL terminated; free with argv_free. */
+ * runs this very binary. malloc'ed, NULL terminated; a job's is freed by
+ * mh_jobs_free. */
 char **mh_argv(const struct mh_hosts *hs, size_t i, const char *const *cmd)
 {
 	const struct mh_host *h = &hs->v[i];
@@ -371,6 +353,15 @@ static void lb_feed(const struct mh_hosts *hs, struct mh_job *j, int k, const ch
 	}
 }
 
+/* Wait for pid: its exit status, or 128 + the signal that ended it. */
+static int reap(pid_t pid)
+{
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 /* Run jobs[0..n) at once; fn gets every line each says. A job that fails
  * with stop_on_fail set (or a signal to the controller) stops the others
  * (SIGTERM). Returns the number of jobs that did not exit 0. */
@@ -442,10 +433,7 @@ size_t mh_run(const struct mh_hosts *hs, struct mh_job *jobs, size_t n, mh_line_
 				close(j->fd[0]);
 				j->fd[0] = -1;
 			}
-			int st;
-			while (waitpid(j->pid, &st, 0) < 0 && errno == EINTR)
-				;
-			j->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			j->status = reap(j->pid);
 			j->pid = 0;
 			if (j->status != 0 && stop_on_fail && !stopping) {
 				stopping = true;
@@ -457,12 +445,8 @@ size_t mh_run(const struct mh_hosts *hs, struct mh_job *jobs, size_t n, mh_line_
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct mh_job *j = &jobs[i];
-		if (j->pid > 0) {
-			int st;
-			while (waitpid(j->pid, &st, 0) < 0 && errno == EINTR)
-				;
-			j->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		}
+		if (j->pid > 0)
+			j->status = reap(j->pid);
 		if (j->status != 0)
 			failed++;
 		for (int k = 0; k < 3; k++)

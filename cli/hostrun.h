@@ -47,6 +47,8 @@ int mh_hosts_save(const struct mh_hosts *hs, const char *file);
  * environment's transport wins over the one recorded. */
 int mh_hosts_load(const char *name, struct mh_hosts *hs);
 void mh_hosts_remove(const char *name);         /* after every host's destroy */
+/* Remove file from name's state dir, and the dir when it is then empty. */
+void mh_state_unlink(const char *name, const char *file);
 
 /* <state dir of name>/file (make: create the dir); -1 printed. */
 int mh_state_path(const char *name, const char *file, char *buf, size_t len, bool make);

@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "cli/hostrun.h"
 #include "cli/progress.h"
+#include "cli/schedout.h"
 #include "compiler/plan.h"
 #include "runtime/paths.h"
 #include "runtime/schedule.h"
@@ -39,6 +40,14 @@ struct mh_out {
 	FILE *out;
 	bool json;
 };
+
+/* The exit status after signal sig (130 / 143, as a one-host schedule
+ * says it: schedout_exit_status), or otherwise when there was none. */
+static int stop_status(int sig, int otherwise)
+{
+	struct sched_result r = {.signal = sig};
+	return sig ? schedout_exit_status(&r) : otherwise;
+}
 
 static const char *hosts_word(size_t n)
 {
@@ -139,8 +148,6 @@ static void version_line(const struct mh_hosts *hs, struct mh_job *j, bool err, 
 		char *sp = strchr(line + 6, ' ');
 		j->in = strndup(line + 6, sp ? (size_t)(sp - line - 6) : strlen(line + 6));
 	}
-	if (err)
-		snprintf(j->last_err, sizeof(j->last_err), "%s", line);
 }
 
 /* Every host runs this aspen: asked before anything changes. */
@@ -314,9 +321,7 @@ static int mh_schedule(const struct topology *t, const struct mh_hosts *hs, stru
 			left ? "' reverts them." : "");
 	free(active);
 	plan_free(&p);
-	if (mh_stop)
-		return mh_stop == SIGINT ? SCHED_EXIT_SIGINT : SCHED_EXIT_SIGTERM;
-	return rc < 0 ? EXIT_ERR : EXIT_OK;
+	return stop_status(mh_stop, rc < 0 ? EXIT_ERR : EXIT_OK);
 }
 
 /* The hosts of the last apply (old, hosts.json; its entries move to out)
@@ -428,7 +433,7 @@ int mh_apply(const struct topology *t, const struct apply_opts *o, bool schedule
 		mh_report_failed(&hs, jobs, hs.n, "apply");
 		fprintf(stderr, "aspen apply: what every host made is in its journal: 'aspen destroy %s' "
 			"removes it from every host, 'aspen apply %s' converges\n", t->name, o->file);
-		status = mh_stop == SIGINT ? SCHED_EXIT_SIGINT : mh_stop ? SCHED_EXIT_SIGTERM : EXIT_ERR;
+		status = stop_status(mh_stop, EXIT_ERR);
 		goto out;
 	}
 	size_t mutations = 0;
@@ -512,8 +517,23 @@ int mh_destroy(const char *name, bool json, bool *handled)
 struct status_acc {
 	char **text;            /* per host */
 	size_t *len;
+	size_t n;
 	const char *cmd;        /* for its stderr lines: "aspen CMD: host: ..." */
 };
+
+static bool collect_init(struct status_acc *sa, size_t n, const char *cmd)
+{
+	*sa = (struct status_acc){calloc(n + 1, sizeof(char *)), calloc(n + 1, sizeof(size_t)), n, cmd};
+	return sa->text && sa->len;
+}
+
+static void collect_free(struct status_acc *sa)
+{
+	for (size_t i = 0; sa->text && i < sa->n; i++)
+		free(sa->text[i]);
+	free(sa->text);
+	free(sa->len);
+}
 
 static void collect_line(const struct mh_hosts *hs, struct mh_job *j, bool err, char *line, void *ud)
 {
@@ -582,8 +602,9 @@ int mh_status(const char *name, bool json, bool matrix, bool *handled)
 	}
 	const char *const cmd[] = {"status", "--this-host", json ? "--json" : name, json ? name : NULL, NULL};
 	struct mh_job *jobs = mh_jobs(&hs, cmd, NULL, NULL);
-	struct status_acc sa = {calloc(hs.n + 1, sizeof(char *)), calloc(hs.n + 1, sizeof(size_t)), "status"};
-	size_t failed = jobs && sa.text && sa.len ? mh_run(&hs, jobs, hs.n, collect_line, &sa, false) : hs.n;
+	struct status_acc sa;
+	bool ok = collect_init(&sa, hs.n, "status");
+	size_t failed = jobs && ok ? mh_run(&hs, jobs, hs.n, collect_line, &sa, false) : hs.n;
 	cJSON *root = cJSON_CreateObject();
 	cJSON_AddStringToObject(root, "topology", name);
 	if (!json)
@@ -591,10 +612,7 @@ int mh_status(const char *name, bool json, bool matrix, bool *handled)
 	per_host_print(&hs, jobs, &sa, json, root, "status");
 	if (failed && jobs)
 		mh_report_failed(&hs, jobs, hs.n, "status");
-	for (size_t i = 0; sa.text && i < hs.n; i++)
-		free(sa.text[i]);
-	free(sa.text);
-	free(sa.len);
+	collect_free(&sa);
 	mh_jobs_free(jobs, hs.n);
 	mh_hosts_free(&hs);
 	return failed ? EXIT_ERR : EXIT_OK;
@@ -621,8 +639,9 @@ int mh_plan(const struct topology *t, bool json, bool detailed, bool *handled)
 	if (detailed)
 		cmd[nc++] = "--detailed-exitcode";
 	cmd[nc] = NULL;
-	struct status_acc sa = {calloc(hs.n + 1, sizeof(char *)), calloc(hs.n + 1, sizeof(size_t)), "plan"};
-	struct mh_job *jobs = abs && source && sa.text && sa.len ? mh_jobs(&hs, cmd, part_for, &ps) : NULL;
+	struct status_acc sa;
+	bool ok = collect_init(&sa, hs.n, "plan");
+	struct mh_job *jobs = abs && source && ok ? mh_jobs(&hs, cmd, part_for, &ps) : NULL;
 	if (jobs)
 		mh_run(&hs, jobs, hs.n, collect_line, &sa, false);
 	int rc = jobs ? EXIT_OK : EXIT_ERR;
@@ -641,10 +660,7 @@ int mh_plan(const struct topology *t, bool json, bool detailed, bool *handled)
 	per_host_print(&hs, jobs, &sa, json, root, "plan");
 	if (rc == EXIT_ERR && jobs)
 		mh_report_failed(&hs, jobs, hs.n, "plan");
-	for (size_t i = 0; sa.text && i < hs.n; i++)
-		free(sa.text[i]);
-	free(sa.text);
-	free(sa.len);
+	collect_free(&sa);
 	mh_jobs_free(jobs, hs.n);
 	mh_hosts_free(&hs);
 	free(abs);
@@ -749,12 +765,12 @@ int mh_fault(const char *name, int argc, char **argv, const char *for_s, bool js
 				"every key)\n", hs.v[i].name, jobs[i].key, key, name);
 	}
 	if (failed || mh_stop) {
-		if (jobs)
+		if (jobs) {
 			mh_report_failed(&hs, jobs, hs.n, "fault");
-		if (jobs)
 			mh_fault_heal(&hs, jobs, name);
+		}
 		fprintf(stderr, "aspen fault: not applied on every host: reverted where it was\n");
-		status = mh_stop == SIGINT ? SCHED_EXIT_SIGINT : mh_stop ? SCHED_EXIT_SIGTERM : EXIT_ERR;
+		status = stop_status(mh_stop, EXIT_ERR);
 		goto out;
 	}
 	uint64_t skew = mh_skew(jobs, hs.n);
@@ -785,7 +801,7 @@ int mh_fault(const char *name, int argc, char **argv, const char *for_s, bool js
 	} else if (!cli_out.quiet) {
 		printf("%s reverted on %zu %s.\n", key, hs.n, hosts_word(hs.n));
 	}
-	status = sig == SIGINT ? SCHED_EXIT_SIGINT : sig ? SCHED_EXIT_SIGTERM : EXIT_OK;
+	status = stop_status(sig, EXIT_OK);
 out:
 	mh_signals(false);
 	mh_jobs_free(jobs, hs.n);
@@ -817,11 +833,6 @@ int mh_load_saved_part(const char *cmd, const char *name)
 
 void mh_forget_part(const char *name)
 {
-	char path[PATHS_MAX + 64], dir[PATHS_MAX];
-	struct rt_err e;
-	if (!paths_valid_name(name) || mh_state_path(name, MH_PART_FILE, path, sizeof(path), false) < 0)
-		return;
-	unlink(path);
-	if (paths_state_dir(name, dir, sizeof(dir), &e) == 0)
-		paths_remove_dir_if_empty(dir, &e);
+	if (paths_valid_name(name))
+		mh_state_unlink(name, MH_PART_FILE);
 }

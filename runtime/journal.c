@@ -506,20 +506,6 @@ static cJSON *journal_encode(const struct journal *j)
 	return root;
 }
 
-static int journal_write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, buf, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 static int journal_fsync_dir(const char *dir, struct rt_err *e)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -562,7 +548,7 @@ static int journal_replace(struct journal *j, const char *text, struct rt_err *e
 	const char *step = "write";
 	if (fchmod(fd, 0600) < 0)
 		step = "chmod";
-	else if (journal_write_all(fd, text, strlen(text)) < 0)
+	else if (paths_write_all(fd, text, strlen(text)) < 0)
 		step = "write";
 	else if (fsync(fd) < 0)
 		step = "fsync";

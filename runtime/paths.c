@@ -127,6 +127,47 @@ int paths_make_run_dir(const char *name, char *buf, size_t size, struct rt_err *
 	return paths_mkdirs(buf, e);
 }
 
+int paths_write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, buf, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		buf += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int paths_write_atomic(const char *path, const char *text)
+{
+	char tmp[PATHS_MAX + 16];
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	int rc = paths_write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0 ? -1 : 0;
+	int err = errno;
+	if (close(fd) < 0 && rc == 0) {
+		rc = -1;
+		err = errno;
+	}
+	if (rc == 0 && rename(tmp, path) < 0) {
+		rc = -1;
+		err = errno;
+	}
+	if (rc < 0) {
+		unlink(tmp);
+		errno = err;
+	}
+	return rc;
+}
+
 int paths_remove_dir_if_empty(const char *dir, struct rt_err *e)
 {
 	if (rmdir(dir) == 0 || errno == ENOENT || errno == ENOTEMPTY || errno == EEXIST)

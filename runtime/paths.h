@@ -42,6 +42,15 @@ int paths_make_run_dir(const char *name, char *buf, size_t size, struct rt_err *
 /* Remove dir if it is empty; a missing or non-empty dir is not an error. */
 int paths_remove_dir_if_empty(const char *dir, struct rt_err *e);
 
+/* All of buf[0..len) to fd, through short writes and EINTR: 0, or -1 with
+ * errno set. */
+int paths_write_all(int fd, const char *buf, size_t len);
+
+/* text as path's whole content, atomically: written to "<path>.tmp"
+ * (mode 0600), fsync'ed, renamed over path. 0, or -1 with errno set and
+ * nothing left but what path was. */
+int paths_write_atomic(const char *path, const char *text);
+
 /* The names of the topologies that have a state dir, sorted. A missing
  * state root gives an empty list. *out is malloc'ed; free it with
  * paths_list_free(). Entries that are not directories or not valid names
