@@ -132,8 +132,8 @@ static int apply_schedule(struct rt_ctx *rc, const struct topology *t,
 }
 
 /* `aspen apply --part FILE|-`: one host's part of a multi-host topology
- * (docs/multihost.md), sent by its controller. The part is kept in the
- * state dir for status and heal here; the controller runs the schedule. */
+ * (docs/multihost.md), sent by its controller. apply_run keeps the part in
+ * the state dir for status and heal here; the controller runs the schedule. */
 static int apply_part(struct apply_opts *o, const char *part, const struct apply_sched *as,
 		      int operands)
 {
@@ -142,13 +142,6 @@ static int apply_part(struct apply_opts *o, const char *part, const struct apply
 	if (cli_part_read("apply", part) < 0)
 		return EXIT_ERR;
 	o->file = cli_part()->file;
-	struct topology *t = cli_load(o->file);
-	if (!t)
-		return EXIT_ERR;
-	int rc = mh_save_part(t->name);
-	topo_free(t);
-	if (rc < 0)
-		return EXIT_ERR;
 	struct progress pr;
 	progress_init(&pr, o->out, o->json, cli_out.quiet);
 	struct schedout so = {&pr, NULL, cli_out.verbose, false, NULL};
@@ -309,6 +302,12 @@ int apply_run(const struct apply_opts *o)
 		int st = mh_apply(t, o, o->then != NULL);
 		topo_free(t);
 		return st;
+	}
+	/* A host's part is kept before anything changes: status and heal
+	 * here compile it, destroy derives this host's MACs from it. */
+	if (cli_part() && mh_save_part(t->name) < 0) {
+		topo_free(t);
+		return EXIT_ERR;
 	}
 	tm.stage_us[TM_LOAD] = mono_us() - ts;
 
